@@ -1,0 +1,73 @@
+import type { UserDb } from '../auth/user-db.js';
+
+/** One share section of the config ([MS-SMB2] share = a TREE_CONNECT target). */
+export interface ShareConfig {
+  /** Share name as clients type it (case-insensitive). */
+  name: string;
+  /** Absolute directory on the host served as the share root. */
+  path: string;
+  /** `read only = yes`: every modifying request gets STATUS_ACCESS_DENIED. */
+  readOnly: boolean;
+  /** `guest ok = yes`: anonymous and guest sessions may connect. */
+  guestOk: boolean;
+  /** `valid users`: when non-empty, only these users may connect. */
+  validUsers: string[];
+  browseable: boolean;
+  comment: string;
+}
+
+/** A network interface advertised by FSCTL_QUERY_NETWORK_INTERFACE_INFO. */
+export interface InterfaceConfig {
+  /** IPv4/IPv6 address to advertise. */
+  address: string;
+  /** Link speed in bits per second. */
+  speed: number;
+  rdmaCapable: boolean;
+  rssCapable: boolean;
+}
+
+export type SigningPolicy = 'disabled' | 'auto' | 'mandatory';
+
+/** Everything the SMB core needs to run; produced by ops/config from smb.conf-style files or the embedded default. */
+export interface ServerOptions {
+  /** NetBIOS-ish server name used in NTLM challenges. */
+  serverName: string;
+  /** Domain/workgroup name. */
+  workgroup: string;
+  /** Addresses to listen on (TCP); default ['0.0.0.0']. */
+  bindAddresses: string[];
+  /** Direct-TCP port; 445 needs CAP_NET_BIND_SERVICE, so the default is 4450. */
+  tcpPort: number;
+  /** SMB Direct (rdma_cm) port; 0 disables SMB Direct. */
+  rdmaPort: number;
+  /** Lowest and highest dialect offered, e.g. 0x0202 and 0x0311. */
+  minDialect: number;
+  maxDialect: number;
+  /** Signing is never required unless set to 'mandatory'. */
+  signing: SigningPolicy;
+  /** MaxReadSize/MaxWriteSize/MaxTransactSize advertised in NEGOTIATE (bytes). */
+  maxIoSize: number;
+  /** Page cache limit in bytes. */
+  cacheBytes: number;
+  shares: ShareConfig[];
+  interfaces: InterfaceConfig[];
+  users: UserDb;
+  /** Per-connection limits. */
+  limits: ServerLimits;
+}
+
+export interface ServerLimits {
+  maxSessionsPerConnection: number;
+  maxOpenFilesPerConnection: number;
+  /** Largest direct-TCP frame accepted (header + body + payload). */
+  maxMessageBytes: number;
+  /** Most credits a client may hold. */
+  maxCredits: number;
+}
+
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxSessionsPerConnection: 64,
+  maxOpenFilesPerConnection: 4096,
+  maxMessageBytes: 8 * 1024 * 1024 + 64 * 1024,
+  maxCredits: 8192,
+};

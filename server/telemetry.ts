@@ -1,0 +1,35 @@
+/**
+ * What the SMB core reports about itself. ops/ implements it with prom-client;
+ * the core depends only on this interface (and `noTelemetry` in tests).
+ */
+export type TransportKind = 'tcp' | 'rdma';
+export type DataPath = 'zerocopy' | 'copy';
+
+export interface Telemetry {
+  /** One SMB2 request finished: command name (e.g. 'READ'), wall seconds, NTSTATUS answered. */
+  request(command: string, seconds: number, status: number): void;
+  /** Bytes of file data sent in READ responses. */
+  readBytes(transport: TransportKind, path: DataPath, bytes: number): void;
+  writeBytes(transport: TransportKind, bytes: number): void;
+  connectionOpened(transport: TransportKind): void;
+  connectionClosed(transport: TransportKind): void;
+  sessionOpened(): void;
+  sessionClosed(): void;
+  fileOpened(): void;
+  fileClosed(): void;
+  /** A malformed or refused PDU; `kind` is a small fixed set (e.g. 'framing', 'decode', 'signature', 'auth'). */
+  protocolError(kind: string): void;
+}
+
+export const noTelemetry: Telemetry = {
+  request() {},
+  readBytes() {},
+  writeBytes() {},
+  connectionOpened() {},
+  connectionClosed() {},
+  sessionOpened() {},
+  sessionClosed() {},
+  fileOpened() {},
+  fileClosed() {},
+  protocolError() {},
+};
