@@ -1,0 +1,39 @@
+import type { DataPath } from './telemetry.js';
+
+/**
+ * File data for one READ, as a gather list. With the page cache these are views of
+ * cache pages (zero-copy) that stay valid and unchanged until `release()`;
+ * the transport writes them out as they are, never concatenated.
+ */
+export interface ReadPayload {
+  chunks: Buffer[];
+  /** Sum of chunk lengths; shorter than asked at end of file. */
+  length: number;
+  path: DataPath;
+  /** Why the bytes were copied (e.g. 'mapped', 'dirty'); absent on the zero-copy path. */
+  copyReason?: string;
+  /** Drop the page references; safe to call more than once. */
+  release(): void;
+}
+
+/** Data access for one open handle. Several handles on one file share state inside the provider. */
+export interface FileIo {
+  read(offset: number, length: number): Promise<ReadPayload>;
+  /** Returns bytes written. Extends the file when writing past its end. */
+  write(offset: number, data: Buffer): Promise<number>;
+  /** After it resolves, everything written through any handle of this file is on disk. */
+  flush(): Promise<void>;
+  /** Truncate or extend. */
+  setSize(size: number): Promise<void>;
+  /** Current size including unflushed writes. */
+  size(): number;
+  /** This handle is done; the last close of a file writes its dirty data back. */
+  close(): Promise<void>;
+}
+
+export interface FileIoProvider {
+  /** Open the data of an existing regular file (the server has already created it if needed). */
+  open(absolutePath: string, options: { writable: boolean }): Promise<FileIo>;
+  /** Write back everything dirty (shutdown). */
+  flushAll(): Promise<void>;
+}
