@@ -1,0 +1,47 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { waitForPort } from './net.js';
+
+export interface SplicedInstance {
+  port: number;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+const repo = resolve(import.meta.dirname, '../../..');
+
+/** Start `spliced serve` (the compiled CLI when built, else through tsx) with a one-share config. */
+export async function startSpliced(workDir: string, sharePath: string, port: number, extraGlobals: string[] = []): Promise<SplicedInstance> {
+  const conf = join(workDir, 'spliced.conf');
+  writeFileSync(
+    conf,
+    [
+      '[global]',
+      `  tcp port = ${port}`,
+      '  rdma port = 0',
+      '  metrics address = 127.0.0.1:0',
+      '  log level = warn',
+      ...extraGlobals.map((l) => `  ${l}`),
+      '[bench]',
+      `  path = ${sharePath}`,
+      '  read only = yes',
+      '  guest ok = yes',
+      '',
+    ].join('\n'),
+  );
+  const compiled = join(repo, 'dist/cli/main.js');
+  const args = existsSync(compiled) ? [compiled] : ['--import', 'tsx', join(repo, 'cli/main.ts')];
+  const child: ChildProcess = spawn(process.execPath, [...args, 'serve', '--config', conf], { stdio: ['ignore', 'ignore', 'inherit'], cwd: repo });
+  await waitForPort(port, 30_000);
+  return {
+    port,
+    pid: child.pid!,
+    stop: () =>
+      new Promise((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
