@@ -1,0 +1,65 @@
+#!/bin/bash
+# Fetches Debian's 6.1 kernel (never installed on the host) and builds the busybox initramfs
+# that the soft-RoCE VM boots. Idempotent: everything is cached under .cache/vm.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+cache="$repo/.cache/vm"
+mkdir -p "$cache/debs"
+
+modules=(virtio_pci 9pnet_virtio 9p overlay dummy ib_core ib_uverbs rdma_cm rdma_ucm
+  udp_tunnel ip6_udp_tunnel rdma_rxe)
+
+for tool in qemu-system-x86_64 apt-get dpkg depmod cpio gzip; do
+  command -v "$tool" >/dev/null || { echo "prepare: missing $tool"; exit 1; }
+done
+[ -x /bin/busybox ] || { echo "prepare: missing /bin/busybox (apt-get install busybox-static)"; exit 1; }
+
+pkg=$(apt-cache pkgnames linux-image-6.1.0- | grep -E '^linux-image-6\.1\.0-[0-9]+-amd64$' | sort -V | tail -1)
+[ -n "$pkg" ] || { echo "prepare: no linux-image-6.1.0-N-amd64 in the apt lists"; exit 1; }
+kver=${pkg#linux-image-}
+kdir="$cache/kernel-$kver"
+if [ ! -f "$kdir/.complete" ]; then
+  deb=$(ls "$cache/debs/${pkg}_"*.deb 2>/dev/null | head -1 || true)
+  if [ -z "$deb" ]; then
+    echo "prepare: apt-get download $pkg"
+    (cd "$cache/debs" && apt-get download "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+    deb=$(ls "$cache/debs/${pkg}_"*.deb | head -1)
+  fi
+  echo "prepare: extracting $(basename "$deb") into $kdir"
+  rm -rf "$kdir" && mkdir -p "$kdir"
+  dpkg -x "$deb" "$kdir"
+  find "$kdir/lib/modules" -name '*.ko.xz' -exec xz -d {} +
+  depmod -b "$kdir" "$kver"
+  touch "$kdir/.complete"
+fi
+
+stamp=$(cat "$here/initramfs-init.sh" /bin/busybox "$kdir/.complete" <(printf '%s\n' "${modules[@]}" "$kver") | sha256sum | cut -c1-16)
+initrd="$cache/initramfs-$stamp.cpio.gz"
+if [ ! -f "$initrd" ]; then
+  echo "prepare: building $(basename "$initrd")"
+  tmp=$(mktemp -d "$cache/initramfs.XXXXXX")
+  mkdir -p "$tmp"/{bin,proc,sys,dev,modules}
+  cp /bin/busybox "$tmp/bin/busybox"
+  cp "$here/initramfs-init.sh" "$tmp/init" && chmod +x "$tmp/init"
+  moddir="$kdir/lib/modules/$kver"
+  order=()
+  add_module() { # dependencies first, each module once
+    local path=$1 dep
+    for dep in $(grep -E "^$path:" "$moddir/modules.dep" | cut -d: -f2); do add_module "$dep"; done
+    [[ " ${order[*]} " == *" $path "* ]] || order+=("$path")
+  }
+  for m in "${modules[@]}"; do
+    path=$(grep -oE "^[^:]*/$m\.ko:" "$moddir/modules.dep" | tr -d :)
+    [ -n "$path" ] || { echo "prepare: module $m not found in $kver"; exit 1; }
+    add_module "$path"
+  done
+  for path in "${order[@]}"; do cp "$moddir/$path" "$tmp/modules/"; basename "$path"; done > "$tmp/modules/load-order"
+  (cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) > "$initrd.part"
+  mv "$initrd.part" "$initrd"
+  rm -rf "$tmp"
+fi
+find "$cache" -maxdepth 1 -name "initramfs-*.cpio.gz" ! -name "$(basename "$initrd")" -delete
+ln -sfn "kernel-$kver" "$cache/kernel"
+ln -sfn "$(basename "$initrd")" "$cache/initramfs.cpio.gz"
+echo "prepare: ready: kernel $kver, $(basename "$initrd") in $cache"
