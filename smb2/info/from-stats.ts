@@ -1,0 +1,37 @@
+import type { BigIntStats } from 'node:fs';
+import type { FileRecord } from './file-record.js';
+import { FileAttribute } from './classes.js';
+import { fileTimeFromNs } from './filetime.js';
+
+/** The allocation unit reported for AllocationSize (the common 4 KiB cluster). */
+export const ALLOCATION_UNIT = 4096;
+
+/** Round a size up to whole allocation units. */
+export function allocationFor(size: number): number {
+  return Math.ceil(size / ALLOCATION_UNIT) * ALLOCATION_UNIT;
+}
+
+/**
+ * A FileRecord from a bigint lstat/stat result.
+ * Directories report EndOfFile and AllocationSize 0 (as NTFS and Samba do); files get
+ * FILE_ATTRIBUTE_ARCHIVE, directories FILE_ATTRIBUTE_DIRECTORY, never NORMAL ([MS-FSCC] 2.6:
+ * NORMAL is valid only alone). Linux may report no birth time (0): ctime stands in for it.
+ */
+export function fileRecordFromStats(name: string, st: BigIntStats): FileRecord {
+  const isDirectory = st.isDirectory();
+  const size = isDirectory ? 0 : Number(st.size);
+  const creationNs = st.birthtimeNs > 0n ? st.birthtimeNs : st.ctimeNs;
+  return {
+    name,
+    isDirectory,
+    size,
+    allocationSize: allocationFor(size),
+    creationTime: fileTimeFromNs(creationNs),
+    lastAccessTime: fileTimeFromNs(st.atimeNs),
+    lastWriteTime: fileTimeFromNs(st.mtimeNs),
+    changeTime: fileTimeFromNs(st.ctimeNs),
+    fileId: st.ino,
+    attributes: isDirectory ? FileAttribute.DIRECTORY : FileAttribute.ARCHIVE,
+    links: Number(st.nlink),
+  };
+}
