@@ -1,6 +1,6 @@
 import { Reader } from '../../wire/reader.js';
 import { DecodeError } from '../../wire/decode-error.js';
-import { FileInfoClass, RenameExFlag, isKnownFileInfoClass } from './classes.js';
+import { FileInfoClass, RenameExFlag } from './classes.js';
 import { InfoStatus } from './status.js';
 
 /** A decoded SET_INFO (SMB2_0_INFO_FILE) input buffer, [MS-SMB2] 3.3.5.21.1. */
@@ -126,8 +126,13 @@ export function decodeSetFileInfo(infoClass: number, buffer: Buffer): SetFileInf
   return layout.decode(new Reader(buffer));
 }
 
-/** Classes a client may set on Windows that this server does not implement. */
+/**
+ * Classes documented for Set or LOCAL use that this server does not implement: STATUS_NOT_SUPPORTED,
+ * while query-only classes get STATUS_INVALID_INFO_CLASS ([MS-SMB2] 3.3.5.21.1, [MS-FSCC] 2.4 table).
+ */
 const settableButUnsupported: readonly number[] = [
+  FileInfoClass.FileHardLinkInformation,
+  FileInfoClass.FileStandardLinkInformation,
   FileInfoClass.FileLinkInformation,
   FileInfoClass.FileFullEaInformation,
   FileInfoClass.FileValidDataLengthInformation,
@@ -141,7 +146,7 @@ function unsupported(infoClass: number): DecodeError {
   if (infoClass === FileInfoClass.FileFullEaInformation) {
     return new DecodeError('extended attributes are not kept', InfoStatus.STATUS_EAS_NOT_SUPPORTED);
   }
-  if (isKnownFileInfoClass(infoClass) && settableButUnsupported.includes(infoClass)) {
+  if (settableButUnsupported.includes(infoClass)) {
     return new DecodeError(`setting info class ${infoClass} is not supported`, InfoStatus.STATUS_NOT_SUPPORTED);
   }
   return new DecodeError(`info class ${infoClass} cannot be set`, InfoStatus.STATUS_INVALID_INFO_CLASS);
