@@ -1,0 +1,128 @@
+/**
+ * The parameters spliced understands, Samba/ksmbd spelling, with their synonyms.
+ * Share parameters may also appear in [global], where they set every share's default.
+ */
+import type { InterfaceConfig, ServerOptions, SigningPolicy } from '../server/options.js';
+import { parseInterfaces } from './config-interfaces.js';
+import {
+  DIALECTS,
+  parseBoolean,
+  parseHostPort,
+  parseList,
+  parseLogLevel,
+  parseMapToGuest,
+  parsePort,
+  parseProtocol,
+  parseSigning,
+  parseSize,
+  unquote,
+  type HostPort,
+  type LogLevel,
+  type MapToGuest,
+  type ProtocolValue,
+  type Where,
+} from './config-values.js';
+
+/** Sizes ksmbd accepts for `smbd max io size`; the core's frame limit assumes at most 8 MiB. */
+export const MAX_IO_SIZE_RANGE = { min: 64 * 1024, max: 8 * 1024 * 1024 } as const;
+export const CACHE_SIZE_RANGE = { min: 1024 * 1024, max: 1024 ** 4 } as const;
+
+export interface Located<T> {
+  value: T;
+  line: number;
+}
+
+export interface ShareDraft {
+  path?: Located<string>;
+  readOnly?: boolean;
+  guestOk?: boolean;
+  validUsers?: Located<string[]>;
+  browseable?: boolean;
+  comment?: string;
+}
+
+export interface GlobalDraft {
+  serverName?: string;
+  workgroup?: string;
+  interfaces?: Located<InterfaceConfig[]>;
+  bindInterfacesOnly?: Located<boolean>;
+  minProtocol?: Located<ProtocolValue>;
+  maxProtocol?: Located<ProtocolValue>;
+  maxIoSize?: number;
+  tcpPort?: number;
+  rdmaPort?: number;
+  signing?: SigningPolicy;
+  cacheBytes?: number;
+  metricsAddress?: HostPort;
+  usersFile?: Located<string>;
+  mapToGuest?: MapToGuest;
+  logLevel?: LogLevel;
+}
+
+type Setter<D> = (draft: D, value: string, at: Where, key: string) => void;
+
+export const SHARE_KEYS: Record<string, Setter<ShareDraft>> = {
+  path: (d, v, at) => (d.path = { value: unquote(v), line: at.line }),
+  'read only': (d, v, at, k) => (d.readOnly = parseBoolean(v, k, at)),
+  writeable: (d, v, at, k) => (d.readOnly = !parseBoolean(v, k, at)),
+  writable: (d, v, at, k) => (d.readOnly = !parseBoolean(v, k, at)),
+  'write ok': (d, v, at, k) => (d.readOnly = !parseBoolean(v, k, at)),
+  'guest ok': (d, v, at, k) => (d.guestOk = parseBoolean(v, k, at)),
+  public: (d, v, at, k) => (d.guestOk = parseBoolean(v, k, at)),
+  'valid users': (d, v, at) => (d.validUsers = { value: parseList(v), line: at.line }),
+  browseable: (d, v, at, k) => (d.browseable = parseBoolean(v, k, at)),
+  browsable: (d, v, at, k) => (d.browseable = parseBoolean(v, k, at)),
+  comment: (d, v) => (d.comment = unquote(v)),
+};
+
+export const GLOBAL_KEYS: Record<string, Setter<GlobalDraft>> = {
+  'netbios name': (d, v) => (d.serverName = unquote(v).toUpperCase()),
+  workgroup: (d, v) => (d.workgroup = unquote(v).toUpperCase()),
+  interfaces: (d, v, at) => (d.interfaces = { value: parseInterfaces(v, at), line: at.line }),
+  'bind interfaces only': (d, v, at, k) => (d.bindInterfacesOnly = { value: parseBoolean(v, k, at), line: at.line }),
+  'server min protocol': (d, v, at, k) => (d.minProtocol = { value: parseProtocol(v, k, at), line: at.line }),
+  'min protocol': (d, v, at, k) => (d.minProtocol = { value: parseProtocol(v, k, at), line: at.line }),
+  'server max protocol': (d, v, at, k) => (d.maxProtocol = { value: parseProtocol(v, k, at), line: at.line }),
+  'max protocol': (d, v, at, k) => (d.maxProtocol = { value: parseProtocol(v, k, at), line: at.line }),
+  protocol: (d, v, at, k) => (d.maxProtocol = { value: parseProtocol(v, k, at), line: at.line }),
+  'smbd max io size': (d, v, at, k) => (d.maxIoSize = parseSize(v, k, at, MAX_IO_SIZE_RANGE)),
+  'tcp port': (d, v, at, k) => (d.tcpPort = parsePort(v, k, at, true)),
+  'rdma port': (d, v, at, k) => (d.rdmaPort = parsePort(v, k, at, true)),
+  'server signing': (d, v, at, k) => (d.signing = parseSigning(v, k, at)),
+  'cache size': (d, v, at, k) => (d.cacheBytes = parseSize(v, k, at, CACHE_SIZE_RANGE)),
+  'metrics address': (d, v, at, k) => (d.metricsAddress = parseHostPort(v, k, at)),
+  'users file': (d, v, at) => (d.usersFile = { value: unquote(v), line: at.line }),
+  'map to guest': (d, v, at, k) => (d.mapToGuest = parseMapToGuest(v, k, at)),
+  'log level': (d, v, at, k) => (d.logLevel = parseLogLevel(v, k, at)),
+};
+
+/** Samba sections that are not plain shares; spliced skips them with a warning. */
+export const SAMBA_SPECIAL_SECTIONS = ['homes', 'printers', 'print$'] as const;
+
+export interface SplicedConfig {
+  options: ServerOptions;
+  metricsAddress: HostPort;
+  warnings: string[];
+  /** Absolute path of the users file, when the config names one. */
+  usersFile?: string;
+  mapToGuest: MapToGuest;
+  logLevel: LogLevel;
+  /** The file it came from, or `(embedded default)`. */
+  source: string;
+}
+
+export const CONFIG_DEFAULTS = {
+  serverName: 'SPLICED',
+  workgroup: 'WORKGROUP',
+  tcpPort: 4450,
+  rdmaPort: 0,
+  minDialect: DIALECTS.SMB2_02,
+  maxDialect: DIALECTS.SMB3_11,
+  signing: 'auto',
+  maxIoSize: 8 * 1024 * 1024,
+  cacheBytes: 256 * 1024 * 1024,
+  metricsAddress: { host: '127.0.0.1', port: 9445 },
+  mapToGuest: 'never',
+  logLevel: 'info',
+} as const;
+

@@ -1,0 +1,134 @@
+/**
+ * `spliced serve`: config -> pino logger -> metrics -> SmbServer + the ops Fastify server,
+ * SIGHUP reloads shares and users in place, SIGTERM/SIGINT shut down gracefully.
+ */
+import pino, { type Logger as PinoLogger } from 'pino';
+import type { AddressInfo } from 'node:net';
+import { SmbServer } from '../server/smb-server.js';
+import { defaultConfig, loadConfig, type SplicedConfig } from './config.js';
+import type { HostPort, LogLevel } from './config-values.js';
+import { buildOpsApp, type ServerStatus } from './http.js';
+import { SplicedMetrics } from './metrics.js';
+
+export interface ServeOptions {
+  /** smb.conf-style file; none means the embedded default (demo share). */
+  configPath?: string;
+  /** Overrides `tcp port`. */
+  port?: number;
+  /** Overrides `metrics address`. */
+  metrics?: HostPort;
+  /** Overrides `log level`. */
+  logLevel?: LogLevel;
+  /** Where the one-line "how to connect" hint goes (default stdout). */
+  announce?: (line: string) => void;
+}
+
+export interface RunningSpliced {
+  tcpPort: number;
+  metricsAddress: HostPort;
+  logger: PinoLogger;
+  reload(): boolean;
+  close(): Promise<void>;
+}
+
+const SHUTDOWN_TIMEOUT_MS = 20_000;
+
+function readConfig(opts: ServeOptions): SplicedConfig {
+  const cfg = opts.configPath ? loadConfig(opts.configPath) : defaultConfig();
+  if (opts.port !== undefined) cfg.options.tcpPort = opts.port;
+  if (opts.metrics) cfg.metricsAddress = opts.metrics;
+  if (opts.logLevel) cfg.logLevel = opts.logLevel;
+  return cfg;
+}
+
+/** The command a user can paste to try the first share. */
+export function connectHint(cfg: SplicedConfig, tcpPort: number): string {
+  const share = cfg.options.shares[0];
+  if (!share) return `spliced is listening on port ${tcpPort} but has no shares`;
+  const bind = cfg.options.bindAddresses[0] ?? '0.0.0.0';
+  const host = bind === '0.0.0.0' || bind === '::' ? '127.0.0.1' : bind;
+  const auth = share.guestOk ? '-N' : '-U USER';
+  return `smbclient //${host}/${share.name} -p ${tcpPort} ${auth}`;
+}
+
+export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> {
+  let cfg = readConfig(opts);
+  const logger = pino({ name: 'spliced', level: cfg.logLevel }, pino.destination({ dest: 2, sync: true }));
+  for (const w of cfg.warnings) logger.warn({ config: cfg.source }, w);
+  const metrics = new SplicedMetrics();
+  let smb: SmbServer | undefined;
+  const status = (): ServerStatus => smb?.status() ?? { connections: [], sessions: 0, openFiles: 0, shares: [] };
+  const app = buildOpsApp({ metrics, status, logger });
+  smb = new SmbServer(cfg.options, { telemetry: metrics, log: logger.child({ component: 'smb' }) });
+  const { tcpPort } = await smb.listen();
+  await app.listen({ host: cfg.metricsAddress.host, port: cfg.metricsAddress.port });
+  const bound = app.server.address() as AddressInfo;
+  const metricsAddress = { host: cfg.metricsAddress.host, port: bound.port };
+  logger.info({ tcpPort, rdmaPort: cfg.options.rdmaPort, metrics: `http://${metricsAddress.host}:${bound.port}/`, config: cfg.source }, 'spliced started');
+  (opts.announce ?? ((l: string) => process.stdout.write(`${l}\n`)))(
+    `${connectHint(cfg, tcpPort)}    # status page: http://${metricsAddress.host}:${bound.port}/`,
+  );
+
+  const reload = (): boolean => {
+    if (!opts.configPath) {
+      logger.info('SIGHUP: running the embedded default, nothing to reload');
+      return false;
+    }
+    try {
+      const next = readConfig(opts);
+      for (const w of next.warnings) logger.warn({ config: next.source }, w);
+      if (next.options.tcpPort !== cfg.options.tcpPort) logger.warn('"tcp port" changed; a restart is needed to apply it');
+      if (next.metricsAddress.port !== cfg.metricsAddress.port || next.metricsAddress.host !== cfg.metricsAddress.host) {
+        logger.warn('"metrics address" changed; a restart is needed to apply it');
+      }
+      next.options.tcpPort = cfg.options.tcpPort;
+      smb!.reload(next.options);
+      logger.level = next.logLevel;
+      cfg = next;
+      logger.info({ shares: next.options.shares.map((s) => s.name), users: next.options.users.list().length }, 'configuration reloaded');
+      return true;
+    } catch (err) {
+      logger.error({ err }, `reload failed, keeping the running configuration: ${(err as Error).message}`);
+      return false;
+    }
+  };
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      await smb!.close();
+      await app.close();
+    })());
+
+  return { tcpPort, metricsAddress, logger, reload, close };
+}
+
+/** Run until a signal: HUP reloads, TERM/INT drain and exit 0 (1 if draining hangs or fails). */
+export async function serveForever(opts: ServeOptions): Promise<void> {
+  const running = await startSpliced(opts);
+  const { logger } = running;
+  process.on('SIGHUP', () => {
+    logger.info('SIGHUP: reloading configuration');
+    running.reload();
+  });
+  const shutdown = (signal: string): void => {
+    logger.info({ signal }, 'shutting down: no new connections, draining in-flight requests');
+    const timer = setTimeout(() => {
+      logger.error(`shutdown did not finish within ${SHUTDOWN_TIMEOUT_MS / 1000} s; exiting`);
+      process.exit(1);
+    }, SHUTDOWN_TIMEOUT_MS);
+    timer.unref();
+    running.close().then(
+      () => {
+        logger.info('shutdown complete');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
