@@ -1,0 +1,64 @@
+import type { FileIo, FileIoProvider, ReadPayload } from '../server/file-io.js';
+import type { CacheHandle, PageCache } from './page-cache.js';
+
+/** The SMB core's view of the page cache: READ payloads are the spliced page views themselves. */
+export class CacheFileIoProvider implements FileIoProvider {
+  constructor(private readonly cache: PageCache) {}
+
+  async open(absolutePath: string, options: { writable: boolean }): Promise<FileIo> {
+    const handle = await this.cache.open(absolutePath, { writable: options.writable });
+    return new CacheFileIo(this.cache, handle);
+  }
+
+  flushAll(): Promise<void> {
+    return this.cache.flushAll();
+  }
+}
+
+class CacheFileIo implements FileIo {
+  constructor(
+    private readonly cache: PageCache,
+    private readonly handle: CacheHandle,
+  ) {}
+
+  async read(offset: number, length: number): Promise<ReadPayload> {
+    const result = await this.cache.spliceToBvecs(this.handle, offset, length);
+    const chunks = new Array<Buffer>(result.bvecs.length);
+    for (let i = 0; i < chunks.length; i++) chunks[i] = result.bvecs[i].bytes();
+    let released = false;
+    const payload: ReadPayload = {
+      chunks,
+      length: result.length,
+      path: result.reason === null ? 'zerocopy' : 'copy',
+      release: () => {
+        if (released) return;
+        released = true;
+        this.cache.release(result);
+      },
+    };
+    if (result.reason !== null) payload.copyReason = result.reason;
+    return payload;
+  }
+
+  write(offset: number, data: Buffer): Promise<number> {
+    if (!this.handle.writable) return Promise.reject(new Error('cache: handle was opened read-only'));
+    return this.cache.write(this.handle, offset, data);
+  }
+
+  flush(): Promise<void> {
+    return this.cache.flush(this.handle);
+  }
+
+  setSize(size: number): Promise<void> {
+    if (!this.handle.writable) return Promise.reject(new Error('cache: handle was opened read-only'));
+    return this.cache.setSize(this.handle, size);
+  }
+
+  size(): number {
+    return this.cache.size(this.handle);
+  }
+
+  close(): Promise<void> {
+    return this.cache.close(this.handle);
+  }
+}

@@ -1,0 +1,106 @@
+import { closeSync, constants } from 'node:fs';
+import { openAsync } from './fd-io.js';
+import { PageIndex } from './page-index.js';
+import type { PageArena } from './page-arena.js';
+import type { Page } from './page.js';
+
+/** What the cache last saw of the file on disk; a mismatch at open means someone else changed it. */
+export interface DiskIdentity {
+  size: bigint;
+  mtimeNs: bigint;
+  ino: bigint;
+}
+
+/** A local consumer's writable window onto cache pages (the analogue of an mmap). */
+export interface Mapping {
+  readonly offset: number;
+  readonly length: number;
+  /** Page views covering [offset, offset + length), in order. */
+  readonly views: Buffer[];
+  readonly writable: boolean;
+  unmap(): void;
+}
+
+export interface MappingState extends Mapping {
+  readonly file: CachedFile;
+  readonly firstIndex: number;
+  readonly pages: Page[];
+  active: boolean;
+}
+
+/** Everything the cache knows about one file, keyed by (dev, ino). */
+export class CachedFile {
+  readonly index: PageIndex;
+  fd: number | null = null;
+  writableFd = false;
+  handles = 0;
+  /** The analogue of mapping_mapped(): live map() windows. */
+  mapped = 0;
+  readonly mappings = new Set<MappingState>();
+  /** Logical size including unflushed writes. */
+  size = 0;
+  /** Size of the file on disk as far as we know. */
+  diskSize = 0;
+  /** Disk bytes at or past this offset are stale (a shrink not yet applied by ftruncate). */
+  diskStaleFrom = Infinity;
+  seen: DiskIdentity | null = null;
+  lastReadEnd = -1;
+  readaheadEnd = 0;
+  readaheadWindow = 0;
+  pendingTruncates = 0;
+  /** A background writeback is queued or running. */
+  backgroundWriteback = false;
+  private opening: Promise<number> | null = null;
+  /** Serialises writeback and ftruncate of this file. */
+  ioTail: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly key: string,
+    public path: string,
+    arena: PageArena,
+  ) {
+    this.index = new PageIndex(arena);
+  }
+
+  /** The open descriptor, opening the file again (read-write if allowed) when it was closed. */
+  ensureFd(): Promise<number> {
+    if (this.fd !== null) return Promise.resolve(this.fd);
+    this.opening ??= openForCache(this.path).then(
+      ({ fd, writable }) => {
+        this.opening = null;
+        if (this.fd !== null) {
+          closeSync(fd);
+          return this.fd;
+        }
+        this.fd = fd;
+        this.writableFd = writable;
+        return fd;
+      },
+      (err: unknown) => {
+        this.opening = null;
+        throw err;
+      },
+    );
+    return this.opening;
+  }
+
+  /** Run `job` after every earlier writeback/ftruncate of this file. */
+  serialized<T>(job: () => Promise<T>): Promise<T> {
+    const run = this.ioTail.then(job);
+    this.ioTail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    return run;
+  }
+}
+
+async function openForCache(path: string): Promise<{ fd: number; writable: boolean }> {
+  try {
+    return { fd: await openAsync(path, constants.O_RDWR), writable: true };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw err;
+    return { fd: await openAsync(path, constants.O_RDONLY), writable: false };
+  }
+}

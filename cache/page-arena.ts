@@ -1,0 +1,253 @@
+import { Page } from './page.js';
+import { PAGE_SIZE, PageFlag } from './page-flags.js';
+import { BufferSlabAllocator, type SlabAllocator } from './slab-allocator.js';
+
+export interface Slab {
+  id: number;
+  memory: Buffer;
+}
+
+export interface ArenaOptions {
+  /** Upper bound of slab memory in bytes (rounded down to whole slabs, at least one slab). */
+  maxBytes: number;
+  /** Bytes per slab, a multiple of PAGE_SIZE. */
+  slabBytes: number;
+  allocator?: SlabAllocator;
+}
+
+export type SlabListener = (slab: Slab) => void;
+
+/** Counts of pages carrying each tag, kept as tags change (for counters()). */
+export interface FlagCounts {
+  dirty: number;
+  writeback: number;
+  towrite: number;
+  spliced: number;
+}
+
+/**
+ * Fixed-size pages carved from large slabs, a free list, and an LRU of indexed pages.
+ * Eviction only takes pages that are clean, untagged and held by nothing but their index.
+ */
+export class PageArena {
+  private readonly allocator: SlabAllocator;
+  private readonly slabList: Slab[] = [];
+  private readonly freePages: Page[] = [];
+  private readonly listeners: SlabListener[] = [];
+  private readonly waiters: Array<() => void> = [];
+  private readonly maxSlabs: number;
+  private lruHead: Page | null = null;
+  private lruTail: Page | null = null;
+  private lruCount = 0;
+  readonly flagCounts: FlagCounts = { dirty: 0, writeback: 0, towrite: 0, spliced: 0 };
+  evictions = 0;
+  totalPages = 0;
+
+  constructor(private readonly options: ArenaOptions) {
+    if (options.slabBytes <= 0 || options.slabBytes % PAGE_SIZE !== 0) {
+      throw new RangeError(`slabBytes must be a positive multiple of ${PAGE_SIZE}`);
+    }
+    this.allocator = options.allocator ?? new BufferSlabAllocator();
+    this.maxSlabs = Math.max(1, Math.floor(options.maxBytes / options.slabBytes));
+  }
+
+  get maxPages(): number {
+    return (this.maxSlabs * this.options.slabBytes) / PAGE_SIZE;
+  }
+
+  get freeCount(): number {
+    return this.freePages.length + (this.maxSlabs - this.slabList.length) * (this.options.slabBytes / PAGE_SIZE);
+  }
+
+  get indexedCount(): number {
+    return this.lruCount;
+  }
+
+  slabs(): Slab[] {
+    return this.slabList.slice();
+  }
+
+  onSlab(listener: SlabListener): () => void {
+    this.listeners.push(listener);
+    return () => {
+      const at = this.listeners.indexOf(listener);
+      if (at >= 0) this.listeners.splice(at, 1);
+    };
+  }
+
+  /** A page with refcount 1 and no tags, or null when every page is in use and none can be evicted. */
+  allocate(): Page | null {
+    let page = this.freePages.pop();
+    if (!page && this.slabList.length < this.maxSlabs) page = this.growSlab();
+    if (!page && this.evictFromTail(true)) page = this.freePages.pop();
+    if (!page) return null;
+    page.refcount = 1;
+    return page;
+  }
+
+  /** Resolves true when a page is freed, false after `timeoutMs`. */
+  waitForFree(timeoutMs: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const wake = (): void => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const at = this.waiters.indexOf(wake);
+        if (at >= 0) this.waiters.splice(at, 1);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.push(wake);
+    });
+  }
+
+  /** Drop one reference; the page returns to the free list at zero. */
+  put(page: Page): void {
+    if (page.refcount <= 0) throw new Error('page reference underflow');
+    page.refcount--;
+    if (page.refcount === 0) this.free(page);
+  }
+
+  /**
+   * Drop a holder's reference (bvec, mapping pin, fill or writeback pin). Back at the
+   * base (only the index holds it) the page is no longer spliced and may be evicted.
+   */
+  unref(page: Page): void {
+    this.put(page);
+    if (page.refcount === 1 && page.owner !== null) {
+      this.clearFlag(page, PageFlag.SPLICED);
+      this.wakeOne();
+    }
+  }
+
+  /** Wake one allocation waiting under pressure (a page was freed or became evictable). */
+  wakeOne(): void {
+    const wake = this.waiters.shift();
+    if (wake) wake();
+  }
+
+  setFlag(page: Page, bit: number): void {
+    if (page.flags & bit) return;
+    page.flags |= bit;
+    this.count(bit, 1);
+    page.owner?.retag(page.index, bit, true);
+  }
+
+  clearFlag(page: Page, bit: number): void {
+    if (!(page.flags & bit)) return;
+    page.flags &= ~bit;
+    this.count(bit, -1);
+    page.owner?.retag(page.index, bit, false);
+  }
+
+  /** Evict up to `limit` evictable pages (all of them by default); returns how many. */
+  evict(limit = Infinity): number {
+    let evicted = 0;
+    let page = this.lruTail;
+    while (page && evicted < limit) {
+      const prev = page.lruPrev;
+      if (this.evictable(page)) {
+        this.evictPage(page);
+        evicted++;
+      }
+      page = prev;
+    }
+    return evicted;
+  }
+
+  lruAdd(page: Page): void {
+    if (page.inLru) this.lruUnlink(page);
+    page.inLru = true;
+    page.lruPrev = null;
+    page.lruNext = this.lruHead;
+    if (this.lruHead) this.lruHead.lruPrev = page;
+    this.lruHead = page;
+    if (!this.lruTail) this.lruTail = page;
+    this.lruCount++;
+  }
+
+  touch(page: Page): void {
+    if (page.inLru && this.lruHead !== page) this.lruAdd(page);
+  }
+
+  lruRemove(page: Page): void {
+    if (page.inLru) this.lruUnlink(page);
+  }
+
+  /** Release every slab (shutdown). Pages must no longer be used afterwards. */
+  destroy(): void {
+    for (const slab of this.slabList) this.allocator.release(slab.id);
+    this.slabList.length = 0;
+    this.freePages.length = 0;
+  }
+
+  private evictable(page: Page): boolean {
+    return page.refcount === 1 && page.flags === 0 && page.loading === null && page.owner !== null;
+  }
+
+  private evictPage(page: Page): void {
+    page.owner!.detach(page);
+    this.evictions++;
+    this.put(page);
+  }
+
+  /** Take the least recently used evictable page; referenced/tagged pages met on the way rotate to the head. */
+  private evictFromTail(rotate: boolean): boolean {
+    let budget = this.lruCount;
+    while (this.lruTail && budget-- > 0) {
+      const page = this.lruTail;
+      if (this.evictable(page)) {
+        this.evictPage(page);
+        return true;
+      }
+      if (!rotate) return false;
+      this.lruAdd(page);
+    }
+    return false;
+  }
+
+  private growSlab(): Page | undefined {
+    const { id, memory } = this.allocator.allocate(this.options.slabBytes);
+    const slab = { id, memory };
+    this.slabList.push(slab);
+    const count = this.options.slabBytes / PAGE_SIZE;
+    for (let i = count - 1; i >= 0; i--) {
+      const offset = i * PAGE_SIZE;
+      this.freePages.push(new Page(id, offset, memory.subarray(offset, offset + PAGE_SIZE)));
+    }
+    this.totalPages += count;
+    for (const listener of this.listeners) listener(slab);
+    return this.freePages.pop();
+  }
+
+  private free(page: Page): void {
+    if (page.flags !== 0) {
+      for (let bit = 1; bit <= PageFlag.SPLICED; bit <<= 1) if (page.flags & bit) this.count(bit, -1);
+      page.flags = 0;
+    }
+    page.bounce = false;
+    page.owner = null;
+    page.index = -1;
+    page.loading = null;
+    this.lruRemove(page);
+    this.freePages.push(page);
+    this.wakeOne();
+  }
+
+  private count(bit: number, delta: number): void {
+    if (bit === PageFlag.DIRTY) this.flagCounts.dirty += delta;
+    else if (bit === PageFlag.WRITEBACK) this.flagCounts.writeback += delta;
+    else if (bit === PageFlag.TOWRITE) this.flagCounts.towrite += delta;
+    else if (bit === PageFlag.SPLICED) this.flagCounts.spliced += delta;
+  }
+
+  private lruUnlink(page: Page): void {
+    if (page.lruPrev) page.lruPrev.lruNext = page.lruNext;
+    else this.lruHead = page.lruNext;
+    if (page.lruNext) page.lruNext.lruPrev = page.lruPrev;
+    else this.lruTail = page.lruPrev;
+    page.lruPrev = page.lruNext = null;
+    page.inLru = false;
+    this.lruCount--;
+  }
+}

@@ -1,0 +1,96 @@
+import type { Page, PageOwner } from './page.js';
+import type { PageArena } from './page-arena.js';
+import { PageFlag } from './page-flags.js';
+
+const TAG_BITS = [PageFlag.DIRTY, PageFlag.WRITEBACK, PageFlag.TOWRITE, PageFlag.SPLICED] as const;
+
+function slot(bit: number): number {
+  return 31 - Math.clz32(bit);
+}
+
+/**
+ * One file's pages by page index, like the kernel's i_pages xarray: O(1) lookup,
+ * and one Set per tag so "any DIRTY page in this range?" costs the smaller of the
+ * range length and the number of tagged pages, never the file size.
+ */
+export class PageIndex implements PageOwner {
+  private readonly pages = new Map<number, Page>();
+  private readonly tagged: Set<number>[] = TAG_BITS.map(() => new Set<number>());
+
+  constructor(private readonly arena: PageArena) {}
+
+  get size(): number {
+    return this.pages.size;
+  }
+
+  get(index: number): Page | undefined {
+    return this.pages.get(index);
+  }
+
+  /** Put a page (holding its base reference) at `index`; the slot must be empty. */
+  insert(index: number, page: Page): void {
+    if (this.pages.has(index)) throw new Error(`page ${index} already indexed`);
+    page.owner = this;
+    page.index = index;
+    this.pages.set(index, page);
+    for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].add(index);
+    this.arena.lruAdd(page);
+  }
+
+  /** Take the page out of the index and drop the index's reference. */
+  remove(page: Page): void {
+    this.detach(page);
+    this.arena.put(page);
+  }
+
+  detach(page: Page): void {
+    if (page.owner !== this) return;
+    this.pages.delete(page.index);
+    for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].delete(page.index);
+    page.owner = null;
+    this.arena.lruRemove(page);
+  }
+
+  retag(index: number, bit: number, set: boolean): void {
+    const tags = this.tagged[slot(bit)];
+    if (set) tags.add(index);
+    else tags.delete(index);
+  }
+
+  count(bit: number): number {
+    return this.tagged[slot(bit)].size;
+  }
+
+  /** True when some page with index in [first, last] carries `bit`. */
+  anyTagged(bit: number, first: number, last: number): boolean {
+    const tags = this.tagged[slot(bit)];
+    if (tags.size === 0) return false;
+    if (tags.size <= last - first + 1) {
+      for (const index of tags) if (index >= first && index <= last) return true;
+      return false;
+    }
+    for (let index = first; index <= last; index++) if (tags.has(index)) return true;
+    return false;
+  }
+
+  /** Sorted indexes carrying `bit`. */
+  taggedIndexes(bit: number): number[] {
+    return [...this.tagged[slot(bit)]].sort((a, b) => a - b);
+  }
+
+  /** Indexes of the tagged pages of every tag, for the status page. */
+  forEachTagged(visit: (index: number) => void): void {
+    for (const tags of this.tagged) for (const index of tags) visit(index);
+  }
+
+  /** Pages with index >= first (for truncation). */
+  pagesFrom(first: number): Page[] {
+    const out: Page[] = [];
+    for (const [index, page] of this.pages) if (index >= first) out.push(page);
+    return out;
+  }
+
+  allPages(): Page[] {
+    return [...this.pages.values()];
+  }
+}

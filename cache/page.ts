@@ -1,0 +1,42 @@
+import { PAGE_SIZE } from './page-flags.js';
+
+/** The part of a file's page index a page needs to reach when its tags change or it is evicted. */
+export interface PageOwner {
+  /** Record `bit` set (true) or cleared (false) on the page at `index`. */
+  retag(index: number, bit: number, set: boolean): void;
+  /** Take the page out of the index (eviction); the index's reference is dropped by the caller. */
+  detach(page: Page): void;
+}
+
+/**
+ * One 4 KiB page of a slab. `view` is created once per slab and reused, so the
+ * splice path never allocates a Buffer per page.
+ *
+ * refcount: 0 = free; the index holds 1 (its base), each outstanding bvec, mapping
+ * pin and in-flight fill holds one more. A bounce page's base is its single holder.
+ */
+export class Page {
+  refcount = 0;
+  flags = 0;
+  owner: PageOwner | null = null;
+  index = -1;
+  /** Set while the page is being filled from disk; readers wait on it. */
+  loading: Promise<void> | null = null;
+  lruPrev: Page | null = null;
+  lruNext: Page | null = null;
+  inLru = false;
+  /** A private copy handed to one reader (not in any index). */
+  bounce = false;
+
+  constructor(
+    readonly slabId: number,
+    /** Byte offset of the page inside its slab. */
+    readonly slabOffset: number,
+    /** The page's memory: a view of the slab, PAGE_SIZE bytes. */
+    readonly view: Buffer,
+  ) {}
+
+  get size(): number {
+    return PAGE_SIZE;
+  }
+}

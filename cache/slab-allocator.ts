@@ -1,0 +1,26 @@
+/**
+ * Source of the large memory slabs the page arena carves into pages.
+ * The RDMA binding's native allocator satisfies this with page-aligned external
+ * ArrayBuffers, so each slab can be registered once as a memory region.
+ */
+export interface SlabAllocator {
+  allocate(bytes: number): { id: number; memory: Buffer };
+  release(id: number): void;
+}
+
+/** Plain Buffer slabs, used when no native allocator is present (TCP only). */
+export class BufferSlabAllocator implements SlabAllocator {
+  private nextId = 1;
+  private readonly live = new Map<number, Buffer>();
+
+  allocate(bytes: number): { id: number; memory: Buffer } {
+    const memory = Buffer.allocUnsafeSlow(bytes);
+    const id = this.nextId++;
+    this.live.set(id, memory);
+    return { id, memory };
+  }
+
+  release(id: number): void {
+    this.live.delete(id);
+  }
+}

@@ -1,0 +1,164 @@
+import type { CacheContext } from './context.js';
+import type { CachedFile } from './cached-file.js';
+import type { Page } from './page.js';
+import { PAGE_SIZE, PageFlag } from './page-flags.js';
+import { fillRun } from './page-fill.js';
+import { ftruncateAsync, writeAll } from './fd-io.js';
+
+/**
+ * Stable pages: replace a SPLICED page in the index with a fresh copy so the bytes
+ * handed out never change. The old page lives on until its last bvec is released.
+ * Null when no page can be had (the caller then takes the page out of the index instead).
+ */
+export function copyOnWrite(ctx: CacheContext, file: CachedFile, old: Page): Page | null {
+  const fresh = ctx.arena.allocate();
+  if (!fresh) return null;
+  old.view.copy(fresh.view);
+  const index = old.index;
+  const carried = old.flags & (PageFlag.DIRTY | PageFlag.TOWRITE);
+  file.index.detach(old);
+  file.index.insert(index, fresh);
+  for (const bit of [PageFlag.DIRTY, PageFlag.TOWRITE]) {
+    if (carried & bit) {
+      ctx.arena.clearFlag(old, bit);
+      ctx.arena.setFlag(fresh, bit);
+    }
+  }
+  ctx.arena.put(old);
+  ctx.stats.cowReplacements++;
+  return fresh;
+}
+
+/** The indexed page at `index`, made safe to modify in place (COW if spliced); null if it had to be dropped. */
+function modifiablePage(ctx: CacheContext, file: CachedFile, page: Page): Page | null {
+  if (!(page.flags & PageFlag.SPLICED)) return page;
+  const fresh = copyOnWrite(ctx, file, page);
+  if (fresh) return fresh;
+  file.index.remove(page);
+  return null;
+}
+
+/** Bytes of the last page past `size` must read as zeros once the file grows again. */
+export function zeroTail(ctx: CacheContext, file: CachedFile, size: number): void {
+  const inPage = size % PAGE_SIZE;
+  if (inPage === 0) return;
+  const page = file.index.get(Math.floor(size / PAGE_SIZE));
+  if (!page || page.loading) return;
+  const target = modifiablePage(ctx, file, page);
+  target?.view.fill(0, inPage);
+}
+
+export async function writeData(ctx: CacheContext, file: CachedFile, offset: number, data: Buffer): Promise<number> {
+  if (data.length === 0) return 0;
+  const sizeBefore = file.size;
+  const end = offset + data.length;
+  if (end > file.size) {
+    zeroTail(ctx, file, file.size);
+    file.size = end;
+  }
+  let done = 0;
+  while (done < data.length) {
+    const position = offset + done;
+    const index = Math.floor(position / PAGE_SIZE);
+    const inPage = position - index * PAGE_SIZE;
+    const take = Math.min(PAGE_SIZE - inPage, data.length - done);
+    await writePage(ctx, file, index, inPage, data.subarray(done, done + take), sizeBefore);
+    done += take;
+  }
+  return data.length;
+}
+
+async function writePage(ctx: CacheContext, file: CachedFile, index: number, inPage: number, chunk: Buffer, sizeBefore: number): Promise<void> {
+  for (;;) {
+    const cached = file.index.get(index);
+    if (cached?.loading) {
+      await cached.loading.catch(() => undefined);
+      continue;
+    }
+    if (cached) {
+      const page = modifiablePage(ctx, file, cached);
+      if (!page) return writeThrough(ctx, file, index * PAGE_SIZE + inPage, chunk);
+      chunk.copy(page.view, inPage);
+      ctx.arena.setFlag(page, PageFlag.DIRTY);
+      ctx.arena.touch(page);
+      return;
+    }
+    const page = await allocateForWrite(ctx);
+    if (!page) return writeThrough(ctx, file, index * PAGE_SIZE + inPage, chunk);
+    if (file.index.get(index)) {
+      ctx.arena.put(page); // another writer or reader got there first
+      continue;
+    }
+    await preparePage(ctx, file, index, page, inPage, chunk.length, sizeBefore);
+  }
+}
+
+/**
+ * Index a fresh page for a write miss: read it from disk first when the write covers
+ * only part of the page's existing bytes, otherwise start from zeros.
+ */
+async function preparePage(ctx: CacheContext, file: CachedFile, index: number, page: Page, inPage: number, length: number, sizeBefore: number): Promise<void> {
+  const pageStart = index * PAGE_SIZE;
+  const existing = Math.max(0, Math.min(PAGE_SIZE, sizeBefore - pageStart));
+  const covered = inPage === 0 && length >= existing;
+  if (covered || existing === 0) {
+    page.view.fill(0);
+    file.index.insert(index, page);
+    return;
+  }
+  page.refcount++;
+  file.index.insert(index, page);
+  ctx.stats.misses++;
+  try {
+    await fillRun(ctx, file, index, [page]);
+  } finally {
+    ctx.arena.unref(page);
+  }
+}
+
+async function allocateForWrite(ctx: CacheContext): Promise<Page | null> {
+  const page = ctx.arena.allocate();
+  if (page) return page;
+  ctx.requestWriteback();
+  await ctx.arena.waitForFree(ctx.tuning.pressureWaitMs);
+  return ctx.arena.allocate();
+}
+
+/** Under memory pressure the write goes straight to disk; the page is not cached. */
+async function writeThrough(ctx: CacheContext, file: CachedFile, position: number, chunk: Buffer): Promise<void> {
+  const data = Buffer.from(chunk); // the caller's buffer may be reused once we return
+  await file.serialized(async () => {
+    const fd = await file.ensureFd();
+    await writeAll(fd, data, position);
+    file.diskSize = Math.max(file.diskSize, position + data.length);
+  });
+  ctx.stats.writeThroughBytes += data.length;
+}
+
+/** Truncate or extend; pages past the new end are dropped and the disk file follows at once. */
+export async function setFileSize(ctx: CacheContext, file: CachedFile, size: number): Promise<void> {
+  if (size < file.size) {
+    file.size = size;
+    const firstGone = Math.ceil(size / PAGE_SIZE);
+    for (const page of file.index.pagesFrom(firstGone)) {
+      ctx.arena.clearFlag(page, PageFlag.DIRTY);
+      ctx.arena.clearFlag(page, PageFlag.TOWRITE);
+      file.index.remove(page);
+    }
+    zeroTail(ctx, file, size);
+    file.diskStaleFrom = Math.min(file.diskStaleFrom, size);
+  } else if (size > file.size) {
+    zeroTail(ctx, file, file.size);
+    file.size = size;
+  }
+  file.pendingTruncates++;
+  try {
+    await file.serialized(async () => {
+      const fd = await file.ensureFd();
+      await ftruncateAsync(fd, size);
+      file.diskSize = size;
+    });
+  } finally {
+    if (--file.pendingTruncates === 0) file.diskStaleFrom = Infinity;
+  }
+}
