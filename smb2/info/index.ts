@@ -9,3 +9,4 @@ export { encodeFsInfo, volumeFactsFor, minimumFsInfoLength, DEFAULT_FS_ATTRIBUTE
 export { encodeSecurityDescriptor, SecurityDescriptorControl, AccessMask, type SecurityFacts } from './security.js';
 export { decodeSetFileInfo, type SetFileInfo } from './set-info.js';
 export { matchesPattern } from './wildcard.js';
+export { fitInfoOutput } from './output-fit.js';

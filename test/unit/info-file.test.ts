@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeFileInfo, minimumFileInfoLength, type FileInfoContext } from '../../smb2/info/file-info.js';
+import { fitInfoOutput } from '../../smb2/info/output-fit.js';
 import type { FileRecord } from '../../smb2/info/file-record.js';
 import { DecodeError } from '../../wire/decode-error.js';
 import { cat, le16, le32, le64, utf16, zeros } from '../support/bytes.js';
@@ -119,4 +120,30 @@ test('classes without an answer fail with the status Windows and Samba use', () 
   for (const cls of [0x01, 0x0a, 0x0d, 0x13, 0x14, 0x17, 0x25, 0x41]) assertStatus(() => encodeFileInfo(cls, file, ctx), STATUS_NOT_SUPPORTED);
   // Not documented at all: INVALID_INFO_CLASS.
   for (const cls of [0x00, 0x1a5, 0x99, 0xff]) assertStatus(() => encodeFileInfo(cls, file, ctx), STATUS_INVALID_INFO_CLASS);
+});
+
+test('fitInfoOutput: LENGTH_MISMATCH below the fixed part, BUFFER_OVERFLOW when the name is cut', () => {
+  const all = encodeFileInfo(0x12, file, ctx);
+  for (let n = 0; n <= all.length + 4; n++) {
+    const { status, buffer } = fitInfoOutput(0x01, 0x12, all, n);
+    if (n < 100) {
+      assert.equal(status, 0xc0000004, `length ${n}`);
+      assert.equal(buffer.length, 0);
+    } else if (n < all.length) {
+      assert.equal(status, 0x80000005, `length ${n}`);
+      assert.deepEqual(buffer, all.subarray(0, n));
+    } else {
+      assert.equal(status, 0);
+      assert.deepEqual(buffer, all);
+    }
+  }
+  const basicBytes = encodeFileInfo(0x04, file, ctx);
+  assert.equal(fitInfoOutput(0x01, 0x04, basicBytes, 39).status, 0xc0000004);
+  assert.equal(fitInfoOutput(0x01, 0x04, basicBytes, 40).status, 0);
+  // A directory's empty stream list fits any buffer, even an empty one.
+  assert.equal(fitInfoOutput(0x01, 0x16, encodeFileInfo(0x16, dir, ctx), 0).status, 0);
+  // File system classes use their own table: FileFsVolumeInformation's fixed part is 18 bytes.
+  const volume = Buffer.alloc(18 + 12);
+  assert.equal(fitInfoOutput(0x02, 1, volume, 17).status, 0xc0000004);
+  assert.equal(fitInfoOutput(0x02, 1, volume, 18).status, 0x80000005);
 });
