@@ -1,0 +1,203 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CacheCounters } from '../../cache/counters.js';
+import { COPY_REASONS } from '../../cache/page-flags.js';
+import {
+  DATA_PATHS,
+  IO_SIZE_BUCKETS,
+  PAGE_STATES,
+  PROTOCOL_ERROR_KINDS,
+  REQUEST_DURATION_BUCKETS,
+  SMB2_COMMANDS,
+  SplicedMetrics,
+  TRANSPORTS,
+} from '../../ops/metrics.js';
+import { buildOpsApp, type ServerStatus } from '../../ops/http.js';
+import { declaredTypes, parsePromText, sampleSum } from './prom-text.js';
+
+/** Every label the spliced_ metrics may carry, with its closed set of values. */
+const ALLOWED_LABEL_VALUES: Record<string, readonly string[]> = {
+  transport: TRANSPORTS,
+  path: DATA_PATHS,
+  command: SMB2_COMMANDS,
+  kind: PROTOCOL_ERROR_KINDS,
+  reason: COPY_REASONS,
+  state: PAGE_STATES,
+  op: ['read', 'write'],
+};
+
+function cacheSnapshot(over: Partial<CacheCounters> = {}): CacheCounters {
+  const copiedBytesByReason = Object.fromEntries(COPY_REASONS.map((r) => [r, 0])) as CacheCounters['copiedBytesByReason'];
+  return {
+    zeroCopyBytes: 0, copiedBytes: 0, copiedBytesByReason, cowReplacements: 0, splicedPages: 0, evictions: 0,
+    hits: 0, misses: 0, readaheadPages: 0, dirtyPages: 0, writebackPages: 0, towritePages: 0, writebackBytes: 0,
+    writeThroughBytes: 0, totalPages: 0, maxPages: 64, slabs: 1,
+    pages: { free: 64, clean: 0, dirty: 0, writeback: 0, spliced: 0, bounce: 0 },
+    ...over,
+  };
+}
+
+/** Exercise every Telemetry entry point, including values outside the fixed label sets. */
+function exercise(m: SplicedMetrics): void {
+  m.request('READ', 12e-6, 0);
+  m.request('write', 40e-6, 0xc0000022);
+  m.request('NOT_A_COMMAND', 1e-3, 0);
+  m.readBytes('tcp', 'zerocopy', 65536);
+  m.readBytes('rdma', 'copy', 4096);
+  m.writeBytes('tcp', 8192);
+  m.connectionOpened('tcp');
+  m.sessionOpened();
+  m.fileOpened();
+  m.protocolError('decode');
+  m.protocolError('client 10.1.2.3 sent garbage');
+  m.rdmaWrite(1 << 20);
+  m.rdmaRead(4096);
+  m.creditStall();
+}
+
+test('metric names follow the Prometheus conventions and labels come from fixed sets', async () => {
+  const m = new SplicedMetrics({ cacheCounters: () => cacheSnapshot() });
+  exercise(m);
+  const text = await m.expose();
+  const types = declaredTypes(text);
+  const ours = [...types].filter(([name]) => !name.startsWith('process_') && !name.startsWith('nodejs_'));
+  assert.ok(ours.length >= 20, `expected the spliced metrics, got ${ours.length}`);
+  for (const [name, type] of ours) {
+    assert.match(name, /^spliced_[a-z0-9_]+$/, `${name}: spliced_ prefix, snake case`);
+    if (type === 'counter') assert.match(name, /_total$/, `${name}: counters end in _total`);
+    else assert.doesNotMatch(name, /_total$/, `${name}: only counters end in _total`);
+    if (type === 'histogram') assert.match(name, /_(seconds|bytes)$/, `${name}: histograms carry a base unit`);
+    if (/bytes/.test(name)) assert.match(name, /_bytes(_total)?$/, `${name}: bytes is the unit suffix`);
+    assert.doesNotMatch(name, /_(ms|milliseconds|kb|mb|kib|mib)(_|$)/, `${name}: base units only`);
+  }
+  for (const s of parsePromText(text)) {
+    if (!s.name.startsWith('spliced_')) continue;
+    for (const [label, value] of Object.entries(s.labels)) {
+      if (label === 'le') continue;
+      const allowed = ALLOWED_LABEL_VALUES[label];
+      assert.ok(allowed, `${s.name}: unexpected label ${label}`);
+      assert.ok(allowed.includes(value), `${s.name}{${label}="${value}"} is outside the fixed set`);
+    }
+  }
+  // Default process metrics are there too.
+  assert.ok(types.has('process_cpu_user_seconds_total'));
+  assert.ok(types.has('nodejs_eventloop_lag_seconds'));
+});
+
+test('telemetry calls move the exported values', async () => {
+  const m = new SplicedMetrics({ defaultMetrics: false });
+  exercise(m);
+  exercise(m);
+  const s = parsePromText(await m.expose());
+  assert.equal(sampleSum(s, 'spliced_read_bytes_total', { transport: 'tcp', path: 'zerocopy' }), 2 * 65536);
+  assert.equal(sampleSum(s, 'spliced_read_bytes_total', { transport: 'rdma', path: 'copy' }), 2 * 4096);
+  assert.equal(sampleSum(s, 'spliced_read_bytes_total', { transport: 'tcp', path: 'copy' }), 0);
+  assert.equal(sampleSum(s, 'spliced_write_bytes_total', { transport: 'tcp' }), 2 * 8192);
+  assert.equal(sampleSum(s, 'spliced_request_duration_seconds_count', { command: 'READ' }), 2);
+  assert.equal(sampleSum(s, 'spliced_request_duration_seconds_count', { command: 'OTHER' }), 2);
+  assert.equal(sampleSum(s, 'spliced_request_failures_total', { command: 'WRITE' }), 2);
+  assert.equal(sampleSum(s, 'spliced_request_failures_total', { command: 'READ' }), 0);
+  assert.equal(sampleSum(s, 'spliced_connections', { transport: 'tcp' }), 2);
+  assert.equal(sampleSum(s, 'spliced_connections_total', { transport: 'tcp' }), 2);
+  assert.equal(sampleSum(s, 'spliced_sessions'), 2);
+  assert.equal(sampleSum(s, 'spliced_open_files'), 2);
+  assert.equal(sampleSum(s, 'spliced_protocol_errors_total', { kind: 'decode' }), 2);
+  assert.equal(sampleSum(s, 'spliced_protocol_errors_total', { kind: 'other' }), 2);
+  assert.equal(sampleSum(s, 'spliced_rdma_bytes_total', { op: 'write' }), 2 << 20);
+  assert.equal(sampleSum(s, 'spliced_rdma_operations_total', { op: 'read' }), 2);
+  assert.equal(sampleSum(s, 'spliced_smbdirect_credit_stalls_total'), 2);
+  // 65536 falls in the le=65536 bucket, not le=32768.
+  assert.equal(sampleSum(s, 'spliced_io_size_bytes_bucket', { op: 'read', le: '32768' }), 2);
+  assert.equal(sampleSum(s, 'spliced_io_size_bytes_bucket', { op: 'read', le: '65536' }), 4);
+  const t = m.throughput();
+  assert.deepEqual([t.readZeroCopyBytes, t.readCopyBytes, t.writeBytes, t.requests], [2 * 65536, 2 * 4096, 2 * 8192, 6]);
+});
+
+test('histogram buckets: request time from 5 µs doubling 20 times, I/O size 4 KiB to 64 MiB', async () => {
+  assert.equal(REQUEST_DURATION_BUCKETS.length, 20);
+  assert.equal(REQUEST_DURATION_BUCKETS[0], 5e-6);
+  assert.equal(IO_SIZE_BUCKETS[0], 4096);
+  assert.equal(IO_SIZE_BUCKETS[IO_SIZE_BUCKETS.length - 1], 64 * 1024 * 1024);
+  const m = new SplicedMetrics({ defaultMetrics: false });
+  m.request('READ', 7e-6, 0);
+  const s = parsePromText(await m.expose());
+  const les = s.filter((x) => x.name === 'spliced_request_duration_seconds_bucket' && x.labels.command === 'READ').map((x) => x.labels.le);
+  assert.equal(les.length, 21);
+  assert.equal(les[0], '0.000005');
+  assert.equal(sampleSum(s, 'spliced_request_duration_seconds_bucket', { command: 'READ', le: '0.000005' }), 0);
+  assert.equal(sampleSum(s, 'spliced_request_duration_seconds_bucket', { command: 'READ', le: '0.00001' }), 1);
+});
+
+test('cache counters are read at scrape time and stay monotonic', async () => {
+  let snapshot = cacheSnapshot();
+  const m = new SplicedMetrics({ defaultMetrics: false, cacheCounters: () => snapshot });
+  let s = parsePromText(await m.expose());
+  assert.equal(sampleSum(s, 'spliced_cache_pages', { state: 'free' }), 64);
+  assert.equal(sampleSum(s, 'spliced_copy_fallback_bytes_total'), 0);
+  snapshot = cacheSnapshot({
+    zeroCopyBytes: 1 << 20, cowReplacements: 3, evictions: 5, hits: 7, misses: 2,
+    copiedBytesByReason: { ...snapshot.copiedBytesByReason, dirty: 8192, mapped: 4096 },
+    pages: { free: 40, clean: 10, dirty: 4, writeback: 2, spliced: 8, bounce: 0 },
+  });
+  s = parsePromText(await m.expose());
+  assert.equal(sampleSum(s, 'spliced_cache_zerocopy_bytes_total'), 1 << 20);
+  assert.equal(sampleSum(s, 'spliced_copy_fallback_bytes_total', { reason: 'dirty' }), 8192);
+  assert.equal(sampleSum(s, 'spliced_copy_fallback_bytes_total', { reason: 'mapped' }), 4096);
+  assert.equal(sampleSum(s, 'spliced_cache_cow_replacements_total'), 3);
+  assert.equal(sampleSum(s, 'spliced_cache_evictions_total'), 5);
+  assert.equal(sampleSum(s, 'spliced_cache_pages', { state: 'spliced' }), 8);
+  assert.equal(sampleSum(s, 'spliced_cache_pages'), 64);
+  // A cache that starts over (restart) must not make a counter go down.
+  snapshot = cacheSnapshot({ evictions: 1 });
+  s = parsePromText(await m.expose());
+  assert.equal(sampleSum(s, 'spliced_cache_evictions_total'), 5);
+});
+
+test('each instance has its own registry', async () => {
+  const a = new SplicedMetrics({ defaultMetrics: false });
+  const b = new SplicedMetrics({ defaultMetrics: false });
+  a.writeBytes('tcp', 100);
+  assert.notEqual(a.registry, b.registry);
+  assert.equal(sampleSum(parsePromText(await b.expose()), 'spliced_write_bytes_total'), 0);
+});
+
+test('ops server: /metrics, /healthz, /status and the status page', async () => {
+  const m = new SplicedMetrics({ cacheCounters: () => cacheSnapshot({ hits: 9 }) });
+  const status: ServerStatus = {
+    connections: [{ id: 1, transport: 'tcp', dialect: 'SMB3_11', sessions: 1, openFiles: 2 }, { id: 2, transport: 'rdma', dialect: 'SMB3_02', sessions: 1, openFiles: 0 }],
+    sessions: 2, openFiles: 2, shares: [{ name: 'data', path: '/srv/data', readOnly: false }],
+  };
+  const app = buildOpsApp({ metrics: m, status: () => status });
+  m.readBytes('tcp', 'zerocopy', 4096);
+  try {
+    const metrics = await app.inject({ method: 'GET', url: '/metrics' });
+    assert.equal(metrics.statusCode, 200);
+    assert.match(String(metrics.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+    assert.equal(sampleSum(parsePromText(metrics.body), 'spliced_read_bytes_total', { path: 'zerocopy' }), 4096);
+    assert.match(metrics.body, /^process_resident_memory_bytes \d+/m);
+
+    const health = await app.inject({ method: 'GET', url: '/healthz' });
+    assert.equal(health.statusCode, 200);
+    assert.deepEqual(health.json(), { status: 'ok' });
+
+    const st = await app.inject({ method: 'GET', url: '/status' });
+    assert.equal(st.statusCode, 200);
+    const doc = st.json();
+    assert.deepEqual(doc.shares, status.shares);
+    assert.deepEqual(doc.connectionsByTransport, { tcp: 1, rdma: 1 });
+    assert.equal(doc.sessions, 2);
+    assert.equal(doc.throughput.readZeroCopyBytes, 4096);
+    assert.equal(doc.cache.hits, 9);
+    assert.equal(doc.cache.pages.free, 64);
+    assert.ok(Math.abs(doc.time - Date.now()) < 5000);
+
+    const page = await app.inject({ method: 'GET', url: '/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    assert.match(page.body, /<canvas id="plot"/);
+    assert.doesNotMatch(page.body, /<script[^>]+src=|<link[^>]+href=|https?:\/\/(?!127\.)/, 'no external resources');
+    assert.equal((await app.inject({ method: 'GET', url: '/nope' })).statusCode, 404);
+  } finally {
+    await app.close();
+  }
+});
