@@ -14,11 +14,14 @@ export const PageFlag = {
 } as const;
 export type PageFlagBit = (typeof PageFlag)[keyof typeof PageFlag];
 
-/** Tags that force the copy path in spliceToBvecs(), in the order their reason is reported. */
+/**
+ * Tags that force the copy path in spliceToBvecs(), most specific first: a TOWRITE page
+ * is also DIRTY (queued for a sync), so it is reported as 'towrite'.
+ */
 export const COPY_TAGS = [
-  [PageFlag.DIRTY, 'dirty'],
   [PageFlag.WRITEBACK, 'writeback'],
   [PageFlag.TOWRITE, 'towrite'],
+  [PageFlag.DIRTY, 'dirty'],
 ] as const;
 
 /** Why a read was served by copying instead of splicing. */
