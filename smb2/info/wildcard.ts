@@ -4,8 +4,11 @@
  *   '*'  any run of characters (also empty)
  *   '?'  exactly one character
  *   '>'  DOS_QM: one character, or nothing when the name is at a '.' or its end
- *   '<'  DOS_STAR: any run of characters that does not take the name's final '.'
+ *        (a '.' that ends the name may also be taken)
+ *   '<'  DOS_STAR: any run of characters up to and including the name's final '.', never
+ *        past it (a '<' that starts after the final '.' behaves like '*')
  *   '"'  DOS_DOT: a '.', or nothing at the end of the name
+ * The edge cases follow Samba's ms_fnmatch, which was checked against Windows with masktest.
  * "*" and "*.*" match every name, dot-less ones and "." / ".." included, as Windows does.
  */
 const STAR = '*';
@@ -44,12 +47,17 @@ export function matchesPattern(pattern: string, name: string): boolean {
       case QUESTION:
         return !atEnd && match(pi + 1, ni + 1);
       case DOS_QM:
-        return atEnd || n[ni] === '.' ? match(pi + 1, ni) : match(pi + 1, ni + 1);
+        if (atEnd) return match(pi + 1, ni);
+        if (n[ni] !== '.') return match(pi + 1, ni + 1);
+        return match(pi + 1, ni) || (ni === n.length - 1 && match(pi + 1, ni + 1));
       case DOS_DOT:
         if (atEnd) return match(pi + 1, ni);
         return n[ni] === '.' && match(pi + 1, ni + 1);
-      case DOS_STAR:
-        return match(pi + 1, ni) || (!atEnd && ni !== finalDot && match(pi, ni + 1));
+      case DOS_STAR: {
+        const last = finalDot >= ni ? finalDot + 1 : n.length;
+        for (let k = ni; k <= last; k++) if (match(pi + 1, k)) return true;
+        return false;
+      }
       default:
         return !atEnd && n[ni] === p[pi] && match(pi + 1, ni + 1);
     }

@@ -46,6 +46,9 @@ const table: Array<[string, string, boolean]> = [
   ['ab>', 'ab', true],
   ['ab>', 'abc', true],
   ['ab>', 'abcd', false],
+  ['a>', 'a.', true], // a '.' that ends the name may be taken
+  ['a>', 'a.b', false],
+  ['a>b', 'a.b', false],
   ['>>>>>>>>.>>>', 'readme.md', true],
   // DOS_DOT: a '.', or nothing at the end of the name.
   ['foo"', 'foo', true],
@@ -53,12 +56,19 @@ const table: Array<[string, string, boolean]> = [
   ['foo"', 'foox', false],
   ['foo"txt', 'foo.txt', true],
   ['foo"txt', 'footxt', false],
-  // DOS_STAR: any run that does not take the final '.'.
+  // DOS_STAR: any run up to and including the final '.', never past it.
   ['<.txt', 'a.txt', true],
   ['<.txt', 'a.b.txt', true],
   ['<.TXT', 'a.b.txt.txt', true],
   ['<.txt', 'a.txt.gz', false],
   ['<', 'noext', true],
+  ['<', 'a.b', false],
+  ['<txt', 'a.txt', true],
+  ['<b', 'x.y.b', true],
+  ['<y.b', 'x.y.b', true],
+  ['<y', 'x.y.b', false],
+  ['x.<', 'x.y.b', false],
+  ['x.y.<', 'x.y.b', true], // starts after the final '.': like '*'
   ['<"', 'noext', true], // DOS "*." : names without an extension
   ['<"', 'a.txt', false],
   ['<"*', 'a.txt', true], // DOS "*.*"
