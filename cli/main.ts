@@ -118,7 +118,8 @@ function addUserCommands(program: Command): void {
 try {
   await buildProgram().parseAsync(process.argv);
 } catch (err) {
-  if (!(err instanceof SplicedError)) throw err;
-  process.stderr.write(`spliced: ${err.message}\n`);
+  // Catalogued errors are for users; anything else is a bug or an OS error, so keep its stack at hand.
+  const detail = err instanceof SplicedError || !process.env.SPLICED_DEBUG ? (err as Error).message : (err as Error).stack;
+  process.stderr.write(`spliced: ${detail}\n`);
   process.exitCode = 1;
 }

@@ -6,7 +6,7 @@ import { obtainPassword } from './password.js';
 export const DEFAULT_USERS_FILE = 'spliced.users';
 
 export function usersFilePath(flag: string | undefined): string {
-  return flag ?? process.env.SPLICED_USERS_FILE ?? DEFAULT_USERS_FILE;
+  return flag || process.env.SPLICED_USERS_FILE || DEFAULT_USERS_FILE;
 }
 
 const USER_NAME = /^[^\s:"/\\[\]|<>+=;,*?@]{1,64}$/;

@@ -61,7 +61,12 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
   const app = buildOpsApp({ metrics, status, logger });
   smb = new SmbServer(cfg.options, { telemetry: metrics, log: logger.child({ component: 'smb' }) });
   const { tcpPort } = await smb.listen();
-  await app.listen({ host: cfg.metricsAddress.host, port: cfg.metricsAddress.port });
+  try {
+    await app.listen({ host: cfg.metricsAddress.host, port: cfg.metricsAddress.port });
+  } catch (err) {
+    await smb.close();
+    throw err;
+  }
   const bound = app.server.address() as AddressInfo;
   const metricsAddress = { host: cfg.metricsAddress.host, port: bound.port };
   logger.info({ tcpPort, rdmaPort: cfg.options.rdmaPort, metrics: `http://${metricsAddress.host}:${bound.port}/`, config: cfg.source }, 'spliced started');
