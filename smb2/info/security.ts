@@ -76,26 +76,27 @@ interface Ace {
   mask: number;
 }
 
-/** What one rwx triple of a Unix mode grants. */
+/**
+ * What one rwx triple of a Unix mode grants, as Samba maps it: all three bits are
+ * FILE_ALL_ACCESS, otherwise the generic read, write and execute sets (write on a
+ * directory also lets entries be deleted).
+ */
 export function maskForPermissions(rwx: number, isDirectory: boolean): number {
   if ((rwx & 7) === 7) return AccessMask.FILE_ALL_ACCESS;
   let mask = 0;
   if (rwx & 4) mask |= AccessMask.GENERIC_READ_FILE;
-  if (rwx & 2) mask |= AccessMask.GENERIC_WRITE_FILE | AccessMask.DELETE | (isDirectory ? AccessMask.FILE_DELETE_CHILD : 0);
+  if (rwx & 2) mask |= AccessMask.GENERIC_WRITE_FILE | (isDirectory ? AccessMask.FILE_DELETE_CHILD : 0);
   if (rwx & 1) mask |= AccessMask.GENERIC_EXECUTE_FILE;
   return mask;
 }
 
-/** What the owner may always do on Unix whatever the mode: read and change the metadata. */
-const OWNER_RIGHTS =
-  AccessMask.READ_CONTROL | AccessMask.WRITE_DAC | AccessMask.FILE_READ_ATTRIBUTES | AccessMask.FILE_WRITE_ATTRIBUTES | AccessMask.SYNCHRONIZE;
-
-/** Owner, group and Everyone ACEs from the permission bits; empty grants are left out (except the owner's). */
+/** Owner, group and Everyone ACEs from the permission bits, always all three (a 0 mask grants nothing). */
 export function acesForMode(facts: SecurityFacts): Ace[] {
-  const owner = { sid: unixUserSid(facts.uid), mask: maskForPermissions(facts.mode >> 6, facts.isDirectory) | OWNER_RIGHTS };
-  const group = { sid: unixGroupSid(facts.gid), mask: maskForPermissions(facts.mode >> 3, facts.isDirectory) };
-  const everyone = { sid: EVERYONE_SID, mask: maskForPermissions(facts.mode, facts.isDirectory) };
-  return [owner, ...[group, everyone].filter((ace) => ace.mask !== 0)];
+  return [
+    { sid: unixUserSid(facts.uid), mask: maskForPermissions(facts.mode >> 6, facts.isDirectory) },
+    { sid: unixGroupSid(facts.gid), mask: maskForPermissions(facts.mode >> 3, facts.isDirectory) },
+    { sid: EVERYONE_SID, mask: maskForPermissions(facts.mode, facts.isDirectory) },
+  ];
 }
 
 /** [MS-DTYP] 2.4.5 ACL holding ACCESS_ALLOWED_ACEs ([MS-DTYP] 2.4.4.2), no inheritance flags. */
@@ -127,7 +128,8 @@ export function encodeSecurityDescriptor(additionalInformation: number, facts: S
   const wantGroup = (additionalInformation & SecurityInformation.GROUP_SECURITY_INFORMATION) !== 0;
   const wantDacl = (additionalInformation & SecurityInformation.DACL_SECURITY_INFORMATION) !== 0;
   let control: number = SecurityDescriptorControl.SE_SELF_RELATIVE;
-  if (wantDacl) control |= SecurityDescriptorControl.SE_DACL_PRESENT;
+  // The DACL stands for the mode bits alone: PROTECTED tells clients nothing is inherited.
+  if (wantDacl) control |= SecurityDescriptorControl.SE_DACL_PRESENT | SecurityDescriptorControl.SE_DACL_PROTECTED;
 
   const w = new Writer(0, 160);
   w.u8(SECURITY_DESCRIPTOR_REVISION).u8(0).u16(control);

@@ -11,6 +11,7 @@ const GROUP = 0x2;
 const DACL = 0x4;
 const SACL = 0x8;
 const SE_DACL_PRESENT = 0x0004;
+const SE_DACL_PROTECTED = 0x1000;
 const SE_SACL_PRESENT = 0x0010;
 const SE_SELF_RELATIVE = 0x8000;
 
@@ -18,10 +19,7 @@ const FILE_ALL_ACCESS = 0x1f01ff;
 const FILE_GENERIC_READ = 0x120089;
 const FILE_GENERIC_WRITE = 0x120116;
 const FILE_GENERIC_EXECUTE = 0x1200a0;
-const DELETE = 0x10000;
 const FILE_DELETE_CHILD = 0x40;
-const WRITE_DAC = 0x40000;
-const FILE_WRITE_ATTRIBUTES = 0x100;
 
 // --- An independent reader for [MS-DTYP] 2.4.2.2 SID, 2.4.5 ACL, 2.4.4.2 ACE and 2.4.6 SECURITY_DESCRIPTOR.
 
@@ -82,22 +80,23 @@ function parseSd(buf: Buffer) {
   return { control, offsets, owner: owner?.text, group: group?.text, aces: dacl?.aces };
 }
 
+// The masks are those Samba 4.17 reports for the same modes (seen with smbclient "showacls").
 test('owner, group and DACL for a 0644 file', () => {
   const sd = parseSd(encodeSecurityDescriptor(OWNER | GROUP | DACL, { uid: 1000, gid: 100, mode: 0o100644, isDirectory: false }));
-  assert.equal(sd.control, SE_SELF_RELATIVE | SE_DACL_PRESENT);
+  assert.equal(sd.control, SE_SELF_RELATIVE | SE_DACL_PRESENT | SE_DACL_PROTECTED);
   assert.equal(sd.offsets.owner, 20);
   assert.equal(sd.offsets.sacl, 0);
   assert.equal(sd.owner, 'S-1-22-1-1000');
   assert.equal(sd.group, 'S-1-22-2-100');
-  const base = FILE_GENERIC_READ | FILE_GENERIC_WRITE | DELETE;
   assert.deepEqual(sd.aces, [
-    { type: 0, flags: 0, mask: base | WRITE_DAC | FILE_WRITE_ATTRIBUTES, sid: 'S-1-22-1-1000' },
+    { type: 0, flags: 0, mask: FILE_GENERIC_READ | FILE_GENERIC_WRITE, sid: 'S-1-22-1-1000' },
     { type: 0, flags: 0, mask: FILE_GENERIC_READ, sid: 'S-1-22-2-100' },
     { type: 0, flags: 0, mask: FILE_GENERIC_READ, sid: 'S-1-1-0' },
   ]);
+  assert.equal(FILE_GENERIC_READ | FILE_GENERIC_WRITE, 0x12019f);
 });
 
-test('a 0750 directory: full control for the owner, read+execute for the group, nothing for others', () => {
+test('a 0750 directory: full control for the owner, read+execute for the group, an empty grant for others', () => {
   const sd = parseSd(encodeSecurityDescriptor(DACL, { uid: 0, gid: 0, mode: 0o40750, isDirectory: true }));
   assert.equal(sd.owner, undefined);
   assert.equal(sd.group, undefined);
@@ -105,14 +104,31 @@ test('a 0750 directory: full control for the owner, read+execute for the group, 
     sd.aces?.map((a) => [a.sid, a.mask]),
     [
       ['S-1-22-1-0', FILE_ALL_ACCESS],
-      ['S-1-22-2-0', FILE_GENERIC_READ | FILE_GENERIC_EXECUTE],
+      ['S-1-22-2-0', 0x1200a9],
+      ['S-1-1-0', 0],
     ],
   );
+  assert.equal(FILE_GENERIC_READ | FILE_GENERIC_EXECUTE, 0x1200a9);
 });
 
-test('write on a directory grants FILE_DELETE_CHILD', () => {
-  const sd = parseSd(encodeSecurityDescriptor(DACL, { uid: 5, gid: 6, mode: 0o720, isDirectory: true }));
-  assert.equal(sd.aces?.[1]?.mask, FILE_GENERIC_WRITE | DELETE | FILE_DELETE_CHILD);
+test('each permission bit maps to its generic set; write on a directory adds FILE_DELETE_CHILD', () => {
+  const cases: Array<[number, boolean, number]> = [
+    [0o4, false, FILE_GENERIC_READ],
+    [0o2, false, FILE_GENERIC_WRITE],
+    [0o1, false, FILE_GENERIC_EXECUTE],
+    [0o6, false, FILE_GENERIC_READ | FILE_GENERIC_WRITE],
+    [0o5, true, FILE_GENERIC_READ | FILE_GENERIC_EXECUTE],
+    [0o2, true, FILE_GENERIC_WRITE | FILE_DELETE_CHILD],
+    [0o6, true, FILE_GENERIC_READ | FILE_GENERIC_WRITE | FILE_DELETE_CHILD],
+    [0o7, false, FILE_ALL_ACCESS],
+    [0o7, true, FILE_ALL_ACCESS],
+    [0o0, true, 0],
+  ];
+  for (const [bits, isDirectory, mask] of cases) {
+    const sd = parseSd(encodeSecurityDescriptor(DACL, { uid: 1, gid: 2, mode: bits, isDirectory }));
+    assert.equal(sd.aces?.[2]?.mask, mask, `others ${bits.toString(8)} dir ${isDirectory}`);
+    assert.equal(sd.aces?.[0]?.mask, 0, 'owner bits are 0 here');
+  }
 });
 
 test('only the parts asked for are present', () => {
