@@ -1,0 +1,251 @@
+import { Reader, DecodeError } from '../wire/index.js';
+import { Command, HeaderFlag, HEADER_SIZE, Dialect, commandName, dialectName } from '../smb2/constants.js';
+import { decodeHeader, encodeHeader, HeaderOffset, SMB1_PROTOCOL_ID, SMB2_PROTOCOL_ID, type Smb2Header } from '../smb2/header.js';
+import { encodeErrorResponse } from '../smb2/commands/error.js';
+import { Status } from '../smb2/status.js';
+import { Writer } from '../wire/index.js';
+import { signInPlace } from '../auth/signing.js';
+import type { PreauthHash } from '../auth/preauth.js';
+import type { Transport } from './transport.js';
+import type { Logger } from './log.js';
+import type { ServerCore } from './server-core.js';
+import type { Session, Open } from './state.js';
+import type { ChainState, HandlerResult } from './handler.js';
+import { CreditWindow } from './credits.js';
+import { runRequest } from './dispatch.js';
+import { answerSmb1Negotiate } from './handlers/negotiate.js';
+import { closeOpen } from './open-files.js';
+
+/** One encoded response of a (possibly compound) reply: header+body, then payload chunks. */
+interface EncodedResponse {
+  parts: Buffer[];
+  length: number;
+  result: HandlerResult;
+  sign?: { session: Session };
+}
+
+/** What NEGOTIATE settled, [MS-SMB2] 3.3.1.7 Connection. */
+export interface Negotiated {
+  dialect: number;
+  clientGuid: Buffer;
+  clientCapabilities: number;
+  clientSecurityMode: number;
+  clientDialects: number[];
+  serverSecurityMode: number;
+  serverCapabilities: number;
+}
+
+/** One client connection: message loop, compounds, credits, signing, and its sessions and opens. */
+export class Connection {
+  negotiated?: Negotiated;
+  /** Connection.PreauthIntegrityHashValue for 3.1.1. */
+  preauth?: PreauthHash;
+  readonly credits: CreditWindow;
+  readonly sessions = new Map<bigint, Session>();
+  readonly opens = new Map<bigint, Open>();
+  private nextVolatileId = 1n;
+  private inFlight = 0;
+  private idleWaiters: Array<() => void> = [];
+  closed = false;
+
+  constructor(
+    readonly id: number,
+    readonly transport: Transport,
+    readonly core: ServerCore,
+    readonly log: Logger,
+  ) {
+    this.credits = new CreditWindow(core.options.limits.maxCredits);
+    transport.onMessage((m) => this.receive(m));
+    transport.onClose((reason) => void this.onClosed(reason));
+  }
+
+  get dialect(): number {
+    return this.negotiated?.dialect ?? 0;
+  }
+
+  get dialectName(): string {
+    return dialectName(this.dialect);
+  }
+
+  allocateFileId(): bigint {
+    return this.nextVolatileId++;
+  }
+
+  private receive(message: Buffer): void {
+    this.inFlight++;
+    this.handleMessage(message)
+      .catch((err) => {
+        this.log.error({ err }, 'request processing failed; closing connection');
+        this.core.telemetry.protocolError('internal');
+        this.transport.disconnect();
+      })
+      .finally(() => {
+        if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+      });
+  }
+
+  /** Resolves when no request is being processed (bounded by the caller). */
+  idle(): Promise<void> {
+    return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private async handleMessage(message: Buffer): Promise<void> {
+    const protocol = message.length >= 4 ? message.readUInt32LE(0) : 0;
+    if (protocol === SMB1_PROTOCOL_ID && !this.negotiated) return this.sendRaw(await answerSmb1Negotiate(this, message));
+    if (protocol !== SMB2_PROTOCOL_ID) return this.drop('framing', `unexpected protocol id 0x${protocol.toString(16)}`);
+    let pdus: Buffer[];
+    try {
+      pdus = splitCompound(message);
+    } catch (err) {
+      return this.drop('decode', (err as Error).message);
+    }
+    const chain: ChainState = {};
+    const responses: EncodedResponse[] = [];
+    for (const pdu of pdus) {
+      const response = await this.processPdu(pdu, chain, pdus.length > 1);
+      if (response === 'drop') return;
+      if (response) responses.push(response);
+    }
+    if (responses.length) await this.sendResponses(responses);
+  }
+
+  private async processPdu(pdu: Buffer, chain: ChainState, compound: boolean): Promise<EncodedResponse | null | 'drop'> {
+    const reader = new Reader(pdu);
+    let header: Smb2Header;
+    try {
+      header = decodeHeader(reader);
+    } catch (err) {
+      this.drop('decode', (err as Error).message);
+      return 'drop';
+    }
+    if (header.flags & HeaderFlag.SERVER_TO_REDIR) {
+      this.drop('decode', 'response sent to the server');
+      return 'drop';
+    }
+    if (header.command === Command.CANCEL) return null; // nothing is ever pending long enough to cancel
+    if (!this.negotiated && header.command !== Command.NEGOTIATE) {
+      this.drop('sequence', `${commandName(header.command)} before NEGOTIATE`);
+      return 'drop';
+    }
+    if (!this.credits.consume(header.messageId, this.negotiated && this.dialect > Dialect.SMB2_0_2 ? header.creditCharge : 1)) {
+      this.drop('credits', `message id ${header.messageId} (charge ${header.creditCharge}) outside the credit window`);
+      return 'drop';
+    }
+    const started = process.hrtime.bigint();
+    const outcome = await runRequest({ core: this.core, conn: this, header, message: pdu, reader, chain, log: this.log });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    this.core.telemetry.request(commandName(header.command), seconds, outcome.result.status);
+    if (outcome.result.disconnect && !outcome.result.body) {
+      this.drop('refused', 'handler asked to close the connection');
+      return 'drop';
+    }
+    return this.encodeResponse(header, outcome.result, outcome.session, compound);
+  }
+
+  private encodeResponse(req: Smb2Header, result: HandlerResult, session: Session | undefined, compound: boolean): EncodedResponse {
+    const granted = this.credits.grant(req.credits);
+    const signer = result.signingSession ?? session;
+    const wantsSign =
+      !!signer?.signingKey &&
+      (result.forceSign || (req.flags & HeaderFlag.SIGNED) !== 0 || signer.signingRequired) &&
+      result.status !== Status.MORE_PROCESSING_REQUIRED;
+    const flags =
+      HeaderFlag.SERVER_TO_REDIR |
+      (compound ? req.flags & HeaderFlag.RELATED_OPERATIONS : 0) |
+      (req.flags & HeaderFlag.PRIORITY_MASK) |
+      (wantsSign ? HeaderFlag.SIGNED : 0);
+    const w = new Writer(0, HEADER_SIZE + (result.body?.length ?? 9));
+    encodeHeader(w, {
+      ...req,
+      status: result.status,
+      credits: granted,
+      flags,
+      nextCommand: 0,
+      treeId: result.treeId ?? req.treeId,
+      sessionId: req.command === Command.SESSION_SETUP ? (result.signingSession?.id ?? req.sessionId) : req.sessionId,
+      signature: Buffer.alloc(16),
+    });
+    w.bytes(result.body ?? encodeErrorResponse(result.errorData));
+    const head = Buffer.from(w.finish());
+    result.onEncoded?.(head);
+    const parts = [head, ...(result.payload?.chunks ?? [])];
+    const length = head.length + (result.payload?.length ?? 0);
+    return { parts, length, result, sign: wantsSign && signer ? { session: signer } : undefined };
+  }
+
+  private async sendResponses(responses: EncodedResponse[]): Promise<void> {
+    const all: Buffer[] = [];
+    responses.forEach((r, i) => {
+      if (i < responses.length - 1) {
+        const pad = (8 - (r.length % 8)) % 8;
+        if (pad) r.parts.push(Buffer.alloc(pad));
+        r.parts[0].writeUInt32LE(r.length + pad, HeaderOffset.NEXT_COMMAND);
+      }
+      if (r.sign) {
+        const whole = r.parts.length === 1 ? r.parts[0] : Buffer.concat(r.parts);
+        signInPlace(this.dialect, r.sign.session.signingKey as Buffer, whole);
+        r.parts = [whole];
+      }
+      all.push(...r.parts);
+    });
+    try {
+      await this.transport.send(all);
+      for (const r of responses) this.countRead(r.result);
+    } catch (err) {
+      this.log.debug({ err }, 'send failed');
+    } finally {
+      for (const r of responses) r.result.payload?.release();
+    }
+    if (responses.some((r) => r.result.disconnect)) this.transport.disconnect();
+  }
+
+  private countRead(result: HandlerResult): void {
+    if (result.payload && result.payload.length) {
+      this.core.telemetry.readBytes(this.transport.kind, result.payload.path, result.payload.length);
+    }
+  }
+
+  private async sendRaw(message: Buffer | null): Promise<void> {
+    if (!message) return this.drop('decode', 'bad SMB1 negotiate');
+    await this.transport.send([message]).catch(() => {});
+  }
+
+  drop(kind: string, why: string): void {
+    this.core.telemetry.protocolError(kind);
+    this.log.warn({ kind, why }, 'closing connection after a protocol error');
+    this.transport.disconnect();
+  }
+
+  private async onClosed(reason?: Error): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (reason) this.log.debug({ err: reason }, 'connection closed with an error');
+    await this.idle();
+    await this.closeAll();
+    this.core.connectionClosed(this);
+  }
+
+  /** Close every open and session (connection loss or server shutdown). */
+  async closeAll(): Promise<void> {
+    for (const open of [...this.opens.values()]) await closeOpen(this, open).catch(() => {});
+    for (const session of this.sessions.values()) if (session.state === 'valid') this.core.telemetry.sessionClosed();
+    this.sessions.clear();
+  }
+}
+
+/** Split a compound message at its NextCommand offsets, [MS-SMB2] 3.3.5.2.7. */
+export function splitCompound(message: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let at = 0;
+  for (;;) {
+    if (message.length - at < HEADER_SIZE) throw new DecodeError('truncated SMB2 header');
+    const next = message.readUInt32LE(at + HeaderOffset.NEXT_COMMAND);
+    if (next === 0) {
+      out.push(message.subarray(at));
+      return out;
+    }
+    if (next % 8 !== 0 || next < HEADER_SIZE || at + next > message.length) throw new DecodeError(`bad NextCommand ${next}`);
+    out.push(message.subarray(at, at + next));
+    at += next;
+  }
+}

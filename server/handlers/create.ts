@@ -1,0 +1,82 @@
+import { Writer } from '../../wire/index.js';
+import { Access, CreateOption } from '../../smb2/constants.js';
+import {
+  CreateContextName, decodeCreateRequest, encodeCreateResponse, type CreateContext, type CreateRequest,
+} from '../../smb2/commands/create.js';
+import { Status, SmbStatusError } from '../../smb2/status.js';
+import { fileRecordFromStats } from '../../smb2/info/index.js';
+import { wireAttributes } from '../../smb2/info/record-fields.js';
+import type { BigIntStats } from 'node:fs';
+import type { HandlerResult, RequestContext } from '../handler.js';
+import type { TreeConnect } from '../state.js';
+import { grantedAccess, canWrite } from '../access.js';
+import { openOrCreate } from '../create-file.js';
+import { registerOpen } from '../open-files.js';
+
+/** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
+function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: BigIntStats): CreateContext[] {
+  const out: CreateContext[] = [];
+  for (const c of contexts) {
+    if (c.name === CreateContextName.QUERY_MAXIMAL_ACCESS) {
+      // [MS-SMB2] 2.2.14.2.5: QueryStatus, MaximalAccess.
+      out.push({ name: c.name, data: Buffer.from(new Writer(0, 8).u32(Status.SUCCESS).u32(tree.maximalAccess).finish()) });
+    } else if (c.name === CreateContextName.QUERY_ON_DISK_ID) {
+      // [MS-SMB2] 2.2.14.2.9: DiskFileId, VolumeId, Reserved.
+      out.push({ name: c.name, data: Buffer.from(new Writer(0, 32).u64(st.ino).u64(st.dev).zeros(16).finish()) });
+    }
+  }
+  return out;
+}
+
+function checkRequest(req: CreateRequest, tree: TreeConnect, access: number): void {
+  if (req.createOptions & CreateOption.DELETE_ON_CLOSE) {
+    if (tree.readOnly) throw new SmbStatusError(Status.ACCESS_DENIED);
+    if (!(access & Access.DELETE)) throw new SmbStatusError(Status.ACCESS_DENIED);
+  }
+}
+
+/** CREATE, [MS-SMB2] 3.3.5.9: resolve inside the share, apply the disposition, open the data. */
+export async function create(ctx: RequestContext): Promise<HandlerResult> {
+  const tree = ctx.tree!;
+  const req = decodeCreateRequest(ctx.reader);
+  if (!tree.root) return { status: Status.OBJECT_NAME_NOT_FOUND }; // IPC$: no named pipes served
+  if (ctx.conn.opens.size >= ctx.core.options.limits.maxOpenFilesPerConnection) return { status: Status.TOO_MANY_OPENED_FILES };
+  const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
+  checkRequest(req, tree, access);
+  const target = await tree.root.resolve(req.name);
+  if (target.relative === '' && req.createOptions & CreateOption.DELETE_ON_CLOSE) return { status: Status.ACCESS_DENIED };
+  const outcome = await openOrCreate(target.absolute, req.createDisposition, req.createOptions, tree.readOnly);
+  const isDirectory = outcome.stats.isDirectory();
+  const io = isDirectory ? undefined : await ctx.core.fileIo.open(target.absolute, { writable: canWrite(access) && !tree.readOnly });
+  const open = registerOpen(ctx.conn, {
+    session: ctx.session!,
+    tree,
+    relative: target.relative,
+    absolute: target.absolute,
+    isDirectory,
+    grantedAccess: access,
+    createOptions: req.createOptions,
+    io,
+    deleteOnClose: (req.createOptions & CreateOption.DELETE_ON_CLOSE) !== 0,
+    position: 0,
+  });
+  ctx.chain.fileId = open.fileId;
+  const rec = fileRecordFromStats(target.parts.at(-1) ?? '', outcome.stats);
+  return {
+    status: Status.SUCCESS,
+    body: encodeCreateResponse({
+      oplockLevel: 0,
+      flags: 0,
+      createAction: outcome.action,
+      creationTime: rec.creationTime,
+      lastAccessTime: rec.lastAccessTime,
+      lastWriteTime: rec.lastWriteTime,
+      changeTime: rec.changeTime,
+      allocationSize: BigInt(rec.allocationSize),
+      endOfFile: BigInt(rec.size),
+      fileAttributes: wireAttributes(rec),
+      fileId: open.fileId,
+      contexts: answerContexts(req.contexts, tree, outcome.stats),
+    }),
+  };
+}

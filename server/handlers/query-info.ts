@@ -1,0 +1,69 @@
+import { stat } from 'node:fs/promises';
+import { InfoType } from '../../smb2/constants.js';
+import { decodeQueryInfoRequest, encodeQueryInfoResponse, type QueryInfoRequest } from '../../smb2/commands/query-info.js';
+import { Status } from '../../smb2/status.js';
+import {
+  encodeFileInfo, encodeFsInfo, encodeSecurityDescriptor, fileRecordFromStats, minimumFileInfoLength, minimumFsInfoLength,
+  volumeFactsFor,
+} from '../../smb2/info/index.js';
+import type { HandlerResult, RequestContext } from '../handler.js';
+import type { Open } from '../state.js';
+import { findOpen } from '../open-files.js';
+import { requireCreditCharge } from './credit-charge.js';
+
+async function fileInfo(open: Open, req: QueryInfoRequest): Promise<Buffer> {
+  const st = await stat(open.absolute, { bigint: true });
+  const rec = fileRecordFromStats(open.relative.split('/').at(-1) ?? '', st);
+  if (open.io) {
+    rec.size = open.io.size();
+  }
+  return encodeFileInfo(req.infoClass, rec, {
+    position: open.position,
+    mode: 0,
+    accessMask: open.grantedAccess,
+    deletePending: open.deleteOnClose,
+    shareRelativePath: open.relative.replace(/\//g, '\\'),
+  });
+}
+
+async function securityInfo(open: Open, req: QueryInfoRequest): Promise<Buffer> {
+  const st = await stat(open.absolute);
+  return encodeSecurityDescriptor(req.additionalInformation, { uid: st.uid, gid: st.gid, mode: st.mode, isDirectory: st.isDirectory() });
+}
+
+/**
+ * Fit the answer into OutputBufferLength, [MS-SMB2] 3.3.5.20: below the fixed part is
+ * STATUS_INFO_LENGTH_MISMATCH, a truncated variable part is STATUS_BUFFER_OVERFLOW with data.
+ */
+function fit(output: Buffer, max: number, minimum: number | undefined): HandlerResult {
+  if (output.length <= max) return { status: Status.SUCCESS, body: encodeQueryInfoResponse(output) };
+  if (max < (minimum ?? output.length)) return { status: Status.INFO_LENGTH_MISMATCH };
+  return { status: Status.BUFFER_OVERFLOW, body: encodeQueryInfoResponse(output.subarray(0, max)) };
+}
+
+/** QUERY_INFO, [MS-SMB2] 3.3.5.20: file, filesystem and security information. */
+export async function queryInfo(ctx: RequestContext): Promise<HandlerResult> {
+  const req = decodeQueryInfoRequest(ctx.reader);
+  requireCreditCharge(ctx, Math.max(req.input.length, req.outputBufferLength));
+  const open = findOpen(ctx, req.fileId);
+  switch (req.infoType) {
+    case InfoType.FILE:
+      return fit(await fileInfo(open, req), req.outputBufferLength, minimumFileInfoLength[req.infoClass]);
+    case InfoType.FILESYSTEM: {
+      const facts = await volumeFactsFor(open.tree.root ? open.tree.share!.path : open.absolute, open.tree.share?.name ?? '');
+      return fit(encodeFsInfo(req.infoClass, facts), req.outputBufferLength, minimumFsInfoLength[req.infoClass]);
+    }
+    case InfoType.SECURITY: {
+      const sd = await securityInfo(open, req);
+      if (sd.length > req.outputBufferLength) {
+        // [MS-SMB2] 3.3.5.20.3: tell the client how big a buffer it needs.
+        const needed = Buffer.alloc(4);
+        needed.writeUInt32LE(sd.length);
+        return { status: Status.BUFFER_TOO_SMALL, errorData: needed };
+      }
+      return { status: Status.SUCCESS, body: encodeQueryInfoResponse(sd) };
+    }
+    default:
+      return { status: Status.NOT_SUPPORTED };
+  }
+}

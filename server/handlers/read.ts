@@ -1,0 +1,43 @@
+import { Channel } from '../../smb2/constants.js';
+import { decodeReadRequest, encodeReadResponseHeader } from '../../smb2/commands/read.js';
+import { Status, SmbStatusError } from '../../smb2/status.js';
+import type { HandlerResult, RequestContext } from '../handler.js';
+import type { ReadPayload } from '../file-io.js';
+import { findOpen } from '../open-files.js';
+import { canRead } from '../access.js';
+import { requireCreditCharge } from './credit-charge.js';
+
+/** Push the data into the client's registered buffers (SMB Direct), [MS-SMB2] 3.3.5.12. */
+async function readOverRdma(ctx: RequestContext, payload: ReadPayload, descriptors: Parameters<NonNullable<RequestContext['conn']['transport']['rdmaWrite']>>[0]): Promise<HandlerResult> {
+  const transport = ctx.conn.transport;
+  try {
+    const sent = await transport.rdmaWrite!(descriptors, payload.chunks);
+    ctx.core.telemetry.readBytes(transport.kind, payload.path, sent);
+    return { status: Status.SUCCESS, body: encodeReadResponseHeader({ dataLength: 0, dataRemaining: sent, flags: 0 }) };
+  } finally {
+    payload.release();
+  }
+}
+
+/** READ, [MS-SMB2] 3.3.5.12: file data goes out as the provider's chunks, never copied here. */
+export async function read(ctx: RequestContext): Promise<HandlerResult> {
+  const req = decodeReadRequest(ctx.reader);
+  requireCreditCharge(ctx, req.length);
+  const open = findOpen(ctx, req.fileId);
+  if (open.isDirectory || !open.io) return { status: Status.INVALID_DEVICE_REQUEST };
+  if (!canRead(open.grantedAccess)) return { status: Status.ACCESS_DENIED };
+  if (req.length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
+  const rdma = req.channel === Channel.RDMA_V1 || req.channel === Channel.RDMA_V1_INVALIDATE;
+  if (req.channel !== Channel.NONE && (!rdma || !ctx.conn.transport.rdmaWrite)) throw new SmbStatusError(Status.INVALID_PARAMETER);
+  const payload = await open.io.read(req.offset, req.length);
+  if (payload.length === 0 && req.length > 0 || payload.length < req.minimumCount) {
+    payload.release();
+    return { status: Status.END_OF_FILE };
+  }
+  if (rdma) return readOverRdma(ctx, payload, req.channelInfo);
+  return {
+    status: Status.SUCCESS,
+    body: encodeReadResponseHeader({ dataLength: payload.length, dataRemaining: 0, flags: 0 }),
+    payload,
+  };
+}

@@ -1,0 +1,93 @@
+import { readdir, rename, stat, utimes } from 'node:fs/promises';
+import { Access, InfoType } from '../../smb2/constants.js';
+import { decodeSetInfoRequest, encodeSetInfoResponse } from '../../smb2/commands/set-info.js';
+import { Status, SmbStatusError, statusFromErrno } from '../../smb2/status.js';
+import { decodeSetFileInfo, msFromFileTime, type SetFileInfo } from '../../smb2/info/index.js';
+import type { HandlerResult, RequestContext } from '../handler.js';
+import type { Open } from '../state.js';
+import { findOpen } from '../open-files.js';
+import { requireAccess } from '../access.js';
+
+/** [MS-FSCC] FILE_DISPOSITION_INFORMATION_EX flag FILE_DISPOSITION_DELETE. */
+const DISPOSITION_EX_DELETE = 0x1;
+const UNCHANGED_TIMES = [0n, 0xffffffffffffffffn];
+
+function fsFailure(err: unknown): SmbStatusError {
+  return err instanceof SmbStatusError ? err : new SmbStatusError(statusFromErrno((err as NodeJS.ErrnoException).code));
+}
+
+async function setBasic(open: Open, info: Extract<SetFileInfo, { kind: 'basic' }>): Promise<void> {
+  requireAccess(open.grantedAccess, Access.FILE_WRITE_ATTRIBUTES);
+  const changeAccess = !UNCHANGED_TIMES.includes(info.lastAccessTime);
+  const changeWrite = !UNCHANGED_TIMES.includes(info.lastWriteTime);
+  if (!changeAccess && !changeWrite) return;
+  const st = await stat(open.absolute);
+  const atime = changeAccess ? msFromFileTime(info.lastAccessTime) / 1000 : st.atimeMs / 1000;
+  const mtime = changeWrite ? msFromFileTime(info.lastWriteTime) / 1000 : st.mtimeMs / 1000;
+  await utimes(open.absolute, atime, mtime);
+}
+
+async function setRename(open: Open, info: Extract<SetFileInfo, { kind: 'rename' }>): Promise<void> {
+  requireAccess(open.grantedAccess, Access.DELETE);
+  const target = await open.tree.root!.resolve(info.fileName);
+  if (target.relative === '' || open.relative === '') throw new SmbStatusError(Status.ACCESS_DENIED);
+  const exists = await stat(target.absolute).then(() => true, () => false);
+  if (exists && target.absolute !== open.absolute) {
+    if (!info.replaceIfExists) throw new SmbStatusError(Status.OBJECT_NAME_COLLISION);
+    if ((await stat(target.absolute)).isDirectory()) throw new SmbStatusError(Status.ACCESS_DENIED);
+  }
+  await rename(open.absolute, target.absolute);
+  open.absolute = target.absolute;
+  open.relative = target.relative;
+}
+
+async function setDeletePending(open: Open, pending: boolean): Promise<void> {
+  if (pending) {
+    requireAccess(open.grantedAccess, Access.DELETE);
+    if (open.relative === '') throw new SmbStatusError(Status.CANNOT_DELETE);
+    if (open.isDirectory && (await readdir(open.absolute)).length > 0) throw new SmbStatusError(Status.DIRECTORY_NOT_EMPTY);
+  }
+  open.deleteOnClose = pending;
+}
+
+async function applyFileInfo(open: Open, info: SetFileInfo): Promise<void> {
+  switch (info.kind) {
+    case 'basic':
+      return setBasic(open, info);
+    case 'rename':
+      return setRename(open, info);
+    case 'disposition':
+      return setDeletePending(open, info.deletePending);
+    case 'disposition-ex':
+      return setDeletePending(open, (info.flags & DISPOSITION_EX_DELETE) !== 0);
+    case 'end-of-file':
+      if (!open.io) throw new SmbStatusError(Status.INVALID_PARAMETER);
+      requireAccess(open.grantedAccess, Access.FILE_WRITE_DATA);
+      return open.io.setSize(info.size);
+    case 'allocation':
+      requireAccess(open.grantedAccess, Access.FILE_WRITE_DATA);
+      if (open.io && info.size < open.io.size()) await open.io.setSize(info.size);
+      return;
+    case 'position':
+      open.position = info.offset;
+      return;
+    case 'mode':
+      return;
+  }
+}
+
+/** SET_INFO, [MS-SMB2] 3.3.5.21: basic times, rename, delete disposition and sizes. */
+export async function setInfo(ctx: RequestContext): Promise<HandlerResult> {
+  const req = decodeSetInfoRequest(ctx.reader);
+  const open = findOpen(ctx, req.fileId);
+  if (open.tree.readOnly) return { status: Status.ACCESS_DENIED };
+  if (req.infoType === InfoType.SECURITY) return { status: Status.SUCCESS, body: encodeSetInfoResponse() };
+  if (req.infoType !== InfoType.FILE) return { status: Status.NOT_SUPPORTED };
+  const info = decodeSetFileInfo(req.infoClass, req.buffer);
+  try {
+    await applyFileInfo(open, info);
+  } catch (err) {
+    throw fsFailure(err);
+  }
+  return { status: Status.SUCCESS, body: encodeSetInfoResponse() };
+}

@@ -1,0 +1,25 @@
+import { Channel } from '../../smb2/constants.js';
+import { decodeWriteRequest, encodeWriteResponse } from '../../smb2/commands/write.js';
+import { Status, SmbStatusError } from '../../smb2/status.js';
+import type { HandlerResult, RequestContext } from '../handler.js';
+import { findOpen } from '../open-files.js';
+import { canWrite } from '../access.js';
+import { requireCreditCharge } from './credit-charge.js';
+
+/** WRITE, [MS-SMB2] 3.3.5.13: inline data, or pulled with RDMA READ on SMB Direct. */
+export async function write(ctx: RequestContext): Promise<HandlerResult> {
+  const req = decodeWriteRequest(ctx.reader);
+  const rdma = req.channel === Channel.RDMA_V1 || req.channel === Channel.RDMA_V1_INVALIDATE;
+  requireCreditCharge(ctx, rdma ? req.remainingBytes : req.data.length);
+  const open = findOpen(ctx, req.fileId);
+  if (open.tree.readOnly) return { status: Status.ACCESS_DENIED };
+  if (open.isDirectory || !open.io) return { status: Status.INVALID_DEVICE_REQUEST };
+  if (!canWrite(open.grantedAccess)) return { status: Status.ACCESS_DENIED };
+  if (req.channel !== Channel.NONE && (!rdma || !ctx.conn.transport.rdmaRead)) throw new SmbStatusError(Status.INVALID_PARAMETER);
+  const length = rdma ? req.remainingBytes : req.data.length;
+  if (length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
+  const data = rdma ? await ctx.conn.transport.rdmaRead!(req.channelInfo, length) : req.data;
+  const count = await open.io.write(req.offset, data);
+  ctx.core.telemetry.writeBytes(ctx.conn.transport.kind, count);
+  return { status: Status.SUCCESS, body: encodeWriteResponse({ count, remaining: 0 }) };
+}

@@ -1,0 +1,67 @@
+import { randomBytes } from 'node:crypto';
+import type { ServerOptions, ShareConfig } from './options.js';
+import type { Telemetry } from './telemetry.js';
+import type { Logger } from './log.js';
+import type { FileIoProvider } from './file-io.js';
+import type { Connection } from './connection.js';
+import type { AuthExchange } from './state.js';
+import { ShareRoot } from './share-root.js';
+import { LockTable } from './lock-table.js';
+import { ServerAuthExchange } from '../auth/server-session-auth.js';
+import { fileTimeFromMs } from '../smb2/info/index.js';
+
+/** State shared by every connection of one server; handlers reach it as ctx.core. */
+export class ServerCore {
+  readonly serverGuid = randomBytes(16);
+  readonly startTime = fileTimeFromMs(Date.now());
+  readonly locks = new LockTable();
+  readonly connections = new Set<Connection>();
+  private roots = new Map<string, ShareRoot>();
+  private nextSessionId = BigInt(Date.now() % 0xffff) << 32n;
+
+  constructor(
+    public options: ServerOptions,
+    readonly telemetry: Telemetry,
+    readonly log: Logger,
+    readonly fileIo: FileIoProvider,
+  ) {}
+
+  reload(options: ServerOptions): void {
+    this.options = options;
+    for (const c of this.connections) c.credits.setMaxCredits(options.limits.maxCredits);
+  }
+
+  findShare(name: string): ShareConfig | undefined {
+    const lower = name.toLowerCase();
+    return this.options.shares.find((s) => s.name.toLowerCase() === lower);
+  }
+
+  shareRoot(share: ShareConfig): ShareRoot {
+    let root = this.roots.get(share.path);
+    if (!root) {
+      root = new ShareRoot(share.path);
+      this.roots.set(share.path, root);
+    }
+    return root;
+  }
+
+  allocateSessionId(): bigint {
+    this.nextSessionId += 1n;
+    return this.nextSessionId;
+  }
+
+  createAuthExchange(): AuthExchange {
+    const o = this.options;
+    return new ServerAuthExchange({
+      users: o.users,
+      serverName: o.serverName,
+      domain: o.workgroup,
+      mapUnknownUserToGuest: o.shares.some((s) => s.guestOk),
+    });
+  }
+
+  connectionClosed(conn: Connection): void {
+    this.connections.delete(conn);
+    this.telemetry.connectionClosed(conn.transport.kind);
+  }
+}

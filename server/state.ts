@@ -1,0 +1,70 @@
+import type { ShareConfig } from './options.js';
+import type { FileIo } from './file-io.js';
+import type { FileRecord } from '../smb2/info/index.js';
+import type { FileId } from '../smb2/commands/create.js';
+import type { ShareRoot } from './share-root.js';
+import type { PreauthHash } from '../auth/preauth.js';
+
+/** What a SESSION_SETUP exchange object does, as auth/server-session-auth.ts provides it. */
+export interface AuthExchange {
+  step(securityBuffer: Buffer):
+    | { done: false; outToken: Buffer }
+    | { done: true; outToken: Buffer; result: AuthResult };
+}
+
+export interface AuthResult {
+  user: string;
+  domain: string;
+  anonymous: boolean;
+  guest: boolean;
+  sessionKey: Buffer;
+}
+
+/** [MS-SMB2] 3.3.1.8 Session. */
+export interface Session {
+  id: bigint;
+  state: 'in-progress' | 'valid';
+  auth?: AuthExchange;
+  user: string;
+  domain: string;
+  guest: boolean;
+  anonymous: boolean;
+  signingKey?: Buffer;
+  signingRequired: boolean;
+  preauth?: PreauthHash;
+  trees: Map<number, TreeConnect>;
+  nextTreeId: number;
+}
+
+/** [MS-SMB2] 3.3.1.9 TreeConnect; `share` is null for IPC$. */
+export interface TreeConnect {
+  id: number;
+  share: ShareConfig | null;
+  root: ShareRoot | null;
+  readOnly: boolean;
+  maximalAccess: number;
+}
+
+/** Directory enumeration state of one open, [MS-SMB2] 3.3.1.10 (Open.EnumerationLocation/SearchPattern). */
+export interface DirectoryCursor {
+  pattern: string;
+  entries: FileRecord[];
+  next: number;
+}
+
+/** [MS-SMB2] 3.3.1.10 Open. */
+export interface Open {
+  fileId: FileId;
+  session: Session;
+  tree: TreeConnect;
+  /** Share-relative path with '/' separators ('' is the root). */
+  relative: string;
+  absolute: string;
+  isDirectory: boolean;
+  grantedAccess: number;
+  createOptions: number;
+  io?: FileIo;
+  deleteOnClose: boolean;
+  position: number;
+  cursor?: DirectoryCursor;
+}

@@ -1,0 +1,36 @@
+import type { TransportKind } from './telemetry.js';
+import type { BufferDescriptor } from '../smb2/commands/buffer-desc.js';
+
+/**
+ * One connection's transport, implemented by direct TCP and by SMB Direct
+ * (like ksmbd's transport ops). It delivers whole SMB2 messages and sends
+ * responses as gather lists; file data is never concatenated by the core.
+ */
+export interface Transport {
+  readonly kind: TransportKind;
+  /** "tcp 127.0.0.1:51234", for logs and status. */
+  readonly peer: string;
+  /** Largest message the transport accepts from the peer (for credit/size checks). */
+  readonly maxMessageBytes: number;
+  /** Called once per received SMB2/SMB1 message (without transport framing). */
+  onMessage(handler: (message: Buffer) => void): void;
+  /** Called once when the connection is gone (peer close, error, or disconnect()). */
+  onClose(handler: (reason?: Error) => void): void;
+  /** Send one transport message made of these parts, in order; resolves when handed to the kernel/NIC. */
+  send(parts: Buffer[]): Promise<void>;
+  /** RDMA WRITE `parts` into the peer's registered buffers (READ with an RDMA channel). Absent on TCP. */
+  rdmaWrite?(descriptors: BufferDescriptor[], parts: Buffer[]): Promise<number>;
+  /** RDMA READ from the peer's registered buffers (WRITE with an RDMA channel). Absent on TCP. */
+  rdmaRead?(descriptors: BufferDescriptor[], length: number): Promise<Buffer>;
+  /** Stop reading; pending receive handlers are not called any more. */
+  pause?(): void;
+  resume?(): void;
+  disconnect(): void;
+}
+
+/** Accepts connections of one kind; SmbServer owns the listeners. */
+export interface TransportListener {
+  readonly kind: TransportKind;
+  listen(onConnection: (t: Transport) => void): Promise<{ port: number }>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,44 @@
+import { Reader, Writer } from '../../wire/index.js';
+import { HEADER_SIZE } from '../constants.js';
+
+/** TREE_CONNECT request, [MS-SMB2] 2.2.9: the UNC path \\server\share. */
+export interface TreeConnectRequest {
+  flags: number;
+  path: string;
+}
+
+/** TREE_CONNECT response, [MS-SMB2] 2.2.10. */
+export interface TreeConnectResponse {
+  shareType: number;
+  shareFlags: number;
+  capabilities: number;
+  maximalAccess: number;
+}
+
+export function decodeTreeConnectRequest(r: Reader): TreeConnectRequest {
+  r.u16();
+  const flags = r.u16();
+  const offset = r.u16();
+  const length = r.u16();
+  return { flags, path: new Reader(r.slice(offset, length)).utf16(length) };
+}
+
+export function encodeTreeConnectResponse(m: TreeConnectResponse): Buffer {
+  const w = new Writer(HEADER_SIZE, 16);
+  w.u16(16).u8(m.shareType).u8(0).u32(m.shareFlags).u32(m.capabilities).u32(m.maximalAccess);
+  return w.finish();
+}
+
+export function encodeTreeConnectRequest(m: TreeConnectRequest): Buffer {
+  const path = Buffer.from(m.path, 'utf16le');
+  const w = new Writer(HEADER_SIZE);
+  w.u16(9).u16(m.flags).u16(HEADER_SIZE + 8).u16(path.length).bytes(path.length ? path : Buffer.alloc(1));
+  return w.finish();
+}
+
+export function decodeTreeConnectResponse(r: Reader): TreeConnectResponse {
+  r.u16();
+  const shareType = r.u8();
+  r.u8();
+  return { shareType, shareFlags: r.u32(), capabilities: r.u32(), maximalAccess: r.u32() };
+}

@@ -1,0 +1,65 @@
+import { Reader, Writer } from '../../wire/index.js';
+import { HEADER_SIZE } from '../constants.js';
+import { readFileId, writeFileId, type FileId } from './create.js';
+import { decodeBufferDescriptors, encodeBufferDescriptors, type BufferDescriptor } from './buffer-desc.js';
+
+/** WRITE request, [MS-SMB2] 2.2.21. `data` is a view into the received message (no copy). */
+export interface WriteRequest {
+  offset: number;
+  fileId: FileId;
+  channel: number;
+  remainingBytes: number;
+  flags: number;
+  channelInfo: BufferDescriptor[];
+  data: Buffer;
+}
+
+/** WRITE response, [MS-SMB2] 2.2.22. */
+export interface WriteResponse {
+  count: number;
+  remaining: number;
+}
+
+/** Where the client puts WRITE data: header (64) + fixed part (48), [MS-SMB2] 2.2.21. */
+export const WRITE_REQUEST_DATA_OFFSET = HEADER_SIZE + 48;
+
+export function decodeWriteRequest(r: Reader): WriteRequest {
+  r.u16();
+  const dataOffset = r.u16();
+  const length = r.u32();
+  const offset = r.u64n();
+  const fileId = readFileId(r);
+  const channel = r.u32();
+  const remainingBytes = r.u32();
+  const infoOffset = r.u16();
+  const infoLength = r.u16();
+  const flags = r.u32();
+  const channelInfo = channel === 0 ? [] : decodeBufferDescriptors(r.slice(infoOffset, infoLength));
+  return { offset, fileId, channel, remainingBytes, flags, channelInfo, data: r.slice(dataOffset, length) };
+}
+
+export function encodeWriteResponse(m: WriteResponse): Buffer {
+  const w = new Writer(HEADER_SIZE, 17);
+  w.u16(17).u16(0).u32(m.count).u32(m.remaining).u16(0).u16(0).u8(0);
+  return w.finish();
+}
+
+/**
+ * The fixed part only; the caller sends `data` as a separate chunk right after it.
+ * With an RDMA channel the data is absent and the descriptors follow instead.
+ */
+export function encodeWriteRequestHeader(m: Omit<WriteRequest, 'data'> & { length: number }): Buffer {
+  const info = encodeBufferDescriptors(m.channelInfo);
+  const w = new Writer(HEADER_SIZE, 48 + info.length);
+  w.u16(49).u16(m.length ? WRITE_REQUEST_DATA_OFFSET : 0).u32(m.length).u64(m.offset);
+  writeFileId(w, m.fileId);
+  w.u32(m.channel).u32(m.remainingBytes).u16(info.length ? WRITE_REQUEST_DATA_OFFSET : 0).u16(info.length).u32(m.flags);
+  w.bytes(info);
+  return w.finish();
+}
+
+export function decodeWriteResponse(r: Reader): WriteResponse {
+  r.u16();
+  r.u16();
+  return { count: r.u32(), remaining: r.u32() };
+}
