@@ -1,0 +1,238 @@
+/**
+ * spliced's ClientAuthExchange and signing against a real Samba smbd: NTLMv2 with MIC, SPNEGO
+ * mechListMIC both ways, the 3.1.1 preauth hash, the KDF and the signatures are judged by
+ * Samba, not by our own server. Spawns a private smbd on a loopback port.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Reader } from '../../wire/index.js';
+import { ClientAuthExchange } from '../../auth/ntlm-client.js';
+import { Dialect, signInPlace, signingKey, verify } from '../../auth/signing.js';
+import { PreauthHash } from '../../auth/preauth.js';
+import { cat, hex, le16, le32, le64, utf16, zeros } from '../support/bytes.js';
+
+const SMBD = '/usr/sbin/smbd';
+const PDBEDIT = '/usr/bin/pdbedit';
+const haveSamba = existsSync(SMBD) && existsSync(PDBEDIT);
+const skip = haveSamba ? false : 'smbd/pdbedit not installed: apt-get install samba to run the smbd interop tests';
+const USER = 'nobody';
+const PASSWORD = 'Sp1iced-secret';
+
+const STATUS_SUCCESS = 0;
+const STATUS_MORE_PROCESSING_REQUIRED = 0xc0000016;
+const STATUS_LOGON_FAILURE = 0xc000006d;
+
+let dir = '';
+let port = 0;
+let smbd: ChildProcess | undefined;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+function writeConfig(): string {
+  for (const d of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc', 'share']) mkdirSync(join(dir, d));
+  const conf = join(dir, 'smb.conf');
+  const at = (d: string): string => join(dir, d);
+  writeFileSync(
+    conf,
+    [
+      '[global]', 'server role = standalone server', 'workgroup = WORKGROUP', 'netbios name = AUTHINTEROP',
+      `smb ports = ${port}`, 'bind interfaces only = yes', 'interfaces = 127.0.0.1', 'disable netbios = yes',
+      `private dir = ${at('private')}`, `lock directory = ${at('lock')}`, `state directory = ${at('state')}`,
+      `cache directory = ${at('cache')}`, `pid directory = ${at('pid')}`, `ncalrpc dir = ${at('ncalrpc')}`,
+      `log file = ${at('log.%m')}`, `passdb backend = tdbsam:${at('private/passdb.tdb')}`,
+      'server signing = mandatory', 'server min protocol = SMB2_02', 'load printers = no', 'printcap name = /dev/null',
+      'disable spoolss = yes', 'map to guest = never',
+      '[share]', `path = ${at('share')}`, 'read only = no', '',
+    ].join('\n'),
+  );
+  return conf;
+}
+
+async function waitForPort(): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('smbd did not start listening');
+}
+
+before(async () => {
+  if (!haveSamba) return;
+  dir = mkdtempSync(join(tmpdir(), 'spliced-auth-smbd-'));
+  port = await freePort();
+  const conf = writeConfig();
+  const added = spawnSync(PDBEDIT, ['-s', conf, '-a', '-u', USER, '-t'], { input: `${PASSWORD}\n${PASSWORD}\n` });
+  if (added.status !== 0) throw new Error(`pdbedit failed: ${added.stderr}`);
+  // Its own process group: smbd signals its whole group when it shuts down.
+  smbd = spawn(SMBD, ['-s', conf, '--foreground', '--no-process-group'], { stdio: 'ignore', detached: true });
+  await waitForPort();
+});
+
+after(async () => {
+  if (smbd?.pid && smbd.exitCode === null) {
+    const exited = new Promise((resolve) => smbd!.once('exit', resolve));
+    process.kill(-smbd.pid, 'SIGTERM');
+    await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
+  }
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** One TCP connection with NetBIOS session framing, [MS-SMB2] 2.1. */
+class Connection {
+  private pending = Buffer.alloc(0);
+  private waiting?: (b: Buffer) => void;
+  private messageId = 0n;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (d) => {
+      this.pending = Buffer.concat([this.pending, d]);
+      this.deliver();
+    });
+  }
+
+  static open(): Promise<Connection> {
+    return new Promise((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => resolve(new Connection(s)));
+      s.on('error', reject);
+    });
+  }
+
+  private deliver(): void {
+    if (!this.waiting || this.pending.length < 4) return;
+    const length = this.pending.readUInt32BE(0) & 0xffffff;
+    if (this.pending.length < 4 + length) return;
+    const message = this.pending.subarray(4, 4 + length);
+    this.pending = this.pending.subarray(4 + length);
+    const w = this.waiting;
+    this.waiting = undefined;
+    w(Buffer.from(message));
+  }
+
+  nextMessageId(): bigint {
+    return this.messageId++;
+  }
+
+  exchange(message: Buffer): Promise<Buffer> {
+    const frame = Buffer.alloc(4);
+    frame.writeUInt32BE(message.length);
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.socket.write(cat(frame, message));
+      this.deliver();
+    });
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+/** SMB2 sync header, [MS-SMB2] 2.2.1.2. */
+function header(command: number, messageId: bigint, sessionId = 0n, treeId = 0): Buffer {
+  return cat(hex('fe 53 4d 42'), le16(64), le16(messageId === 0n ? 0 : 1), le32(0), le16(command), le16(64),
+    le32(0), le32(0), le64(messageId), le32(0xfeff), le32(treeId), le64(sessionId), zeros(16));
+}
+
+/** NEGOTIATE request offering one dialect; 3.1.1 carries SMB2_PREAUTH_INTEGRITY_CAPABILITIES, [MS-SMB2] 2.2.3. */
+function negotiateRequest(c: Connection, dialect: number): Buffer {
+  const body = cat(le16(36), le16(1), le16(0x0001), le16(0), le32(0), randomBytes(16));
+  if (dialect !== Dialect.SMB311) return cat(header(0, c.nextMessageId()), body, le32(0), le16(0), le16(0), le16(dialect));
+  const preauth = cat(le16(1), le16(32), le16(0x0001), randomBytes(32));
+  const context = cat(le16(0x0001), le16(preauth.length), le32(0), preauth);
+  return cat(header(0, c.nextMessageId()), body, le32(104), le16(1), le16(0), le16(dialect), zeros(2), context);
+}
+
+/** SESSION_SETUP request, [MS-SMB2] 2.2.5: the security buffer right after the 24-byte body. */
+function sessionSetupRequest(c: Connection, sessionId: bigint, token: Buffer): Buffer {
+  const body = cat(le16(25), [0, 0x01], le32(0), le32(0), le16(64 + 24), le16(token.length), le64(0));
+  return cat(header(1, c.nextMessageId(), sessionId), body, token);
+}
+
+function treeConnectRequest(c: Connection, sessionId: bigint, path: string): Buffer {
+  const name = utf16(path);
+  return cat(header(3, c.nextMessageId(), sessionId), le16(9), le16(0), le16(64 + 8), le16(name.length), name);
+}
+
+interface Reply { status: number; sessionId: bigint; flags: number; securityBuffer: Buffer; raw: Buffer }
+
+function parseSessionSetupResponse(raw: Buffer): Reply {
+  const r = new Reader(raw);
+  r.seek(8);
+  const status = r.u32();
+  r.seek(16);
+  const flags = r.u32();
+  r.seek(40);
+  const sessionId = r.u64();
+  if (raw.length <= 64 + 8) return { status, sessionId, flags, securityBuffer: Buffer.alloc(0), raw };
+  r.seek(64 + 4);
+  const offset = r.u16();
+  const length = r.u16();
+  return { status, sessionId, flags, securityBuffer: r.slice(offset, length), raw };
+}
+
+async function login(dialect: number, password: string) {
+  const c = await Connection.open();
+  const preauth = new PreauthHash();
+  const negotiate = negotiateRequest(c, dialect);
+  const negotiated = await c.exchange(negotiate);
+  assert.equal(negotiated.readUInt32LE(8), STATUS_SUCCESS, 'NEGOTIATE');
+  assert.equal(negotiated.readUInt16LE(64 + 4), dialect, 'negotiated dialect');
+  preauth.update(negotiate).update(negotiated);
+  const session = preauth.clone();
+
+  const client = new ClientAuthExchange({ user: USER, password, domain: 'WORKGROUP' });
+  const req1 = sessionSetupRequest(c, 0n, client.first());
+  const res1 = parseSessionSetupResponse(await c.exchange(req1));
+  assert.equal(res1.status, STATUS_MORE_PROCESSING_REQUIRED);
+  session.update(req1).update(res1.raw);
+  const req2 = sessionSetupRequest(c, res1.sessionId, client.next(res1.securityBuffer));
+  session.update(req2);
+  const res2 = parseSessionSetupResponse(await c.exchange(req2));
+  return { c, client, res2, sessionId: res1.sessionId, preauth: session.value };
+}
+
+for (const dialect of [Dialect.SMB210, Dialect.SMB302, Dialect.SMB311]) {
+  const name = `0x${dialect.toString(16).padStart(4, '0')}`;
+  test(`smbd accepts our NTLMv2/SPNEGO login at dialect ${name}; signatures verify both ways`, { skip }, async () => {
+    const { c, client, res2, sessionId, preauth } = await login(dialect, PASSWORD);
+    try {
+      assert.equal(res2.status, STATUS_SUCCESS, `SESSION_SETUP status 0x${res2.status.toString(16)}`);
+      client.next(res2.securityBuffer);
+      assert.equal(client.serverMicVerified, true, 'Samba sent a mechListMIC that verified');
+      const key = signingKey(dialect, client.sessionKey, preauth);
+      assert.ok(res2.flags & 0x8, 'final SESSION_SETUP response is signed');
+      assert.equal(verify(dialect, key, res2.raw), true, 'smbd signature verifies with our signing key');
+
+      const tree = treeConnectRequest(c, sessionId, '\\\\127.0.0.1\\share');
+      signInPlace(dialect, key, tree);
+      const treeReply = await c.exchange(tree);
+      assert.equal(treeReply.readUInt32LE(8), STATUS_SUCCESS, 'smbd accepted our signed TREE_CONNECT');
+      assert.equal(verify(dialect, key, treeReply), true, 'TREE_CONNECT response signature verifies');
+    } finally {
+      c.close();
+    }
+  });
+}
+
+test('smbd refuses our client with a wrong password', { skip }, async () => {
+  const { c, res2 } = await login(Dialect.SMB311, 'not-the-password');
+  c.close();
+  assert.equal(res2.status, STATUS_LOGON_FAILURE);
+});
