@@ -34,6 +34,7 @@ export async function read(ctx: RequestContext): Promise<HandlerResult> {
     payload.release();
     return { status: Status.END_OF_FILE };
   }
+  open.position = req.offset + payload.length;
   if (rdma) return readOverRdma(ctx, payload, req.channelInfo);
   return {
     status: Status.SUCCESS,

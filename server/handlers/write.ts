@@ -20,6 +20,7 @@ export async function write(ctx: RequestContext): Promise<HandlerResult> {
   if (length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
   const data = rdma ? await ctx.conn.transport.rdmaRead!(req.channelInfo, length) : req.data;
   const count = await open.io.write(req.offset, data);
+  open.position = req.offset + count;
   ctx.core.telemetry.writeBytes(ctx.conn.transport.kind, count);
   return { status: Status.SUCCESS, body: encodeWriteResponse({ count, remaining: 0 }) };
 }
