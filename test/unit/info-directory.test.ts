@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { encodeDirectoryEntries } from '../../smb2/info/directory-entries.js';
 import type { FileRecord } from '../../smb2/info/file-record.js';
 import { DecodeError } from '../../wire/decode-error.js';
-import { cat, le16, le32, le64, utf16, zeros } from '../support/bytes.js';
+import { cat, hex, le16, le32, le64, utf16, zeros } from '../support/bytes.js';
 
 const STATUS_INVALID_INFO_CLASS = 0xc0000003;
 
@@ -148,4 +148,28 @@ test('unsupported directory classes fail with STATUS_INVALID_INFO_CLASS', () => 
       (e: unknown) => e instanceof DecodeError && e.status === STATUS_INVALID_INFO_CLASS,
     );
   }
+});
+
+test('a listing matches the bytes Samba 4.17 sent for the same directory (FileIdBothDirectoryInformation)', () => {
+  // Recorded from smbd 4.17 answering smbclient's "ls" in a directory holding one 11-byte file.
+  const samba = hex(`
+    70000000 00000000 f0c83d19927edd01 866c4019927edd01 f0c83d19927edd01 f0c83d19927edd01
+    0000000000000000 0000000000000000 10000000 02000000 00000000 00 00 ${'00'.repeat(24)} 0000
+    e8c4200000000000 2e00 000000000000
+    70000000 00000000 f0c83d19927edd01 dc6b4019927edd01 f0c83d19927edd01 f0c83d19927edd01
+    0000000000000000 0000000000000000 10000000 04000000 00000000 00 00 ${'00'.repeat(24)} 0000
+    e7c4200000000000 2e002e00 00000000
+    00000000 00000000 f0c83d19927edd01 f0c83d19927edd01 f0c83d19927edd01 f0c83d19927edd01
+    0b00000000000000 0010000000000000 80000000 10000000 00000000 00 00 ${'00'.repeat(24)} 0000
+    e9c4200000000000 660069006c0065002e00740078007400`);
+  const t = 0x01dd_7e92_193d_c8f0n;
+  const dirEntry = { isDirectory: true, size: 0, allocationSize: 0, attributes: 0x10, links: 2 };
+  const recs: FileRecord[] = [
+    { ...record('.'), ...dirEntry, creationTime: t, lastAccessTime: 0x01dd_7e92_1940_6c86n, lastWriteTime: t, changeTime: t, fileId: 0x20c4e8n },
+    { ...record('..'), ...dirEntry, creationTime: t, lastAccessTime: 0x01dd_7e92_1940_6bdcn, lastWriteTime: t, changeTime: t, fileId: 0x20c4e7n },
+    { ...record('file.txt'), size: 11, allocationSize: 4096, attributes: 0x80, creationTime: t, lastAccessTime: t, lastWriteTime: t, changeTime: t, fileId: 0x20c4e9n },
+  ];
+  const { buffer, count } = encodeDirectoryEntries(0x25, recs, 8 * 1024 * 1024, false);
+  assert.equal(count, 3);
+  assert.deepEqual(buffer, samba);
 });

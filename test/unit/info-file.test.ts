@@ -4,7 +4,7 @@ import { encodeFileInfo, minimumFileInfoLength, type FileInfoContext } from '../
 import { fitInfoOutput } from '../../smb2/info/output-fit.js';
 import type { FileRecord } from '../../smb2/info/file-record.js';
 import { DecodeError } from '../../wire/decode-error.js';
-import { cat, le16, le32, le64, utf16, zeros } from '../support/bytes.js';
+import { cat, hex, le16, le32, le64, utf16, zeros } from '../support/bytes.js';
 
 const STATUS_INVALID_INFO_CLASS = 0xc0000003;
 const STATUS_OBJECT_NAME_NOT_FOUND = 0xc0000034;
@@ -146,4 +146,31 @@ test('fitInfoOutput: LENGTH_MISMATCH below the fixed part, BUFFER_OVERFLOW when 
   const volume = Buffer.alloc(18 + 12);
   assert.equal(fitInfoOutput(0x02, 1, volume, 17).status, 0xc0000004);
   assert.equal(fitInfoOutput(0x02, 1, volume, 18).status, 0x80000005);
+});
+
+test('FileAllInformation and FileStreamInformation match the bytes Samba 4.17 sent for an 11-byte file', () => {
+  // Recorded from smbd 4.17 answering smbclient's "allinfo file.txt" in \sub.
+  const t = 0x01dd_7e92_193d_c8f0n;
+  const rec: FileRecord = {
+    name: 'file.txt',
+    isDirectory: false,
+    size: 11,
+    allocationSize: 4096,
+    creationTime: t,
+    lastAccessTime: t,
+    lastWriteTime: t,
+    changeTime: t,
+    fileId: 0x20c4e9n,
+    attributes: 0x80,
+    links: 1,
+  };
+  const c: FileInfoContext = { position: 0, mode: 0x80, accessMask: 0x80, deletePending: false, shareRelativePath: 'sub\\file.txt' };
+  const sambaAll = hex(`
+    f0c83d19927edd01 f0c83d19927edd01 f0c83d19927edd01 f0c83d19927edd01 80000000 00000000
+    0010000000000000 0b00000000000000 01000000 00 00 0000
+    e9c4200000000000 00000000 80000000 0000000000000000 80000000 00000000
+    1a000000 5c007300750062005c00660069006c0065002e00740078007400`);
+  assert.deepEqual(encodeFileInfo(0x12, rec, c), sambaAll);
+  const sambaStream = hex('00000000 0e000000 0b00000000000000 0010000000000000 3a003a0024004400410054004100');
+  assert.deepEqual(encodeFileInfo(0x16, rec, c), sambaStream);
 });

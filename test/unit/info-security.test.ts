@@ -169,3 +169,14 @@ test('Samba ndrdump parses the descriptor and re-marshals it to the same bytes',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the descriptor matches the bytes Samba 4.17 sent for a root-owned 0762 directory', () => {
+  // Recorded from smbd 4.17 answering smbclient "showacls" (AdditionalInformation 7).
+  const samba = Buffer.from(
+    '0100049014000000240000000000000034000000010200000000001601000000000000000102000000000016020000000000000002004c00' +
+      '0300000000001800ff011f000102000000000016010000000000000000001800df01120001020000000000160200000000000000000014' +
+      '0056011200010100000000000100000000',
+    'hex',
+  );
+  assert.deepEqual(encodeSecurityDescriptor(OWNER | GROUP | DACL, { uid: 0, gid: 0, mode: 0o40762, isDirectory: true }), samba);
+});
