@@ -67,10 +67,6 @@ function writeSid(w: Writer, sid: Sid): void {
   for (const sub of sid.subAuthorities) w.u32(sub);
 }
 
-function sidSize(sid: Sid): number {
-  return 8 + 4 * sid.subAuthorities.length;
-}
-
 interface Ace {
   sid: Sid;
   mask: number;
@@ -101,13 +97,19 @@ export function acesForMode(facts: SecurityFacts): Ace[] {
 
 /** [MS-DTYP] 2.4.5 ACL holding ACCESS_ALLOWED_ACEs ([MS-DTYP] 2.4.4.2), no inheritance flags. */
 function writeDacl(w: Writer, aces: Ace[]): void {
-  const aceSizes = aces.map((ace) => 8 + sidSize(ace.sid));
-  const aclSize = 8 + aceSizes.reduce((a, b) => a + b, 0);
-  w.u8(ACL_REVISION).u8(0).u16(aclSize).u16(aces.length).u16(0);
-  aces.forEach((ace, i) => {
-    w.u8(ACCESS_ALLOWED_ACE_TYPE).u8(0).u16(aceSizes[i]!).u32(ace.mask);
+  const aclStart = w.position;
+  w.u8(ACL_REVISION).u8(0);
+  const aclSize = w.reserveU16();
+  w.u16(aces.length).u16(0);
+  for (const ace of aces) {
+    const aceStart = w.position;
+    w.u8(ACCESS_ALLOWED_ACE_TYPE).u8(0);
+    const aceSize = w.reserveU16();
+    w.u32(ace.mask);
     writeSid(w, ace.sid);
-  });
+    w.fillU16(aceSize, w.position - aceStart);
+  }
+  w.fillU16(aclSize, w.position - aclStart);
 }
 
 export interface SecurityFacts {
