@@ -6,3 +6,4 @@ export type { Mapping } from './cached-file.js';
 export type { Slab, SlabListener } from './page-arena.js';
 export type { CacheCounters, PageStates } from './counters.js';
 export { PAGE_SIZE, PageFlag, COPY_REASONS, type CopyReason } from './page-flags.js';
+export { CachePressureError } from './mapping.js';

@@ -5,6 +5,11 @@ import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { pinRange } from './page-fill.js';
 import { copyOnWrite } from './write-path.js';
 
+/** map() could not pin its pages: every page is referenced, dirty or under writeback. */
+export class CachePressureError extends Error {
+  readonly code = 'ECACHEPRESSURE';
+}
+
 /** How long map() keeps retrying under memory pressure before it gives up. */
 const MAP_PRESSURE_ATTEMPTS = 20;
 
@@ -35,7 +40,7 @@ async function pinForMap(ctx: CacheContext, file: CachedFile, first: number, las
     if (pages && replaceSpliced(ctx, file, pages)) return pages;
     await ctx.arena.waitForFree(ctx.tuning.pressureWaitMs);
   }
-  throw new Error(`cache: cannot map ${file.path}: no free pages`);
+  throw new CachePressureError(`cache: cannot map ${file.path}: no free pages`);
 }
 
 /** COW every spliced page in place in `pages`, moving our pin to the copy; false (all unpinned) if memory ran out. */

@@ -1,0 +1,319 @@
+/**
+ * Model-based test of the page cache: random interleavings of read, splice, release,
+ * write, truncate, map, map-store, unmap, flush, writeback, evict and reopen, checked
+ * against a plain in-memory file. After every step each outstanding bvec must still
+ * hold the bytes it had when spliced; after every flush the disk must equal the model.
+ *
+ * Imported by test/unit/cache-model.test.ts (a few hundred runs); run directly for a soak:
+ *   tsx test/soak/cache-model-soak.ts [runs] [seed]     (or CACHE_SOAK_RUNS / CACHE_SOAK_SEED)
+ */
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CachePressureError, PageCache, PAGE_SIZE, type CacheHandle, type Mapping, type SpliceResult } from '../../cache/index.js';
+
+interface Outstanding {
+  result: SpliceResult;
+  expected: Buffer;
+}
+
+interface LiveMapping {
+  mapping: Mapping;
+  /** A truncate happened since: the views may no longer be file data. */
+  stale: boolean;
+}
+
+interface Model {
+  data: Buffer;
+  outstanding: Outstanding[];
+  mappings: LiveMapping[];
+}
+
+interface Real {
+  cache: PageCache;
+  handle: CacheHandle;
+  path: string;
+}
+
+type CacheCommand = fc.AsyncCommand<Model, Real>;
+
+const MAX_FILE = 24 * PAGE_SIZE;
+
+function fillPattern(length: number, seed: number): Buffer {
+  const out = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) out[i] = (seed + i * 13 + (i >>> 9)) & 0xff;
+  return out;
+}
+
+function modelSlice(model: Model, offset: number, length: number): Buffer {
+  return Buffer.from(model.data.subarray(Math.min(offset, model.data.length), Math.min(offset + length, model.data.length)));
+}
+
+function resizeModel(model: Model, size: number): void {
+  const next = Buffer.alloc(size);
+  model.data.copy(next, 0, 0, Math.min(size, model.data.length));
+  model.data = next;
+}
+
+function gather(result: SpliceResult): Buffer {
+  return Buffer.concat(result.bvecs.map((bvec) => bvec.bytes()));
+}
+
+function checkInvariants(model: Model, real: Real): void {
+  assert.equal(real.cache.size(real.handle), model.data.length, 'size');
+  for (const { result, expected } of model.outstanding) {
+    assert.ok(gather(result).equals(expected), 'an outstanding bvec changed under its reader');
+  }
+}
+
+class ReadCommand implements CacheCommand {
+  constructor(readonly offset: number, readonly length: number) {}
+  check = (): boolean => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const got = await real.cache.read(real.handle, this.offset, this.length);
+    assert.ok(got.equals(modelSlice(model, this.offset, this.length)), 'read differs from the model');
+    checkInvariants(model, real);
+  }
+  toString = (): string => `read(${this.offset}, ${this.length})`;
+}
+
+class SpliceCommand implements CacheCommand {
+  constructor(readonly offset: number, readonly length: number, readonly forceCopy: boolean) {}
+  check = (model: Readonly<Model>): boolean => model.outstanding.length < 6;
+  async run(model: Model, real: Real): Promise<void> {
+    const result = await real.cache.spliceToBvecs(real.handle, this.offset, this.length, { forceCopy: this.forceCopy });
+    const expected = modelSlice(model, this.offset, this.length);
+    assert.ok(gather(result).equals(expected), 'splice differs from the model');
+    assert.equal(result.length, expected.length);
+    if (model.mappings.length > 0 && expected.length > 0) assert.notEqual(result.reason, null, 'a mapped file must be copied');
+    model.outstanding.push({ result, expected });
+    checkInvariants(model, real);
+  }
+  toString = (): string => `splice(${this.offset}, ${this.length}${this.forceCopy ? ', copy' : ''})`;
+}
+
+class ReleaseCommand implements CacheCommand {
+  constructor(readonly pick: number) {}
+  check = (model: Readonly<Model>): boolean => model.outstanding.length > 0;
+  async run(model: Model, real: Real): Promise<void> {
+    const [gone] = model.outstanding.splice(this.pick % model.outstanding.length, 1);
+    real.cache.release(gone.result);
+    checkInvariants(model, real);
+  }
+  toString = (): string => `release(#${this.pick})`;
+}
+
+class WriteCommand implements CacheCommand {
+  constructor(readonly offset: number, readonly length: number, readonly seed: number) {}
+  check = (): boolean => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const data = fillPattern(this.length, this.seed);
+    if (this.offset + this.length > model.data.length) resizeModel(model, this.offset + this.length);
+    data.copy(model.data, this.offset);
+    assert.equal(await real.cache.write(real.handle, this.offset, data), this.length);
+    data.fill(0); // the cache must have taken its own copy
+    checkInvariants(model, real);
+  }
+  toString = (): string => `write(${this.offset}, ${this.length}, seed ${this.seed})`;
+}
+
+class TruncateCommand implements CacheCommand {
+  constructor(readonly size: number) {}
+  check = (): boolean => true;
+  async run(model: Model, real: Real): Promise<void> {
+    resizeModel(model, this.size);
+    for (const live of model.mappings) live.stale = true;
+    await real.cache.setSize(real.handle, this.size);
+    checkInvariants(model, real);
+  }
+  toString = (): string => `setSize(${this.size})`;
+}
+
+class MapCommand implements CacheCommand {
+  constructor(readonly offset: number, readonly length: number) {}
+  check = (model: Readonly<Model>): boolean => model.mappings.length < 3;
+  async run(model: Model, real: Real): Promise<void> {
+    const mappedBefore = real.handle.file.mapped;
+    let mapping: Mapping;
+    try {
+      mapping = await real.cache.map(real.handle, this.offset, this.length);
+    } catch (err) {
+      // Local mappings (not server requests) may be refused when every page is pinned.
+      assert.ok(err instanceof CachePressureError, String(err));
+      assert.equal(real.handle.file.mapped, mappedBefore);
+      checkInvariants(model, real);
+      return;
+    }
+    const expected = modelSlice(model, this.offset, this.length);
+    assert.ok(Buffer.concat(mapping.views).equals(expected), 'mapped bytes differ from the model');
+    model.mappings.push({ mapping, stale: false });
+    checkInvariants(model, real);
+  }
+  toString = (): string => `map(${this.offset}, ${this.length})`;
+}
+
+/** A store through a live mapping, as a local consumer of the views would do. */
+class MapStoreCommand implements CacheCommand {
+  constructor(readonly pick: number, readonly at: number, readonly value: number) {}
+  check = (model: Readonly<Model>): boolean => model.mappings.some((live) => !live.stale && live.mapping.length > 0);
+  async run(model: Model, real: Real): Promise<void> {
+    const usable = model.mappings.filter((live) => !live.stale && live.mapping.length > 0);
+    const { mapping } = usable[this.pick % usable.length];
+    let at = this.at % mapping.length;
+    model.data[mapping.offset + at] = this.value;
+    for (const view of mapping.views) {
+      if (at < view.length) {
+        view[at] = this.value;
+        break;
+      }
+      at -= view.length;
+    }
+    checkInvariants(model, real);
+  }
+  toString = (): string => `mapStore(#${this.pick}, ${this.at}, ${this.value})`;
+}
+
+class UnmapCommand implements CacheCommand {
+  constructor(readonly pick: number) {}
+  check = (model: Readonly<Model>): boolean => model.mappings.length > 0;
+  async run(model: Model, real: Real): Promise<void> {
+    const [gone] = model.mappings.splice(this.pick % model.mappings.length, 1);
+    real.cache.unmap(gone.mapping);
+    checkInvariants(model, real);
+  }
+  toString = (): string => `unmap(#${this.pick})`;
+}
+
+class FlushCommand implements CacheCommand {
+  check = (): boolean => true;
+  async run(model: Model, real: Real): Promise<void> {
+    await real.cache.flush(real.handle);
+    assert.ok((await readFile(real.path)).equals(model.data), 'file on disk differs from the model after flush');
+    checkInvariants(model, real);
+  }
+  toString = (): string => 'flush';
+}
+
+class WritebackCommand implements CacheCommand {
+  check = (): boolean => true;
+  async run(model: Model, real: Real): Promise<void> {
+    await real.cache.writeback(real.handle);
+    checkInvariants(model, real);
+  }
+  toString = (): string => 'writeback';
+}
+
+class EvictCommand implements CacheCommand {
+  constructor(readonly limit: number) {}
+  check = (): boolean => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const dirtyBefore = real.cache.counters().dirtyPages;
+    real.cache.evict(this.limit);
+    assert.equal(real.cache.counters().dirtyPages, dirtyBefore, 'eviction must not drop dirty pages');
+    checkInvariants(model, real);
+  }
+  toString = (): string => `evict(${this.limit})`;
+}
+
+class ReopenCommand implements CacheCommand {
+  check = (): boolean => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const next = await real.cache.open(real.path, { writable: true });
+    await real.cache.close(real.handle);
+    real.handle = next;
+    checkInvariants(model, real);
+  }
+  toString = (): string => 'reopen';
+}
+
+const offsetArb = fc.oneof(fc.integer({ min: 0, max: MAX_FILE }), fc.integer({ min: 0, max: 24 }).map((page) => page * PAGE_SIZE));
+const lengthArb = fc.oneof(fc.integer({ min: 0, max: 6 * PAGE_SIZE }), fc.integer({ min: 1, max: 6 }).map((pages) => pages * PAGE_SIZE));
+
+const spliceArb = fc.tuple(offsetArb, lengthArb, fc.integer({ min: 0, max: 4 })).map(([o, l, c]) => new SpliceCommand(o, l, c === 0));
+const writeArb = fc
+  .tuple(offsetArb, fc.integer({ min: 1, max: 3 * PAGE_SIZE }), fc.nat(255))
+  .map(([o, l, s]) => new WriteCommand(Math.min(o, MAX_FILE - l), l, s));
+
+/** fc.commands picks uniformly, so the commonest operations are listed more than once. */
+export const cacheCommands = [
+  fc.tuple(offsetArb, lengthArb).map(([o, l]) => new ReadCommand(o, l)),
+  spliceArb,
+  spliceArb,
+  fc.nat().map((k) => new ReleaseCommand(k)),
+  writeArb,
+  writeArb,
+  fc.integer({ min: 0, max: MAX_FILE }).map((size) => new TruncateCommand(size)),
+  fc.tuple(offsetArb, lengthArb).map(([o, l]) => new MapCommand(o, l)),
+  fc.tuple(fc.nat(), fc.nat(), fc.nat(255)).map(([k, at, v]) => new MapStoreCommand(k, at, v)),
+  fc.nat().map((k) => new UnmapCommand(k)),
+  fc.constant(new FlushCommand()),
+  fc.constant(new WritebackCommand()),
+  fc.integer({ min: 1, max: 64 }).map((limit) => new EvictCommand(limit)),
+  fc.constant(new ReopenCommand()),
+];
+
+/** Setup, run, and tear down one command sequence against a fresh file and a small cache. */
+async function runSequence(initialSize: number, commands: Iterable<CacheCommand>, maxPages: number): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'spliced-model-'));
+  const path = join(dir, 'model.bin');
+  const initial = fillPattern(initialSize, 99);
+  await writeFile(path, initial);
+  const cache = new PageCache({
+    maxBytes: maxPages * PAGE_SIZE,
+    slabBytes: 8 * PAGE_SIZE,
+    pressureWaitMs: 1,
+    writebackIntervalMs: 0,
+    readaheadMinBytes: 2 * PAGE_SIZE,
+    readaheadMaxBytes: 8 * PAGE_SIZE,
+  });
+  const model: Model = { data: Buffer.from(initial), outstanding: [], mappings: [] };
+  const real: Real = { cache, handle: await cache.open(path, { writable: true }), path };
+  try {
+    await fc.asyncModelRun(() => ({ model, real }), commands);
+    for (const { result, expected } of model.outstanding) {
+      assert.ok(gather(result).equals(expected), 'an outstanding bvec changed under its reader');
+      cache.release(result);
+    }
+    for (const { mapping } of model.mappings) cache.unmap(mapping);
+    await cache.flush(real.handle);
+    assert.ok((await readFile(path)).equals(model.data), 'file on disk differs from the model at the end');
+    const counters = cache.counters();
+    assert.equal(counters.splicedPages, 0, 'every spliced page is untagged once released');
+    assert.equal(counters.pages.bounce, 0, 'every bounce page came back');
+    assert.equal(counters.dirtyPages, 0);
+    await cache.close(real.handle);
+  } finally {
+    await cache.shutdown();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ModelRunOptions {
+  runs: number;
+  seed: number;
+  maxCommands?: number;
+  /** Cache size in pages; small so eviction and memory pressure happen. */
+  maxPages?: number;
+}
+
+export async function runCacheModel(options: ModelRunOptions): Promise<void> {
+  const maxPages = options.maxPages ?? 32;
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: 12 * PAGE_SIZE }), fc.commands(cacheCommands, { maxCommands: options.maxCommands ?? 40, size: 'max' }), (size, commands) =>
+      runSequence(size, commands, maxPages),
+    ),
+    { numRuns: options.runs, seed: options.seed, endOnFailure: true },
+  );
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const runs = Number(process.argv[2] ?? process.env.CACHE_SOAK_RUNS ?? 5000);
+  const seed = Number(process.argv[3] ?? process.env.CACHE_SOAK_SEED ?? Date.now() % 2 ** 31);
+  const started = Date.now();
+  console.log(`cache model soak: ${runs} runs, seed ${seed}`);
+  await runCacheModel({ runs, seed, maxCommands: 80 });
+  console.log(`ok in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
