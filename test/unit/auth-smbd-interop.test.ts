@@ -88,7 +88,7 @@ before(async () => {
 after(async () => {
   if (smbd?.pid && smbd.exitCode === null) {
     const exited = new Promise((resolve) => smbd!.once('exit', resolve));
-    process.kill(-smbd.pid, 'SIGTERM');
+    process.kill(-smbd.pid, 'SIGKILL');
     await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 3000))]);
   }
   if (dir) rmSync(dir, { recursive: true, force: true });
