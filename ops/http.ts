@@ -65,6 +65,7 @@ export const opsRoutes: FastifyPluginAsync<OpsRoutesOptions> = async (app, opts)
     reply.header('cache-control', 'no-store');
     return statusDocument(opts);
   });
+  app.get('/favicon.ico', QUIET, async (_req, reply) => reply.code(204).send());
   app.get('/', QUIET, async (_req, reply) => {
     reply.type('text/html; charset=utf-8');
     return STATUS_PAGE_HTML;

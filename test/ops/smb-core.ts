@@ -1,0 +1,35 @@
+/** Starting a real SmbServer (from server/smb-server.ts) wired to SplicedMetrics, for the ops tests. */
+import { existsSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { ServerOptions } from '../../server/options.js';
+import type { Telemetry } from '../../server/telemetry.js';
+
+export const coreMissing = existsSync(new URL('../../server/smb-server.ts', import.meta.url)) ? false : 'SMB core not built yet';
+export const smbclientMissing = existsSync('/usr/bin/smbclient') ? false : 'install smbclient (apt-get install smbclient) to run this test';
+
+export interface RunningCore {
+  tcpPort: number;
+  status(): { connections: unknown[]; sessions: number; openFiles: number; shares: Array<{ name: string; path: string; readOnly: boolean }> };
+  reload(options: ServerOptions): void;
+  close(): Promise<void>;
+}
+
+export async function startCore(options: ServerOptions, telemetry: Telemetry): Promise<RunningCore> {
+  const { SmbServer } = await import('../../server/smb-server.js');
+  const server = new SmbServer({ ...options, tcpPort: 0 }, { telemetry });
+  const { tcpPort } = await server.listen();
+  return { tcpPort, status: () => server.status(), reload: (o) => server.reload(o), close: () => server.close() };
+}
+
+/** `smbclient -c COMMANDS` as a child process; resolves with its output. */
+export function smbclient(port: number, share: string, commands: string, extra: string[] = ['-N']): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child: ChildProcess = spawn('smbclient', [`//127.0.0.1/${share}`, '-p', String(port), '-m', 'SMB3', ...extra, '-c', commands], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout!.on('data', (d) => (out += d));
+    child.stderr!.on('data', (d) => (out += d));
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
