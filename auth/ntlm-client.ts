@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { DecodeError } from '../wire/index.js';
+import { DecodeError, Reader } from '../wire/index.js';
 import { AuthError, AuthStatus } from './auth-error.js';
 import { AvFlag, AvId, NtlmFlag, NtlmSize } from './ntlm-constants.js';
 import {
@@ -66,7 +66,7 @@ export class NtlmClient {
 
     const responseKey = ntowfv2(ntHash(password), user, domain);
     const temp = encodeClientBlob({
-      timestamp: serverTime ? serverTime.value.readBigUInt64LE(0) : fileTimeNow(),
+      timestamp: serverTime ? new Reader(serverTime.value).u64() : fileTimeNow(),
       clientChallenge: randomBytes(NtlmSize.CLIENT_CHALLENGE),
       avPairs: encodeAvPairs(this.sentMic ? withMicFlag(serverPairs) : serverPairs),
     });
@@ -109,7 +109,7 @@ export class NtlmClient {
 function withMicFlag(pairs: AvPair[]): AvPair[] {
   const existing = pairs.find((p) => p.id === AvId.FLAGS);
   const flags = Buffer.alloc(4);
-  flags.writeUInt32LE(((existing?.value.readUInt32LE(0) ?? 0) | AvFlag.MIC_PRESENT) >>> 0);
+  flags.writeUInt32LE(((existing ? new Reader(existing.value).u32() : 0) | AvFlag.MIC_PRESENT) >>> 0);
   return [...pairs.filter((p) => p.id !== AvId.FLAGS), { id: AvId.FLAGS, value: flags }];
 }
 

@@ -69,7 +69,8 @@ export class NtlmServer {
   private serverChallenge?: Buffer;
   private negotiatedFlags = 0;
   private exported: Buffer = Buffer.alloc(0);
-  private authenticated = false;
+  /** One AUTHENTICATE per challenge, successful or not: a failed guess cannot be retried. */
+  private answered = false;
 
   constructor(private readonly opts: NtlmServerOptions) {}
 
@@ -107,10 +108,9 @@ export class NtlmServer {
   /** AUTHENTICATE_MESSAGE in, identity and session key out, [MS-NLMP] 3.2.5.1.2. */
   authenticate(authenticateMessage: Buffer): AuthResult {
     if (!this.challengeMessage || !this.serverChallenge) throw new AuthError('NTLM AUTHENTICATE before CHALLENGE', AuthStatus.STATUS_INVALID_PARAMETER);
-    if (this.authenticated) throw new AuthError('NTLM exchange already complete', AuthStatus.STATUS_INVALID_PARAMETER);
-    const result = asAuthError(() => this.check(decodeAuthenticate(authenticateMessage), authenticateMessage), 'AUTHENTICATE_MESSAGE');
-    this.authenticated = true;
-    return result;
+    if (this.answered) throw new AuthError('NTLM exchange already complete', AuthStatus.STATUS_INVALID_PARAMETER);
+    this.answered = true;
+    return asAuthError(() => this.check(decodeAuthenticate(authenticateMessage), authenticateMessage), 'AUTHENTICATE_MESSAGE');
   }
 
   /** Flags in force after AUTHENTICATE: what the client sent, limited to what the CHALLENGE offered. */

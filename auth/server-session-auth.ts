@@ -35,6 +35,8 @@ export class ServerAuthExchange {
       if (this.state === 'challenged') return this.authenticate(token);
       throw new AuthError('authentication exchange already complete', AuthStatus.STATUS_INVALID_PARAMETER);
     } catch (e) {
+      // A failed exchange is over: SMB starts a new one, and a wrong guess is never retried here.
+      this.state = 'done';
       if (e instanceof DecodeError) throw new AuthError(`malformed security buffer: ${e.message}`, AuthStatus.STATUS_INVALID_PARAMETER);
       throw e;
     }

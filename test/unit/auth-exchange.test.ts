@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuthError, AuthStatus } from '../../auth/ntlm-server.js';
+import { AuthError, AuthStatus, NtlmServer } from '../../auth/ntlm-server.js';
 import { ServerAuthExchange, type AuthStep } from '../../auth/server-session-auth.js';
 import { ClientAuthExchange, NtlmClient, type ClientCredentials } from '../../auth/ntlm-client.js';
 import { NtlmSessionSecurity } from '../../auth/ntlm-crypto.js';
@@ -166,4 +166,59 @@ test('malformed or out-of-order security buffers raise AuthError, never another 
   assert.throws(() => new ServerAuthExchange(serverOpts).step(second), AuthError, 'NegTokenResp first');
   done(server.step(second));
   assert.throws(() => server.step(second), AuthError, 'step after done');
+});
+
+test('a failed exchange is over: a second AUTHENTICATE, even a correct one, is refused', () => {
+  const server = new ServerAuthExchange(serverOpts);
+  const wrong = new ClientAuthExchange({ user: 'alice', password: 'guess 1' });
+  const challenge = server.step(wrong.first()).outToken;
+  assert.throws(() => server.step(wrong.next(challenge)), isAuthError(AuthStatus.STATUS_LOGON_FAILURE));
+  const right = new ClientAuthExchange({ user: 'alice', password: 'correct horse' });
+  right.first();
+  assert.throws(() => server.step(right.next(challenge)), isAuthError(AuthStatus.STATUS_INVALID_PARAMETER));
+});
+
+test('the client turns truncated or corrupted server tokens into AuthError', () => {
+  const server = new ServerAuthExchange(serverOpts);
+  const challenge = server.step(new ClientAuthExchange({ user: 'alice', password: 'x' }).first()).outToken;
+  for (let n = 0; n < challenge.length; n++) {
+    const client = new ClientAuthExchange({ user: 'alice', password: 'x' });
+    client.first();
+    assert.throws(() => client.next(challenge.subarray(0, n)), AuthError, `challenge cut to ${n}`);
+  }
+  for (let at = 0; at < challenge.length; at++) {
+    const corrupt = Buffer.from(challenge);
+    corrupt[at] ^= 0xff;
+    const client = new ClientAuthExchange({ user: 'alice', password: 'x' });
+    client.first();
+    try {
+      client.next(corrupt);
+    } catch (e) {
+      assert.ok(e instanceof AuthError, `byte ${at}: ${(e as Error).message}`);
+    }
+  }
+});
+
+test('every single-byte corruption of a valid AUTHENTICATE fails cleanly with AuthError', () => {
+  const fixedChallenge = hex('0102030405060708');
+  const client = new NtlmClient({ user: 'alice', password: 'correct horse', domain: 'WG' });
+  const negotiate = client.negotiate();
+  const fresh = () => {
+    const server = new NtlmServer({ ...serverOpts, challengeSource: () => Buffer.from(fixedChallenge) });
+    return { server, challenge: server.challenge(negotiate) };
+  };
+  const authenticate = client.authenticate(fresh().challenge);
+  assert.equal(fresh().server.authenticate(authenticate).user, 'Alice', 'the uncorrupted message is accepted');
+  for (let at = 0; at < authenticate.length; at++) {
+    for (const mask of [0x01, 0x80, 0xff]) {
+      const corrupt = Buffer.from(authenticate);
+      corrupt[at] ^= mask;
+      const { server } = fresh();
+      try {
+        server.authenticate(corrupt);
+      } catch (e) {
+        assert.ok(e instanceof AuthError, `byte ${at} ^ ${mask}: ${(e as Error).message}`);
+      }
+    }
+  }
 });

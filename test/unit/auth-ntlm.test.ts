@@ -142,6 +142,7 @@ test('NtlmServer refuses the 4.2.4.3 AUTHENTICATE under a wrong password or anot
   const wrong = specServer(new MemoryUserDb([{ name: USER, ntHash: ntHash('password') }]));
   wrong.challenge(NEGOTIATE);
   assert.throws(() => wrong.authenticate(SPEC_AUTHENTICATE), (e) => e instanceof AuthError && e.status === AuthStatus.STATUS_LOGON_FAILURE);
+  assert.throws(() => wrong.authenticate(SPEC_AUTHENTICATE), (e) => e instanceof AuthError && e.status === AuthStatus.STATUS_INVALID_PARAMETER, 'no second try');
   const other = new NtlmServer({ users: new MemoryUserDb([{ name: USER, ntHash: ntHash(PASSWORD) }]), serverName: 'S', domain: 'D' });
   other.challenge(NEGOTIATE);
   assert.throws(() => other.authenticate(SPEC_AUTHENTICATE), (e) => e instanceof AuthError && e.status === AuthStatus.STATUS_LOGON_FAILURE);
