@@ -9,6 +9,7 @@ import { defaultConfig, loadConfig, type SplicedConfig } from './config.js';
 import type { HostPort, LogLevel } from './config-values.js';
 import { buildOpsApp, type ServerStatus } from './http.js';
 import { SplicedMetrics } from './metrics.js';
+import { SplicedError } from './errors.js';
 
 export interface ServeOptions {
   /** smb.conf-style file; none means the embedded default (demo share). */
@@ -90,10 +91,11 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
       smb!.reload(next.options);
       logger.level = next.logLevel;
       cfg = next;
-      logger.info({ shares: next.options.shares.map((s) => s.name), users: next.options.users.list().length }, 'configuration reloaded');
+      logger.info({ shares: next.options.shares.map((s) => s.name), users: next.options.users.list().length }, 'reload complete');
       return true;
     } catch (err) {
-      logger.error({ err }, `reload failed, keeping the running configuration: ${(err as Error).message}`);
+      const detail = err instanceof SplicedError ? { code: err.code } : { err };
+      logger.error(detail, `reload failed, keeping the running configuration: ${(err as Error).message}`);
       return false;
     }
   };
