@@ -5,7 +5,7 @@ export { NtlmServer } from './ntlm-server.js';
 export { ServerAuthExchange, type AuthStep } from './server-session-auth.js';
 export { ClientAuthExchange, NtlmClient, type ClientCredentials } from './ntlm-client.js';
 export { spnegoNegotiateToken, spnegoParse, spnegoResponse, spnegoClientInit, spnegoClientResp, type SpnegoIn } from './spnego.js';
-export { Dialect, SMB2_FLAGS_SIGNED, signingKey, sign, signInPlace, verify } from './signing.js';
+export { Dialect, SigningAlgorithm, SMB2_FLAGS_SIGNED, defaultSigningAlgorithm, signingKey, sign, signInPlace, verify } from './signing.js';
 export { PreauthHash } from './preauth.js';
 export { ntHash } from './nt-hash.js';
 export { loadUsersFile, addUser, deleteUser, listUsers, validateUserName } from './users-file.js';

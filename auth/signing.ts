@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createHmac, timingSafeEqual } from 'node:crypto';
+import { Reader } from '../wire/index.js';
 import { aesCmac } from './cmac.js';
 import { sp800108CounterHmacSha256 } from './kdf.js';
 
@@ -11,25 +12,46 @@ export const Dialect = {
   SMB311: 0x0311,
 } as const;
 
+/** SigningAlgorithmId of SMB2_SIGNING_CAPABILITIES, [MS-SMB2] 2.2.3.1.7. */
+export const SigningAlgorithm = {
+  HMAC_SHA256: 0x0000,
+  AES_CMAC: 0x0001,
+  AES_GMAC: 0x0002,
+} as const;
+
 /** SMB2 header layout used by signing, [MS-SMB2] 2.2.1.2. */
 const HEADER_BYTES = 64;
+const COMMAND_OFFSET = 12;
 const FLAGS_OFFSET = 16;
+const MESSAGE_ID_OFFSET = 24;
 const SIGNATURE_OFFSET = 48;
 const SIGNATURE_BYTES = 16;
-/** SMB2_FLAGS_SIGNED, [MS-SMB2] 2.2.1.2. */
+/** SMB2_FLAGS_SIGNED and SMB2_FLAGS_SERVER_TO_REDIR, [MS-SMB2] 2.2.1.2. */
 export const SMB2_FLAGS_SIGNED = 0x00000008;
+const SMB2_FLAGS_SERVER_TO_REDIR = 0x00000001;
+const SMB2_CANCEL = 0x000c;
 
 /** KDF labels and contexts, [MS-SMB2] 3.1.4.2 / 3.2.5.3.1 (the trailing NULs are part of the strings). */
 const SMB30_SIGNING_LABEL = Buffer.from('SMB2AESCMAC\0', 'latin1');
 const SMB30_SIGNING_CONTEXT = Buffer.from('SmbSign\0', 'latin1');
 const SMB311_SIGNING_LABEL = Buffer.from('SMBSigningKey\0', 'latin1');
 
-const usesCmac = (dialect: number): boolean => dialect >= Dialect.SMB300;
-
 function checkDialect(dialect: number): void {
   if (!Object.values(Dialect).includes(dialect as (typeof Dialect)[keyof typeof Dialect])) {
     throw new RangeError(`unknown SMB2 dialect 0x${dialect.toString(16)}`);
   }
+}
+
+/** HMAC-SHA256 for 2.x, AES-128-CMAC for 3.x unless 3.1.1 negotiated another one, [MS-SMB2] 3.1.4.1. */
+export function defaultSigningAlgorithm(dialect: number): number {
+  return dialect >= Dialect.SMB300 ? SigningAlgorithm.AES_CMAC : SigningAlgorithm.HMAC_SHA256;
+}
+
+function checkAlgorithm(dialect: number, algorithm: number): void {
+  checkDialect(dialect);
+  if (algorithm === defaultSigningAlgorithm(dialect)) return;
+  if (dialect === Dialect.SMB311 && Object.values(SigningAlgorithm).includes(algorithm as 0 | 1 | 2)) return;
+  throw new RangeError(`signing algorithm ${algorithm} is not valid for dialect 0x${dialect.toString(16)}`);
 }
 
 /** Session.SessionKey is the first 16 bytes of the GSS key, zero-padded if shorter, [MS-SMB2] 3.3.5.5.3. */
@@ -43,7 +65,7 @@ function sessionKey16(sessionKey: Buffer): Buffer {
 export function signingKey(dialect: number, sessionKey: Buffer, preauthHash?: Buffer): Buffer {
   checkDialect(dialect);
   const key = sessionKey16(sessionKey);
-  if (!usesCmac(dialect)) return key;
+  if (dialect < Dialect.SMB300) return key;
   if (dialect === Dialect.SMB311) {
     if (!preauthHash || preauthHash.length !== 64) throw new RangeError('SMB 3.1.1 signing key needs the 64-byte preauth hash');
     return sp800108CounterHmacSha256(key, SMB311_SIGNING_LABEL, preauthHash);
@@ -52,14 +74,37 @@ export function signingKey(dialect: number, sessionKey: Buffer, preauthHash?: Bu
 }
 
 /**
- * The signature of one SMB2 message computed as if its signature field were zero,
- * [MS-SMB2] 3.1.4.1. Only the header is copied; the body (maybe megabytes of data) is not.
+ * AES-128-GMAC, [MS-SMB2] 3.1.4.1: GCM with no plaintext, the message as AAD and a 12-byte
+ * nonce of MessageId, then bit 0 = response (SERVER_TO_REDIR) and bit 1 = CANCEL request.
  */
-function computeSignature(dialect: number, key: Buffer, message: Buffer): Buffer {
+function aesGmac(key: Buffer, header: Buffer, body: Buffer): Buffer {
+  const r = new Reader(header);
+  r.seek(COMMAND_OFFSET);
+  const command = r.u16();
+  r.seek(FLAGS_OFFSET);
+  const flags = r.u32();
+  r.seek(MESSAGE_ID_OFFSET);
+  const nonce = Buffer.alloc(12);
+  r.bytes(8).copy(nonce);
+  const isResponse = (flags & SMB2_FLAGS_SERVER_TO_REDIR) !== 0;
+  nonce.writeUInt32LE((isResponse ? 1 : 0) | (!isResponse && command === SMB2_CANCEL ? 2 : 0), 8);
+  const gcm = createCipheriv('aes-128-gcm', key, nonce);
+  gcm.setAAD(header);
+  gcm.setAAD(body);
+  gcm.final();
+  return gcm.getAuthTag();
+}
+
+/**
+ * The signature of one SMB2 message computed as if its signature field were zero,
+ * [MS-SMB2] 3.1.4.1. Only the header is copied; the body (maybe megabytes of data) is streamed.
+ */
+function computeSignature(algorithm: number, key: Buffer, message: Buffer): Buffer {
   const header = Buffer.from(message.subarray(0, HEADER_BYTES));
   header.fill(0, SIGNATURE_OFFSET, SIGNATURE_OFFSET + SIGNATURE_BYTES);
   const body = message.subarray(HEADER_BYTES);
-  if (usesCmac(dialect)) return aesCmac(key, header, body);
+  if (algorithm === SigningAlgorithm.AES_CMAC) return aesCmac(key, header, body);
+  if (algorithm === SigningAlgorithm.AES_GMAC) return aesGmac(key, header, body);
   return createHmac('sha256', key).update(header).update(body).digest().subarray(0, SIGNATURE_BYTES);
 }
 
@@ -67,25 +112,27 @@ function checkMessage(message: Buffer): void {
   if (message.length < HEADER_BYTES) throw new RangeError(`SMB2 message of ${message.length} bytes has no full header`);
 }
 
-/** 16-byte signature over `message` as if its signature field were zero; `message` is not changed. */
-export function sign(dialect: number, key: Buffer, message: Buffer): Buffer {
-  checkDialect(dialect);
+/**
+ * 16-byte signature over `message` as if its signature field were zero; `message` is not
+ * changed. `algorithm` defaults to the dialect's; 3.1.1 may have negotiated another.
+ */
+export function sign(dialect: number, key: Buffer, message: Buffer, algorithm = defaultSigningAlgorithm(dialect)): Buffer {
+  checkAlgorithm(dialect, algorithm);
   checkMessage(message);
-  return computeSignature(dialect, key, message);
+  return computeSignature(algorithm, key, message);
 }
 
 /** Marks the message signed, zeroes the signature field and writes the signature there. */
-export function signInPlace(dialect: number, key: Buffer, message: Buffer): void {
-  checkDialect(dialect);
+export function signInPlace(dialect: number, key: Buffer, message: Buffer, algorithm = defaultSigningAlgorithm(dialect)): void {
+  checkAlgorithm(dialect, algorithm);
   checkMessage(message);
   message.writeUInt32LE((message.readUInt32LE(FLAGS_OFFSET) | SMB2_FLAGS_SIGNED) >>> 0, FLAGS_OFFSET);
-  computeSignature(dialect, key, message).copy(message, SIGNATURE_OFFSET);
+  computeSignature(algorithm, key, message).copy(message, SIGNATURE_OFFSET);
 }
 
 /** Checks the signature in bytes 48..63 in constant time; the caller's buffer is not mutated. */
-export function verify(dialect: number, key: Buffer, message: Buffer): boolean {
+export function verify(dialect: number, key: Buffer, message: Buffer, algorithm = defaultSigningAlgorithm(dialect)): boolean {
   if (message.length < HEADER_BYTES) return false;
   const received = message.subarray(SIGNATURE_OFFSET, SIGNATURE_OFFSET + SIGNATURE_BYTES);
-  const expected = sign(dialect, key, message);
-  return timingSafeEqual(received, expected);
+  return timingSafeEqual(received, sign(dialect, key, message, algorithm));
 }

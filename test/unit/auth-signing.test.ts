@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { Dialect, SMB2_FLAGS_SIGNED, sign, signInPlace, signingKey, verify } from '../../auth/signing.js';
+import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
+import { Dialect, SMB2_FLAGS_SIGNED, SigningAlgorithm, sign, signInPlace, signingKey, verify } from '../../auth/signing.js';
 import { PreauthHash } from '../../auth/preauth.js';
 import { aesCmac } from '../../auth/cmac.js';
 import { cat, hex, le16, le32, le64, zeros } from '../support/bytes.js';
@@ -11,9 +11,9 @@ const SESSION_KEY = hex('00112233445566778899aabbccddeeff');
 const PREAUTH = createHash('sha512').update('some negotiate and session setup bytes').digest();
 
 /** An SMB2 READ request laid out field by field per [MS-SMB2] 2.2.1.2 and 2.2.19. */
-function readRequest(flags = 0): Buffer {
+function readRequest(flags = 0, command = 0x0008): Buffer {
   const header = cat(
-    hex('fe 53 4d 42'), le16(64), le16(1), le32(0), le16(0x0008), le16(1),
+    hex('fe 53 4d 42'), le16(64), le16(1), le32(0), le16(command), le16(1),
     le32(flags), le32(0), le64(7), le32(0xfeff), le32(3), le64(0x1122334455667788n), zeros(16),
   );
   const body = cat(le16(49), [0x50, 0], le32(4096), le64(0), hex('aa'.repeat(16)), le32(1), le32(0), le32(0), le16(0), le16(0), [0]);
@@ -99,4 +99,33 @@ test('PreauthHash chains SHA-512 from 64 zero bytes and clones independently', (
   assert.deepEqual(session.value, h1, 'the clone is unaffected by later updates');
   session.value.fill(0);
   assert.deepEqual(session.value, h1, 'value is a copy');
+});
+
+/** AES-GMAC per [MS-SMB2] 3.1.4.1, written out here: nonce = MessageId || role/cancel bits, AAD = zeroed message. */
+function independentGmac(key: Buffer, message: Buffer, nonceFlags: number): Buffer {
+  const zeroed = Buffer.from(message);
+  zeroed.fill(0, 48, 64);
+  const gcm = createCipheriv('aes-128-gcm', key, cat(message.subarray(24, 32), le32(nonceFlags)));
+  gcm.setAAD(zeroed);
+  gcm.final();
+  return gcm.getAuthTag();
+}
+
+test('3.1.1 AES-GMAC signing: nonce carries MessageId, the response bit and the CANCEL bit', () => {
+  const key = signingKey(Dialect.SMB311, SESSION_KEY, PREAUTH);
+  const gmac = SigningAlgorithm.AES_GMAC;
+  const request = readRequest();
+  signInPlace(Dialect.SMB311, key, request, gmac);
+  assert.deepEqual(request.subarray(48, 64), independentGmac(key, request, 0));
+  assert.equal(verify(Dialect.SMB311, key, request, gmac), true);
+  assert.equal(verify(Dialect.SMB311, key, request), false, 'a GMAC signature is not a CMAC signature');
+  const response = readRequest(0x1);
+  signInPlace(Dialect.SMB311, key, response, gmac);
+  assert.deepEqual(response.subarray(48, 64), independentGmac(key, response, 1));
+  const cancel = readRequest(0, 0x000c);
+  assert.deepEqual(sign(Dialect.SMB311, key, cancel, gmac), independentGmac(key, cancel, 2));
+  const tampered = Buffer.from(request);
+  tampered[100] ^= 1;
+  assert.equal(verify(Dialect.SMB311, key, tampered, gmac), false);
+  assert.throws(() => sign(Dialect.SMB302, key, request, gmac), RangeError, 'GMAC exists only in 3.1.1');
 });

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Reader } from '../../wire/index.js';
 import { ClientAuthExchange } from '../../auth/ntlm-client.js';
-import { Dialect, signInPlace, signingKey, verify } from '../../auth/signing.js';
+import { Dialect, SigningAlgorithm, signInPlace, signingKey, verify } from '../../auth/signing.js';
 import { PreauthHash } from '../../auth/preauth.js';
 import { cat, hex, le16, le32, le64, utf16, zeros } from '../support/bytes.js';
 
@@ -150,13 +150,35 @@ function header(command: number, messageId: bigint, sessionId = 0n, treeId = 0):
     le32(0), le32(0), le64(messageId), le32(0xfeff), le32(treeId), le64(sessionId), zeros(16));
 }
 
-/** NEGOTIATE request offering one dialect; 3.1.1 carries SMB2_PREAUTH_INTEGRITY_CAPABILITIES, [MS-SMB2] 2.2.3. */
-function negotiateRequest(c: Connection, dialect: number): Buffer {
+/**
+ * NEGOTIATE request offering one dialect, [MS-SMB2] 2.2.3; 3.1.1 carries
+ * SMB2_PREAUTH_INTEGRITY_CAPABILITIES and, when asked, SMB2_SIGNING_CAPABILITIES (2.2.3.1.7).
+ */
+function negotiateRequest(c: Connection, dialect: number, signingAlgorithm?: number): Buffer {
   const body = cat(le16(36), le16(1), le16(0x0001), le16(0), le32(0), randomBytes(16));
   if (dialect !== Dialect.SMB311) return cat(header(0, c.nextMessageId()), body, le32(0), le16(0), le16(0), le16(dialect));
   const preauth = cat(le16(1), le16(32), le16(0x0001), randomBytes(32));
-  const context = cat(le16(0x0001), le16(preauth.length), le32(0), preauth);
-  return cat(header(0, c.nextMessageId()), body, le32(104), le16(1), le16(0), le16(dialect), zeros(2), context);
+  const contexts = [cat(le16(0x0001), le16(preauth.length), le32(0), preauth, zeros(2))];
+  if (signingAlgorithm !== undefined) contexts.push(cat(le16(0x0008), le16(4), le32(0), le16(1), le16(signingAlgorithm)));
+  return cat(header(0, c.nextMessageId()), body, le32(104), le16(contexts.length), le16(0), le16(dialect), zeros(2), ...contexts);
+}
+
+/** The SigningAlgorithmId smbd chose in its SMB2_SIGNING_CAPABILITIES response context, if any. */
+function chosenSigningAlgorithm(response: Buffer): number | undefined {
+  const r = new Reader(response);
+  r.seek(64 + 6);
+  const count = r.u16();
+  r.seek(64 + 60);
+  r.seek(r.u32());
+  for (let i = 0; i < count; i++) {
+    r.align(8);
+    const type = r.u16();
+    const length = r.u16();
+    r.skip(4);
+    const data = new Reader(r.bytes(length));
+    if (type === 0x0008 && data.u16() === 1) return data.u16();
+  }
+  return undefined;
 }
 
 /** SESSION_SETUP request, [MS-SMB2] 2.2.5: the security buffer right after the 24-byte body. */
@@ -187,13 +209,14 @@ function parseSessionSetupResponse(raw: Buffer): Reply {
   return { status, sessionId, flags, securityBuffer: r.slice(offset, length), raw };
 }
 
-async function login(dialect: number, password: string) {
+async function login(dialect: number, password: string, signingAlgorithm?: number) {
   const c = await Connection.open();
   const preauth = new PreauthHash();
-  const negotiate = negotiateRequest(c, dialect);
+  const negotiate = negotiateRequest(c, dialect, signingAlgorithm);
   const negotiated = await c.exchange(negotiate);
   assert.equal(negotiated.readUInt32LE(8), STATUS_SUCCESS, 'NEGOTIATE');
   assert.equal(negotiated.readUInt16LE(64 + 4), dialect, 'negotiated dialect');
+  if (signingAlgorithm !== undefined) assert.equal(chosenSigningAlgorithm(negotiated), signingAlgorithm, 'smbd chose our signing algorithm');
   preauth.update(negotiate).update(negotiated);
   const session = preauth.clone();
 
@@ -208,23 +231,30 @@ async function login(dialect: number, password: string) {
   return { c, client, res2, sessionId: res1.sessionId, preauth: session.value };
 }
 
-for (const dialect of [Dialect.SMB210, Dialect.SMB302, Dialect.SMB311]) {
-  const name = `0x${dialect.toString(16).padStart(4, '0')}`;
+const CASES: Array<[number, number | undefined]> = [
+  [Dialect.SMB210, undefined],
+  [Dialect.SMB302, undefined],
+  [Dialect.SMB311, undefined],
+  [Dialect.SMB311, SigningAlgorithm.AES_GMAC],
+];
+
+for (const [dialect, algorithm] of CASES) {
+  const name = `0x${dialect.toString(16).padStart(4, '0')}${algorithm === SigningAlgorithm.AES_GMAC ? ' with AES-GMAC' : ''}`;
   test(`smbd accepts our NTLMv2/SPNEGO login at dialect ${name}; signatures verify both ways`, { skip }, async () => {
-    const { c, client, res2, sessionId, preauth } = await login(dialect, PASSWORD);
+    const { c, client, res2, sessionId, preauth } = await login(dialect, PASSWORD, algorithm);
     try {
       assert.equal(res2.status, STATUS_SUCCESS, `SESSION_SETUP status 0x${res2.status.toString(16)}`);
       client.next(res2.securityBuffer);
       assert.equal(client.serverMicVerified, true, 'Samba sent a mechListMIC that verified');
       const key = signingKey(dialect, client.sessionKey, preauth);
       assert.ok(res2.flags & 0x8, 'final SESSION_SETUP response is signed');
-      assert.equal(verify(dialect, key, res2.raw), true, 'smbd signature verifies with our signing key');
+      assert.equal(verify(dialect, key, res2.raw, algorithm), true, 'smbd signature verifies with our signing key');
 
       const tree = treeConnectRequest(c, sessionId, '\\\\127.0.0.1\\share');
-      signInPlace(dialect, key, tree);
+      signInPlace(dialect, key, tree, algorithm);
       const treeReply = await c.exchange(tree);
       assert.equal(treeReply.readUInt32LE(8), STATUS_SUCCESS, 'smbd accepted our signed TREE_CONNECT');
-      assert.equal(verify(dialect, key, treeReply), true, 'TREE_CONNECT response signature verifies');
+      assert.equal(verify(dialect, key, treeReply, algorithm), true, 'TREE_CONNECT response signature verifies');
     } finally {
       c.close();
     }
