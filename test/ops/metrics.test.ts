@@ -1,5 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { CacheCounters } from '../../cache/counters.js';
 import { COPY_REASONS } from '../../cache/page-flags.js';
 import {
@@ -13,7 +16,9 @@ import {
   TRANSPORTS,
 } from '../../ops/metrics.js';
 import { buildOpsApp, type ServerStatus } from '../../ops/http.js';
+import { parseConfig } from '../../ops/config.js';
 import { declaredTypes, parsePromText, sampleSum } from './prom-text.js';
+import { coreMissing, smbclient, smbclientMissing, startCore } from './smb-core.js';
 
 /** Every label the spliced_ metrics may carry, with its closed set of values. */
 const ALLOWED_LABEL_VALUES: Record<string, readonly string[]> = {
@@ -199,5 +204,38 @@ test('ops server: /metrics, /healthz, /status and the status page', async () => 
     assert.equal((await app.inject({ method: 'GET', url: '/nope' })).statusCode, 404);
   } finally {
     await app.close();
+  }
+});
+
+test('values move under a real smbclient transfer against a real SmbServer', { skip: smbclientMissing || coreMissing }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spliced-metrics-'));
+  const data = Buffer.alloc(3 * 1024 * 1024 + 123, 0xa5);
+  writeFileSync(join(dir, 'in.bin'), data);
+  const upload = join(dir, 'upload.src');
+  writeFileSync(upload, data.subarray(0, 200_000));
+  const metrics = new SplicedMetrics({ defaultMetrics: false });
+  const core = await startCore(parseConfig(`[data]\npath = ${dir}\nguest ok = yes\nread only = no\n`, join(dir, 'x.conf')).options, metrics);
+  try {
+    const r = await smbclient(core.tcpPort, 'data', `get in.bin ${join(dir, 'out.bin')}; put ${upload} up.bin`);
+    assert.equal(r.code, 0, r.out);
+    const s = parsePromText(await metrics.expose());
+    assert.equal(sampleSum(s, 'spliced_read_bytes_total', { transport: 'tcp' }), data.length);
+    assert.equal(sampleSum(s, 'spliced_read_bytes_total', { transport: 'rdma' }), 0);
+    assert.equal(sampleSum(s, 'spliced_write_bytes_total', { transport: 'tcp' }), 200_000);
+    for (const command of ['NEGOTIATE', 'SESSION_SETUP', 'TREE_CONNECT', 'CREATE', 'READ', 'WRITE', 'CLOSE']) {
+      assert.ok(sampleSum(s, 'spliced_request_duration_seconds_count', { command }) >= 1, `${command} timed`);
+    }
+    const reads = sampleSum(s, 'spliced_io_size_bytes_count', { op: 'read' });
+    assert.ok(reads >= 1 && sampleSum(s, 'spliced_io_size_bytes_sum', { op: 'read' }) === data.length);
+    assert.equal(sampleSum(s, 'spliced_connections_total', { transport: 'tcp' }), 1);
+    // smbclient has gone: the gauges are back to zero.
+    for (let i = 0; i < 50 && sampleSum(parsePromText(await metrics.expose()), 'spliced_connections') > 0; i++) await new Promise((d) => setTimeout(d, 20));
+    const after = parsePromText(await metrics.expose());
+    assert.equal(sampleSum(after, 'spliced_connections'), 0);
+    assert.equal(sampleSum(after, 'spliced_sessions'), 0);
+    assert.equal(sampleSum(after, 'spliced_open_files'), 0);
+  } finally {
+    await core.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
