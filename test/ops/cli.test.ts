@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ntHash } from '../../auth/nt-hash.js';
@@ -98,4 +98,26 @@ test('--help describes the commands and shows examples; bad arguments are explai
   r = spliced(['bench', 'no-such-bench']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /unknown benchmark "no-such-bench" \(available: .*tcp/);
+});
+
+test('user add prompts twice without echo on a terminal', { skip: existsSync('/usr/bin/script') ? false : 'install util-linux (script) to test the terminal prompt' }, async () => {
+  const file = join(work, 'users-tty');
+  const command = [process.execPath, '--import', 'tsx', join(repo, 'cli/main.ts'), 'user', 'add', 'dave', '--users-file', file]
+    .map((a) => `'${a}'`)
+    .join(' ');
+  const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: repo, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 400 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.match(out, re);
+  };
+  await waitFor(/New password for dave: /);
+  child.stdin.write('Tty-secret9\r');
+  await waitFor(/Retype new password: /);
+  child.stdin.write('Tty-secret9\r');
+  const code = await new Promise<number | null>((done) => child.on('exit', (c) => done(c)));
+  assert.equal(code, 0, out);
+  assert.doesNotMatch(out, /Tty-secret9/, 'the password is not echoed');
+  assert.deepEqual(loadUsersFile(file).lookup('dave')!.ntHash, ntHash('Tty-secret9'));
 });
