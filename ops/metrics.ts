@@ -26,6 +26,9 @@ export const REQUEST_DURATION_BUCKETS = exponentialBuckets(5e-6, 2, 20);
 /** 4 KiB to 64 MiB, one bucket per power of two. */
 export const IO_SIZE_BUCKETS = exponentialBuckets(4096, 2, 15);
 
+/** Long enough to cover one scrape, short enough that the status page sees fresh numbers. */
+const CACHE_SNAPSHOT_MS = 50;
+
 /** NTSTATUS severity is the top two bits; 0b11 is an error ([MS-ERREF] 2.3). */
 const isErrorStatus = (status: number): boolean => status >>> 30 === 3;
 
@@ -59,6 +62,7 @@ export class SplicedMetrics implements Telemetry {
     readZeroCopyBytes: 0, readCopyBytes: 0, writeBytes: 0, rdmaWriteBytes: 0, rdmaReadBytes: 0, requests: 0,
   };
   private readonly cacheSeen = new Map<string, number>();
+  private cacheSnapshot?: { at: number; counters: CacheCounters | undefined };
 
   private readonly requestDuration: Histogram<'command'>;
   private readonly requestFailures: Counter<'command'>;
@@ -73,6 +77,7 @@ export class SplicedMetrics implements Telemetry {
   private readonly sessions: Gauge;
   private readonly openFiles: Gauge;
   private readonly protocolErrors: Counter<'kind'>;
+  private readonly cacheReadErrors: Counter;
 
   constructor(options: SplicedMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -120,6 +125,9 @@ export class SplicedMetrics implements Telemetry {
     this.protocolErrors = new Counter({
       name: 'spliced_protocol_errors_total', help: 'Malformed or refused PDUs by kind.', labelNames: ['kind'], registers,
     });
+    this.cacheReadErrors = new Counter({
+      name: 'spliced_cache_counter_errors_total', help: 'Scrapes where reading the page cache counters failed.', registers,
+    });
     this.zeroInitialSeries();
     this.registerCacheMetrics(registers);
   }
@@ -146,11 +154,15 @@ export class SplicedMetrics implements Telemetry {
   /** Cache numbers are cumulative in the cache; counters follow them by delta at scrape time. */
   private registerCacheMetrics(registers: Registry[]): void {
     const self = this;
+    let first = true;
     const counter = (name: string, help: string, pick: (c: CacheCounters) => number): void => {
+      // The registry collects in registration order: the first cache metric takes the scrape's snapshot.
+      const fresh = first;
+      first = false;
       new Counter({
         name, help, registers,
         collect() {
-          const c = self.cacheCounters?.();
+          const c = self.readCacheCounters(fresh);
           if (c) self.followCounter(this, name, {}, pick(c));
         },
       });
@@ -167,7 +179,7 @@ export class SplicedMetrics implements Telemetry {
       name: 'spliced_copy_fallback_bytes_total', help: 'Read bytes served by copying instead of zero-copy, by reason.',
       labelNames: ['reason'], registers,
       collect() {
-        const c = self.cacheCounters?.();
+        const c = self.readCacheCounters();
         for (const reason of COPY_REASONS) {
           self.followCounter(this, 'spliced_copy_fallback_bytes_total', { reason }, c?.copiedBytesByReason[reason] ?? 0);
         }
@@ -176,14 +188,14 @@ export class SplicedMetrics implements Telemetry {
     new Gauge({
       name: 'spliced_cache_pages', help: 'Cache pages by state (each page counted once).', labelNames: ['state'], registers,
       collect() {
-        const c = self.cacheCounters?.();
+        const c = self.readCacheCounters();
         for (const state of PAGE_STATES) this.set({ state }, c?.pages[state] ?? 0);
       },
     });
     new Gauge({
       name: 'spliced_cache_max_pages', help: 'Cache capacity in pages.', registers,
       collect() {
-        this.set(self.cacheCounters?.().maxPages ?? 0);
+        this.set(self.readCacheCounters()?.maxPages ?? 0);
       },
     });
   }
@@ -198,10 +210,24 @@ export class SplicedMetrics implements Telemetry {
   /** Attach the page cache after construction (the cache may be created later than the metrics). */
   setCacheCounters(fn: (() => CacheCounters) | undefined): void {
     this.cacheCounters = fn;
+    this.cacheSnapshot = undefined;
   }
 
-  readCacheCounters(): CacheCounters | undefined {
-    return this.cacheCounters?.();
+  /**
+   * One snapshot serves all the cache metrics of a scrape (they are collected back to back).
+   * A failing cache must not fail the scrape: its metrics then read as absent and it is counted.
+   */
+  readCacheCounters(fresh = false): CacheCounters | undefined {
+    const now = Date.now();
+    if (!fresh && this.cacheSnapshot && now - this.cacheSnapshot.at < CACHE_SNAPSHOT_MS) return this.cacheSnapshot.counters;
+    let counters: CacheCounters | undefined;
+    try {
+      counters = this.cacheCounters?.();
+    } catch {
+      this.cacheReadErrors.inc();
+    }
+    this.cacheSnapshot = { at: now, counters };
+    return counters;
   }
 
   throughput(): ThroughputTotals {

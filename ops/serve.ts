@@ -4,9 +4,9 @@
  */
 import pino, { type Logger as PinoLogger } from 'pino';
 import type { AddressInfo } from 'node:net';
-import { SmbServer } from '../server/smb-server.js';
 import { defaultConfig, loadConfig, type SplicedConfig } from './config.js';
 import type { HostPort, LogLevel } from './config-values.js';
+import { assembleServer, type AssembledServer } from './assemble.js';
 import { buildOpsApp, type ServerStatus } from './http.js';
 import { SplicedMetrics } from './metrics.js';
 import { SplicedError } from './errors.js';
@@ -57,15 +57,16 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
   const logger = pino({ name: 'spliced', level: cfg.logLevel }, pino.destination({ dest: 2, sync: true }));
   for (const w of cfg.warnings) logger.warn({ config: cfg.source }, w);
   const metrics = new SplicedMetrics();
-  let smb: SmbServer | undefined;
-  const status = (): ServerStatus => smb?.status() ?? { connections: [], sessions: 0, openFiles: 0, shares: [] };
+  let server: AssembledServer | undefined;
+  const status = (): ServerStatus => server?.smb.status() ?? { connections: [], sessions: 0, openFiles: 0, shares: [] };
   const app = buildOpsApp({ metrics, status, logger });
-  smb = new SmbServer(cfg.options, { telemetry: metrics, log: logger.child({ component: 'smb' }) });
+  server = assembleServer(cfg.options, metrics, logger.child({ component: 'smb' }));
+  const smb = server.smb;
   const { tcpPort } = await smb.listen();
   try {
     await app.listen({ host: cfg.metricsAddress.host, port: cfg.metricsAddress.port });
   } catch (err) {
-    await smb.close();
+    await server.close();
     throw err;
   }
   const bound = app.server.address() as AddressInfo;
@@ -88,7 +89,7 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
         logger.warn('"metrics address" changed; a restart is needed to apply it');
       }
       next.options.tcpPort = cfg.options.tcpPort;
-      smb!.reload(next.options);
+      smb.reload(next.options);
       logger.level = next.logLevel;
       cfg = next;
       logger.info({ shares: next.options.shares.map((s) => s.name), users: next.options.users.list().length }, 'reload complete');
@@ -103,7 +104,7 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
-      await smb!.close();
+      await server.close();
       await app.close();
     })());
 

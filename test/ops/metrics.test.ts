@@ -158,6 +158,16 @@ test('cache counters are read at scrape time and stay monotonic', async () => {
   assert.equal(sampleSum(s, 'spliced_cache_evictions_total'), 5);
 });
 
+test('a failing cache counters function does not fail the scrape; it is counted', async () => {
+  const m = new SplicedMetrics({ defaultMetrics: false, cacheCounters: () => { throw new Error('cache broke'); } });
+  m.readBytes('tcp', 'copy', 10);
+  const s = parsePromText(await m.expose());
+  assert.equal(sampleSum(s, 'spliced_read_bytes_total'), 10);
+  assert.equal(sampleSum(s, 'spliced_cache_counter_errors_total'), 1, 'one failed read per scrape');
+  assert.equal(sampleSum(s, 'spliced_cache_pages'), 0);
+  assert.equal(m.readCacheCounters(true), undefined);
+});
+
 test('each instance has its own registry', async () => {
   const a = new SplicedMetrics({ defaultMetrics: false });
   const b = new SplicedMetrics({ defaultMetrics: false });
@@ -228,6 +238,14 @@ test('values move under a real smbclient transfer against a real SmbServer', { s
     const reads = sampleSum(s, 'spliced_io_size_bytes_count', { op: 'read' });
     assert.ok(reads >= 1 && sampleSum(s, 'spliced_io_size_bytes_sum', { op: 'read' }) === data.length);
     assert.equal(sampleSum(s, 'spliced_connections_total', { transport: 'tcp' }), 1);
+    // The page cache served the read: its counters agree with the READ accounting.
+    const zeroCopy = sampleSum(s, 'spliced_cache_zerocopy_bytes_total');
+    assert.equal(zeroCopy + sampleSum(s, 'spliced_copy_fallback_bytes_total'), data.length);
+    assert.equal(sampleSum(s, 'spliced_read_bytes_total', { path: 'zerocopy' }), zeroCopy);
+    assert.ok(zeroCopy > 0, 'a clean cached file is served zero-copy');
+    assert.ok(sampleSum(s, 'spliced_cache_misses_total') > 0);
+    assert.equal(sampleSum(s, 'spliced_cache_pages'), sampleSum(s, 'spliced_cache_max_pages'));
+    assert.equal(sampleSum(s, 'spliced_cache_max_pages'), (256 * 1024 * 1024) / 4096);
     // smbclient has gone: the gauges are back to zero.
     for (let i = 0; i < 50 && sampleSum(parsePromText(await metrics.expose()), 'spliced_connections') > 0; i++) await new Promise((d) => setTimeout(d, 20));
     const after = parsePromText(await metrics.expose());

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ServerOptions } from '../../server/options.js';
-import type { Telemetry } from '../../server/telemetry.js';
+import type { SplicedMetrics } from '../../ops/metrics.js';
 
 export const coreMissing = existsSync(new URL('../../server/smb-server.ts', import.meta.url)) ? false : 'SMB core not built yet';
 export const smbclientMissing = existsSync('/usr/bin/smbclient') ? false : 'install smbclient (apt-get install smbclient) to run this test';
@@ -14,11 +14,12 @@ export interface RunningCore {
   close(): Promise<void>;
 }
 
-export async function startCore(options: ServerOptions, telemetry: Telemetry): Promise<RunningCore> {
-  const { SmbServer } = await import('../../server/smb-server.js');
-  const server = new SmbServer({ ...options, tcpPort: 0 }, { telemetry });
-  const { tcpPort } = await server.listen();
-  return { tcpPort, status: () => server.status(), reload: (o) => server.reload(o), close: () => server.close() };
+/** The server as `spliced serve` assembles it (page cache as FileIo), on an ephemeral port. */
+export async function startCore(options: ServerOptions, metrics: SplicedMetrics): Promise<RunningCore> {
+  const { assembleServer } = await import('../../ops/assemble.js');
+  const server = assembleServer({ ...options, tcpPort: 0 }, metrics);
+  const { tcpPort } = await server.smb.listen();
+  return { tcpPort, status: () => server.smb.status(), reload: (o) => server.smb.reload(o), close: () => server.close() };
 }
 
 /** `smbclient -c COMMANDS` as a child process; resolves with its output. */

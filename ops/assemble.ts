@@ -1,0 +1,32 @@
+/**
+ * Wiring of one spliced server: the page cache as the core's FileIo, SplicedMetrics as its
+ * Telemetry (and reading the cache's counters at scrape time), the logger passed through.
+ */
+import { CacheFileIoProvider, PageCache } from '../cache/index.js';
+import type { Logger } from '../server/log.js';
+import type { ServerOptions } from '../server/options.js';
+import { SmbServer } from '../server/smb-server.js';
+import type { SplicedMetrics } from './metrics.js';
+
+export interface AssembledServer {
+  smb: SmbServer;
+  cache: PageCache;
+  /** Stop accepting, drain, write dirty pages back, close cached descriptors. */
+  close(): Promise<void>;
+}
+
+export function assembleServer(options: ServerOptions, metrics: SplicedMetrics, log?: Logger): AssembledServer {
+  const cache = new PageCache({ maxBytes: options.cacheBytes });
+  metrics.setCacheCounters(() => cache.counters());
+  const smb = new SmbServer(options, { telemetry: metrics, log, fileIo: new CacheFileIoProvider(cache) });
+  let closing: Promise<void> | undefined;
+  return {
+    smb,
+    cache,
+    close: () =>
+      (closing ??= (async () => {
+        await smb.close();
+        await cache.shutdown();
+      })()),
+  };
+}
