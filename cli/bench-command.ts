@@ -8,9 +8,14 @@ import { join } from 'node:path';
 import { ERROR_CODES, SplicedError } from '../ops/errors.js';
 import { packageRoot } from './repo-root.js';
 
+/** test/bench of the package; SPLICED_BENCH_DIR points elsewhere (tests of this command). */
+function benchDir(): string {
+  return process.env.SPLICED_BENCH_DIR || join(packageRoot(), 'test', 'bench');
+}
+
 export function availableBenchmarks(): string[] {
   try {
-    return readdirSync(join(packageRoot(), 'test', 'bench'))
+    return readdirSync(benchDir())
       .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
       .map((f) => f.slice(0, -3))
       .sort();
@@ -21,7 +26,7 @@ export function availableBenchmarks(): string[] {
 
 export function runBenchmark(name: string, args: string[]): Promise<number> {
   const root = packageRoot();
-  const script = join(root, 'test', 'bench', `${name}.ts`);
+  const script = join(benchDir(), `${name}.ts`);
   if (!/^[a-z0-9-]+$/i.test(name) || !existsSync(script)) {
     const known = availableBenchmarks();
     throw new SplicedError(ERROR_CODES.BENCH_UNKNOWN, `unknown benchmark "${name}" (available: ${known.join(', ') || 'none'})`);

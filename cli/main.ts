@@ -5,6 +5,7 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, SplicedError } from '../ops/errors.js';
+import { availableBenchmarks, runBenchmark } from './bench-command.js';
 import { LOG_LEVELS, parseHostPort, parseLogLevel, parsePort, type LogLevel } from '../ops/config-values.js';
 
 const CLI_WHERE = { file: 'command line', line: 0 };
@@ -28,8 +29,8 @@ Examples:
   $ spliced check-config /etc/spliced/spliced.conf
   $ spliced serve --config /etc/spliced/spliced.conf --metrics 0.0.0.0:9445
   $ spliced user add alice --users-file /etc/spliced/users
-  $ kill -HUP $(pidof spliced)                    # reload shares and users
-  $ spliced bench tcp -- --size-mib 256 --rounds 3
+  $ kill -HUP <pid>                               # reload shares and users (pid is in every log line)
+  $ spliced bench tcp --size-mib 256 --rounds 3
 
 Status page and metrics: http://127.0.0.1:9445/ and /metrics (Prometheus).`;
 
@@ -72,8 +73,8 @@ function buildProgram(): Command {
     .argument('[args...]', 'arguments for the benchmark')
     .allowUnknownOption()
     .passThroughOptions()
+    .addHelpText('after', () => `\nAvailable: ${availableBenchmarks().join(', ') || '(none found in test/bench)'}\nExample: spliced bench tcp --size-mib 256 --rounds 3`)
     .action(async (name: string, args: string[]) => {
-      const { runBenchmark } = await import('./bench-command.js');
       process.exitCode = await runBenchmark(name, args);
     });
   return program;

@@ -121,3 +121,19 @@ test('user add prompts twice without echo on a terminal', { skip: existsSync('/u
   assert.doesNotMatch(out, /Tty-secret9/, 'the password is not echoed');
   assert.deepEqual(loadUsersFile(file).lookup('dave')!.ntHash, ntHash('Tty-secret9'));
 });
+
+test('bench runs test/bench/NAME.ts through npx tsx with the arguments passed through, and its exit code', () => {
+  const dir = mkdtempSync(join(work, 'bench-'));
+  writeFileSync(join(dir, 'echo.ts'), "const args: string[] = process.argv.slice(2);\nconsole.log(JSON.stringify(args));\nprocess.exit(args.includes('--fail') ? 3 : 0);\n");
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'cli/main.ts'), 'bench', ...args], {
+      cwd: repo, encoding: 'utf8', env: { ...process.env, SPLICED_BENCH_DIR: dir }, timeout: 60_000,
+    });
+  let r = run(['echo', '--size-mib', '16', '--rounds=2', 'x']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout), ['--size-mib', '16', '--rounds=2', 'x']);
+  r = run(['echo', '--fail']);
+  assert.equal(r.status, 3);
+  r = run(['--help']);
+  assert.match(r.stdout, /arguments pass through/);
+});
