@@ -56,6 +56,9 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
   let cfg = readConfig(opts);
   const logger = pino({ name: 'spliced', level: cfg.logLevel }, pino.destination({ dest: 2, sync: true }));
   for (const w of cfg.warnings) logger.warn({ config: cfg.source }, w);
+  if (cfg.options.rdmaPort > 0) {
+    logger.warn({ rdmaPort: cfg.options.rdmaPort }, 'SMB Direct is not wired into serve yet; serving TCP only');
+  }
   const metrics = new SplicedMetrics();
   let server: AssembledServer | undefined;
   const status = (): ServerStatus => server?.smb.status() ?? { connections: [], sessions: 0, openFiles: 0, shares: [] };
