@@ -4,16 +4,11 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { CacheCounters } from '../cache/counters.js';
+import type { ServerStatus } from '../server/smb-server.js';
 import type { SplicedMetrics, ThroughputTotals } from './metrics.js';
 import { STATUS_PAGE_HTML } from './status-page.js';
 
-/** What SmbServer.status() returns. */
-export interface ServerStatus {
-  connections: Array<{ id: number; transport: 'tcp' | 'rdma'; dialect: string; sessions: number; openFiles: number }>;
-  sessions: number;
-  openFiles: number;
-  shares: Array<{ name: string; path: string; readOnly: boolean }>;
-}
+export type { ServerStatus };
 
 export interface StatusDocument extends ServerStatus {
   /** Milliseconds since the epoch when the document was made; the page divides byte deltas by it. */

@@ -5,9 +5,10 @@
 import pino, { type Logger as PinoLogger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { defaultConfig, loadConfig, type SplicedConfig } from './config.js';
-import type { HostPort, LogLevel } from './config-values.js';
-import { assembleServer, type AssembledServer } from './assemble.js';
-import { buildOpsApp, type ServerStatus } from './http.js';
+import { formatHostPort, type HostPort, type LogLevel } from './config-values.js';
+import type { SmbServer } from '../server/smb-server.js';
+import { assembleServer } from './assemble.js';
+import { buildOpsApp } from './http.js';
 import { SplicedMetrics } from './metrics.js';
 import { SplicedError } from './errors.js';
 
@@ -52,6 +53,31 @@ export function connectHint(cfg: SplicedConfig, tcpPort: number): string {
   return `smbclient //${host}/${share.name} -p ${tcpPort} ${auth}`;
 }
 
+/** Re-read the config file and apply shares and users in place; on any error keep what runs. */
+function reloadConfig(opts: ServeOptions, current: SplicedConfig, smb: SmbServer, logger: PinoLogger): SplicedConfig | undefined {
+  if (!opts.configPath) {
+    logger.info('SIGHUP: running the embedded default, nothing to reload');
+    return undefined;
+  }
+  try {
+    const next = readConfig(opts);
+    for (const w of next.warnings) logger.warn({ config: next.source }, w);
+    if (next.options.tcpPort !== current.options.tcpPort) logger.warn('"tcp port" changed; a restart is needed to apply it');
+    if (formatHostPort(next.metricsAddress) !== formatHostPort(current.metricsAddress)) {
+      logger.warn('"metrics address" changed; a restart is needed to apply it');
+    }
+    next.options.tcpPort = current.options.tcpPort;
+    smb.reload(next.options);
+    logger.level = next.logLevel;
+    logger.info({ shares: next.options.shares.map((s) => s.name), users: next.options.users.list().length }, 'reload complete');
+    return next;
+  } catch (err) {
+    const detail = err instanceof SplicedError ? { code: err.code } : { err };
+    logger.error(detail, `reload failed, keeping the running configuration: ${(err as Error).message}`);
+    return undefined;
+  }
+}
+
 export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> {
   let cfg = readConfig(opts);
   const logger = pino({ name: 'spliced', level: cfg.logLevel }, pino.destination({ dest: 2, sync: true }));
@@ -60,12 +86,9 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
     logger.warn({ rdmaPort: cfg.options.rdmaPort }, 'SMB Direct is not wired into serve yet; serving TCP only');
   }
   const metrics = new SplicedMetrics();
-  let server: AssembledServer | undefined;
-  const status = (): ServerStatus => server?.smb.status() ?? { connections: [], sessions: 0, openFiles: 0, shares: [] };
-  const app = buildOpsApp({ metrics, status, logger });
-  server = assembleServer(cfg.options, metrics, logger.child({ component: 'smb' }));
-  const smb = server.smb;
-  const { tcpPort } = await smb.listen();
+  const server = assembleServer(cfg.options, metrics, logger.child({ component: 'smb' }));
+  const app = buildOpsApp({ metrics, status: () => server.smb.status(), logger });
+  const { tcpPort } = await server.smb.listen();
   try {
     await app.listen({ host: cfg.metricsAddress.host, port: cfg.metricsAddress.port });
   } catch (err) {
@@ -80,28 +103,9 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
   );
 
   const reload = (): boolean => {
-    if (!opts.configPath) {
-      logger.info('SIGHUP: running the embedded default, nothing to reload');
-      return false;
-    }
-    try {
-      const next = readConfig(opts);
-      for (const w of next.warnings) logger.warn({ config: next.source }, w);
-      if (next.options.tcpPort !== cfg.options.tcpPort) logger.warn('"tcp port" changed; a restart is needed to apply it');
-      if (next.metricsAddress.port !== cfg.metricsAddress.port || next.metricsAddress.host !== cfg.metricsAddress.host) {
-        logger.warn('"metrics address" changed; a restart is needed to apply it');
-      }
-      next.options.tcpPort = cfg.options.tcpPort;
-      smb.reload(next.options);
-      logger.level = next.logLevel;
-      cfg = next;
-      logger.info({ shares: next.options.shares.map((s) => s.name), users: next.options.users.list().length }, 'reload complete');
-      return true;
-    } catch (err) {
-      const detail = err instanceof SplicedError ? { code: err.code } : { err };
-      logger.error(detail, `reload failed, keeping the running configuration: ${(err as Error).message}`);
-      return false;
-    }
+    const next = reloadConfig(opts, cfg, server.smb, logger);
+    if (next) cfg = next;
+    return next !== undefined;
   };
 
   let closing: Promise<void> | undefined;

@@ -3,13 +3,14 @@ import { existsSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { ServerOptions } from '../../server/options.js';
 import type { SplicedMetrics } from '../../ops/metrics.js';
+import type { ServerStatus } from '../../ops/http.js';
 
 export const coreMissing = existsSync(new URL('../../server/smb-server.ts', import.meta.url)) ? false : 'SMB core not built yet';
 export const smbclientMissing = existsSync('/usr/bin/smbclient') ? false : 'install smbclient (apt-get install smbclient) to run this test';
 
 export interface RunningCore {
   tcpPort: number;
-  status(): { connections: unknown[]; sessions: number; openFiles: number; shares: Array<{ name: string; path: string; readOnly: boolean }> };
+  status(): ServerStatus;
   reload(options: ServerOptions): void;
   close(): Promise<void>;
 }

@@ -55,7 +55,7 @@ test('the plot updates while a client reads', { skip: chromiumMissing || smbclie
   const metrics = new SplicedMetrics({ defaultMetrics: false });
   const cfg = parseConfig(`[data]\npath = ${dir}\nguest ok = yes\n`, join(dir, 'test.conf'));
   const core = await startCore(cfg.options, metrics);
-  const app = buildOpsApp({ metrics, status: () => core.status() as never });
+  const app = buildOpsApp({ metrics, status: () => core.status() });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const browser = await launchChromium();
   try {
