@@ -43,6 +43,11 @@ export interface ThroughputTotals {
   rdmaWriteBytes: number;
   rdmaReadBytes: number;
   requests: number;
+  failedRequests: number;
+  rdmaWriteOps: number;
+  rdmaReadOps: number;
+  creditStalls: number;
+  protocolErrors: number;
 }
 
 export class SplicedMetrics implements Telemetry {
@@ -50,6 +55,7 @@ export class SplicedMetrics implements Telemetry {
   private cacheCounters?: () => CacheCounters;
   private readonly totals: ThroughputTotals = {
     readZeroCopyBytes: 0, readCopyBytes: 0, writeBytes: 0, rdmaWriteBytes: 0, rdmaReadBytes: 0, requests: 0,
+    failedRequests: 0, rdmaWriteOps: 0, rdmaReadOps: 0, creditStalls: 0, protocolErrors: 0,
   };
   private cacheSnapshot?: { at: number; counters: CacheCounters | undefined };
   private readonly m: CoreMetrics;
@@ -97,7 +103,10 @@ export class SplicedMetrics implements Telemetry {
   request(command: string, seconds: number, status: number): void {
     const label = oneOf(SMB2_COMMANDS, command.toUpperCase(), 'OTHER');
     this.m.requestDuration.observe({ command: label }, seconds);
-    if (isErrorStatus(status)) this.m.requestFailures.inc({ command: label });
+    if (isErrorStatus(status)) {
+      this.m.requestFailures.inc({ command: label });
+      this.totals.failedRequests++;
+    }
     this.totals.requests++;
   }
 
@@ -141,6 +150,7 @@ export class SplicedMetrics implements Telemetry {
 
   protocolError(kind: string): void {
     this.m.protocolErrors.inc({ kind: oneOf(PROTOCOL_ERROR_KINDS, kind, 'other') });
+    this.totals.protocolErrors++;
   }
 
   /** One RDMA WRITE posted (READ data pushed to the client), [MS-SMBD] 3.1.4.x. */
@@ -148,6 +158,7 @@ export class SplicedMetrics implements Telemetry {
     this.m.rdmaBytes.inc({ op: 'write' }, bytes);
     this.m.rdmaOps.inc({ op: 'write' });
     this.totals.rdmaWriteBytes += bytes;
+    this.totals.rdmaWriteOps++;
   }
 
   /** One RDMA READ posted (WRITE data pulled from the client). */
@@ -155,11 +166,13 @@ export class SplicedMetrics implements Telemetry {
     this.m.rdmaBytes.inc({ op: 'read' }, bytes);
     this.m.rdmaOps.inc({ op: 'read' });
     this.totals.rdmaReadBytes += bytes;
+    this.totals.rdmaReadOps++;
   }
 
   /** A send had to wait for credits from the peer. */
   creditStall(): void {
     this.m.creditStalls.inc();
+    this.totals.creditStalls++;
   }
 
   /** Prometheus text exposition of everything in the registry. */

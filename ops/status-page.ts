@@ -136,7 +136,9 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     fillRows('totals', [
       [['read zero-copy'], [bytes(t.readZeroCopyBytes), 1]], [['read copied'], [bytes(t.readCopyBytes), 1]],
       [['written'], [bytes(t.writeBytes), 1]], [['RDMA WRITE'], [bytes(t.rdmaWriteBytes), 1]],
-      [['RDMA READ'], [bytes(t.rdmaReadBytes), 1]], [['SMB2 requests'], [String(t.requests), 1]]
+      [['RDMA READ'], [bytes(t.rdmaReadBytes), 1]], [['RDMA WRITE / READ operations'], [t.rdmaWriteOps + ' / ' + t.rdmaReadOps, 1]],
+      [['SMB2 requests (failed)'], [t.requests + ' (' + t.failedRequests + ')', 1]],
+      [['SMB Direct credit stalls'], [String(t.creditStalls), 1]], [['protocol errors'], [String(t.protocolErrors), 1]]
     ]);
     var c = s.cache;
     var cacheRows = c ? Object.keys(c.pages).map(function (k) { return [['pages ' + k], [String(c.pages[k]), 1]]; })

@@ -115,7 +115,10 @@ test('telemetry calls move the exported values', async () => {
   assert.equal(sampleSum(s, 'spliced_io_size_bytes_bucket', { op: 'read', le: '32768' }), 2);
   assert.equal(sampleSum(s, 'spliced_io_size_bytes_bucket', { op: 'read', le: '65536' }), 4);
   const t = m.throughput();
-  assert.deepEqual([t.readZeroCopyBytes, t.readCopyBytes, t.writeBytes, t.requests], [2 * 65536, 2 * 4096, 2 * 8192, 6]);
+  assert.deepEqual(t, {
+    readZeroCopyBytes: 2 * 65536, readCopyBytes: 2 * 4096, writeBytes: 2 * 8192, rdmaWriteBytes: 2 << 20, rdmaReadBytes: 2 * 4096,
+    requests: 6, failedRequests: 2, rdmaWriteOps: 2, rdmaReadOps: 2, creditStalls: 2, protocolErrors: 4,
+  });
 });
 
 test('histogram buckets: request time from 5 µs doubling 20 times, I/O size 4 KiB to 64 MiB', async () => {
