@@ -144,7 +144,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     var cacheRows = c ? Object.keys(c.pages).map(function (k) { return [['pages ' + k], [String(c.pages[k]), 1]]; })
       .concat(Object.keys(c.copiedBytesByReason).map(function (k) { return [['copied (' + k + ')'], [bytes(c.copiedBytesByReason[k]), 1]]; }))
       .concat([[['COW replacements'], [String(c.cowReplacements), 1]], [['evictions'], [String(c.evictions), 1]],
-               [['hits / misses'], [c.hits + ' / ' + c.misses, 1]]]) : [[['no page cache attached']]];
+               [['hits / misses'], [c.hits + ' / ' + c.misses, 1]]]) : [[['page cache counters unavailable']]];
     fillRows('cache', cacheRows);
     fillRows('shares', s.shares.map(function (x) { return [[x.name], [x.path], [x.readOnly ? 'read only' : 'read/write']]; }));
     fillRows('conns', s.connections.map(function (x) {
