@@ -1,0 +1,100 @@
+// The rxe suite: boots the soft-RoCE VM once, runs the guest tests (test/rdma/guest) on the
+// binding, the same tests again with the AddressSanitizer build of the addon, and perftest's
+// ib_write_bw / ib_read_bw as the throughput ceiling. Each guest test becomes a subtest here.
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, runInVm, vmUnavailableReason, type VmRun } from '../vm/vm.js';
+
+const ASAN_ADDON = '.cache/native-asan/build/Release/spliced_rdma.node';
+const inCi = Boolean(process.env.CI) && process.env.CI !== 'false';
+
+interface GuestResult {
+  name: string;
+  nesting: number;
+  ok: boolean;
+  skip: boolean;
+  durationMs?: number;
+  error?: string;
+}
+
+function readResults(run: VmRun, label: string): GuestResult[] {
+  const file = join(run.outDir, `results-${label}.jsonl`);
+  if (!existsSync(file)) return [];
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  return lines.map((line) => JSON.parse(line) as GuestResult).filter((r) => r.nesting === 0);
+}
+
+function tail(text: string, lines: number): string {
+  return text.split('\n').slice(-lines).join('\n');
+}
+
+function buildAddons(): void {
+  for (const args of [[], ['--asan']]) {
+    const r = spawnSync(process.execPath, [join(REPO_ROOT, 'native', 'build.mjs'), ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `native/build.mjs ${args.join(' ')} failed:\n${tail(r.stdout + r.stderr, 30)}`);
+  }
+  assert.ok(existsSync(join(REPO_ROOT, 'native', 'build', 'Release', 'spliced_rdma.node')), 'the addon was not built (RDMA headers missing?)');
+  assert.ok(existsSync(join(REPO_ROOT, ASAN_ADDON)), 'the ASan addon was not built');
+}
+
+async function reportGuestTests(t: TestContext, run: VmRun, label: string): Promise<void> {
+  const results = readResults(run, label);
+  await t.test(`${label}: the guest test run completed`, () => {
+    const exit = existsSync(join(run.outDir, `exit-${label}`)) ? readFileSync(join(run.outDir, `exit-${label}`), 'utf8').trim() : 'missing';
+    assert.ok(results.length > 0, `no results from the guest (exit ${exit}):\n${tail(run.output, 60)}`);
+    assert.ok(exit === '0' || results.some((r) => !r.ok), `the guest runner exited ${exit} with every test passing:\n${tail(run.output, 60)}`);
+  });
+  for (const r of results) {
+    await t.test(`${label}: ${r.name}`, { skip: r.skip }, () => {
+      if (!r.ok) assert.fail(`${r.error ?? 'failed'}\n--- guest output (tail) ---\n${tail(run.output, 60)}`);
+    });
+  }
+}
+
+function perftestFigures(run: VmRun, tool: string): { peak: number; average: number } {
+  const file = join(run.outDir, `${tool}.txt`);
+  const text = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const row = /^\s*65536\s+300\s+([\d.]+)\s+([\d.]+)\s+[\d.]+\s*$/m.exec(text);
+  assert.ok(row, `no 65536-byte result row from ${tool}:\n${text || tail(run.output, 40)}`);
+  return { peak: Number(row[1]), average: Number(row[2]) };
+}
+
+const unavailable = vmUnavailableReason();
+if (unavailable && inCi) {
+  test('rxe suite in a soft-RoCE VM', () => {
+    assert.fail(`CI must run the rxe suite, but ${unavailable}; .ci/run must call test/vm/prepare.sh`);
+  });
+} else if (unavailable) {
+  test('rxe suite in a soft-RoCE VM', { skip: `${unavailable}; run test/vm/prepare.sh to enable it` }, () => {});
+} else {
+  test('rxe suite in a soft-RoCE VM', async (t) => {
+    buildAddons();
+    const started = Date.now();
+    const run = await runInVm({
+      command: ['bash', 'test/rdma/guest/suite.sh'],
+      env: { SPLICED_ASAN_ADDON: ASAN_ADDON },
+      timeoutMs: 540_000,
+    });
+    console.log(`rxe VM run: ${((Date.now() - started) / 1000).toFixed(0)} s, exit ${run.exitCode}, output in ${run.outDir}`);
+    await t.test('the VM booted and ran the suite', () => {
+      assert.equal(run.exitCode, 0, tail(run.output, 60));
+    });
+    await reportGuestTests(t, run, 'main');
+    await reportGuestTests(t, run, 'asan');
+    await t.test('asan: AddressSanitizer reported no errors', () => {
+      const reports = readdirSync(run.outDir).filter((f) => f.startsWith('asan.'));
+      const text = reports.map((f) => readFileSync(join(run.outDir, f), 'utf8')).join('\n');
+      assert.deepEqual(reports, [], `AddressSanitizer reports:\n${tail(text, 80)}`);
+    });
+    for (const tool of ['ib_write_bw', 'ib_read_bw']) {
+      await t.test(`perftest ceiling: ${tool}`, () => {
+        const { peak, average } = perftestFigures(run, tool);
+        console.log(`${tool} over rxe0 (64 KiB x 300, TCG guest): peak ${peak} MB/s, average ${average} MB/s`);
+        assert.ok(average > 0);
+      });
+    }
+  });
+}
