@@ -1,15 +1,20 @@
-import type { Page } from './page.js';
+import type { Page, SlabPages } from './page.js';
 import { PAGE_SIZE } from './page-flags.js';
 import type { CopyReason } from './page-flags.js';
 
 /**
- * One piece of a spliced read, like a kernel bio_vec. `slabId`/`slabOffset` locate the
- * bytes inside a registered slab so SMB Direct can build an SGE with the slab MR's lkey;
+ * One piece of a spliced read, like a kernel (multi-page) bio_vec: consecutive file pages
+ * that also sit next to each other in one slab share a bvec, so a 1 MiB read is usually
+ * one or a few bvecs, i.e. few iovecs for writev and few SGEs for RDMA. `slabId` and
+ * `slabOffset` locate the bytes inside a registered slab (SGE with the slab MR's lkey);
  * slabId -1 means plain heap memory (the last-resort copy under memory pressure).
  */
 export interface Bvec {
+  /** The first page covered (null for heap memory). */
   readonly page: Page | null;
-  /** Offset of the data inside the page. */
+  /** How many consecutive pages of the slab the bvec covers. */
+  readonly pageCount: number;
+  /** Offset of the data inside the first page. */
   readonly offset: number;
   readonly length: number;
   readonly slabId: number;
@@ -23,27 +28,41 @@ export class PageBvec implements Bvec {
   held = true;
 
   constructor(
-    readonly page: Page,
+    readonly slab: SlabPages,
+    /** Position of the first page in the slab. */
+    readonly firstPage: number,
+    public pageCount: number,
     readonly offset: number,
-    readonly length: number,
+    public length: number,
   ) {}
 
+  get page(): Page {
+    return this.slab.pages[this.firstPage];
+  }
+
   get slabId(): number {
-    return this.page.slabId;
+    return this.slab.id;
   }
 
   get slabOffset(): number {
-    return this.page.slabOffset + this.offset;
+    return this.firstPage * PAGE_SIZE + this.offset;
+  }
+
+  /** Whether `page` continues this bvec in memory (next page of the same slab). */
+  continuedBy(page: Page): boolean {
+    return page.slab === this.slab && page.slabIndex === this.firstPage + this.pageCount;
   }
 
   bytes(): Buffer {
-    if (this.offset === 0 && this.length === PAGE_SIZE) return this.page.view;
-    return this.page.view.subarray(this.offset, this.offset + this.length);
+    if (this.pageCount === 1 && this.offset === 0 && this.length === PAGE_SIZE) return this.page.view;
+    const start = this.firstPage * PAGE_SIZE + this.offset;
+    return this.slab.memory.subarray(start, start + this.length);
   }
 }
 
 export class HeapBvec implements Bvec {
   readonly page = null;
+  readonly pageCount = 0;
   readonly offset = 0;
   readonly slabId = -1;
   readonly slabOffset = 0;

@@ -1,4 +1,4 @@
-import { Page } from './page.js';
+import { Page, type SlabPages } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { BufferSlabAllocator, type SlabAllocator } from './slab-allocator.js';
 
@@ -31,7 +31,7 @@ export interface FlagCounts {
  */
 export class PageArena {
   private readonly allocator: SlabAllocator;
-  private readonly slabList: Slab[] = [];
+  private readonly slabList: SlabPages[] = [];
   private readonly freePages: Page[] = [];
   private readonly listeners: SlabListener[] = [];
   private readonly waiters: Array<() => void> = [];
@@ -40,6 +40,8 @@ export class PageArena {
   private lruTail: Page | null = null;
   private lruCount = 0;
   readonly flagCounts: FlagCounts = { dirty: 0, writeback: 0, towrite: 0, spliced: 0 };
+  /** SPLICED pages already replaced in their index, alive only for their readers. */
+  orphanSpliced = 0;
   evictions = 0;
   totalPages = 0;
 
@@ -64,7 +66,7 @@ export class PageArena {
   }
 
   slabs(): Slab[] {
-    return this.slabList.slice();
+    return this.slabList.map(({ id, memory }) => ({ id, memory }));
   }
 
   onSlab(listener: SlabListener): () => void {
@@ -79,7 +81,7 @@ export class PageArena {
   allocate(): Page | null {
     let page = this.freePages.pop();
     if (!page && this.slabList.length < this.maxSlabs) page = this.growSlab();
-    if (!page && this.evictFromTail(true)) page = this.freePages.pop();
+    if (!page && this.evictFromTail()) page = this.freePages.pop();
     if (!page) return null;
     page.refcount = 1;
     return page;
@@ -122,22 +124,21 @@ export class PageArena {
 
   /** Wake one allocation waiting under pressure (a page was freed or became evictable). */
   wakeOne(): void {
-    const wake = this.waiters.shift();
-    if (wake) wake();
+    if (this.waiters.length > 0) this.waiters.shift()!();
   }
 
   setFlag(page: Page, bit: number): void {
     if (page.flags & bit) return;
     page.flags |= bit;
     this.count(bit, 1);
-    page.owner?.retag(page.index, bit, true);
+    if (bit !== PageFlag.SPLICED) page.owner?.retag(page.index, bit, true);
   }
 
   clearFlag(page: Page, bit: number): void {
     if (!(page.flags & bit)) return;
     page.flags &= ~bit;
     this.count(bit, -1);
-    page.owner?.retag(page.index, bit, false);
+    if (bit !== PageFlag.SPLICED) page.owner?.retag(page.index, bit, false);
   }
 
   /** Evict up to `limit` evictable pages (all of them by default); returns how many. */
@@ -167,7 +168,7 @@ export class PageArena {
   }
 
   touch(page: Page): void {
-    if (page.inLru && this.lruHead !== page) this.lruAdd(page);
+    page.referenced = true;
   }
 
   lruRemove(page: Page): void {
@@ -191,16 +192,19 @@ export class PageArena {
     this.put(page);
   }
 
-  /** Take the least recently used evictable page; referenced/tagged pages met on the way rotate to the head. */
-  private evictFromTail(rotate: boolean): boolean {
-    let budget = this.lruCount;
+  /**
+   * Take the least recently used evictable page. Pages met on the way rotate to the head:
+   * recently referenced ones lose their mark (second chance), pinned or tagged ones wait.
+   */
+  private evictFromTail(): boolean {
+    let budget = 2 * this.lruCount;
     while (this.lruTail && budget-- > 0) {
       const page = this.lruTail;
-      if (this.evictable(page)) {
+      if (this.evictable(page) && !page.referenced) {
         this.evictPage(page);
         return true;
       }
-      if (!rotate) return false;
+      page.referenced = false;
       this.lruAdd(page);
     }
     return false;
@@ -208,24 +212,25 @@ export class PageArena {
 
   private growSlab(): Page | undefined {
     const { id, memory } = this.allocator.allocate(this.options.slabBytes);
-    const slab = { id, memory };
-    this.slabList.push(slab);
+    const slab: SlabPages = { id, memory, pages: [] };
     const count = this.options.slabBytes / PAGE_SIZE;
-    for (let i = count - 1; i >= 0; i--) {
-      const offset = i * PAGE_SIZE;
-      this.freePages.push(new Page(id, offset, memory.subarray(offset, offset + PAGE_SIZE)));
-    }
+    for (let i = 0; i < count; i++) slab.pages.push(new Page(slab, i, memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)));
+    // Pushed in reverse so pops hand out ascending addresses: sequential fills get contiguous pages.
+    for (let i = count - 1; i >= 0; i--) this.freePages.push(slab.pages[i]);
+    this.slabList.push(slab);
     this.totalPages += count;
-    for (const listener of this.listeners) listener(slab);
+    for (const listener of this.listeners) listener({ id, memory });
     return this.freePages.pop();
   }
 
   private free(page: Page): void {
+    if (page.flags & PageFlag.SPLICED && page.owner === null) this.orphanSpliced--;
     if (page.flags !== 0) {
       for (let bit = 1; bit <= PageFlag.SPLICED; bit <<= 1) if (page.flags & bit) this.count(bit, -1);
       page.flags = 0;
     }
     page.bounce = false;
+    page.referenced = false;
     page.owner = null;
     page.index = -1;
     page.loading = null;

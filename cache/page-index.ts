@@ -2,37 +2,40 @@ import type { Page, PageOwner } from './page.js';
 import type { PageArena } from './page-arena.js';
 import { PageFlag } from './page-flags.js';
 
-const TAG_BITS = [PageFlag.DIRTY, PageFlag.WRITEBACK, PageFlag.TOWRITE, PageFlag.SPLICED] as const;
+/** Tags with a per-file set; SPLICED is only a page bit (it never needs a range scan). */
+const TAG_BITS = [PageFlag.DIRTY, PageFlag.WRITEBACK, PageFlag.TOWRITE] as const;
 
 function slot(bit: number): number {
   return 31 - Math.clz32(bit);
 }
 
 /**
- * One file's pages by page index, like the kernel's i_pages xarray: O(1) lookup,
- * and one Set per tag so "any DIRTY page in this range?" costs the smaller of the
- * range length and the number of tagged pages, never the file size.
+ * One file's pages by page index, like the kernel's i_pages xarray: O(1) lookup in a
+ * (possibly holey) array, and one Set per tag so "any DIRTY page in this range?" costs
+ * the smaller of the range length and the number of tagged pages, never the file size.
  */
 export class PageIndex implements PageOwner {
-  private readonly pages = new Map<number, Page>();
+  private pages: Array<Page | undefined> = [];
+  private count_ = 0;
   private readonly tagged: Set<number>[] = TAG_BITS.map(() => new Set<number>());
 
   constructor(private readonly arena: PageArena) {}
 
   get size(): number {
-    return this.pages.size;
+    return this.count_;
   }
 
   get(index: number): Page | undefined {
-    return this.pages.get(index);
+    return this.pages[index];
   }
 
   /** Put a page (holding its base reference) at `index`; the slot must be empty. */
   insert(index: number, page: Page): void {
-    if (this.pages.has(index)) throw new Error(`page ${index} already indexed`);
+    if (this.pages[index]) throw new Error(`page ${index} already indexed`);
     page.owner = this;
     page.index = index;
-    this.pages.set(index, page);
+    this.pages[index] = page;
+    this.count_++;
     for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].add(index);
     this.arena.lruAdd(page);
   }
@@ -45,8 +48,10 @@ export class PageIndex implements PageOwner {
 
   detach(page: Page): void {
     if (page.owner !== this) return;
-    this.pages.delete(page.index);
+    delete this.pages[page.index];
+    this.count_--;
     for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].delete(page.index);
+    if (page.flags & PageFlag.SPLICED) this.arena.orphanSpliced++;
     page.owner = null;
     this.arena.lruRemove(page);
   }
@@ -86,11 +91,18 @@ export class PageIndex implements PageOwner {
   /** Pages with index >= first (for truncation). */
   pagesFrom(first: number): Page[] {
     const out: Page[] = [];
-    for (const [index, page] of this.pages) if (index >= first) out.push(page);
+    this.pages.forEach((page, index) => {
+      if (page && index >= first) out.push(page);
+    });
     return out;
   }
 
   allPages(): Page[] {
-    return [...this.pages.values()];
+    return this.pagesFrom(0);
+  }
+
+  /** Forget trailing empty slots after a truncation. */
+  trim(length: number): void {
+    if (this.pages.length > length && this.pagesFrom(length).length === 0) this.pages.length = length;
   }
 }

@@ -11,31 +11,23 @@ export function pageStates(arena: PageArena, stats: CacheStats, files: readonly 
   let indexedTagged = 0;
   let dirty = 0;
   let writeback = 0;
-  let splicedIndexed = 0;
   for (const file of files) {
     const seen = new Set<number>();
     file.index.forEachTagged((index) => seen.add(index));
     indexedTagged += seen.size;
     for (const index of seen) {
-      const flags = file.index.get(index)!.flags;
-      if (flags & PageFlag.WRITEBACK) writeback++;
-      else if (flags & (PageFlag.DIRTY | PageFlag.TOWRITE)) dirty++;
-      else if (flags & PageFlag.SPLICED) splicedIndexed++;
+      if (file.index.get(index)!.flags & PageFlag.WRITEBACK) writeback++;
+      else dirty++;
     }
   }
-  const splicedOrphans = Math.max(0, arena.flagCounts.spliced - countSplicedIndexed(files));
+  // A SPLICED page is never DIRTY, WRITEBACK or TOWRITE: writes replace it first.
+  const splicedIndexed = arena.flagCounts.spliced - arena.orphanSpliced;
   return {
     free: arena.freeCount,
-    clean: arena.indexedCount - indexedTagged,
+    clean: arena.indexedCount - indexedTagged - splicedIndexed,
     dirty,
     writeback,
-    spliced: splicedIndexed + splicedOrphans,
+    spliced: arena.flagCounts.spliced,
     bounce: stats.bounceOut,
   };
-}
-
-function countSplicedIndexed(files: readonly CachedFile[]): number {
-  let total = 0;
-  for (const file of files) total += file.index.count(PageFlag.SPLICED);
-  return total;
 }

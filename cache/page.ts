@@ -1,8 +1,15 @@
 import { PAGE_SIZE } from './page-flags.js';
 
+/** A slab and its pages in address order (page k starts at k * PAGE_SIZE). */
+export interface SlabPages {
+  readonly id: number;
+  readonly memory: Buffer;
+  readonly pages: Page[];
+}
+
 /** The part of a file's page index a page needs to reach when its tags change or it is evicted. */
 export interface PageOwner {
-  /** Record `bit` set (true) or cleared (false) on the page at `index`. */
+  /** Record `bit` (DIRTY, WRITEBACK or TOWRITE) set (true) or cleared (false) on the page at `index`. */
   retag(index: number, bit: number, set: boolean): void;
   /** Take the page out of the index (eviction); the index's reference is dropped by the caller. */
   detach(page: Page): void;
@@ -25,16 +32,27 @@ export class Page {
   lruPrev: Page | null = null;
   lruNext: Page | null = null;
   inLru = false;
+  /** Accessed since the eviction scan last passed (second chance, like PG_referenced). */
+  referenced = false;
   /** A private copy handed to one reader (not in any index). */
   bounce = false;
 
   constructor(
-    readonly slabId: number,
-    /** Byte offset of the page inside its slab. */
-    readonly slabOffset: number,
+    readonly slab: SlabPages,
+    /** Position of the page in its slab. */
+    readonly slabIndex: number,
     /** The page's memory: a view of the slab, PAGE_SIZE bytes. */
     readonly view: Buffer,
   ) {}
+
+  get slabId(): number {
+    return this.slab.id;
+  }
+
+  /** Byte offset of the page inside its slab. */
+  get slabOffset(): number {
+    return this.slabIndex * PAGE_SIZE;
+  }
 
   get size(): number {
     return PAGE_SIZE;

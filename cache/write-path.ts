@@ -145,6 +145,7 @@ export async function setFileSize(ctx: CacheContext, file: CachedFile, size: num
       ctx.arena.clearFlag(page, PageFlag.TOWRITE);
       file.index.remove(page);
     }
+    file.index.trim(firstGone);
     zeroTail(ctx, file, size);
     file.diskStaleFrom = Math.min(file.diskStaleFrom, size);
   } else if (size > file.size) {

@@ -53,7 +53,9 @@ test('splice tags SPLICED and references the page; release back to the base clea
     const a = await cache.spliceToBvecs(h, 100, PAGE_SIZE);
     assert.equal(a.reason, null);
     assert.equal(a.copiedBytes, 0);
-    assert.equal(a.bvecs.length, 2);
+    assert.equal(a.bvecs.length, 1, 'pages adjacent in the file and in the slab share one bvec');
+    assert.equal(a.bvecs[0].pageCount, 2);
+    assert.equal(a.bvecs[0].offset, 100);
     assert.deepEqual(joined(a.bvecs.map((b) => b.bytes())), content.subarray(100, 100 + PAGE_SIZE));
     assert.equal(cache.pageFlags(h, 0), SPLICED);
     assert.equal(cache.pageRefcount(h, 0), 2);
@@ -339,5 +341,25 @@ test('counters report pages by state', async () => {
     cache.release(r);
     cache.release(c);
     assert.deepEqual(cache.counters().pages, { free: 64 - 8, clean: 7, dirty: 1, writeback: 0, spliced: 0, bounce: 0 });
+  });
+});
+
+test('bvecs split where pages are not adjacent in slab memory', async () => {
+  const content = pattern(4 * PAGE_SIZE, 18);
+  await withFile(content, {}, async (cache, path) => {
+    const h = await cache.open(path);
+    // Fill pages 2 and 0 first, so file order and slab order differ.
+    cache.release(await cache.spliceToBvecs(h, 2 * PAGE_SIZE, 1));
+    cache.release(await cache.spliceToBvecs(h, 0, 1));
+    const r = await cache.spliceToBvecs(h, 0, 4 * PAGE_SIZE);
+    assert.deepEqual(joined(r.bvecs.map((b) => b.bytes())), content);
+    assert.equal(r.bvecs.reduce((n, b) => n + b.pageCount, 0), 4);
+    assert.ok(r.bvecs.length >= 2);
+    for (let i = 0; i + 1 < r.bvecs.length; i++) {
+      const a = r.bvecs[i];
+      const b = r.bvecs[i + 1];
+      assert.ok(a.slabId !== b.slabId || a.slabOffset + a.length !== b.slabOffset, 'adjacent bvecs would have been merged');
+    }
+    cache.release(r);
   });
 });
