@@ -130,6 +130,7 @@ export function maybeReadahead(ctx: CacheContext, file: CachedFile, offset: numb
   file.lastReadEnd = end;
   if (!sequential) {
     file.readaheadWindow = 0;
+    file.readaheadEnd = 0;
     return;
   }
   const { readaheadMinBytes, readaheadMaxBytes } = ctx.tuning;

@@ -4,6 +4,7 @@ import type { Page } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { fillRun } from './page-fill.js';
 import { ftruncateAsync, writeAll } from './fd-io.js';
+import { refreshSeen } from './writeback.js';
 
 /**
  * Stable pages: replace a SPLICED page in the index with a fresh copy so the bytes
@@ -77,35 +78,37 @@ async function writePage(ctx: CacheContext, file: CachedFile, index: number, inP
     }
     if (cached) {
       const page = modifiablePage(ctx, file, cached);
-      if (!page) return writeThrough(ctx, file, index * PAGE_SIZE + inPage, chunk);
-      chunk.copy(page.view, inPage);
-      ctx.arena.setFlag(page, PageFlag.DIRTY);
-      ctx.arena.touch(page);
+      if (!page) return writeThrough(ctx, file, index, inPage, chunk);
+      storeDirty(ctx, page, inPage, chunk);
       return;
     }
     const page = await allocateForWrite(ctx);
-    if (!page) return writeThrough(ctx, file, index * PAGE_SIZE + inPage, chunk);
+    if (!page) return writeThrough(ctx, file, index, inPage, chunk);
     if (file.index.get(index)) {
       ctx.arena.put(page); // another writer or reader got there first
       continue;
     }
-    await preparePage(ctx, file, index, page, inPage, chunk.length, sizeBefore);
+    const pageStart = index * PAGE_SIZE;
+    const existing = Math.max(0, Math.min(PAGE_SIZE, sizeBefore - pageStart));
+    if (existing === 0 || (inPage === 0 && chunk.length >= existing)) {
+      // Nothing of the old page survives: build it complete before anyone can see it.
+      page.view.fill(0);
+      file.index.insert(index, page);
+      storeDirty(ctx, page, inPage, chunk);
+      return;
+    }
+    await fillForWrite(ctx, file, index, page);
   }
 }
 
-/**
- * Index a fresh page for a write miss: read it from disk first when the write covers
- * only part of the page's existing bytes, otherwise start from zeros.
- */
-async function preparePage(ctx: CacheContext, file: CachedFile, index: number, page: Page, inPage: number, length: number, sizeBefore: number): Promise<void> {
-  const pageStart = index * PAGE_SIZE;
-  const existing = Math.max(0, Math.min(PAGE_SIZE, sizeBefore - pageStart));
-  const covered = inPage === 0 && length >= existing;
-  if (covered || existing === 0) {
-    page.view.fill(0);
-    file.index.insert(index, page);
-    return;
-  }
+function storeDirty(ctx: CacheContext, page: Page, inPage: number, chunk: Buffer): void {
+  chunk.copy(page.view, inPage);
+  ctx.arena.setFlag(page, PageFlag.DIRTY);
+  ctx.arena.touch(page);
+}
+
+/** A partial write to an uncached page: read the page first (read-modify-write). */
+async function fillForWrite(ctx: CacheContext, file: CachedFile, index: number, page: Page): Promise<void> {
   page.refcount++;
   file.index.insert(index, page);
   ctx.stats.misses++;
@@ -124,15 +127,34 @@ async function allocateForWrite(ctx: CacheContext): Promise<Page | null> {
   return ctx.arena.allocate();
 }
 
-/** Under memory pressure the write goes straight to disk; the page is not cached. */
-async function writeThrough(ctx: CacheContext, file: CachedFile, position: number, chunk: Buffer): Promise<void> {
+/**
+ * Under memory pressure the write goes straight to disk. A copy of the page that a
+ * concurrent read or write brought in meanwhile may hold the old bytes, so it is patched too.
+ */
+async function writeThrough(ctx: CacheContext, file: CachedFile, index: number, inPage: number, chunk: Buffer): Promise<void> {
   const data = Buffer.from(chunk); // the caller's buffer may be reused once we return
+  const position = index * PAGE_SIZE + inPage;
   await file.serialized(async () => {
     const fd = await file.ensureFd();
     await writeAll(fd, data, position);
     file.diskSize = Math.max(file.diskSize, position + data.length);
+    await refreshSeen(file, fd);
   });
   ctx.stats.writeThroughBytes += data.length;
+  for (;;) {
+    const cached = file.index.get(index);
+    if (!cached) return;
+    if (cached.loading) {
+      await cached.loading.catch(() => undefined);
+      continue;
+    }
+    const target = modifiablePage(ctx, file, cached);
+    if (!target) return;
+    target.view.set(data, inPage);
+    // A dirty copy (or one being written back) was filled before our bytes reached disk: write it again.
+    if (target.flags & (PageFlag.DIRTY | PageFlag.WRITEBACK)) ctx.arena.setFlag(target, PageFlag.DIRTY);
+    return;
+  }
 }
 
 /** Truncate or extend; pages past the new end are dropped and the disk file follows at once. */
@@ -158,6 +180,7 @@ export async function setFileSize(ctx: CacheContext, file: CachedFile, size: num
       const fd = await file.ensureFd();
       await ftruncateAsync(fd, size);
       file.diskSize = size;
+      await refreshSeen(file, fd);
     });
   } finally {
     if (--file.pendingTruncates === 0) file.diskStaleFrom = Infinity;

@@ -29,8 +29,13 @@ export function writeback(ctx: CacheContext, file: CachedFile, sync: boolean): P
       file.diskSize = file.size;
     }
     if (sync) await fdatasyncAsync(fd);
-    file.seen = identityOf(await fstatAsync(fd));
+    await refreshSeen(file, fd);
   });
+}
+
+/** Record what our own change did to the file on disk, so the next open does not take it for someone else's. */
+export async function refreshSeen(file: CachedFile, fd: number): Promise<void> {
+  file.seen = identityOf(await fstatAsync(fd));
 }
 
 export function identityOf(stats: { size: bigint; mtimeNs: bigint; ino: bigint }): DiskIdentity {

@@ -363,3 +363,20 @@ test('bvecs split where pages are not adjacent in slab memory', async () => {
     cache.release(r);
   });
 });
+
+test('our own truncate, writeback and flush do not look like a change on disk at the next open', async () => {
+  const content = pattern(6 * PAGE_SIZE, 19);
+  await withFile(content, {}, async (cache, path) => {
+    const h = await cache.open(path, { writable: true });
+    await cache.setSize(h, 5 * PAGE_SIZE);
+    await cache.write(h, 0, Buffer.from('kept'));
+    await cache.read(h, 0, 5 * PAGE_SIZE);
+    await cache.flush(h);
+    await cache.close(h);
+    const misses = cache.counters().misses;
+    const again = await cache.open(path);
+    assert.equal((await cache.read(again, 0, 5 * PAGE_SIZE)).subarray(0, 4).toString(), 'kept');
+    assert.equal(cache.counters().misses, misses, 'the pages stayed cached across close and open');
+    await cache.close(again);
+  });
+});
