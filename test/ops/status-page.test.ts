@@ -85,6 +85,10 @@ test('the plot updates while a client reads', { skip: chromiumMissing || smbclie
     );
     const totals = await page.evaluate(() => (window as any).spliced.last.throughput);
     assert.equal(totals.readZeroCopyBytes + totals.readCopyBytes, expected, 'every byte read is counted once');
+    const cache = (await page.textContent('#cache')) ?? '';
+    for (const state of ['free', 'clean', 'dirty', 'writeback', 'spliced']) assert.match(cache, new RegExp(`pages ${state}\\d+`));
+    assert.match(cache, /copied \(dirty\)/);
+    assert.match((await page.textContent('#shares')) ?? '', /data/);
   } finally {
     await browser.close();
     await app.close();
