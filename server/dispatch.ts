@@ -74,6 +74,9 @@ export async function runRequest(ctx: RequestContext): Promise<{ result: Handler
     session = found;
     ctx.session = session;
     ctx.chain.sessionId = session.id;
+  } else if (ctx.header.sessionId !== 0n && ctx.header.command === Command.ECHO) {
+    const found = lookupSession(ctx);
+    if (typeof found !== 'number') session = found; // signs the answer when the session signs
   }
   if (spec.tree && session) {
     const tree = session.trees.get(ctx.header.treeId);

@@ -83,7 +83,7 @@ export class SmbServer {
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.listeners.splice(0).map((l) => l.close()));
+    const listenersClosed = Promise.all(this.listeners.splice(0).map((l) => l.close()));
     const conns = [...this.core.connections];
     const drained = Promise.all(conns.map((c) => c.idle()));
     await Promise.race([drained, new Promise((r) => setTimeout(r, SHUTDOWN_GRACE_MS).unref())]);
@@ -91,6 +91,7 @@ export class SmbServer {
       c.transport.disconnect();
       await c.closeAll();
     }
+    await listenersClosed;
     await this.core.fileIo.flushAll();
   }
 }
