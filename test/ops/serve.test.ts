@@ -171,3 +171,20 @@ test('no config: the embedded demo share answers smbclient -N, logs are structur
     rmSync(work, { recursive: true, force: true });
   }
 });
+
+test('a port already in use is a clear error and exit 1, not a hang', { skip: coreMissing, timeout: 60_000 }, async () => {
+  const blocker = createServer();
+  await new Promise<void>((done) => blocker.listen(0, '0.0.0.0', done));
+  const { port } = blocker.address() as { port: number };
+  const work = mkdtempSync(join(tmpdir(), 'spliced-busy-'));
+  const server = startServe(['--port', String(port), '--metrics', '127.0.0.1:0'], { SPLICED_DEMO_DIR: join(work, 'demo') });
+  try {
+    const { code } = await server.exit;
+    assert.equal(code, 1);
+    assert.match(server.stderr(), /^spliced: listen EADDRINUSE/m);
+  } finally {
+    blocker.close();
+    server.child.kill('SIGKILL');
+    rmSync(work, { recursive: true, force: true });
+  }
+});
