@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { defaultConfig, loadConfig, type SplicedConfig } from './config.js';
 import { formatHostPort, type HostPort, type LogLevel } from './config-values.js';
 import type { SmbServer } from '../server/smb-server.js';
-import { assembleServer } from './assemble.js';
+import { assembleServer, type AssembledServer } from './assemble.js';
+import { loadSmbDirectListener } from './smbdirect-hook.js';
 import { buildOpsApp } from './http.js';
 import { SplicedMetrics } from './metrics.js';
 import { SplicedError } from './errors.js';
@@ -53,6 +54,25 @@ export function connectHint(cfg: SplicedConfig, tcpPort: number): string {
   return `smbclient //${host}/${share.name} -p ${tcpPort} ${auth}`;
 }
 
+/** SMB Direct is optional: without the module or an RDMA device, spliced serves TCP and logs why. */
+async function listenSmbDirect(cfg: SplicedConfig, server: AssembledServer, metrics: SplicedMetrics, logger: PinoLogger): Promise<void> {
+  const port = cfg.options.rdmaPort;
+  if (port === 0) return;
+  const factory = await loadSmbDirectListener();
+  if (typeof factory === 'string') {
+    logger.warn({ rdmaPort: port }, `${factory}; serving TCP only`);
+    return;
+  }
+  const log = logger.child({ component: 'smbdirect' });
+  try {
+    const listener = factory({ port, addresses: cfg.options.bindAddresses, maxIoSize: cfg.options.maxIoSize, cache: server.cache, metrics, log });
+    const bound = await server.smb.addListener(listener);
+    logger.info({ rdmaPort: bound.port }, 'listening on SMB Direct');
+  } catch (err) {
+    logger.warn({ rdmaPort: port, err: (err as Error).message }, 'SMB Direct did not start; serving TCP only');
+  }
+}
+
 /** Re-read the config file and apply shares and users in place; on any error keep what runs. */
 function reloadConfig(opts: ServeOptions, current: SplicedConfig, smb: SmbServer, logger: PinoLogger): SplicedConfig | undefined {
   if (!opts.configPath) {
@@ -82,13 +102,11 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
   let cfg = readConfig(opts);
   const logger = pino({ name: 'spliced', level: cfg.logLevel }, pino.destination({ dest: 2, sync: true }));
   for (const w of cfg.warnings) logger.warn({ config: cfg.source }, w);
-  if (cfg.options.rdmaPort > 0) {
-    logger.warn({ rdmaPort: cfg.options.rdmaPort }, 'SMB Direct is not wired into serve yet; serving TCP only');
-  }
   const metrics = new SplicedMetrics();
   const server = assembleServer(cfg.options, metrics, logger.child({ component: 'smb' }));
   const app = buildOpsApp({ metrics, status: () => server.smb.status(), logger });
   const { tcpPort } = await server.smb.listen();
+  await listenSmbDirect(cfg, server, metrics, logger);
   try {
     await app.listen({ host: cfg.metricsAddress.host, port: cfg.metricsAddress.port });
   } catch (err) {

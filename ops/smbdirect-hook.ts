@@ -1,0 +1,35 @@
+/**
+ * Where `serve` picks up the SMB Direct transport. The smbdirect/ module is expected to
+ * export `createSmbDirectListener(options)` returning a TransportListener; until it does
+ * (or when the machine has no RDMA device), spliced serves TCP only and says why.
+ */
+import type { PageCache } from '../cache/index.js';
+import type { Logger } from '../server/log.js';
+import type { TransportListener } from '../server/transport.js';
+
+export interface SmbDirectListenerOptions {
+  /** rdma_cm port to listen on ([MS-SMBD]: 5445 for iWARP, 445 for IB/RoCE). */
+  port: number;
+  /** Local addresses to bind (the config's bind addresses). */
+  addresses: string[];
+  /** MaxReadWriteSize to offer in the SMB Direct negotiate response. */
+  maxIoSize: number;
+  /** Slabs of this cache are registered as memory regions for RDMA WRITE from cache pages. */
+  cache: PageCache;
+  metrics: { rdmaWrite(bytes: number): void; rdmaRead(bytes: number): void; creditStall(): void };
+  log: Logger;
+}
+
+export type SmbDirectListenerFactory = (options: SmbDirectListenerOptions) => TransportListener;
+
+/** The factory, or a one-line reason why SMB Direct is unavailable. */
+export async function loadSmbDirectListener(): Promise<SmbDirectListenerFactory | string> {
+  const moduleUrl = new URL('../smbdirect/listener.js', import.meta.url).href;
+  try {
+    const mod = (await import(moduleUrl)) as { createSmbDirectListener?: unknown };
+    if (typeof mod.createSmbDirectListener === 'function') return mod.createSmbDirectListener as SmbDirectListenerFactory;
+    return 'smbdirect/listener does not export createSmbDirectListener';
+  } catch (err) {
+    return `SMB Direct is not available: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
