@@ -48,6 +48,8 @@ export class CachedFile {
   readaheadEnd = 0;
   readaheadWindow = 0;
   pendingTruncates = 0;
+  /** Reads from disk in flight (demand fills and read-ahead); the descriptor stays open until they end. */
+  readonly fills = new Set<Promise<void>>();
   /** A background writeback is queued or running. */
   backgroundWriteback = false;
   private opening: Promise<number> | null = null;

@@ -112,7 +112,8 @@ export class PageCache {
     file.handles--;
     if (file.handles > 0) return;
     await writeback(this.ctx, file, false);
-    if (file.handles === 0 && file.mapped === 0 && file.fd !== null && file.index.count(PageFlag.DIRTY) === 0) {
+    await Promise.allSettled([...file.fills]);
+    if (file.handles === 0 && file.mapped === 0 && file.fd !== null && file.index.count(PageFlag.DIRTY) === 0 && file.fills.size === 0) {
       const fd = file.fd;
       file.fd = null;
       await file.serialized(() => closeAsync(fd));
@@ -234,6 +235,7 @@ export class PageCache {
     if (this.timer) clearInterval(this.timer);
     await this.flushAll();
     for (const file of this.files.values()) {
+      await Promise.allSettled([...file.fills]);
       if (file.fd === null) continue;
       const fd = file.fd;
       file.fd = null;

@@ -105,6 +105,11 @@ export function fillRun(ctx: CacheContext, file: CachedFile, firstIndex: number,
     },
   );
   for (const page of pages) page.loading = fill;
+  file.fills.add(fill);
+  const forget = (): void => {
+    file.fills.delete(fill);
+  };
+  fill.then(forget, forget);
   return fill;
 }
 

@@ -19,14 +19,15 @@ const readArb = fc.record({ offset: fc.integer({ min: 0, max: 16 * PAGE_SIZE }),
 
 let writeThroughSeen = 0;
 
-test('concurrent writes and reads in a tiny cache: reads see old or new bytes, the end state is exact', async () => {
+test('concurrent writes, reads and flushes in a tiny cache: reads see old or new bytes, the end state is exact', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.integer({ min: 0, max: 16 * PAGE_SIZE }),
       fc.uniqueArray(writeArb, { selector: (w) => w.slot, maxLength: 12 }),
       fc.array(readArb, { maxLength: 8 }),
       fc.integer({ min: 4, max: 12 }),
-      async (size, writes, reads, cachePages) => {
+      fc.array(fc.boolean(), { maxLength: 3 }),
+      async (size, writes, reads, cachePages, syncs) => {
         const dir = await mkdtemp(join(tmpdir(), 'spliced-conc-'));
         const path = join(dir, 'f.bin');
         const initial = Buffer.alloc(size, 0xaa);
@@ -43,6 +44,8 @@ test('concurrent writes and reads in a tiny cache: reads see old or new bytes, t
           const ops: Array<Promise<unknown>> = writes.map((w) => cache.write(handle, w.slot * HALF + Math.min(w.at, HALF - w.len), Buffer.alloc(w.len, w.value)));
           const results = reads.map((r) => cache.spliceToBvecs(handle, r.offset, r.length));
           ops.push(...results);
+          // Writeback and FLUSH racing with the writes must not lose or tear any of them.
+          ops.push(...syncs.map((durable) => (durable ? cache.flush(handle) : cache.writeback(handle))));
           await Promise.all(ops);
           for (const [k, pending] of results.entries()) {
             const result = await pending;
