@@ -138,6 +138,7 @@ void CmChannelRes::IdClosed() {
 }
 
 void CmChannelRes::OnReadable() {
+  // JS may close the channel and its ids from a callback: stay alive until the loop ends.
   std::shared_ptr<CmChannelRes> keep = shared_from_this();
   Napi::Env jsEnv(env);
   for (;;) {

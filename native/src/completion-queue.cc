@@ -27,6 +27,8 @@ ChannelRes::~ChannelRes() {
 }
 
 void ChannelRes::OnReadable() {
+  // JS may close the channel and its CQs from a callback: stay alive until the loop ends.
+  std::shared_ptr<ChannelRes> keep = shared_from_this();
   for (;;) {
     ibv_cq* cq = nullptr;
     void* cqContext = nullptr;

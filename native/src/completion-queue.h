@@ -10,7 +10,7 @@ namespace spliced {
 
 struct CqRes;
 
-struct ChannelRes {
+struct ChannelRes : std::enable_shared_from_this<ChannelRes> {
   std::shared_ptr<ContextRes> context;
   ibv_comp_channel* channel = nullptr;
   std::unique_ptr<FdPoller> poller;

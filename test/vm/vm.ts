@@ -2,7 +2,7 @@
 // command as root in the guest from the repo root, and returns its exit code, its output
 // and the shared output folder (the guest's $VM_OUT).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -38,9 +38,22 @@ export function vmUnavailableReason(): string | null {
   return null;
 }
 
+const KEPT_RUNS = 10;
+
+/** Keeps the newest output folders only. */
+function pruneRuns(runs: string): void {
+  const dirs = readdirSync(runs)
+    .filter((name) => name.startsWith('run-'))
+    .map((name) => ({ path: join(runs, name), mtime: statSync(join(runs, name)).mtimeMs }))
+    .sort((a, b) => b.mtime - a.mtime);
+  for (const old of dirs.slice(KEPT_RUNS - 1)) rmSync(old.path, { recursive: true, force: true });
+}
+
 export function runInVm(options: VmRunOptions): Promise<VmRun> {
-  mkdirSync(join(VM_CACHE, 'runs'), { recursive: true });
-  const outDir = mkdtempSync(join(VM_CACHE, 'runs', 'run-'));
+  const runs = join(VM_CACHE, 'runs');
+  mkdirSync(runs, { recursive: true });
+  pruneRuns(runs);
+  const outDir = mkdtempSync(join(runs, 'run-'));
   const envPrefix = Object.entries(options.env ?? {}).map(([k, v]) => `${k}=${v}`);
   const argv = envPrefix.length ? ['env', ...envPrefix, ...options.command] : options.command;
   const timeoutSeconds = Math.ceil((options.timeoutMs ?? 600_000) / 1000);

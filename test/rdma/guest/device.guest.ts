@@ -1,8 +1,18 @@
 // Device query, ABI constants and memory registration on rxe0.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { Access, AtomicCap, CmEventType, PortState, SendFlags, WcFlags, WcOpcode, WcStatus, WrOpcode } from '../../../native/index.js';
 import { REMOTE_ACCESS, closeRdma, openRdma } from './helpers.js';
+
+if (process.env.GUEST_ASAN === '1') {
+  test('this run uses the AddressSanitizer build of the addon', () => {
+    openRdma();
+    const maps = readFileSync('/proc/self/maps', 'utf8');
+    assert.match(maps, /libasan\.so/);
+    assert.match(maps, /native-asan\/build\/Release\/spliced_rdma\.node/);
+  });
+}
 
 test('the device list names rxe0 and the context reports its attributes', async () => {
   const rdma = openRdma();

@@ -22,11 +22,11 @@ run_suite() { # label, then extra environment
 perftest() { # tool, port
   local tool=$1 port=$2 server attempt
   echo "=== $tool"
-  "$tool" -R -d rxe0 -s 65536 -n 300 -F -p "$port" > "$out/$tool-server.txt" 2>&1 &
+  "$tool" -R -d rxe0 -s 65536 -n 500 -F -p "$port" > "$out/$tool-server.txt" 2>&1 &
   server=$!
   for attempt in 1 2 3 4 5 6 7 8 9 10; do
     sleep 0.5
-    "$tool" -R -d rxe0 -s 65536 -n 300 -F -p "$port" 10.77.0.1 > "$out/$tool.txt" 2>&1 && break
+    "$tool" -R -d rxe0 -s 65536 -n 500 -F -p "$port" 10.77.0.1 > "$out/$tool.txt" 2>&1 && break
   done
   wait "$server"
   cat "$out/$tool.txt"
@@ -34,7 +34,7 @@ perftest() { # tool, port
 
 run_suite main
 if [ -n "${SPLICED_ASAN_ADDON:-}" ]; then
-  run_suite asan SPLICED_RDMA_ADDON="$SPLICED_ASAN_ADDON" LD_PRELOAD="$(gcc -print-file-name=libasan.so)" \
+  run_suite asan GUEST_ASAN=1 GUEST_CYCLES=150 SPLICED_RDMA_ADDON="$SPLICED_ASAN_ADDON" LD_PRELOAD="$(gcc -print-file-name=libasan.so)" \
     ASAN_OPTIONS="detect_leaks=0:log_path=$out/asan:abort_on_error=1"
 fi
 perftest ib_write_bw 18515
