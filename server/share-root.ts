@@ -6,7 +6,7 @@ import { Status, SmbStatusError } from '../smb2/status.js';
 export function splitSharePath(wireName: string): string[] {
   if (wireName.includes('\0')) throw new SmbStatusError(Status.OBJECT_NAME_INVALID);
   const unified = wireName.replace(/\\/g, '/');
-  if (unified.startsWith('/') || /^[A-Za-z]:/.test(unified)) throw new SmbStatusError(Status.INVALID_PARAMETER, 'absolute path');
+  if (unified.startsWith('/') || /^[A-Za-z]:(\/|$)/.test(unified)) throw new SmbStatusError(Status.INVALID_PARAMETER, 'absolute path');
   const parts: string[] = [];
   for (const part of unified.split('/')) {
     if (part === '' || part === '.') continue;

@@ -75,7 +75,7 @@ export function decodeCreateContexts(buf: Buffer): CreateContext[] {
     const data = r.slice(at + dataOffset, dataLength);
     out.push({ name, data });
     if (next === 0) break;
-    if (next % 8 !== 0 || at + next >= buf.length) throw new DecodeError('bad create context chain', Status.INVALID_PARAMETER);
+    if (next % 8 !== 0 || next < 16 || at + next >= buf.length) throw new DecodeError('bad create context chain', Status.INVALID_PARAMETER);
     at += next;
   }
   return out;
