@@ -63,13 +63,18 @@ export async function writeData(ctx: CacheContext, file: CachedFile, offset: num
     const index = Math.floor(position / PAGE_SIZE);
     const inPage = position - index * PAGE_SIZE;
     const take = Math.min(PAGE_SIZE - inPage, data.length - done);
-    await writePage(ctx, file, index, inPage, data.subarray(done, done + take), sizeBefore);
+    if (!(await writePage(ctx, file, index, inPage, data.subarray(done, done + take), sizeBefore))) {
+      // No page to be had: the rest of this write goes to disk in one piece.
+      await writeThrough(ctx, file, position, data.subarray(done));
+      break;
+    }
     done += take;
   }
   return data.length;
 }
 
-async function writePage(ctx: CacheContext, file: CachedFile, index: number, inPage: number, chunk: Buffer, sizeBefore: number): Promise<void> {
+/** Store `chunk` into the cached page at `index`; false when no page can be had (memory pressure). */
+async function writePage(ctx: CacheContext, file: CachedFile, index: number, inPage: number, chunk: Buffer, sizeBefore: number): Promise<boolean> {
   for (;;) {
     const cached = file.index.get(index);
     if (cached?.loading) {
@@ -78,12 +83,12 @@ async function writePage(ctx: CacheContext, file: CachedFile, index: number, inP
     }
     if (cached) {
       const page = modifiablePage(ctx, file, cached);
-      if (!page) return writeThrough(ctx, file, index, inPage, chunk);
+      if (!page) return false;
       storeDirty(ctx, page, inPage, chunk);
-      return;
+      return true;
     }
     const page = await allocateForWrite(ctx);
-    if (!page) return writeThrough(ctx, file, index, inPage, chunk);
+    if (!page) return false;
     if (file.index.get(index)) {
       ctx.arena.put(page); // another writer or reader got there first
       continue;
@@ -95,7 +100,7 @@ async function writePage(ctx: CacheContext, file: CachedFile, index: number, inP
       page.view.fill(0);
       file.index.insert(index, page);
       storeDirty(ctx, page, inPage, chunk);
-      return;
+      return true;
     }
     await fillForWrite(ctx, file, index, page);
   }
@@ -131,9 +136,8 @@ async function allocateForWrite(ctx: CacheContext): Promise<Page | null> {
  * Under memory pressure the write goes straight to disk. A copy of the page that a
  * concurrent read or write brought in meanwhile may hold the old bytes, so it is patched too.
  */
-async function writeThrough(ctx: CacheContext, file: CachedFile, index: number, inPage: number, chunk: Buffer): Promise<void> {
+async function writeThrough(ctx: CacheContext, file: CachedFile, position: number, chunk: Buffer): Promise<void> {
   const data = Buffer.from(chunk); // the caller's buffer may be reused once we return
-  const position = index * PAGE_SIZE + inPage;
   await file.serialized(async () => {
     const fd = await file.ensureFd();
     await writeAll(fd, data, position);
@@ -141,6 +145,15 @@ async function writeThrough(ctx: CacheContext, file: CachedFile, index: number, 
     await refreshSeen(file, fd);
   });
   ctx.stats.writeThroughBytes += data.length;
+  const end = position + data.length;
+  for (let index = Math.floor(position / PAGE_SIZE); index * PAGE_SIZE < end; index++) {
+    const from = Math.max(position, index * PAGE_SIZE);
+    const to = Math.min(end, (index + 1) * PAGE_SIZE);
+    await patchCached(ctx, file, index, from - index * PAGE_SIZE, data.subarray(from - position, to - position));
+  }
+}
+
+async function patchCached(ctx: CacheContext, file: CachedFile, index: number, inPage: number, bytes: Buffer): Promise<void> {
   for (;;) {
     const cached = file.index.get(index);
     if (!cached) return;
@@ -150,7 +163,7 @@ async function writeThrough(ctx: CacheContext, file: CachedFile, index: number, 
     }
     const target = modifiablePage(ctx, file, cached);
     if (!target) return;
-    target.view.set(data, inPage);
+    target.view.set(bytes, inPage);
     // A dirty copy (or one being written back) was filled before our bytes reached disk: write it again.
     if (target.flags & (PageFlag.DIRTY | PageFlag.WRITEBACK)) ctx.arena.setFlag(target, PageFlag.DIRTY);
     return;
