@@ -1,6 +1,6 @@
 export { PageCache, type PageCacheOptions, type CacheHandle } from './page-cache.js';
 export { CacheFileIoProvider } from './cache-file-io.js';
-export { BufferSlabAllocator, type SlabAllocator } from './slab-allocator.js';
+export { BufferSlabAllocator, NativeSlabAllocator, type NativeSlabSource, type SlabAllocator } from './slab-allocator.js';
 export type { Bvec, SpliceResult } from './bvec.js';
 export type { Mapping } from './cached-file.js';
 export type { Slab, SlabListener } from './page-arena.js';

@@ -243,6 +243,17 @@ export class PageCache {
     }
   }
 
+  /**
+   * Give every slab back to its allocator. Only after shutdown() and once every bvec
+   * has been released: native slabs are detached, so any view left would go empty.
+   */
+  destroy(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.files.clear();
+    this.byPath.clear();
+    this.arena.destroy();
+  }
+
   private live(handle: CacheHandle): CachedFile {
     if (handle.closed) throw new Error('cache: handle is closed');
     return handle.file;
