@@ -16,6 +16,10 @@ import { ntHash } from './nt-hash.js';
 import { rc4 } from './rc4.js';
 import { NegState, ntlmMechTypesDer, spnegoClientInit, spnegoClientResp, spnegoParse } from './spnego.js';
 
+/**
+ * Who the client logs in as. `domain` goes into NTOWFv2 and AUTHENTICATE (default empty, which a
+ * standalone server accepts); `workstation` is informational (default "SPLICED").
+ */
 export type ClientCredentials = { user: string; password: string; domain?: string; workstation?: string } | { anonymous: true };
 
 /** What the client asks for, [MS-NLMP] 2.2.2.5: NTLMv2 with extended session security and key exchange. */
@@ -36,6 +40,7 @@ export class NtlmClient {
   private negotiateMessage?: Buffer;
   /** ExportedSessionKey; empty for anonymous. */
   sessionKey: Buffer = Buffer.alloc(0);
+  /** NegotiateFlags from the CHALLENGE, which this client echoes in AUTHENTICATE. */
   flags = 0;
   /** True when the AUTHENTICATE carried a MIC, so the peer expects SPNEGO mechListMICs. */
   sentMic = false;
