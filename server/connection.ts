@@ -16,6 +16,12 @@ import { runRequest } from './dispatch.js';
 import { answerSmb1Negotiate } from './handlers/negotiate.js';
 import { closeOpen } from './open-files.js';
 
+/**
+ * Messages of one connection processed at once; beyond this the transport stops reading,
+ * so a client holding many credits cannot make the server buffer unbounded work.
+ */
+const MAX_IN_FLIGHT = 64;
+
 /** One encoded response of a (possibly compound) reply: header+body, then payload chunks. */
 interface EncodedResponse {
   parts: Buffer[];
@@ -72,7 +78,7 @@ export class Connection {
   }
 
   private receive(message: Buffer): void {
-    this.inFlight++;
+    if (++this.inFlight >= MAX_IN_FLIGHT) this.transport.pause?.();
     this.handleMessage(message)
       .catch((err) => {
         this.log.error({ err }, 'request processing failed; closing connection');
@@ -80,7 +86,8 @@ export class Connection {
         this.transport.disconnect();
       })
       .finally(() => {
-        if (--this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
+        if (this.inFlight-- === MAX_IN_FLIGHT) this.transport.resume?.();
+        if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       });
   }
 
