@@ -199,7 +199,9 @@ test('the client turns truncated or corrupted server tokens into AuthError', () 
   }
 });
 
-test('every single-byte corruption of a valid AUTHENTICATE fails cleanly with AuthError', () => {
+test('every single-byte corruption of a valid AUTHENTICATE fails cleanly with AuthError', (t) => {
+  // Each fresh server must send the very CHALLENGE the MIC covers, timestamp included.
+  t.mock.timers.enable({ apis: ['Date'], now: 1_700_000_000_000 });
   const fixedChallenge = hex('0102030405060708');
   const client = new NtlmClient({ user: 'alice', password: 'correct horse', domain: 'WG' });
   const negotiate = client.negotiate();
