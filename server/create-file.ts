@@ -1,4 +1,4 @@
-import { mkdir, open, stat, truncate } from 'node:fs/promises';
+import { mkdir, open, stat } from 'node:fs/promises';
 import { constants, type BigIntStats } from 'node:fs';
 import { CreateAction, CreateDisposition, CreateOption } from '../smb2/constants.js';
 import { Status, SmbStatusError, statusFromErrno } from '../smb2/status.js';
@@ -6,6 +6,8 @@ import { Status, SmbStatusError, statusFromErrno } from '../smb2/status.js';
 export interface CreateOutcome {
   action: number;
   stats: BigIntStats;
+  /** The disposition overwrites an existing file: truncate it through the FileIo (page cache). */
+  truncate: boolean;
 }
 
 async function statOrNull(absolute: string): Promise<BigIntStats | null> {
@@ -30,15 +32,14 @@ async function openExisting(absolute: string, st: BigIntStats, disposition: numb
   if (st.isDirectory()) {
     if (options & CreateOption.NON_DIRECTORY_FILE) throw new SmbStatusError(Status.FILE_IS_A_DIRECTORY);
     if (OVERWRITING.includes(disposition)) throw new SmbStatusError(Status.INVALID_PARAMETER);
-    return { action: CreateAction.OPENED, stats: st };
+    return { action: CreateAction.OPENED, stats: st, truncate: false };
   }
   if (!st.isFile()) throw new SmbStatusError(Status.ACCESS_DENIED, 'not a regular file or directory');
   if (options & CreateOption.DIRECTORY_FILE) throw new SmbStatusError(Status.NOT_A_DIRECTORY);
-  if (!OVERWRITING.includes(disposition)) return { action: CreateAction.OPENED, stats: st };
+  if (!OVERWRITING.includes(disposition)) return { action: CreateAction.OPENED, stats: st, truncate: false };
   if (readOnly) throw new SmbStatusError(Status.ACCESS_DENIED);
-  await truncate(absolute, 0).catch((e) => Promise.reject(fsError(e, false)));
   const action = disposition === CreateDisposition.SUPERSEDE ? CreateAction.SUPERSEDED : CreateAction.OVERWRITTEN;
-  return { action, stats: await stat(absolute, { bigint: true }) };
+  return { action, stats: st, truncate: true };
 }
 
 async function createNew(absolute: string, disposition: number, options: number, readOnly: boolean): Promise<CreateOutcome> {
@@ -59,7 +60,7 @@ async function createNew(absolute: string, disposition: number, options: number,
   } catch (err) {
     throw fsError(err, true);
   }
-  return { action: CreateAction.CREATED, stats: await stat(absolute, { bigint: true }) };
+  return { action: CreateAction.CREATED, stats: await stat(absolute, { bigint: true }), truncate: false };
 }
 
 /** Carry out a CREATE disposition on the host, [MS-SMB2] 3.3.5.9 and [MS-FSA] 2.1.5.1. */

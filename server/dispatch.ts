@@ -1,6 +1,6 @@
 import { DecodeError } from '../wire/index.js';
 import { Command, HeaderFlag, HEADER_SIZE, RequestStructureSize, commandName } from '../smb2/constants.js';
-import { Status, SmbStatusError, isError, statusName } from '../smb2/status.js';
+import { Status, SmbStatusError, isError, statusFromErrno, statusName } from '../smb2/status.js';
 import { verify } from '../auth/signing.js';
 import type { HandlerResult, HandlerSpec, RequestContext } from './handler.js';
 import type { Session } from './state.js';
@@ -57,6 +57,11 @@ async function callHandler(spec: HandlerSpec, ctx: RequestContext): Promise<Hand
     }
     const status = (err as { status?: unknown }).status;
     if (typeof status === 'number') return { status };
+    const errno = (err as NodeJS.ErrnoException).code;
+    if (typeof errno === 'string' && errno.startsWith('E')) {
+      ctx.log.debug({ command: commandName(ctx.header.command), errno }, 'file system error');
+      return { status: statusFromErrno(errno) };
+    }
     ctx.log.error({ err, command: commandName(ctx.header.command) }, 'handler failed');
     return { status: Status.INTERNAL_ERROR };
   }

@@ -85,6 +85,7 @@ export function statusFromErrno(code: string | undefined, missingParent = false)
       return Status.DIRECTORY_NOT_EMPTY;
     case 'ENOSPC':
     case 'EDQUOT':
+    case 'EFBIG':
       return Status.DISK_FULL;
     case 'ENAMETOOLONG':
     case 'EINVAL':

@@ -7,6 +7,7 @@ import { Status, SmbStatusError } from '../../smb2/status.js';
 import { fileRecordFromStats } from '../../smb2/info/index.js';
 import { wireAttributes } from '../../smb2/info/record-fields.js';
 import type { BigIntStats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { TreeConnect } from '../state.js';
 import { grantedAccess, canWrite } from '../access.js';
@@ -47,7 +48,12 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
   if (target.relative === '' && req.createOptions & CreateOption.DELETE_ON_CLOSE) return { status: Status.ACCESS_DENIED };
   const outcome = await openOrCreate(target.absolute, req.createDisposition, req.createOptions, tree.readOnly);
   const isDirectory = outcome.stats.isDirectory();
-  const io = isDirectory ? undefined : await ctx.core.fileIo.open(target.absolute, { writable: canWrite(access) && !tree.readOnly });
+  const io = isDirectory ? undefined : await ctx.core.fileIo.open(target.absolute, { writable: outcome.truncate || (canWrite(access) && !tree.readOnly) });
+  let stats = outcome.stats;
+  if (io && outcome.truncate) {
+    await io.setSize(0);
+    stats = await stat(target.absolute, { bigint: true });
+  }
   const open = registerOpen(ctx.conn, {
     session: ctx.session!,
     tree,
@@ -61,7 +67,8 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
     position: 0,
   });
   ctx.chain.fileId = open.fileId;
-  const rec = fileRecordFromStats(target.parts.at(-1) ?? '', outcome.stats);
+  const rec = fileRecordFromStats(target.parts.at(-1) ?? '', stats);
+  if (io) rec.size = io.size(); // may include writes the page cache has not written back yet
   return {
     status: Status.SUCCESS,
     body: encodeCreateResponse({
@@ -76,7 +83,7 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
       endOfFile: BigInt(rec.size),
       fileAttributes: wireAttributes(rec),
       fileId: open.fileId,
-      contexts: answerContexts(req.contexts, tree, outcome.stats),
+      contexts: answerContexts(req.contexts, tree, stats),
     }),
   };
 }

@@ -152,3 +152,21 @@ test('status() and reload(): new shares apply to new tree connects, connections 
   f.server.reload(f.options);
   c.close();
 });
+
+test('CREATE dispositions: OVERWRITE_IF truncates through the file I/O provider, CREATE collides, OPEN needs the file', async () => {
+  const c = await login();
+  const tree = await c.treeConnect('share');
+  await tree.writeFile('disp.txt', Buffer.alloc(100, 0x61));
+  await tree.writeFile('disp.txt', Buffer.from('short'));
+  assert.equal((await tree.readFile('disp.txt')).toString(), 'short');
+  await assert.rejects(tree.create('disp.txt', { disposition: 2 }), isStatus(Status.OBJECT_NAME_COLLISION));
+  await assert.rejects(tree.create('absent.txt', { disposition: 1 }), isStatus(Status.OBJECT_NAME_NOT_FOUND));
+  await assert.rejects(tree.create('absent-dir\\x.txt', { disposition: 2 }), isStatus(Status.OBJECT_PATH_NOT_FOUND));
+  await assert.rejects(tree.create('disp.txt', { createOptions: 1 }), isStatus(Status.NOT_A_DIRECTORY));
+  await assert.rejects(tree.create('', { createOptions: 0x40 }), isStatus(Status.FILE_IS_A_DIRECTORY));
+  const sup = await tree.create('disp.txt', { desiredAccess: Access.GENERIC_WRITE >>> 0, disposition: 0 });
+  assert.equal(sup.createAction, 0);
+  assert.equal(sup.endOfFile, 0n);
+  await tree.close(sup.fileId);
+  c.close();
+});
