@@ -1,5 +1,5 @@
 import { closeSync, constants } from 'node:fs';
-import { openAsync } from './fd-io.js';
+import { fstatAsync, openAsync } from './fd-io.js';
 import { PageIndex } from './page-index.js';
 import type { PageArena } from './page-arena.js';
 import type { Page } from './page.js';
@@ -67,7 +67,7 @@ export class CachedFile {
   /** The open descriptor, opening the file again (read-write if allowed) when it was closed. */
   ensureFd(): Promise<number> {
     if (this.fd !== null) return Promise.resolve(this.fd);
-    this.opening ??= openForCache(this.path).then(
+    this.opening ??= openForCache(this.path, this.key).then(
       ({ fd, writable }) => {
         this.opening = null;
         if (this.fd !== null) {
@@ -97,12 +97,20 @@ export class CachedFile {
   }
 }
 
-async function openForCache(path: string): Promise<{ fd: number; writable: boolean }> {
+/** Open read-write if allowed; refuse a path that now names a different file than `key` (dev:ino). */
+async function openForCache(path: string, key: string): Promise<{ fd: number; writable: boolean }> {
+  let opened: { fd: number; writable: boolean };
   try {
-    return { fd: await openAsync(path, constants.O_RDWR), writable: true };
+    opened = { fd: await openAsync(path, constants.O_RDWR), writable: true };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw err;
-    return { fd: await openAsync(path, constants.O_RDONLY), writable: false };
+    opened = { fd: await openAsync(path, constants.O_RDONLY), writable: false };
   }
+  const stats = await fstatAsync(opened.fd);
+  if (`${stats.dev}:${stats.ino}` !== key) {
+    closeSync(opened.fd);
+    throw Object.assign(new Error(`cache: ${path} was replaced by another file`), { code: 'ESTALE' });
+  }
+  return opened;
 }
