@@ -43,13 +43,21 @@ export function testOptions(dir: string, roDir: string, overrides: Partial<Serve
   };
 }
 
+/** SPLICED_TEST_FILE_IO=cache runs the server tests over the page cache instead of direct I/O. */
+async function fileIoFromEnv(): Promise<SmbServerDeps['fileIo']> {
+  if (process.env.SPLICED_TEST_FILE_IO !== 'cache') return undefined;
+  const { CacheFileIoProvider, PageCache } = await import('../../cache/index.js');
+  return new CacheFileIoProvider(new PageCache({ maxBytes: 128 * 1024 * 1024 }));
+}
+
 /** An in-process server on an ephemeral loopback port over fresh temp-dir shares. */
 export async function startServer(overrides: Partial<ServerOptions> = {}, deps: SmbServerDeps = {}): Promise<ServerFixture> {
   const dir = await mkdtemp(path.join(tmpdir(), 'spliced-share-'));
   const roDir = await mkdtemp(path.join(tmpdir(), 'spliced-ro-'));
   const options = testOptions(dir, roDir, overrides);
-  const server = new SmbServer(options, deps);
+  const server = new SmbServer(options, { fileIo: await fileIoFromEnv(), ...deps });
   const { tcpPort } = await server.listen();
+  if (!deps.fileIo && process.env.SPLICED_TEST_FILE_IO === 'cache') console.log('# server tests over the page cache');
   return {
     server,
     port: tcpPort,
