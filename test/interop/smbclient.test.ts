@@ -95,3 +95,9 @@ for (const mode of ['SMB2', 'SMB3']) {
     assert.ok(sessions.length > 0 && sessions.every((l) => l.signing === true), JSON.stringify(sessions));
   });
 }
+
+test('smbclient starting with an SMB1 NEGOTIATE (client min protocol = NT1) is upgraded to SMB2', { skip: !available }, async () => {
+  const r = await run('smbclient', ['//127.0.0.1/share', '-p', String(f.port), '-N', '--option=client min protocol=NT1', '-m', 'SMB3', '-c', 'ls'], 60_000);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /blocks available/);
+});
