@@ -6,6 +6,7 @@
  *
  * Imported by test/unit/cache-model.test.ts (a few hundred runs); run directly for a soak:
  *   tsx test/soak/cache-model-soak.ts [runs] [seed]     (or CACHE_SOAK_RUNS / CACHE_SOAK_SEED)
+ * (runs the sequential model `runs` times, then the concurrency property runs/4 times)
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -309,11 +310,79 @@ export async function runCacheModel(options: ModelRunOptions): Promise<void> {
   );
 }
 
+const HALF = PAGE_SIZE / 2;
+
+/** Each write stays inside its own half page, so concurrent writes never overlap and the result is fixed. */
+const halfPageWriteArb = fc.record({ slot: fc.integer({ min: 0, max: 31 }), at: fc.integer({ min: 0, max: HALF - 1 }), len: fc.integer({ min: 1, max: HALF }), value: fc.integer({ min: 1, max: 255 }) });
+const readArb = fc.record({ offset: fc.integer({ min: 0, max: 16 * PAGE_SIZE }), length: fc.integer({ min: 1, max: 6 * PAGE_SIZE }) });
+
+/**
+ * Concurrent writes (each inside its own half page, so the end state is fixed), reads and
+ * flushes in a tiny cache: every read byte is old or new, the final file is exact.
+ * Returns the bytes that had to be written straight to disk under memory pressure.
+ */
+export async function runConcurrentModel(options: { runs: number; seed: number }): Promise<number> {
+  let writeThroughSeen = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.integer({ min: 0, max: 16 * PAGE_SIZE }),
+      fc.uniqueArray(halfPageWriteArb, { selector: (w) => w.slot, maxLength: 12 }),
+      fc.array(readArb, { maxLength: 8 }),
+      fc.integer({ min: 4, max: 12 }),
+      fc.array(fc.boolean(), { maxLength: 3 }),
+      async (size, writes, reads, cachePages, syncs) => {
+        const dir = await mkdtemp(join(tmpdir(), 'spliced-conc-'));
+        const path = join(dir, 'f.bin');
+        const initial = Buffer.alloc(size, 0xaa);
+        await writeFile(path, initial);
+        const cache = new PageCache({ maxBytes: cachePages * PAGE_SIZE, slabBytes: 2 * PAGE_SIZE, pressureWaitMs: 1, writebackIntervalMs: 0 });
+        try {
+          const handle = await cache.open(path, { writable: true });
+          let expected = Buffer.from(initial);
+          for (const w of writes) {
+            const start = w.slot * HALF + Math.min(w.at, HALF - w.len);
+            if (start + w.len > expected.length) expected = Buffer.concat([expected, Buffer.alloc(start + w.len - expected.length)]);
+            expected.fill(w.value, start, start + w.len);
+          }
+          const ops: Array<Promise<unknown>> = writes.map((w) => cache.write(handle, w.slot * HALF + Math.min(w.at, HALF - w.len), Buffer.alloc(w.len, w.value)));
+          const results = reads.map((r) => cache.spliceToBvecs(handle, r.offset, r.length));
+          ops.push(...results);
+          // Writeback and FLUSH racing with the writes must not lose or tear any of them.
+          ops.push(...syncs.map((durable) => (durable ? cache.flush(handle) : cache.writeback(handle))));
+          await Promise.all(ops);
+          for (const [k, pending] of results.entries()) {
+            const result = await pending;
+            const got = Buffer.concat(result.bvecs.map((b) => b.bytes()));
+            const { offset } = reads[k];
+            for (let i = 0; i < got.length; i++) {
+              const now = expected[offset + i] ?? 0;
+              assert.ok(got[i] === 0xaa || got[i] === now || got[i] === 0, `read ${k} byte ${offset + i}: ${got[i]}`);
+            }
+            cache.release(result);
+          }
+          assert.ok((await cache.read(handle, 0, expected.length + PAGE_SIZE)).equals(expected), 'final content');
+          await cache.flush(handle);
+          assert.ok((await readFile(path)).equals(expected), 'disk after flush');
+          assert.equal(cache.counters().splicedPages, 0);
+          writeThroughSeen += cache.counters().writeThroughBytes;
+          await cache.close(handle);
+        } finally {
+          await cache.shutdown();
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    ),
+    { numRuns: options.runs, seed: options.seed },
+  );
+  return writeThroughSeen;
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const runs = Number(process.argv[2] ?? process.env.CACHE_SOAK_RUNS ?? 5000);
   const seed = Number(process.argv[3] ?? process.env.CACHE_SOAK_SEED ?? Date.now() % 2 ** 31);
   const started = Date.now();
   console.log(`cache model soak: ${runs} runs, seed ${seed}`);
   await runCacheModel({ runs, seed, maxCommands: 80 });
+  await runConcurrentModel({ runs: Math.ceil(runs / 4), seed });
   console.log(`ok in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
