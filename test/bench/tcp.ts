@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { freePort } from './lib/net.js';
 import { startSamba, sambaAvailable } from './lib/samba.js';
 import { startSpliced } from './lib/spliced.js';
-import { median, processCpuSeconds } from './lib/stats.js';
+import { median, processCpuSeconds, processGroupCpuSeconds } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,15 +55,16 @@ function smbclientGet(port: number): number {
 interface Side {
   name: string;
   port: number;
-  pid: number;
+  /** CPU seconds of the server so far. */
+  cpuNow: () => number;
   seconds: number[];
   cpu: number[];
 }
 
 function round(side: Side): void {
-  const cpu0 = processCpuSeconds(side.pid);
+  const cpu0 = side.cpuNow();
   const s = smbclientGet(side.port);
-  side.cpu.push(processCpuSeconds(side.pid) - cpu0);
+  side.cpu.push(side.cpuNow() - cpu0);
   side.seconds.push(s);
   process.stderr.write(`  ${side.name.padEnd(8)} ${(sizeBytes / s / 1e9).toFixed(3)} GB/s\n`);
 }
@@ -81,8 +82,9 @@ async function main(): Promise<void> {
   mkdirSync(join(work, 'spliced'));
   const spliced = await startSpliced(join(work, 'spliced'), share, await freePort());
   const sides: Side[] = [
-    { name: 'spliced', port: spliced.port, pid: spliced.pid, seconds: [], cpu: [] },
-    { name: 'samba', port: samba.port, pid: samba.pid, seconds: [], cpu: [] },
+    { name: 'spliced', port: spliced.port, cpuNow: () => processCpuSeconds(spliced.pid), seconds: [], cpu: [] },
+    // smbd forks a process per connection into its own process group (it is started detached).
+    { name: 'samba', port: samba.port, cpuNow: () => processGroupCpuSeconds(samba.pid), seconds: [], cpu: [] },
   ];
   try {
     process.stderr.write(`warming up (${values['size-mib']} MiB file, ${values.dialect})\n`);

@@ -1,14 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { waitForPort } from './net.js';
+import { serverProcess, type ServerProcess } from './child.js';
 
 /** A throwaway Samba smbd serving one read-only guest share on a private port: the benchmark anchor. */
-export interface SambaInstance {
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
+export type SambaInstance = ServerProcess;
 
 const SMBD = '/usr/sbin/smbd';
 
@@ -49,16 +45,6 @@ export async function startSamba(workDir: string, sharePath: string, port: numbe
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn(SMBD, ['--foreground', '--no-process-group', '-s', conf], { stdio: 'ignore' });
-  await waitForPort(port, 15_000);
-  return {
-    port,
-    pid: child.pid!,
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
-  };
+  const child: ChildProcess = spawn(SMBD, ['--foreground', '--no-process-group', '-s', conf], { stdio: 'ignore', detached: true }); // smbd signals its whole process group on exit
+  return serverProcess(child, port, 15_000);
 }

@@ -1,13 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { waitForPort } from './net.js';
+import { serverProcess, type ServerProcess } from './child.js';
 
-export interface SplicedInstance {
-  port: number;
-  pid: number;
-  stop(): Promise<void>;
-}
+export type SplicedInstance = ServerProcess;
 
 const repo = resolve(import.meta.dirname, '../../..');
 
@@ -33,15 +29,5 @@ export async function startSpliced(workDir: string, sharePath: string, port: num
   const compiled = join(repo, 'dist/cli/main.js');
   const args = existsSync(compiled) ? [compiled] : ['--import', 'tsx', join(repo, 'cli/main.ts')];
   const child: ChildProcess = spawn(process.execPath, [...args, 'serve', '--config', conf], { stdio: ['ignore', 'ignore', 'inherit'], cwd: repo });
-  await waitForPort(port, 30_000);
-  return {
-    port,
-    pid: child.pid!,
-    stop: () =>
-      new Promise((done) => {
-        if (child.exitCode !== null) return done();
-        child.once('exit', () => done());
-        child.kill('SIGTERM');
-      }),
-  };
+  return serverProcess(child, port, 30_000);
 }

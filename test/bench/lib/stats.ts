@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -6,11 +6,39 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-/** CPU seconds of a process including its reaped children (/proc/PID/stat utime+stime+cutime+cstime). */
+const CLOCK_TICKS = 100;
+
+/** Fields of /proc/PID/stat after the command name: [0] state, [2] pgrp, [11..14] utime stime cutime cstime. */
+function statFields(pid: string | number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined; // exited between listing and reading
+  }
+}
+
+function cpuTicks(fields: string[]): number {
+  return [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
+}
+
+/** CPU seconds of one process including its reaped children. */
 export function processCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields after the comm: state is index 0, so utime..cstime are 11..14.
-  const ticks = [11, 12, 13, 14].reduce((sum, i) => sum + Number(fields[i]), 0);
-  return ticks / 100;
+  const fields = statFields(pid);
+  if (!fields) throw new Error(`process ${pid} is gone`);
+  return cpuTicks(fields) / CLOCK_TICKS;
+}
+
+/**
+ * CPU seconds of a whole process group (a forking server such as smbd): every member,
+ * zombies included (they keep their times until reaped), plus what members already reaped.
+ */
+export function processGroupCpuSeconds(pgid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(entry);
+    if (fields && Number(fields[2]) === pgid) ticks += cpuTicks(fields);
+  }
+  return ticks / CLOCK_TICKS;
 }
