@@ -144,6 +144,14 @@ void CmChannelRes::OnReadable() {
   for (;;) {
     rdma_cm_event* raw = nullptr;
     if (rdma_get_cm_event(channel, &raw)) return;  // EAGAIN: drained
+    if (onEvent.IsEmpty()) {
+      // JS closed the channel: nobody can take an incoming connection, so refuse it.
+      rdma_cm_id* orphan = raw->event == RDMA_CM_EVENT_CONNECT_REQUEST ? raw->id : nullptr;
+      if (orphan) rdma_reject(orphan, nullptr, 0);
+      rdma_ack_cm_event(raw);
+      if (orphan) rdma_destroy_id(orphan);
+      continue;
+    }
     Napi::HandleScope scope(jsEnv);
     try {
       Napi::Value record;

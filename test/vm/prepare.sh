@@ -15,7 +15,18 @@ for tool in qemu-system-x86_64 apt-get dpkg depmod cpio gzip; do
 done
 [ -x /bin/busybox ] || { echo "prepare: missing /bin/busybox (apt-get install busybox-static)"; exit 1; }
 
-pkg=$(apt-cache pkgnames linux-image-6.1.0- | grep -E '^linux-image-6\.1\.0-[0-9]+-amd64$' | sort -V | tail -1)
+newest_kernel_package() {
+  apt-cache pkgnames linux-image-6.1.0- | grep -E '^linux-image-6\.1\.0-[0-9]+-amd64$' | sort -V | tail -1
+}
+pkg=$(newest_kernel_package || true)
+if [ -z "$pkg" ] && ! ls "$cache"/kernel-*/.complete >/dev/null 2>&1; then
+  echo "prepare: no linux-image-6.1.0-N-amd64 in the apt lists; apt-get update"
+  apt-get update -qq
+  pkg=$(newest_kernel_package || true)
+fi
+if [ -z "$pkg" ]; then # offline: fall back to the newest kernel already extracted
+  pkg=$(ls -d "$cache"/kernel-*/ 2>/dev/null | sed 's|.*/kernel-|linux-image-|; s|/$||' | sort -V | tail -1)
+fi
 [ -n "$pkg" ] || { echo "prepare: no linux-image-6.1.0-N-amd64 in the apt lists"; exit 1; }
 kver=${pkg#linux-image-}
 kdir="$cache/kernel-$kver"

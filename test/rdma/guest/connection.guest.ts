@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Access, SendFlags, WcFlags, WcOpcode, WcStatus, WrOpcode, wcStatusName } from '../../../native/index.js';
 import type { Completion } from '../../../native/index.js';
-import { CmEventError } from '../../../native/cm.js';
+import { CmChannel, CmEventError } from '../../../native/cm.js';
+import { RcEndpoint } from '../../../native/rc-endpoint.js';
 import { GUEST_IP, closePair, closeRdma, connectPair, openRdma, registeredSlab, signaled, withTimeout } from './helpers.js';
 
 const RXE_KERNEL_WITH_INVALIDATE = 1 << 2;
@@ -58,7 +59,6 @@ test('a rejected connect request reports the reject private data', async () => {
   const client = rdma.channel.createId();
   await client.resolve({ host: GUEST_IP, port: listener.localAddress!.port });
   const { context, pd } = await rdma.contexts.get(client.deviceName!);
-  const { RcEndpoint } = await import('../../../native/rc-endpoint.js');
   const ep = new RcEndpoint(rdma.binding, client, context, pd);
   await assert.rejects(withTimeout(client.connect(), 'REJECTED'), (err: CmEventError) => {
     assert.ok(err instanceof CmEventError);
@@ -66,6 +66,26 @@ test('a rejected connect request reports the reject private data', async () => {
     assert.equal(err.event.privateData?.subarray(0, 7).toString(), 'go away');
     return true;
   });
+  ep.close();
+  client.close();
+  listener.close();
+  await closeRdma(rdma);
+});
+
+test('a listener whose CM channel was closed refuses connect requests', async () => {
+  const rdma = openRdma();
+  const serverChannel = new CmChannel(rdma.binding);
+  const listener = serverChannel.createId();
+  listener.listen({ host: GUEST_IP, port: 0 });
+  let requests = 0;
+  listener.on('connectRequest', () => requests++);
+  serverChannel.close();
+  const client = rdma.channel.createId();
+  await client.resolve({ host: GUEST_IP, port: listener.localAddress!.port });
+  const { context, pd } = await rdma.contexts.get(client.deviceName!);
+  const ep = new RcEndpoint(rdma.binding, client, context, pd);
+  await assert.rejects(withTimeout(client.connect(), 'REJECTED'), (err: CmEventError) => err.event?.name === 'REJECTED');
+  assert.equal(requests, 0);
   ep.close();
   client.close();
   listener.close();
