@@ -2,7 +2,7 @@ import { Reader, DecodeError } from '../wire/index.js';
 import { Command, HeaderFlag, HEADER_SIZE, Dialect, commandName, dialectName } from '../smb2/constants.js';
 import { decodeHeader, encodeHeader, HeaderOffset, SMB1_PROTOCOL_ID, SMB2_PROTOCOL_ID, type Smb2Header } from '../smb2/header.js';
 import { encodeErrorResponse } from '../smb2/commands/error.js';
-import { Status } from '../smb2/status.js';
+import { Status, statusName } from '../smb2/status.js';
 import { Writer } from '../wire/index.js';
 import { signInPlace } from '../auth/signing.js';
 import type { PreauthHash } from '../auth/preauth.js';
@@ -142,6 +142,9 @@ export class Connection {
     const outcome = await runRequest({ core: this.core, conn: this, header, message: pdu, reader, chain, log: this.log });
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.core.telemetry.request(commandName(header.command), seconds, outcome.result.status);
+    if (outcome.result.status !== Status.SUCCESS) {
+      this.log.debug({ command: commandName(header.command), status: statusName(outcome.result.status), messageId: header.messageId.toString() }, 'answered with an error status');
+    }
     if (outcome.result.disconnect && !outcome.result.body) {
       this.drop('refused', 'handler asked to close the connection');
       return 'drop';
