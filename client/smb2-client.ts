@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Reader } from '../wire/index.js';
 import {
   Access, ALL_DIALECTS, Capability, Command, CreateDisposition, CreateOption, Dialect, HashAlgorithm, InfoType,
   NegotiateContextType, SecurityMode, ShareAccess, SigningAlgorithm,
@@ -155,4 +154,4 @@ function lastSent(conn: Smb2Connection, r: Smb2Response): Buffer {
   return conn.lastRequest(r.header.messageId) ?? Buffer.alloc(0);
 }
 
-export { Tree, Access, CreateDisposition, CreateOption, ShareAccess, InfoType, Reader };
+export { Tree, Access, CreateDisposition, CreateOption, ShareAccess, InfoType };
