@@ -198,8 +198,9 @@ export class Connection {
       }
       all.push(...r.parts);
     });
+    const invalidateToken = responses.find((r) => r.result.invalidateToken !== undefined)?.result.invalidateToken;
     try {
-      await this.transport.send(all);
+      await this.transport.send(all, invalidateToken === undefined ? undefined : { invalidateToken });
       for (const r of responses) this.countRead(r.result);
     } catch (err) {
       this.log.debug({ err }, 'send failed');

@@ -44,6 +44,8 @@ export interface HandlerResult {
   signingSession?: Session;
   /** Sees the unsigned response message (preauth integrity hash). */
   onEncoded?: (response: Buffer) => void;
+  /** Memory token the transport invalidates remotely when it sends this response (RDMA_V1_INVALIDATE). */
+  invalidateToken?: number;
   /** TreeId for the response header (TREE_CONNECT). */
   treeId?: number;
   /** Close the connection after sending (e.g. VALIDATE_NEGOTIATE_INFO mismatch). */

@@ -16,8 +16,12 @@ export interface Transport {
   onMessage(handler: (message: Buffer) => void): void;
   /** Called once when the connection is gone (peer close, error, or disconnect()). */
   onClose(handler: (reason?: Error) => void): void;
-  /** Send one transport message made of these parts, in order; resolves when handed to the kernel/NIC. */
-  send(parts: Buffer[]): Promise<void>;
+  /**
+   * Send one transport message made of these parts, in order; resolves when handed to the kernel/NIC.
+   * `invalidateToken` asks SMB Direct to send with remote invalidation of that memory token
+   * (READ/WRITE with SMB2_CHANNEL_RDMA_V1_INVALIDATE, [MS-SMBD] 3.1.4.1); TCP ignores it.
+   */
+  send(parts: Buffer[], options?: SendOptions): Promise<void>;
   /** RDMA WRITE `parts` into the peer's registered buffers (READ with an RDMA channel). Absent on TCP. */
   rdmaWrite?(descriptors: BufferDescriptor[], parts: Buffer[]): Promise<number>;
   /** RDMA READ from the peer's registered buffers (WRITE with an RDMA channel). Absent on TCP. */
@@ -26,6 +30,10 @@ export interface Transport {
   pause?(): void;
   resume?(): void;
   disconnect(): void;
+}
+
+export interface SendOptions {
+  invalidateToken?: number;
 }
 
 /** Accepts connections of one kind; SmbServer owns the listeners. */

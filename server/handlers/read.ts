@@ -3,17 +3,19 @@ import { decodeReadRequest, encodeReadResponseHeader } from '../../smb2/commands
 import { Status, SmbStatusError } from '../../smb2/status.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { ReadPayload } from '../file-io.js';
+import type { BufferDescriptor } from '../../smb2/commands/buffer-desc.js';
 import { findOpen } from '../open-files.js';
 import { canRead } from '../access.js';
 import { requireCreditCharge } from './credit-charge.js';
 
 /** Push the data into the client's registered buffers (SMB Direct), [MS-SMB2] 3.3.5.12. */
-async function readOverRdma(ctx: RequestContext, payload: ReadPayload, descriptors: Parameters<NonNullable<RequestContext['conn']['transport']['rdmaWrite']>>[0]): Promise<HandlerResult> {
+async function readOverRdma(ctx: RequestContext, payload: ReadPayload, descriptors: BufferDescriptor[], channel: number): Promise<HandlerResult> {
   const transport = ctx.conn.transport;
   try {
     const sent = await transport.rdmaWrite!(descriptors, payload.chunks);
     ctx.core.telemetry.readBytes(transport.kind, payload.path, sent);
-    return { status: Status.SUCCESS, body: encodeReadResponseHeader({ dataLength: 0, dataRemaining: sent, flags: 0 }) };
+    const invalidateToken = channel === Channel.RDMA_V1_INVALIDATE ? descriptors[0]?.token : undefined;
+    return { status: Status.SUCCESS, body: encodeReadResponseHeader({ dataLength: 0, dataRemaining: sent, flags: 0 }), invalidateToken };
   } finally {
     payload.release();
   }
@@ -35,7 +37,7 @@ export async function read(ctx: RequestContext): Promise<HandlerResult> {
     return { status: Status.END_OF_FILE };
   }
   open.position = req.offset + payload.length;
-  if (rdma) return readOverRdma(ctx, payload, req.channelInfo);
+  if (rdma) return readOverRdma(ctx, payload, req.channelInfo, req.channel);
   return {
     status: Status.SUCCESS,
     body: encodeReadResponseHeader({ dataLength: payload.length, dataRemaining: 0, flags: 0 }),

@@ -22,5 +22,6 @@ export async function write(ctx: RequestContext): Promise<HandlerResult> {
   const count = await open.io.write(req.offset, data);
   open.position = req.offset + count;
   ctx.core.telemetry.writeBytes(ctx.conn.transport.kind, count);
-  return { status: Status.SUCCESS, body: encodeWriteResponse({ count, remaining: 0 }) };
+  const invalidateToken = req.channel === Channel.RDMA_V1_INVALIDATE ? req.channelInfo[0]?.token : undefined;
+  return { status: Status.SUCCESS, body: encodeWriteResponse({ count, remaining: 0 }), invalidateToken };
 }
