@@ -101,3 +101,17 @@ test('smbclient starting with an SMB1 NEGOTIATE (client min protocol = NT1) is u
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /blocks available/);
 });
+
+for (const protocol of ['SMB2_02', 'SMB2_10', 'SMB3_00', 'SMB3_02', 'SMB3_11']) {
+  test(`smbclient pinned to ${protocol} with signing: put, get`, { skip: !available }, async () => {
+    const local = path.join(work, `${protocol}.txt`);
+    const back = path.join(work, `${protocol}.back`);
+    await writeFile(local, `dialect ${protocol}`);
+    const r = await smbclient(protocol, ['-U', `${USER}%${PASSWORD}`], `put ${local} ${protocol}.txt; get ${protocol}.txt ${back}; rm ${protocol}.txt`, [
+      `--option=client min protocol=${protocol}`,
+      '--client-protection=sign',
+    ]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(await readFile(back, 'utf8'), `dialect ${protocol}`);
+  });
+}
