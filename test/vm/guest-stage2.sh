@@ -8,8 +8,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts && mount -t tmpfs tmpfs /dev/shm
 ln -sf /proc/self/fd /dev/fd
-mount -t tmpfs tmpfs /tmp
-mount -t tmpfs tmpfs /run
+# /tmp and /run stay on the overlay (writable, tmpfs-backed): the repo itself may live there.
 kver=$(uname -r)
 modsrc=$(cat "$out/modules-dir")
 mkdir -p "/lib/modules/$kver" && mount --bind "$modsrc" "/lib/modules/$kver"
