@@ -37,7 +37,8 @@ function establish(ctx: RequestContext, session: Session, result: AuthResult, cl
   session.guest = result.guest;
   session.anonymous = result.anonymous;
   session.auth = undefined;
-  if (!result.anonymous && !result.guest && result.sessionKey.length) {
+  // A re-authentication keeps the keys of the session, [MS-SMB2] 3.3.5.5.3.
+  if (!session.signingKey && !result.anonymous && !result.guest && result.sessionKey.length) {
     session.signingKey = signingKey(conn.dialect, result.sessionKey, session.preauth?.value);
     const clientRequires =
       ((clientSecurityMode | (conn.negotiated?.clientSecurityMode ?? 0)) & SecurityMode.SIGNING_REQUIRED) !== 0;

@@ -170,3 +170,25 @@ test('CREATE dispositions: OVERWRITE_IF truncates through the file I/O provider,
   await tree.close(sup.fileId);
   c.close();
 });
+
+test('re-authentication of a signed session keeps it usable', async () => {
+  const c = await login([Dialect.SMB3_1_1], true);
+  const tree = await c.treeConnect('share');
+  const { ClientAuthExchange } = await import('../../auth/ntlm-client.js');
+  const { encodeSessionSetupRequest } = await import('../../smb2/commands/session-setup.js');
+  const { decodeSessionSetupResponse } = await import('../../smb2/commands/session-setup.js');
+  const auth = new ClientAuthExchange({ user: TEST_USER, password: TEST_PASSWORD });
+  let token = auth.first();
+  for (;;) {
+    const r = await c.request(Command.SESSION_SETUP, encodeSessionSetupRequest({ flags: 0, securityMode: 2, capabilities: 0, previousSessionId: 0n, securityBuffer: token }), { allowError: true });
+    const res = decodeSessionSetupResponse(r.reader);
+    if (r.header.status === Status.MORE_PROCESSING_REQUIRED) {
+      token = auth.next(res.securityBuffer);
+      continue;
+    }
+    assert.equal(r.header.status, Status.SUCCESS);
+    break;
+  }
+  assert.ok((await tree.list()).length >= 2);
+  c.close();
+});
