@@ -3,10 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Access, SendFlags, WcFlags, WcOpcode, WcStatus, WrOpcode, wcStatusName } from '../../../native/index.js';
-import type { Completion } from '../../../native/index.js';
+import type { CmEventRecord, Completion } from '../../../native/index.js';
 import { CmChannel, CmEventError } from '../../../native/cm.js';
-import { RcEndpoint } from '../../../native/rc-endpoint.js';
-import { GUEST_IP, closePair, closeRdma, connectPair, openRdma, registeredSlab, signaled, withTimeout } from './helpers.js';
+import { GUEST_IP, closePair, closeRdma, connectPair, makeSide, openRdma, registeredSlab, signaled, withTimeout } from './helpers.js';
 
 const RXE_KERNEL_WITH_INVALIDATE = 1 << 2;
 
@@ -48,6 +47,23 @@ test('connect and accept carry private data; SEND/RECV moves the bytes', async (
   await closeRdma(rdma);
 });
 
+/** Connects to port, expects REJECTED and returns that event, closing the client. */
+async function connectRejected(rdma: ReturnType<typeof openRdma>, port: number): Promise<CmEventRecord> {
+  const client = rdma.channel.createId();
+  await client.resolve({ host: GUEST_IP, port });
+  const { ep } = await makeSide(rdma, client);
+  let rejection: CmEventRecord | undefined;
+  await assert.rejects(withTimeout(client.connect(), 'REJECTED'), (err: CmEventError) => {
+    assert.ok(err instanceof CmEventError);
+    assert.equal(err.event.name, 'REJECTED');
+    rejection = err.event;
+    return true;
+  });
+  ep.close();
+  client.close();
+  return rejection!;
+}
+
 test('a rejected connect request reports the reject private data', async () => {
   const rdma = openRdma();
   const listener = rdma.channel.createId();
@@ -56,18 +72,8 @@ test('a rejected connect request reports the reject private data', async () => {
     id.reject(Buffer.from('go away'));
     id.close();
   });
-  const client = rdma.channel.createId();
-  await client.resolve({ host: GUEST_IP, port: listener.localAddress!.port });
-  const { context, pd } = await rdma.contexts.get(client.deviceName!);
-  const ep = new RcEndpoint(rdma.binding, client, context, pd);
-  await assert.rejects(withTimeout(client.connect(), 'REJECTED'), (err: CmEventError) => {
-    assert.ok(err instanceof CmEventError);
-    assert.equal(err.event.name, 'REJECTED');
-    assert.equal(err.event.privateData?.subarray(0, 7).toString(), 'go away');
-    return true;
-  });
-  ep.close();
-  client.close();
+  const rejection = await connectRejected(rdma, listener.localAddress!.port);
+  assert.equal(rejection.privateData?.subarray(0, 7).toString(), 'go away');
   listener.close();
   await closeRdma(rdma);
 });
@@ -80,14 +86,8 @@ test('a listener whose CM channel was closed refuses connect requests', async ()
   let requests = 0;
   listener.on('connectRequest', () => requests++);
   serverChannel.close();
-  const client = rdma.channel.createId();
-  await client.resolve({ host: GUEST_IP, port: listener.localAddress!.port });
-  const { context, pd } = await rdma.contexts.get(client.deviceName!);
-  const ep = new RcEndpoint(rdma.binding, client, context, pd);
-  await assert.rejects(withTimeout(client.connect(), 'REJECTED'), (err: CmEventError) => err.event?.name === 'REJECTED');
+  await connectRejected(rdma, listener.localAddress!.port);
   assert.equal(requests, 0);
-  ep.close();
-  client.close();
   listener.close();
   await closeRdma(rdma);
 });

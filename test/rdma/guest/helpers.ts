@@ -93,7 +93,8 @@ export interface Pair {
 
 const RC_DEFAULTS: ConnParams = { responderResources: 4, initiatorDepth: 4 };
 
-async function makeSide(rdma: Rdma, id: RdmaCmId, options: PairOptions): Promise<Side> {
+/** The verbs objects for one side of a connection on id (resolved, or from a connect request). */
+export async function makeSide(rdma: Rdma, id: RdmaCmId, options: PairOptions = {}): Promise<Side> {
   const { context, pd } = await rdma.contexts.get(id.deviceName ?? '');
   const ep = new RcEndpoint(rdma.binding, id, context, pd, options.endpoint);
   return { id, ep, completions: new Completions(ep), context, pd };

@@ -8,8 +8,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Access, WrOpcode, wcStatusName } from '../../../native/index.js';
-import { RcEndpoint } from '../../../native/rc-endpoint.js';
-import { Completions, GUEST_IP, closePair, closeRdma, connectPair, openRdma, registeredSlab, withTimeout } from './helpers.js';
+import { GUEST_IP, closePair, closeRdma, connectPair, makeSide, openRdma, registeredSlab, signaled, withTimeout } from './helpers.js';
 
 const underAsan = process.env.GUEST_ASAN === '1';
 
@@ -36,15 +35,13 @@ test('an RC connection between two processes exchanges SENDs', async () => {
     const rdma = openRdma();
     const id = rdma.channel.createId();
     await withTimeout(id.resolve({ host: GUEST_IP, port }), 'resolution');
-    const { context, pd } = await rdma.contexts.get(id.deviceName!);
-    const ep = new RcEndpoint(rdma.binding, id, context, pd);
-    const completions = new Completions(ep);
+    const { ep, completions, pd } = await makeSide(rdma, id);
     const buf = registeredSlab(rdma, pd, 4096, Access.LOCAL_WRITE);
     ep.postRecv([{ wrId: 1, sgList: [{ addr: buf.mr.addr + 2048n, length: 2048, lkey: buf.mr.lkey }] }]);
     const established = await withTimeout(id.connect(), 'ESTABLISHED');
     assert.equal(established.privateData?.subarray(0, `pid ${peer.pid}`.length).toString(), `pid ${peer.pid}`);
     buf.bytes.set(Buffer.from('abcdef'), 0);
-    ep.postSend([{ wrId: 2, opcode: WrOpcode.SEND, flags: 2, sgList: [{ addr: buf.mr.addr, length: 6, lkey: buf.mr.lkey }] }]);
+    ep.postSend([signaled({ wrId: 2, opcode: WrOpcode.SEND, sgList: [{ addr: buf.mr.addr, length: 6, lkey: buf.mr.lkey }] })]);
     assert.equal(wcStatusName((await completions.next('send')).status), 'SUCCESS');
     const recv = await completions.next('recv');
     assert.equal(Buffer.from(buf.bytes.subarray(2048, 2048 + recv.byteLen)).toString(), 'fedcba');
