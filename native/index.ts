@@ -36,7 +36,7 @@ export function loadRdmaBinding(options: LoadOptions = {}): { binding: RdmaBindi
   try {
     binding = createRequire(import.meta.url)(path) as RdmaBinding;
   } catch (err) {
-    return { error: `cannot load the RDMA addon ${path}: ${(err as Error).message}` };
+    return { error: `cannot load the RDMA addon ${path}: ${String((err as Error).message).split('\n')[0]}` };
   }
   if (options.requireDevice && listRdmaDevices(binding).length === 0) {
     return { error: 'no RDMA device (e.g. modprobe rdma_rxe; rdma link add rxe0 type rxe netdev eth0)' };
