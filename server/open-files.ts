@@ -32,6 +32,7 @@ export function registerOpen(conn: Connection, open: Omit<Open, 'fileId'>): Open
 export async function closeOpen(conn: Connection, open: Open): Promise<void> {
   if (!conn.opens.delete(open.fileId.volatile)) return;
   conn.core.locks.releaseAll(open.absolute, open);
+  open.releaseShareMode?.();
   conn.core.telemetry.fileClosed();
   try {
     await open.io?.close();

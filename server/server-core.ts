@@ -7,6 +7,7 @@ import type { Connection } from './connection.js';
 import type { AuthExchange } from './state.js';
 import { ShareRoot } from './share-root.js';
 import { LockTable } from './lock-table.js';
+import { ShareModeTable } from './share-modes.js';
 import { ServerAuthExchange } from '../auth/server-session-auth.js';
 import { fileTimeFromMs } from '../smb2/info/index.js';
 
@@ -15,6 +16,7 @@ export class ServerCore {
   readonly serverGuid = randomBytes(16);
   readonly startTime = fileTimeFromMs(Date.now());
   readonly locks = new LockTable();
+  readonly shareModes = new ShareModeTable();
   readonly connections = new Set<Connection>();
   private roots = new Map<string, ShareRoot>();
   private nextSessionId = BigInt(Date.now() % 0xffff) << 32n;

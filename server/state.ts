@@ -67,4 +67,6 @@ export interface Open {
   deleteOnClose: boolean;
   position: number;
   cursor?: DirectoryCursor;
+  /** Drops this open's share-mode entry (on close). */
+  releaseShareMode?: () => void;
 }

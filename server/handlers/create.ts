@@ -11,7 +11,7 @@ import { stat } from 'node:fs/promises';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { TreeConnect } from '../state.js';
 import { grantedAccess, canWrite } from '../access.js';
-import { openOrCreate } from '../create-file.js';
+import { openOrCreate, type CreateOutcome } from '../create-file.js';
 import { registerOpen } from '../open-files.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
@@ -36,6 +36,22 @@ function checkRequest(req: CreateRequest, tree: TreeConnect, access: number): vo
   }
 }
 
+/** Take the share mode, open the data through the FileIo provider, and truncate for overwrite dispositions. */
+async function openData(ctx: RequestContext, absolute: string, outcome: CreateOutcome, access: number, shareAccess: number) {
+  const releaseShareMode = ctx.core.shareModes.acquire(`${outcome.stats.dev}:${outcome.stats.ino}`, access, shareAccess);
+  try {
+    if (outcome.stats.isDirectory()) return { io: undefined, stats: outcome.stats, releaseShareMode };
+    const writable = outcome.truncate || (canWrite(access) && !ctx.tree!.readOnly);
+    const io = await ctx.core.fileIo.open(absolute, { writable });
+    if (!outcome.truncate) return { io, stats: outcome.stats, releaseShareMode };
+    await io.setSize(0);
+    return { io, stats: await stat(absolute, { bigint: true }), releaseShareMode };
+  } catch (err) {
+    releaseShareMode();
+    throw err;
+  }
+}
+
 /** CREATE, [MS-SMB2] 3.3.5.9: resolve inside the share, apply the disposition, open the data. */
 export async function create(ctx: RequestContext): Promise<HandlerResult> {
   const tree = ctx.tree!;
@@ -48,12 +64,7 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
   if (target.relative === '' && req.createOptions & CreateOption.DELETE_ON_CLOSE) return { status: Status.ACCESS_DENIED };
   const outcome = await openOrCreate(target.absolute, req.createDisposition, req.createOptions, tree.readOnly);
   const isDirectory = outcome.stats.isDirectory();
-  const io = isDirectory ? undefined : await ctx.core.fileIo.open(target.absolute, { writable: outcome.truncate || (canWrite(access) && !tree.readOnly) });
-  let stats = outcome.stats;
-  if (io && outcome.truncate) {
-    await io.setSize(0);
-    stats = await stat(target.absolute, { bigint: true });
-  }
+  const { io, stats, releaseShareMode } = await openData(ctx, target.absolute, outcome, access, req.shareAccess);
   const open = registerOpen(ctx.conn, {
     session: ctx.session!,
     tree,
@@ -65,6 +76,7 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
     io,
     deleteOnClose: (req.createOptions & CreateOption.DELETE_ON_CLOSE) !== 0,
     position: 0,
+    releaseShareMode,
   });
   ctx.chain.fileId = open.fileId;
   const rec = fileRecordFromStats(target.parts.at(-1) ?? '', stats);

@@ -192,3 +192,20 @@ test('re-authentication of a signed session keeps it usable', async () => {
   assert.ok((await tree.list()).length >= 2);
   c.close();
 });
+
+test('share modes: an open that denies sharing blocks conflicting opens until it closes', async () => {
+  await writeFile(path.join(f.dir, 'shared.txt'), 'x');
+  const c = await login();
+  const tree = await c.treeConnect('share');
+  const exclusive = await tree.create('shared.txt', { desiredAccess: Access.FILE_READ_DATA, shareAccess: 0 });
+  await assert.rejects(tree.create('shared.txt', { desiredAccess: Access.FILE_READ_DATA }), isStatus(Status.SHARING_VIOLATION));
+  const attrsOnly = await tree.create('shared.txt', { desiredAccess: Access.FILE_READ_ATTRIBUTES });
+  await tree.close(attrsOnly.fileId);
+  await tree.close(exclusive.fileId);
+  const reader = await tree.create('shared.txt', { desiredAccess: Access.FILE_READ_DATA, shareAccess: 1 });
+  await assert.rejects(tree.create('shared.txt', { desiredAccess: Access.FILE_WRITE_DATA }), isStatus(Status.SHARING_VIOLATION));
+  const second = await tree.create('shared.txt', { desiredAccess: Access.FILE_READ_DATA, shareAccess: 7 });
+  await tree.close(second.fileId);
+  await tree.close(reader.fileId);
+  c.close();
+});
