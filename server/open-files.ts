@@ -31,7 +31,7 @@ export function registerOpen(conn: Connection, open: Omit<Open, 'fileId'>): Open
 /** Close an open: release locks, close its data handle, and carry out delete-on-close. */
 export async function closeOpen(conn: Connection, open: Open): Promise<void> {
   if (!conn.opens.delete(open.fileId.volatile)) return;
-  conn.core.locks.releaseAll(open.absolute, open);
+  conn.core.locks.releaseAll(open.fileKey, open);
   open.releaseShareMode?.();
   conn.core.telemetry.fileClosed();
   try {

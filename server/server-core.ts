@@ -4,7 +4,7 @@ import type { Telemetry } from './telemetry.js';
 import type { Logger } from './log.js';
 import type { FileIoProvider } from './file-io.js';
 import type { Connection } from './connection.js';
-import type { AuthExchange } from './state.js';
+import type { AuthExchange, Open } from './state.js';
 import { ShareRoot } from './share-root.js';
 import { LockTable } from './lock-table.js';
 import { ShareModeTable } from './share-modes.js';
@@ -60,6 +60,11 @@ export class ServerCore {
       domain: o.workgroup,
       mapUnknownUserToGuest: o.shares.some((s) => s.guestOk),
     });
+  }
+
+  /** Every open of every connection (rename bookkeeping, directory checks). */
+  *allOpens(): Generator<Open> {
+    for (const c of this.connections) yield* c.opens.values();
   }
 
   connectionClosed(conn: Connection): void {

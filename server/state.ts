@@ -60,6 +60,8 @@ export interface Open {
   /** Share-relative path with '/' separators ('' is the root). */
   relative: string;
   absolute: string;
+  /** File identity (device:inode): survives renames; keys share modes and byte-range locks. */
+  fileKey: string;
   isDirectory: boolean;
   grantedAccess: number;
   createOptions: number;

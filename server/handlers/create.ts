@@ -36,9 +36,13 @@ function checkRequest(req: CreateRequest, tree: TreeConnect, access: number): vo
   }
 }
 
+function fileKeyOf(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}`;
+}
+
 /** Take the share mode, open the data through the FileIo provider, and truncate for overwrite dispositions. */
 async function openData(ctx: RequestContext, absolute: string, outcome: CreateOutcome, access: number, shareAccess: number) {
-  const releaseShareMode = ctx.core.shareModes.acquire(`${outcome.stats.dev}:${outcome.stats.ino}`, access, shareAccess);
+  const releaseShareMode = ctx.core.shareModes.acquire(fileKeyOf(outcome.stats), access, shareAccess);
   try {
     if (outcome.stats.isDirectory()) return { io: undefined, stats: outcome.stats, releaseShareMode };
     const writable = outcome.truncate || (canWrite(access) && !ctx.tree!.readOnly);
@@ -70,6 +74,7 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
     tree,
     relative: target.relative,
     absolute: target.absolute,
+    fileKey: fileKeyOf(outcome.stats),
     isDirectory,
     grantedAccess: access,
     createOptions: req.createOptions,

@@ -8,6 +8,6 @@ export async function lock(ctx: RequestContext): Promise<HandlerResult> {
   const req = decodeLockRequest(ctx.reader);
   const open = findOpen(ctx, req.fileId);
   if (open.isDirectory) return { status: Status.INVALID_PARAMETER };
-  ctx.core.locks.apply(open.absolute, open, req.locks);
+  ctx.core.locks.apply(open.fileKey, open, req.locks);
   return { status: Status.SUCCESS, body: encodeLockResponse() };
 }

@@ -27,8 +27,28 @@ async function setBasic(open: Open, info: Extract<SetFileInfo, { kind: 'basic' }
   await utimes(open.absolute, atime, mtime);
 }
 
-async function setRename(open: Open, info: Extract<SetFileInfo, { kind: 'rename' }>): Promise<void> {
+function under(parent: string, p: string): boolean {
+  return p.startsWith(parent + '/');
+}
+
+/** Opens below a directory keep their path valid only if it is not renamed away under them, [MS-FSA] 2.1.5.15.11. */
+function movePaths(ctx: RequestContext, from: { absolute: string; relative: string }, to: { absolute: string; relative: string }): void {
+  for (const o of ctx.core.allOpens()) {
+    if (o.absolute === from.absolute) {
+      o.absolute = to.absolute;
+      o.relative = to.relative;
+    } else if (under(from.absolute, o.absolute)) {
+      o.absolute = to.absolute + o.absolute.slice(from.absolute.length);
+      o.relative = to.relative + o.relative.slice(from.relative.length);
+    }
+  }
+}
+
+async function setRename(ctx: RequestContext, open: Open, info: Extract<SetFileInfo, { kind: 'rename' }>): Promise<void> {
   requireAccess(open.grantedAccess, Access.DELETE);
+  if (open.isDirectory && [...ctx.core.allOpens()].some((o) => under(open.absolute, o.absolute))) {
+    throw new SmbStatusError(Status.ACCESS_DENIED, 'directory has open files');
+  }
   const target = await open.tree.root!.resolve(info.fileName);
   if (target.relative === '' || open.relative === '') throw new SmbStatusError(Status.ACCESS_DENIED);
   const exists = await stat(target.absolute).then(() => true, () => false);
@@ -37,8 +57,7 @@ async function setRename(open: Open, info: Extract<SetFileInfo, { kind: 'rename'
     if ((await stat(target.absolute)).isDirectory()) throw new SmbStatusError(Status.ACCESS_DENIED);
   }
   await rename(open.absolute, target.absolute);
-  open.absolute = target.absolute;
-  open.relative = target.relative;
+  movePaths(ctx, { absolute: open.absolute, relative: open.relative }, target);
 }
 
 async function setDeletePending(open: Open, pending: boolean): Promise<void> {
@@ -50,12 +69,12 @@ async function setDeletePending(open: Open, pending: boolean): Promise<void> {
   open.deleteOnClose = pending;
 }
 
-async function applyFileInfo(open: Open, info: SetFileInfo): Promise<void> {
+async function applyFileInfo(ctx: RequestContext, open: Open, info: SetFileInfo): Promise<void> {
   switch (info.kind) {
     case 'basic':
       return setBasic(open, info);
     case 'rename':
-      return setRename(open, info);
+      return setRename(ctx, open, info);
     case 'disposition':
       return setDeletePending(open, info.deletePending);
     case 'disposition-ex':
@@ -85,7 +104,7 @@ export async function setInfo(ctx: RequestContext): Promise<HandlerResult> {
   if (req.infoType !== InfoType.FILE) return { status: Status.NOT_SUPPORTED };
   const info = decodeSetFileInfo(req.infoClass, req.buffer);
   try {
-    await applyFileInfo(open, info);
+    await applyFileInfo(ctx, open, info);
   } catch (err) {
     throw fsFailure(err);
   }

@@ -209,3 +209,21 @@ test('share modes: an open that denies sharing blocks conflicting opens until it
   await tree.close(reader.fileId);
   c.close();
 });
+
+test('rename: other opens follow the file; a directory with open files inside cannot be renamed', async () => {
+  const c = await login();
+  const tree = await c.treeConnect('share');
+  await tree.mkdir('rdir');
+  await tree.writeFile('rdir\\inner.txt', Buffer.from('inner'));
+  const inner = await tree.create('rdir\\inner.txt', { desiredAccess: Access.FILE_READ_DATA });
+  await assert.rejects(tree.rename('rdir', 'rdir2'), isStatus(Status.ACCESS_DENIED));
+  const other = await tree.create('rdir\\inner.txt', { desiredAccess: Access.FILE_READ_ATTRIBUTES });
+  await tree.rename('rdir\\inner.txt', 'rdir\\moved.txt');
+  const closed = await tree.close(other.fileId, true);
+  assert.equal(closed.endOfFile, 5n, 'POSTQUERY_ATTRIB finds the file under its new name');
+  assert.equal((await tree.read(inner.fileId, 0, 5)).toString(), 'inner');
+  await tree.close(inner.fileId);
+  await tree.rename('rdir', 'rdir2');
+  assert.equal((await tree.readFile('rdir2\\moved.txt')).toString(), 'inner');
+  c.close();
+});
