@@ -217,3 +217,27 @@ test('open handle limit per connection is enforced', async () => {
     await small.close();
   }
 });
+
+test('unrelated compound: each request stands alone; CANCEL gets no answer', async () => {
+  const c = await login([Dialect.SMB3_1_1]);
+  const tree = await c.treeConnect('share');
+  await writeFile(path.join(f.dir, 'u1.txt'), 'one');
+  const opts = { sessionId: c.sessionId, treeId: tree.treeId };
+  const create = (name: string) => encodeCreateRequest({ requestedOplockLevel: 0, impersonationLevel: 2, desiredAccess: Access.FILE_READ_DATA, fileAttributes: 0, shareAccess: 7, createDisposition: CreateDisposition.OPEN, createOptions: 0, name, contexts: [] });
+  const [a, b, e] = await c.conn.compound(
+    [
+      { command: Command.CREATE, body: create('u1.txt'), opts },
+      { command: Command.CREATE, body: create('missing.txt'), opts },
+      { command: Command.ECHO, body: Buffer.from([4, 0, 0, 0]), opts },
+    ],
+    false,
+  );
+  assert.equal(a.header.status, Status.SUCCESS);
+  assert.equal(b.header.status, Status.OBJECT_NAME_NOT_FOUND);
+  assert.equal(e.header.status, Status.SUCCESS);
+  await tree.close(decodeCreateResponse(a.reader).fileId);
+  const { smb2Header } = await import('../support/server-pdus.js');
+  await c.conn.transport.send([smb2Header({ command: Command.CANCEL, messageId: 5, creditCharge: 0 }), Buffer.from([4, 0, 0, 0])]);
+  await c.echo();
+  c.close();
+});
