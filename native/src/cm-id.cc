@@ -9,11 +9,6 @@ namespace {
 
 constexpr const char kEventPrefix[] = "RDMA_CM_EVENT_";
 
-struct EventAck {
-  void operator()(rdma_cm_event* event) const { rdma_ack_cm_event(event); }
-};
-using EventPtr = std::unique_ptr<rdma_cm_event, EventAck>;
-
 sockaddr_storage ParseAddress(const Napi::Value& value) {
   Napi::Env env = value.Env();
   if (!value.IsObject()) throw Napi::TypeError::New(env, "address must be { host, port }");
@@ -85,38 +80,53 @@ bool HasConnParam(rdma_cm_event_type type) {
 
 Napi::Value JsObjectOf(Napi::Env env, CmIdRes* res);
 
+// What JS needs from one event, copied so the event can be acked before any JS runs.
+struct EventCopy {
+  rdma_cm_event_type type;
+  int status;
+  rdma_cm_id* id;
+  rdma_cm_id* listenId;
+  rdma_conn_param conn;
+  std::vector<uint8_t> privateData;
+  explicit EventCopy(const rdma_cm_event* ev)
+      : type(ev->event), status(ev->status), id(ev->id), listenId(ev->listen_id), conn(ev->param.conn) {
+    if (HasConnParam(type) && conn.private_data && conn.private_data_len) {
+      auto* bytes = static_cast<const uint8_t*>(conn.private_data);
+      privateData.assign(bytes, bytes + conn.private_data_len);
+    }
+  }
+};
+
 // The plain record for one event, or undefined when the event's id was closed by JS.
-Napi::Value EventRecord(Napi::Env env, const std::shared_ptr<CmChannelRes>& channel, rdma_cm_event* ev) {
+Napi::Value EventRecord(Napi::Env env, const std::shared_ptr<CmChannelRes>& channel, const EventCopy& ev) {
   Napi::Object o = Napi::Object::New(env);
-  if (ev->event == RDMA_CM_EVENT_CONNECT_REQUEST) {
+  if (ev.type == RDMA_CM_EVENT_CONNECT_REQUEST) {
     // The new id inherits the listener's context pointer: give it its own wrapper.
-    auto listener = static_cast<CmIdRes*>(ev->listen_id->context);
+    auto listener = static_cast<CmIdRes*>(ev.listenId->context);
     auto res = std::make_shared<CmIdRes>(channel);
-    res->id = ev->id;
-    ev->id->context = res.get();
+    res->id = ev.id;
+    ev.id->context = res.get();
     o.Set("id", Adopt<CmId>(env, res));
     o.Set("listenId", JsObjectOf(env, listener));
   } else {
-    Napi::Value id = JsObjectOf(env, static_cast<CmIdRes*>(ev->id->context));
+    Napi::Value id = JsObjectOf(env, static_cast<CmIdRes*>(ev.id->context));
     if (id.IsNull()) return env.Undefined();
     o.Set("id", id);
   }
-  const char* name = rdma_event_str(ev->event);
+  const char* name = rdma_event_str(ev.type);
   if (std::strncmp(name, kEventPrefix, sizeof kEventPrefix - 1) == 0) name += sizeof kEventPrefix - 1;
-  o.Set("event", Napi::Number::New(env, ev->event));
+  o.Set("event", Napi::Number::New(env, ev.type));
   o.Set("name", name);
-  o.Set("status", Napi::Number::New(env, ev->status));
-  if (HasConnParam(ev->event)) {
-    const rdma_conn_param& p = ev->param.conn;
-    if (p.private_data && p.private_data_len) {
-      o.Set("privateData", Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(p.private_data),
-                                                      p.private_data_len));
+  o.Set("status", Napi::Number::New(env, ev.status));
+  if (HasConnParam(ev.type)) {
+    if (!ev.privateData.empty()) {
+      o.Set("privateData", Napi::Buffer<uint8_t>::Copy(env, ev.privateData.data(), ev.privateData.size()));
     }
-    o.Set("responderResources", p.responder_resources);
-    o.Set("initiatorDepth", p.initiator_depth);
-    o.Set("retryCount", p.retry_count);
-    o.Set("rnrRetryCount", p.rnr_retry_count);
-    o.Set("qpNum", p.qp_num);
+    o.Set("responderResources", ev.conn.responder_resources);
+    o.Set("initiatorDepth", ev.conn.initiator_depth);
+    o.Set("retryCount", ev.conn.retry_count);
+    o.Set("rnrRetryCount", ev.conn.rnr_retry_count);
+    o.Set("qpNum", ev.conn.qp_num);
   }
   return o;
 }
@@ -152,13 +162,11 @@ void CmChannelRes::OnReadable() {
       if (orphan) rdma_destroy_id(orphan);
       continue;
     }
+    EventCopy copy(raw);
+    rdma_ack_cm_event(raw);  // before anything can throw or run JS: rdma_destroy_id waits for acks
     Napi::HandleScope scope(jsEnv);
     try {
-      Napi::Value record;
-      {
-        EventPtr event(raw);
-        record = EventRecord(jsEnv, keep, raw);
-      }  // acked here, before JS runs
+      Napi::Value record = EventRecord(jsEnv, keep, copy);
       if (!record.IsUndefined()) InvokeFromLoop(jsEnv, asyncContext, onEvent, {record});
     } catch (const Napi::Error& error) {
       napi_fatal_exception(env, error.Value());
