@@ -64,6 +64,7 @@ export interface Open {
   fileKey: string;
   isDirectory: boolean;
   grantedAccess: number;
+  shareAccess: number;
   createOptions: number;
   io?: FileIo;
   deleteOnClose: boolean;

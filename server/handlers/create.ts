@@ -77,6 +77,7 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
     fileKey: fileKeyOf(outcome.stats),
     isDirectory,
     grantedAccess: access,
+    shareAccess: req.shareAccess,
     createOptions: req.createOptions,
     io,
     deleteOnClose: (req.createOptions & CreateOption.DELETE_ON_CLOSE) !== 0,

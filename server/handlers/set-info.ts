@@ -1,5 +1,6 @@
 import { readdir, rename, stat, utimes } from 'node:fs/promises';
-import { Access, InfoType } from '../../smb2/constants.js';
+import path from 'node:path';
+import { Access, InfoType, ShareAccess } from '../../smb2/constants.js';
 import { decodeSetInfoRequest, encodeSetInfoResponse } from '../../smb2/commands/set-info.js';
 import { Status, SmbStatusError, statusFromErrno } from '../../smb2/status.js';
 import { decodeSetFileInfo, msFromFileTime, type SetFileInfo } from '../../smb2/info/index.js';
@@ -44,8 +45,24 @@ function movePaths(ctx: RequestContext, from: { absolute: string; relative: stri
   }
 }
 
+/** Parent opens with only attribute/synchronize access never block a child rename. */
+const PARENT_ACCESS_THAT_SHARES = Access.FILE_READ_DATA | Access.FILE_WRITE_DATA | Access.FILE_APPEND_DATA | Access.FILE_EXECUTE | Access.DELETE;
+
+/**
+ * Another open of the parent directory that may delete, or that does not share delete,
+ * blocks renaming a child (as Windows and Samba answer smbtorture smb2.rename).
+ */
+function checkParentSharing(ctx: RequestContext, open: Open): void {
+  const parent = path.dirname(open.absolute);
+  for (const o of ctx.core.allOpens()) {
+    if (o === open || !o.isDirectory || o.absolute !== parent || !(o.grantedAccess & PARENT_ACCESS_THAT_SHARES)) continue;
+    if (o.grantedAccess & Access.DELETE || !(o.shareAccess & ShareAccess.DELETE)) throw new SmbStatusError(Status.SHARING_VIOLATION);
+  }
+}
+
 async function setRename(ctx: RequestContext, open: Open, info: Extract<SetFileInfo, { kind: 'rename' }>): Promise<void> {
   requireAccess(open.grantedAccess, Access.DELETE);
+  checkParentSharing(ctx, open);
   if (open.isDirectory && [...ctx.core.allOpens()].some((o) => under(open.absolute, o.absolute))) {
     throw new SmbStatusError(Status.ACCESS_DENIED, 'directory has open files');
   }

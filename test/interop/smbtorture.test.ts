@@ -14,7 +14,7 @@ after(async () => {
   if (available) await f.close();
 });
 
-for (const suite of ['smb2.connect', 'smb2.read']) {
+for (const suite of ['smb2.connect', 'smb2.read', 'smb2.rename']) {
   test(`smbtorture ${suite} passes`, { skip: !available }, async () => {
     const r = await run('smbtorture', [`//127.0.0.1/share`, '-p', String(f.port), '-U', `${TEST_USER}%${TEST_PASSWORD}`, suite], 300_000);
     const out = r.stdout + r.stderr;
