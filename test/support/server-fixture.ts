@@ -5,6 +5,8 @@ import { SmbServer, type SmbServerDeps } from '../../server/smb-server.js';
 import { DEFAULT_LIMITS, type ServerOptions, type ShareConfig } from '../../server/options.js';
 import { MemoryUserDb } from '../../auth/user-db.js';
 import { ntHash } from '../../auth/nt-hash.js';
+import { CacheFileIoProvider, PageCache } from '../../cache/index.js';
+import type { FileIoProvider } from '../../server/file-io.js';
 
 export const TEST_USER = 'alice';
 export const TEST_PASSWORD = 'Wonder-land 7';
@@ -43,11 +45,14 @@ export function testOptions(dir: string, roDir: string, overrides: Partial<Serve
   };
 }
 
-/** SPLICED_TEST_FILE_IO=cache runs the server tests over the page cache instead of direct I/O. */
-async function fileIoFromEnv(): Promise<SmbServerDeps['fileIo']> {
-  if (process.env.SPLICED_TEST_FILE_IO !== 'cache') return undefined;
-  const { CacheFileIoProvider, PageCache } = await import('../../cache/index.js');
-  return new CacheFileIoProvider(new PageCache({ maxBytes: 128 * 1024 * 1024 }));
+/**
+ * The server tests run over the page cache, as `spliced serve` does.
+ * SPLICED_TEST_FILE_IO=direct runs them over plain positional file I/O instead.
+ */
+function fileIoFromEnv(): { fileIo?: FileIoProvider; shutdown(): Promise<void> } {
+  if (process.env.SPLICED_TEST_FILE_IO === 'direct') return { shutdown: async () => {} };
+  const cache = new PageCache({ maxBytes: 128 * 1024 * 1024 });
+  return { fileIo: new CacheFileIoProvider(cache), shutdown: () => cache.shutdown() };
 }
 
 /** An in-process server on an ephemeral loopback port over fresh temp-dir shares. */
@@ -55,9 +60,9 @@ export async function startServer(overrides: Partial<ServerOptions> = {}, deps: 
   const dir = await mkdtemp(path.join(tmpdir(), 'spliced-share-'));
   const roDir = await mkdtemp(path.join(tmpdir(), 'spliced-ro-'));
   const options = testOptions(dir, roDir, overrides);
-  const server = new SmbServer(options, { fileIo: await fileIoFromEnv(), ...deps });
+  const io = deps.fileIo ? { shutdown: async () => {} } : fileIoFromEnv();
+  const server = new SmbServer(options, { fileIo: io.fileIo, ...deps });
   const { tcpPort } = await server.listen();
-  if (!deps.fileIo && process.env.SPLICED_TEST_FILE_IO === 'cache') console.log('# server tests over the page cache');
   return {
     server,
     port: tcpPort,
@@ -66,6 +71,7 @@ export async function startServer(overrides: Partial<ServerOptions> = {}, deps: 
     options,
     async close() {
       await server.close();
+      await io.shutdown();
       await rm(dir, { recursive: true, force: true });
       await rm(roDir, { recursive: true, force: true });
     },
