@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { DirectTcpFramer, directTcpHeader } from '../server/direct-tcp-framer.js';
+import { DirectTcpFramer, writeDirectTcpFrame } from '../server/direct-tcp-framer.js';
 
 /**
  * What the client needs from a transport: whole SMB2 messages in, gather lists out.
@@ -57,15 +57,7 @@ export class TcpClientTransport implements ClientTransport {
 
   send(parts: Buffer[]): Promise<void> {
     if (this.closed) return Promise.reject(new Error('connection closed'));
-    let length = 0;
-    for (const p of parts) length += p.length;
-    return new Promise((resolve, reject) => {
-      this.socket.cork();
-      this.socket.write(directTcpHeader(length));
-      for (let i = 0; i < parts.length - 1; i++) this.socket.write(parts[i]);
-      this.socket.write(parts[parts.length - 1] ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
-      this.socket.uncork();
-    });
+    return writeDirectTcpFrame(this.socket, parts);
   }
 
   /** Send raw bytes with no framing (tests of the server's framer). */

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { DecodeError } from '../wire/index.js';
 
 /** Direct-TCP transport header, [MS-SMB2] 2.1: a zero byte and a 24-bit big-endian length. */
@@ -8,6 +9,22 @@ export function directTcpHeader(length: number): Buffer {
   const h = Buffer.allocUnsafe(4);
   h.writeUInt32BE(length, 0);
   return h;
+}
+
+/**
+ * Write one frame: the 4-byte header then every part, corked so the kernel sees one writev.
+ * Parts are written as they are (file data from the page cache is never concatenated).
+ */
+export function writeDirectTcpFrame(socket: Socket, parts: Buffer[]): Promise<void> {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  return new Promise((resolve, reject) => {
+    socket.cork();
+    socket.write(directTcpHeader(length));
+    for (let i = 0; i < parts.length - 1; i++) socket.write(parts[i]);
+    socket.write(parts[parts.length - 1] ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+    socket.uncork();
+  });
 }
 
 /**

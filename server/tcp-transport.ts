@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { Transport, TransportListener } from './transport.js';
-import { DirectTcpFramer, directTcpHeader } from './direct-tcp-framer.js';
+import { DirectTcpFramer, writeDirectTcpFrame } from './direct-tcp-framer.js';
 
 /** Direct TCP ([MS-SMB2] 2.1) over one socket. */
 export class TcpTransport implements Transport {
@@ -59,15 +59,7 @@ export class TcpTransport implements Transport {
   /** One frame: the 4-byte header then every part, corked so the kernel sees one writev. */
   send(parts: Buffer[]): Promise<void> {
     if (this.closed || this.socket.destroyed) return Promise.reject(new Error('connection closed'));
-    let length = 0;
-    for (const p of parts) length += p.length;
-    return new Promise((resolve, reject) => {
-      this.socket.cork();
-      this.socket.write(directTcpHeader(length));
-      for (let i = 0; i < parts.length - 1; i++) this.socket.write(parts[i]);
-      this.socket.write(parts[parts.length - 1] ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
-      this.socket.uncork();
-    });
+    return writeDirectTcpFrame(this.socket, parts);
   }
 
   pause(): void {
