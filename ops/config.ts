@@ -7,7 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { MemoryUserDb, type UserDb } from '../auth/user-db.js';
 import { loadUsersFile } from '../auth/users-file.js';
-import { DEFAULT_LIMITS, type ServerOptions, type ShareConfig } from '../server/options.js';
+import { DEFAULT_LIMITS, type GuestMapping, type ServerOptions, type ShareConfig } from '../server/options.js';
 import { ConfigError, ERROR_CODES } from './errors.js';
 import { lexConfig, type ConfigSection } from './config-lexer.js';
 import {
@@ -19,7 +19,7 @@ import {
   type ShareDraft,
   type SplicedConfig,
 } from './config-keys.js';
-import type { Where } from './config-values.js';
+import type { MapToGuest, Where } from './config-values.js';
 
 export { ConfigError } from './errors.js';
 export { defaultConfig, demoDirectory } from './demo-share.js';
@@ -159,6 +159,13 @@ function dialectRange(ctx: ParseContext, g: GlobalDraft): { minDialect: number; 
   return { minDialect, maxDialect };
 }
 
+/** The core maps unknown users only; Samba's 'bad password' (guest on a wrong password) is not offered. */
+function guestMapping(ctx: ParseContext, value: MapToGuest): GuestMapping {
+  if (value !== 'bad password') return value;
+  warn(ctx, 0, '"map to guest = bad password" is treated as "bad user": a wrong password is always refused');
+  return 'bad user';
+}
+
 function bindAddresses(ctx: ParseContext, g: GlobalDraft): string[] {
   if (!g.bindInterfacesOnly?.value) return ['0.0.0.0'];
   const addresses = [...new Set((g.interfaces?.value ?? []).map((i) => i.address))];
@@ -201,6 +208,7 @@ export function parseConfig(text: string, fileName: string): SplicedConfig {
     rdmaPort: g.rdmaPort ?? CONFIG_DEFAULTS.rdmaPort,
     ...dialectRange(ctx, g),
     signing: g.signing ?? CONFIG_DEFAULTS.signing,
+    mapToGuest: guestMapping(ctx, g.mapToGuest ?? CONFIG_DEFAULTS.mapToGuest),
     maxIoSize: g.maxIoSize ?? CONFIG_DEFAULTS.maxIoSize,
     cacheBytes: g.cacheBytes ?? CONFIG_DEFAULTS.cacheBytes,
     shares: buildShares(ctx, shareSections, shareDefaults, users),

@@ -57,6 +57,7 @@ export function defaultConfig(): SplicedConfig {
       minDialect: CONFIG_DEFAULTS.minDialect,
       maxDialect: CONFIG_DEFAULTS.maxDialect,
       signing: 'auto',
+      mapToGuest: 'bad user',
       maxIoSize: CONFIG_DEFAULTS.maxIoSize,
       cacheBytes: CONFIG_DEFAULTS.cacheBytes,
       shares: [

@@ -28,6 +28,9 @@ export interface InterfaceConfig {
 
 export type SigningPolicy = 'disabled' | 'auto' | 'mandatory';
 
+/** Samba's `map to guest`: 'bad user' turns a logon with an unknown user name into a guest session. */
+export type GuestMapping = 'never' | 'bad user';
+
 /** Everything the SMB core needs to run; produced by ops/config from smb.conf-style files or the embedded default. */
 export interface ServerOptions {
   /** NetBIOS-ish server name used in NTLM challenges. */
@@ -45,6 +48,8 @@ export interface ServerOptions {
   maxDialect: number;
   /** Signing is never required unless set to 'mandatory'. */
   signing: SigningPolicy;
+  /** What a logon with an unknown user becomes: refused ('never') or a guest session ('bad user'). */
+  mapToGuest: GuestMapping;
   /** MaxReadSize/MaxWriteSize/MaxTransactSize advertised in NEGOTIATE (bytes). */
   maxIoSize: number;
   /** Page cache limit in bytes. */

@@ -58,7 +58,7 @@ export class ServerCore {
       users: o.users,
       serverName: o.serverName,
       domain: o.workgroup,
-      mapUnknownUserToGuest: o.shares.some((s) => s.guestOk),
+      mapUnknownUserToGuest: o.mapToGuest === 'bad user',
     });
   }
 

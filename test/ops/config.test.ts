@@ -73,6 +73,7 @@ test('every key, with Samba spellings', () => {
   assert.deepEqual(o.users.list(), ['alice']);
   assert.equal(o.users.lookup('ALICE')?.ntHash.length, 16);
   assert.equal(cfg.mapToGuest, 'bad user');
+  assert.equal(o.mapToGuest, 'bad user');
   assert.equal(cfg.logLevel, 'debug');
   assert.deepEqual(o.shares, [
     { name: 'Data', path: dirA, readOnly: false, guestOk: false, validUsers: ['alice'], browseable: false, comment: 'Team files' },
@@ -91,6 +92,7 @@ test('defaults when keys are absent: Samba share defaults, signing auto, port 44
   assert.deepEqual(cfg.options.bindAddresses, ['0.0.0.0']);
   assert.deepEqual(cfg.metricsAddress, { host: '127.0.0.1', port: 9445 });
   assert.equal(cfg.mapToGuest, 'never');
+  assert.equal(cfg.options.mapToGuest, 'never');
   assert.equal(cfg.options.users.list().length, 0);
 });
 
@@ -260,4 +262,10 @@ test('the embedded default: a guest-writable demo share in a seeded directory, s
     if (saved === undefined) delete process.env.SPLICED_DEMO_DIR;
     else process.env.SPLICED_DEMO_DIR = saved;
   }
+});
+
+test('map to guest = bad password is served as bad user, with a warning', () => {
+  const cfg = parse(`[global]\nmap to guest = Bad Password\n[s]\npath = ${dirA}\n`);
+  assert.equal(cfg.options.mapToGuest, 'bad user');
+  assert.match(cfg.warnings.join('\n'), /bad password.*treated as "bad user"/);
 });

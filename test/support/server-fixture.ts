@@ -35,6 +35,7 @@ export function testOptions(dir: string, roDir: string, overrides: Partial<Serve
     minDialect: 0x0202,
     maxDialect: 0x0311,
     signing: 'auto',
+    mapToGuest: 'bad user',
     maxIoSize: 8 * 1024 * 1024,
     cacheBytes: 64 * 1024 * 1024,
     shares: [share('share', dir), share('ro', roDir, { readOnly: true }), share('private', dir, { guestOk: false, validUsers: [TEST_USER] })],
