@@ -6,19 +6,22 @@ import { CacheFileIoProvider, PageCache } from '../cache/index.js';
 import type { Logger } from '../server/log.js';
 import type { ServerOptions } from '../server/options.js';
 import { SmbServer } from '../server/smb-server.js';
+import { DirectFileIoProvider } from '../server/direct-file-io.js';
 import type { SplicedMetrics } from './metrics.js';
 
 export interface AssembledServer {
   smb: SmbServer;
-  cache: PageCache;
+  /** Absent when `cache size = 0`: then every read is copied by plain positional file I/O. */
+  cache?: PageCache;
   /** Stop accepting, drain, write dirty pages back, close cached descriptors. */
   close(): Promise<void>;
 }
 
 export function assembleServer(options: ServerOptions, metrics: SplicedMetrics, log?: Logger): AssembledServer {
-  const cache = new PageCache({ maxBytes: options.cacheBytes });
-  metrics.setCacheCounters(() => cache.counters());
-  const smb = new SmbServer(options, { telemetry: metrics, log, fileIo: new CacheFileIoProvider(cache) });
+  const cache = options.cacheBytes > 0 ? new PageCache({ maxBytes: options.cacheBytes }) : undefined;
+  if (cache) metrics.setCacheCounters(() => cache.counters());
+  const fileIo = cache ? new CacheFileIoProvider(cache) : new DirectFileIoProvider();
+  const smb = new SmbServer(options, { telemetry: metrics, log, fileIo });
   let closing: Promise<void> | undefined;
   return {
     smb,
@@ -26,7 +29,7 @@ export function assembleServer(options: ServerOptions, metrics: SplicedMetrics, 
     close: () =>
       (closing ??= (async () => {
         await smb.close();
-        await cache.shutdown();
+        await cache?.shutdown();
       })()),
   };
 }

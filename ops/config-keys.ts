@@ -89,7 +89,8 @@ export const GLOBAL_KEYS: Record<string, Setter<GlobalDraft>> = {
   'tcp port': (d, v, at, k) => (d.tcpPort = parsePort(v, k, at, true)),
   'rdma port': (d, v, at, k) => (d.rdmaPort = parsePort(v, k, at, true)),
   'server signing': (d, v, at, k) => (d.signing = parseSigning(v, k, at)),
-  'cache size': (d, v, at, k) => (d.cacheBytes = parseSize(v, k, at, CACHE_SIZE_RANGE)),
+  // 0 turns the page cache off: plain positional file I/O, every read copied.
+  'cache size': (d, v, at, k) => (d.cacheBytes = /^\s*0+\s*$/.test(v) ? 0 : parseSize(v, k, at, CACHE_SIZE_RANGE)),
   'metrics address': (d, v, at, k) => (d.metricsAddress = parseHostPort(v, k, at)),
   'users file': (d, v, at) => (d.usersFile = { value: unquote(v), line: at.line }),
   'map to guest': (d, v, at, k) => (d.mapToGuest = parseMapToGuest(v, k, at)),

@@ -15,7 +15,7 @@ export interface SmbDirectListenerOptions {
   /** MaxReadWriteSize to offer in the SMB Direct negotiate response. */
   maxIoSize: number;
   /** Slabs of this cache are registered as memory regions for RDMA WRITE from cache pages. */
-  cache: PageCache;
+  cache?: PageCache;
   metrics: { rdmaWrite(bytes: number): void; rdmaRead(bytes: number): void; creditStall(): void };
   log: Logger;
 }

@@ -269,3 +269,10 @@ test('map to guest = bad password is served as bad user, with a warning', () => 
   assert.equal(cfg.options.mapToGuest, 'bad user');
   assert.match(cfg.warnings.join('\n'), /bad password.*treated as "bad user"/);
 });
+
+test('cache size = 0 turns the page cache off and prints back as 0', () => {
+  const cfg = parse(`[global]\ncache size = 0\n[s]\npath = ${dirA}\n`);
+  assert.equal(cfg.options.cacheBytes, 0);
+  assert.equal(parseConfig(formatConfig(cfg), join(work, 'again.conf')).options.cacheBytes, 0);
+  assert.throws(() => parse(`[global]\ncache size = 1K\n[s]\npath = ${dirA}\n`), /cache size/);
+});

@@ -260,3 +260,24 @@ test('values move under a real smbclient transfer against a real SmbServer', { s
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('cache size = 0 serves every read by copying, without a page cache', { skip: smbclientMissing || coreMissing }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'spliced-nocache-'));
+  const data = Buffer.alloc(1024 * 1024 + 7, 0x5a);
+  writeFileSync(join(dir, 'in.bin'), data);
+  const metrics = new SplicedMetrics({ defaultMetrics: false });
+  const cfg = parseConfig(`[global]\ncache size = 0\n[data]\npath = ${dir}\nguest ok = yes\n`, join(dir, 'x.conf'));
+  assert.equal(cfg.options.cacheBytes, 0);
+  const core = await startCore(cfg.options, metrics);
+  try {
+    const r = await smbclient(core.tcpPort, 'data', `get in.bin ${join(dir, 'out.bin')}`);
+    assert.equal(r.code, 0, r.out);
+    const s = parsePromText(await metrics.expose());
+    assert.equal(sampleSum(s, 'spliced_read_bytes_total', { path: 'copy' }), data.length);
+    assert.equal(sampleSum(s, 'spliced_read_bytes_total', { path: 'zerocopy' }), 0);
+    assert.equal(metrics.readCacheCounters(), undefined);
+  } finally {
+    await core.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
