@@ -126,7 +126,9 @@ export function encodeFileInfo(infoClass: number, rec: FileRecord, ctx: FileInfo
 /**
  * The smallest OutputBufferLength a class accepts before the server answers
  * STATUS_INFO_LENGTH_MISMATCH instead of a truncated STATUS_BUFFER_OVERFLOW, [MS-FSA] 2.1.5.12:
- * the fixed part of the structure (variable-length classes may then overflow).
+ * the fixed part of the structure (variable-length classes may then overflow). For classes that end
+ * in a name, Windows (and smbtorture smb2.getinfo) take the C sizeof: the fixed part plus one
+ * WCHAR, rounded up to the structure's 8-byte alignment.
  */
 export const minimumFileInfoLength: Readonly<Record<number, number>> = {
   [FileInfoClass.FileBasicInformation]: 40,
@@ -138,8 +140,8 @@ export const minimumFileInfoLength: Readonly<Record<number, number>> = {
   [FileInfoClass.FilePositionInformation]: 8,
   [FileInfoClass.FileModeInformation]: 4,
   [FileInfoClass.FileAlignmentInformation]: 4,
-  [FileInfoClass.FileAllInformation]: 100,
-  [FileInfoClass.FileStreamInformation]: 24,
+  [FileInfoClass.FileAllInformation]: 104,
+  [FileInfoClass.FileStreamInformation]: 32,
   [FileInfoClass.FileCompressionInformation]: 16,
   [FileInfoClass.FileNetworkOpenInformation]: 56,
   [FileInfoClass.FileAttributeTagInformation]: 8,

@@ -88,12 +88,15 @@ export function encodeFsInfo(infoClass: number, v: VolumeFacts): Buffer {
   return Buffer.from(w.finish());
 }
 
-/** The fixed part of each fs class, for the STATUS_INFO_LENGTH_MISMATCH check, [MS-FSA] 2.1.5.12. */
+/**
+ * The fixed part of each fs class, for the STATUS_INFO_LENGTH_MISMATCH check, [MS-FSA] 2.1.5.12;
+ * classes ending in a name take the C sizeof, as for the file classes.
+ */
 export const minimumFsInfoLength: Readonly<Record<number, number>> = {
-  [FsInfoClass.FileFsVolumeInformation]: 18,
+  [FsInfoClass.FileFsVolumeInformation]: 24,
   [FsInfoClass.FileFsSizeInformation]: 24,
   [FsInfoClass.FileFsDeviceInformation]: 8,
-  [FsInfoClass.FileFsAttributeInformation]: 12,
+  [FsInfoClass.FileFsAttributeInformation]: 16,
   [FsInfoClass.FileFsFullSizeInformation]: 32,
   [FsInfoClass.FileFsObjectIdInformation]: 64,
   [FsInfoClass.FileFsSectorSizeInformation]: 28,

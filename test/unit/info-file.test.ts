@@ -100,7 +100,8 @@ test('FileAllInformation is the nine structures back to back', () => {
   );
   const got = encodeFileInfo(0x12, file, ctx);
   assert.deepEqual(got, want);
-  assert.equal(got.length, minimumFileInfoLength[0x12]! + 'docs\\report.txt'.length * 2 + 2);
+  // 100 fixed bytes (Basic 40, Standard 24, Internal 8, Ea 4, Access 4, Position 8, Mode 4, Alignment 4, name length 4).
+  assert.equal(got.length, 100 + 'docs\\report.txt'.length * 2 + 2);
 });
 
 test('stream information: one ::$DATA stream for files, none for directories', () => {
@@ -122,11 +123,11 @@ test('classes without an answer fail with the status Windows and Samba use', () 
   for (const cls of [0x00, 0x1a5, 0x99, 0xff]) assertStatus(() => encodeFileInfo(cls, file, ctx), STATUS_INVALID_INFO_CLASS);
 });
 
-test('fitInfoOutput: LENGTH_MISMATCH below the fixed part, BUFFER_OVERFLOW when the name is cut', () => {
+test('fitInfoOutput: LENGTH_MISMATCH below the C sizeof, BUFFER_OVERFLOW when the name is cut', () => {
   const all = encodeFileInfo(0x12, file, ctx);
   for (let n = 0; n <= all.length + 4; n++) {
     const { status, buffer } = fitInfoOutput(0x01, 0x12, all, n);
-    if (n < 100) {
+    if (n < 104) {
       assert.equal(status, 0xc0000004, `length ${n}`);
       assert.equal(buffer.length, 0);
     } else if (n < all.length) {
@@ -142,10 +143,14 @@ test('fitInfoOutput: LENGTH_MISMATCH below the fixed part, BUFFER_OVERFLOW when 
   assert.equal(fitInfoOutput(0x01, 0x04, basicBytes, 40).status, 0);
   // A directory's empty stream list fits any buffer, even an empty one.
   assert.equal(fitInfoOutput(0x01, 0x16, encodeFileInfo(0x16, dir, ctx), 0).status, 0);
-  // File system classes use their own table: FileFsVolumeInformation's fixed part is 18 bytes.
+  // File system classes use their own table: FileFsVolumeInformation takes its C sizeof, 24 bytes.
   const volume = Buffer.alloc(18 + 12);
-  assert.equal(fitInfoOutput(0x02, 1, volume, 17).status, 0xc0000004);
-  assert.equal(fitInfoOutput(0x02, 1, volume, 18).status, 0x80000005);
+  assert.equal(fitInfoOutput(0x02, 1, volume, 23).status, 0xc0000004);
+  assert.equal(fitInfoOutput(0x02, 1, volume, 24).status, 0x80000005);
+  // Likewise FileAllInformation: 104, not its 100-byte fixed part (what smbtorture smb2.getinfo checks).
+  const allBytes = encodeFileInfo(0x12, file, ctx);
+  assert.equal(fitInfoOutput(0x01, 0x12, allBytes, 103).status, 0xc0000004);
+  assert.equal(fitInfoOutput(0x01, 0x12, allBytes, 104).status, 0x80000005);
 });
 
 test('FileAllInformation and FileStreamInformation match the bytes Samba 4.17 sent for an 11-byte file', () => {
