@@ -4,6 +4,7 @@ import type { FileRecord } from '../smb2/info/index.js';
 import type { FileId } from '../smb2/commands/create.js';
 import type { ShareRoot } from './share-root.js';
 import type { PreauthHash } from '../auth/preauth.js';
+import type { AuthResult } from '../auth/ntlm-server.js';
 
 /** What a SESSION_SETUP exchange object does, as auth/server-session-auth.ts provides it. */
 export interface AuthExchange {
@@ -12,13 +13,6 @@ export interface AuthExchange {
     | { done: true; outToken: Buffer; result: AuthResult };
 }
 
-export interface AuthResult {
-  user: string;
-  domain: string;
-  anonymous: boolean;
-  guest: boolean;
-  sessionKey: Buffer;
-}
 
 /** [MS-SMB2] 3.3.1.8 Session. */
 export interface Session {

@@ -3,10 +3,10 @@ import { CloseFlag } from '../../smb2/constants.js';
 import { decodeCloseRequest, encodeCloseResponse, type CloseResponse } from '../../smb2/commands/close.js';
 import { Status } from '../../smb2/status.js';
 import { fileRecordFromStats } from '../../smb2/info/index.js';
-import { wireAttributes } from '../../smb2/info/record-fields.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { Open } from '../state.js';
 import { closeOpen, findOpen } from '../open-files.js';
+import { openAttributesOf } from '../open-attributes.js';
 
 const EMPTY: CloseResponse = {
   flags: 0, creationTime: 0n, lastAccessTime: 0n, lastWriteTime: 0n, changeTime: 0n, allocationSize: 0n, endOfFile: 0n, fileAttributes: 0,
@@ -16,16 +16,7 @@ async function attributesAfterClose(open: Open): Promise<CloseResponse> {
   const st = await stat(open.absolute, { bigint: true }).catch(() => null);
   if (!st) return EMPTY;
   const rec = fileRecordFromStats('', st);
-  return {
-    flags: CloseFlag.POSTQUERY_ATTRIB,
-    creationTime: rec.creationTime,
-    lastAccessTime: rec.lastAccessTime,
-    lastWriteTime: rec.lastWriteTime,
-    changeTime: rec.changeTime,
-    allocationSize: BigInt(rec.allocationSize),
-    endOfFile: BigInt(rec.size),
-    fileAttributes: wireAttributes(rec),
-  };
+  return { flags: CloseFlag.POSTQUERY_ATTRIB, ...openAttributesOf(rec) };
 }
 
 /** CLOSE, [MS-SMB2] 3.3.5.10. */

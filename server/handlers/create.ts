@@ -5,7 +5,6 @@ import {
 } from '../../smb2/commands/create.js';
 import { Status, SmbStatusError } from '../../smb2/status.js';
 import { fileRecordFromStats } from '../../smb2/info/index.js';
-import { wireAttributes } from '../../smb2/info/record-fields.js';
 import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { HandlerResult, RequestContext } from '../handler.js';
@@ -13,6 +12,7 @@ import type { TreeConnect } from '../state.js';
 import { grantedAccess, canWrite } from '../access.js';
 import { openOrCreate, type CreateOutcome } from '../create-file.js';
 import { registerOpen } from '../open-files.js';
+import { openAttributesOf } from '../open-attributes.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
 function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: BigIntStats): CreateContext[] {
@@ -93,13 +93,7 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
       oplockLevel: 0,
       flags: 0,
       createAction: outcome.action,
-      creationTime: rec.creationTime,
-      lastAccessTime: rec.lastAccessTime,
-      lastWriteTime: rec.lastWriteTime,
-      changeTime: rec.changeTime,
-      allocationSize: BigInt(rec.allocationSize),
-      endOfFile: BigInt(rec.size),
-      fileAttributes: wireAttributes(rec),
+      ...openAttributesOf(rec),
       fileId: open.fileId,
       contexts: answerContexts(req.contexts, tree, stats),
     }),

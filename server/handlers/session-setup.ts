@@ -3,7 +3,8 @@ import { decodeSessionSetupRequest, encodeSessionSetupResponse } from '../../smb
 import { Status } from '../../smb2/status.js';
 import { signingKey } from '../../auth/signing.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
-import type { AuthResult, Session } from '../state.js';
+import type { Session } from '../state.js';
+import type { AuthResult } from '../../auth/ntlm-server.js';
 
 function newSession(ctx: RequestContext): Session {
   return {

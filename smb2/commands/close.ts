@@ -1,6 +1,7 @@
 import { Reader, Writer } from '../../wire/index.js';
 import { HEADER_SIZE } from '../constants.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
+import { readOpenAttributes, writeOpenAttributes, type OpenAttributes } from './open-attributes.js';
 
 /** CLOSE request, [MS-SMB2] 2.2.15. */
 export interface CloseRequest {
@@ -9,15 +10,8 @@ export interface CloseRequest {
 }
 
 /** CLOSE response, [MS-SMB2] 2.2.16; the attributes are zero unless POSTQUERY_ATTRIB was asked. */
-export interface CloseResponse {
+export interface CloseResponse extends OpenAttributes {
   flags: number;
-  creationTime: bigint;
-  lastAccessTime: bigint;
-  lastWriteTime: bigint;
-  changeTime: bigint;
-  allocationSize: bigint;
-  endOfFile: bigint;
-  fileAttributes: number;
 }
 
 export function decodeCloseRequest(r: Reader): CloseRequest {
@@ -29,8 +23,8 @@ export function decodeCloseRequest(r: Reader): CloseRequest {
 
 export function encodeCloseResponse(m: CloseResponse): Buffer {
   const w = new Writer(HEADER_SIZE, 60);
-  w.u16(60).u16(m.flags).u32(0).u64(m.creationTime).u64(m.lastAccessTime).u64(m.lastWriteTime).u64(m.changeTime);
-  w.u64(m.allocationSize).u64(m.endOfFile).u32(m.fileAttributes);
+  w.u16(60).u16(m.flags).u32(0);
+  writeOpenAttributes(w, m);
   return w.finish();
 }
 
@@ -45,8 +39,5 @@ export function decodeCloseResponse(r: Reader): CloseResponse {
   r.u16();
   const flags = r.u16();
   r.u32();
-  return {
-    flags, creationTime: r.u64(), lastAccessTime: r.u64(), lastWriteTime: r.u64(), changeTime: r.u64(),
-    allocationSize: r.u64(), endOfFile: r.u64(), fileAttributes: r.u32(),
-  };
+  return { flags, ...readOpenAttributes(r) };
 }

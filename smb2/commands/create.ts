@@ -1,6 +1,7 @@
 import { Reader, Writer, DecodeError } from '../../wire/index.js';
 import { HEADER_SIZE } from '../constants.js';
 import { Status } from '../status.js';
+import { readOpenAttributes, writeOpenAttributes, type OpenAttributes } from './open-attributes.js';
 
 /** SMB2_FILEID, [MS-SMB2] 2.2.14.1. */
 export interface FileId {
@@ -28,17 +29,10 @@ export interface CreateRequest {
 }
 
 /** CREATE response, [MS-SMB2] 2.2.14. */
-export interface CreateResponse {
+export interface CreateResponse extends OpenAttributes {
   oplockLevel: number;
   flags: number;
   createAction: number;
-  creationTime: bigint;
-  lastAccessTime: bigint;
-  lastWriteTime: bigint;
-  changeTime: bigint;
-  allocationSize: bigint;
-  endOfFile: bigint;
-  fileAttributes: number;
   fileId: FileId;
   contexts: CreateContext[];
 }
@@ -132,8 +126,8 @@ export function decodeCreateRequest(r: Reader): CreateRequest {
 export function encodeCreateResponse(m: CreateResponse): Buffer {
   const w = new Writer(HEADER_SIZE, 160);
   w.u16(89).u8(m.oplockLevel).u8(m.flags).u32(m.createAction);
-  w.u64(m.creationTime).u64(m.lastAccessTime).u64(m.lastWriteTime).u64(m.changeTime);
-  w.u64(m.allocationSize).u64(m.endOfFile).u32(m.fileAttributes).u32(0);
+  writeOpenAttributes(w, m);
+  w.u32(0);
   writeFileId(w, m.fileId);
   const contexts = encodeCreateContexts(m.contexts);
   const offset = w.reserveU32();
@@ -170,19 +164,12 @@ export function decodeCreateResponse(r: Reader): CreateResponse {
   const oplockLevel = r.u8();
   const flags = r.u8();
   const createAction = r.u32();
-  const creationTime = r.u64();
-  const lastAccessTime = r.u64();
-  const lastWriteTime = r.u64();
-  const changeTime = r.u64();
-  const allocationSize = r.u64();
-  const endOfFile = r.u64();
-  const fileAttributes = r.u32();
+  const attributes = readOpenAttributes(r);
   r.u32();
   const fileId = readFileId(r);
   const offset = r.u32();
   const length = r.u32();
   return {
-    oplockLevel, flags, createAction, creationTime, lastAccessTime, lastWriteTime, changeTime,
-    allocationSize, endOfFile, fileAttributes, fileId, contexts: decodeCreateContexts(r.slice(offset, length)),
+    oplockLevel, flags, createAction, ...attributes, fileId, contexts: decodeCreateContexts(r.slice(offset, length)),
   };
 }
