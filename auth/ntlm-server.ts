@@ -126,6 +126,8 @@ export class NtlmServer {
   private check(msg: AuthenticateMessage, raw: Buffer): AuthResult {
     const base = { user: msg.user, domain: msg.domain, anonymous: false, guest: false, sessionKey: Buffer.alloc(0) };
     if (isAnonymous(msg)) return { ...base, anonymous: true };
+    // smbclient -N first tries the Unix user name with no password at all, then falls back to anonymous.
+    if (msg.ntResponse.length === 0) throw failure(`no password proof for user ${JSON.stringify(msg.user)}`);
     if (msg.ntResponse.length <= NtlmSize.NTLMV1_RESPONSE) throw failure('LM and NTLMv1 responses are refused');
     this.negotiatedFlags = this.negotiatedFlags & (msg.flags | ALWAYS);
     const account = this.opts.users.lookup(msg.user);

@@ -154,6 +154,18 @@ test('NtlmServer refuses the 4.2.2.3 NTLMv1 AUTHENTICATE even with the right pas
   assert.throws(() => server.authenticate(SPEC_NTLMV1_AUTHENTICATE), (e) => e instanceof AuthError && e.status === AuthStatus.STATUS_LOGON_FAILURE);
 });
 
+test('NtlmServer refuses a named user with no password proof (smbclient -N tries this before anonymous)', () => {
+  for (const mapUnknownUserToGuest of [false, true]) {
+    const server = new NtlmServer({ users: new MemoryUserDb([{ name: USER, ntHash: ntHash(PASSWORD) }]), serverName: 'S', domain: 'D', mapUnknownUserToGuest });
+    server.challenge(NEGOTIATE);
+    const empty = encodeAuthenticate({
+      flags: CHALLENGE_FLAGS, lmResponse: Buffer.alloc(0), ntResponse: Buffer.alloc(0),
+      domain: 'WORKGROUP', user: USER, workstation: 'W', encryptedRandomSessionKey: Buffer.alloc(0),
+    });
+    assert.throws(() => server.authenticate(empty), (e) => e instanceof AuthError && e.status === AuthStatus.STATUS_LOGON_FAILURE && /no password proof/.test(e.message));
+  }
+});
+
 test('NtlmServer turns every truncation and out-of-range field into AuthError', () => {
   for (let n = 0; n < SPEC_AUTHENTICATE.length; n++) {
     const server = specServer();
