@@ -77,7 +77,7 @@ export function signingKey(dialect: number, sessionKey: Buffer, preauthHash?: Bu
  * AES-128-GMAC, [MS-SMB2] 3.1.4.1: GCM with no plaintext, the message as AAD and a 12-byte
  * nonce of MessageId, then bit 0 = response (SERVER_TO_REDIR) and bit 1 = CANCEL request.
  */
-function aesGmac(key: Buffer, header: Buffer, body: Buffer): Buffer {
+function aesGmac(key: Buffer, header: Buffer, body: Buffer[]): Buffer {
   const r = new Reader(header);
   r.seek(COMMAND_OFFSET);
   const command = r.u16();
@@ -90,22 +90,25 @@ function aesGmac(key: Buffer, header: Buffer, body: Buffer): Buffer {
   nonce.writeUInt32LE((isResponse ? 1 : 0) | (!isResponse && command === SMB2_CANCEL ? 2 : 0), 8);
   const gcm = createCipheriv('aes-128-gcm', key, nonce);
   gcm.setAAD(header);
-  gcm.setAAD(body);
+  for (const part of body) gcm.setAAD(part);
   gcm.final();
   return gcm.getAuthTag();
 }
 
 /**
  * The signature of one SMB2 message computed as if its signature field were zero,
- * [MS-SMB2] 3.1.4.1. Only the header is copied; the body (maybe megabytes of data) is streamed.
+ * [MS-SMB2] 3.1.4.1. The message is `first` (which holds the whole header) followed by `rest`;
+ * only the header is copied, the body (maybe megabytes of cache pages) is streamed.
  */
-function computeSignature(algorithm: number, key: Buffer, message: Buffer): Buffer {
-  const header = Buffer.from(message.subarray(0, HEADER_BYTES));
+function computeSignature(algorithm: number, key: Buffer, first: Buffer, rest: readonly Buffer[] = []): Buffer {
+  const header = Buffer.from(first.subarray(0, HEADER_BYTES));
   header.fill(0, SIGNATURE_OFFSET, SIGNATURE_OFFSET + SIGNATURE_BYTES);
-  const body = message.subarray(HEADER_BYTES);
-  if (algorithm === SigningAlgorithm.AES_CMAC) return aesCmac(key, header, body);
+  const body = [first.subarray(HEADER_BYTES), ...rest];
+  if (algorithm === SigningAlgorithm.AES_CMAC) return aesCmac(key, header, ...body);
   if (algorithm === SigningAlgorithm.AES_GMAC) return aesGmac(key, header, body);
-  return createHmac('sha256', key).update(header).update(body).digest().subarray(0, SIGNATURE_BYTES);
+  const hmac = createHmac('sha256', key).update(header);
+  for (const part of body) hmac.update(part);
+  return hmac.digest().subarray(0, SIGNATURE_BYTES);
 }
 
 function checkMessage(message: Buffer): void {
@@ -124,10 +127,20 @@ export function sign(dialect: number, key: Buffer, message: Buffer, algorithm = 
 
 /** Marks the message signed, zeroes the signature field and writes the signature there. */
 export function signInPlace(dialect: number, key: Buffer, message: Buffer, algorithm = defaultSigningAlgorithm(dialect)): void {
+  signPartsInPlace(dialect, key, [message], algorithm);
+}
+
+/**
+ * signInPlace for a message kept as a gather list (a READ response: header and body, then
+ * file data as cache pages). The first part must hold the whole 64-byte header; only it is
+ * written to, so the data is signed where it lies, never concatenated.
+ */
+export function signPartsInPlace(dialect: number, key: Buffer, parts: readonly Buffer[], algorithm = defaultSigningAlgorithm(dialect)): void {
   checkAlgorithm(dialect, algorithm);
-  checkMessage(message);
-  message.writeUInt32LE((message.readUInt32LE(FLAGS_OFFSET) | SMB2_FLAGS_SIGNED) >>> 0, FLAGS_OFFSET);
-  computeSignature(algorithm, key, message).copy(message, SIGNATURE_OFFSET);
+  const [first, ...rest] = parts;
+  checkMessage(first ?? Buffer.alloc(0));
+  first.writeUInt32LE((first.readUInt32LE(FLAGS_OFFSET) | SMB2_FLAGS_SIGNED) >>> 0, FLAGS_OFFSET);
+  computeSignature(algorithm, key, first, rest).copy(first, SIGNATURE_OFFSET);
 }
 
 /** Checks the signature in bytes 48..63 in constant time; the caller's buffer is not mutated. */

@@ -4,7 +4,7 @@ import { decodeHeader, encodeHeader, HeaderOffset, SMB1_PROTOCOL_ID, SMB2_PROTOC
 import { encodeErrorResponse } from '../smb2/commands/error.js';
 import { Status, statusName } from '../smb2/status.js';
 import { Writer } from '../wire/index.js';
-import { signInPlace } from '../auth/signing.js';
+import { signPartsInPlace } from '../auth/signing.js';
 import type { PreauthHash } from '../auth/preauth.js';
 import type { Transport } from './transport.js';
 import type { Logger } from './log.js';
@@ -191,11 +191,7 @@ export class Connection {
         if (pad) r.parts.push(Buffer.alloc(pad));
         r.parts[0].writeUInt32LE(r.length + pad, HeaderOffset.NEXT_COMMAND);
       }
-      if (r.sign) {
-        const whole = r.parts.length === 1 ? r.parts[0] : Buffer.concat(r.parts);
-        signInPlace(this.dialect, r.sign.session.signingKey as Buffer, whole);
-        r.parts = [whole];
-      }
+      if (r.sign) signPartsInPlace(this.dialect, r.sign.session.signingKey as Buffer, r.parts);
       all.push(...r.parts);
     });
     const invalidateToken = responses.find((r) => r.result.invalidateToken !== undefined)?.result.invalidateToken;

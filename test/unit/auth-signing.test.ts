@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
-import { Dialect, SMB2_FLAGS_SIGNED, SigningAlgorithm, sign, signInPlace, signingKey, verify } from '../../auth/signing.js';
+import { Dialect, SMB2_FLAGS_SIGNED, SigningAlgorithm, sign, signInPlace, signPartsInPlace, signingKey, verify } from '../../auth/signing.js';
 import { PreauthHash } from '../../auth/preauth.js';
 import { aesCmac } from '../../auth/cmac.js';
 import { cat, hex, le16, le32, le64, zeros } from '../support/bytes.js';
@@ -128,4 +128,30 @@ test('3.1.1 AES-GMAC signing: nonce carries MessageId, the response bit and the 
   tampered[100] ^= 1;
   assert.equal(verify(Dialect.SMB311, key, tampered, gmac), false);
   assert.throws(() => sign(Dialect.SMB302, key, request, gmac), RangeError, 'GMAC exists only in 3.1.1');
+});
+
+test('signing a gather list equals signing the concatenated message, for every algorithm and split', () => {
+  const cases: Array<[number, number]> = [
+    [0x0210, SigningAlgorithm.HMAC_SHA256],
+    [0x0300, SigningAlgorithm.AES_CMAC],
+    [0x0311, SigningAlgorithm.AES_CMAC],
+    [0x0311, SigningAlgorithm.AES_GMAC],
+  ];
+  const key = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+  const message = Buffer.alloc(64 + 80 + 3 * 4096 + 5);
+  for (let i = 0; i < message.length; i++) message[i] = (i * 31 + 7) & 0xff;
+  for (const [dialect, algorithm] of cases) {
+    const whole = Buffer.from(message);
+    signInPlace(dialect, key, whole, algorithm);
+    // Split points inside the header part's body, at page edges and at odd offsets.
+    for (const cuts of [[144], [64, 144], [144, 144 + 4096, 144 + 8192], [150, 151, 4099, 12000]]) {
+      const copy = Buffer.from(message);
+      const bounds = [0, ...cuts, copy.length];
+      const parts = bounds.slice(1).map((end, i) => copy.subarray(bounds[i], end));
+      signPartsInPlace(dialect, key, parts, algorithm);
+      assert.deepEqual(copy, whole, `dialect ${dialect.toString(16)} algorithm ${algorithm} cuts ${cuts}`);
+      assert.ok(verify(dialect, key, copy, algorithm));
+    }
+  }
+  assert.throws(() => signPartsInPlace(0x0300, key, [message.subarray(0, 40), message.subarray(40)]), RangeError);
 });
