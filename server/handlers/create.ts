@@ -13,6 +13,7 @@ import { grantedAccess, canWrite } from '../access.js';
 import { openOrCreate, type CreateOutcome } from '../create-file.js';
 import { registerOpen } from '../open-files.js';
 import { openAttributesOf } from '../open-attributes.js';
+import { openPipe } from '../pipes/pipe-smb.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
 function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: BigIntStats): CreateContext[] {
@@ -60,7 +61,7 @@ async function openData(ctx: RequestContext, absolute: string, outcome: CreateOu
 export async function create(ctx: RequestContext): Promise<HandlerResult> {
   const tree = ctx.tree!;
   const req = decodeCreateRequest(ctx.reader);
-  if (!tree.root) return { status: Status.OBJECT_NAME_NOT_FOUND }; // IPC$: no named pipes served
+  if (!tree.root) return openPipe(ctx, req);
   if (ctx.conn.opens.size >= ctx.core.options.limits.maxOpenFilesPerConnection) return { status: Status.TOO_MANY_OPENED_FILES };
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
   checkRequest(req, tree, access);

@@ -6,6 +6,8 @@ import { Status } from '../../smb2/status.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { InterfaceConfig } from '../options.js';
 import { requireCreditCharge } from './credit-charge.js';
+import { findOpen } from '../open-files.js';
+import { pipeOf, transceivePipe } from '../pipes/pipe-smb.js';
 
 /** AF_INET / AF_INET6 as SOCKADDR_STORAGE carries them, [MS-SMB2] 2.2.32.5.1. */
 const AF_INET = 0x0002;
@@ -77,6 +79,11 @@ export async function ioctl(ctx: RequestContext): Promise<HandlerResult> {
   requireCreditCharge(ctx, Math.max(req.input.length, req.maxOutputResponse, req.maxInputResponse));
   if (!(req.flags & IoctlFlag.IS_FSCTL)) return { status: Status.NOT_SUPPORTED };
   if (req.ctlCode === Fsctl.VALIDATE_NEGOTIATE_INFO) return validateNegotiate(ctx, req);
+  if (req.ctlCode === Fsctl.PIPE_TRANSCEIVE) {
+    const open = findOpen(ctx, req.fileId);
+    const pipe = pipeOf(open);
+    return pipe ? transceivePipe(ctx, pipe, req) : { status: Status.INVALID_DEVICE_REQUEST };
+  }
   if (req.ctlCode === Fsctl.QUERY_NETWORK_INTERFACE_INFO) {
     const output = encodeInterfaceList(ctx.core.options.interfaces);
     if (output.length === 0) return { status: Status.NOT_SUPPORTED };

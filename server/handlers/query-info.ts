@@ -10,6 +10,7 @@ import type { HandlerResult, RequestContext } from '../handler.js';
 import type { Open } from '../state.js';
 import { findOpen } from '../open-files.js';
 import { requireCreditCharge } from './credit-charge.js';
+import { pipeOf, queryPipeInfo } from '../pipes/pipe-smb.js';
 
 async function fileInfo(open: Open, req: QueryInfoRequest): Promise<Buffer> {
   const st = await stat(open.absolute, { bigint: true });
@@ -46,6 +47,8 @@ export async function queryInfo(ctx: RequestContext): Promise<HandlerResult> {
   const req = decodeQueryInfoRequest(ctx.reader);
   requireCreditCharge(ctx, Math.max(req.input.length, req.outputBufferLength));
   const open = findOpen(ctx, req.fileId);
+  const pipe = pipeOf(open);
+  if (pipe) return queryPipeInfo(open, pipe, req);
   switch (req.infoType) {
     case InfoType.FILE:
       return fit(await fileInfo(open, req), req.outputBufferLength, minimumFileInfoLength[req.infoClass]);

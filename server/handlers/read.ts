@@ -7,6 +7,7 @@ import type { BufferDescriptor } from '../../smb2/commands/buffer-desc.js';
 import { findOpen } from '../open-files.js';
 import { canRead } from '../access.js';
 import { requireCreditCharge } from './credit-charge.js';
+import { pipeOf, readPipe } from '../pipes/pipe-smb.js';
 
 /** Push the data into the client's registered buffers (SMB Direct), [MS-SMB2] 3.3.5.12. */
 async function readOverRdma(ctx: RequestContext, payload: ReadPayload, descriptors: BufferDescriptor[], channel: number): Promise<HandlerResult> {
@@ -26,6 +27,8 @@ export async function read(ctx: RequestContext): Promise<HandlerResult> {
   const req = decodeReadRequest(ctx.reader);
   requireCreditCharge(ctx, req.length);
   const open = findOpen(ctx, req.fileId);
+  const pipe = pipeOf(open);
+  if (pipe) return readPipe(pipe, req);
   if (open.isDirectory || !open.io) return { status: Status.INVALID_DEVICE_REQUEST };
   if (!canRead(open.grantedAccess)) return { status: Status.ACCESS_DENIED };
   if (req.length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };

@@ -5,6 +5,7 @@ import type { HandlerResult, RequestContext } from '../handler.js';
 import { findOpen } from '../open-files.js';
 import { canWrite } from '../access.js';
 import { requireCreditCharge } from './credit-charge.js';
+import { pipeOf, writePipe } from '../pipes/pipe-smb.js';
 
 /** WRITE, [MS-SMB2] 3.3.5.13: inline data, or pulled with RDMA READ on SMB Direct. */
 export async function write(ctx: RequestContext): Promise<HandlerResult> {
@@ -12,6 +13,8 @@ export async function write(ctx: RequestContext): Promise<HandlerResult> {
   const rdma = req.channel === Channel.RDMA_V1 || req.channel === Channel.RDMA_V1_INVALIDATE;
   requireCreditCharge(ctx, rdma ? req.remainingBytes : req.data.length);
   const open = findOpen(ctx, req.fileId);
+  const pipe = pipeOf(open);
+  if (pipe) return writePipe(pipe, req);
   if (open.tree.readOnly) return { status: Status.ACCESS_DENIED };
   if (open.isDirectory || !open.io) return { status: Status.INVALID_DEVICE_REQUEST };
   if (!canWrite(open.grantedAccess)) return { status: Status.ACCESS_DENIED };
