@@ -82,7 +82,7 @@ export async function ioctl(ctx: RequestContext): Promise<HandlerResult> {
   if (req.ctlCode === Fsctl.PIPE_TRANSCEIVE) {
     const open = findOpen(ctx, req.fileId);
     const pipe = pipeOf(open);
-    return pipe ? transceivePipe(ctx, pipe, req) : { status: Status.INVALID_DEVICE_REQUEST };
+    return pipe ? transceivePipe(pipe, req) : { status: Status.INVALID_DEVICE_REQUEST };
   }
   if (req.ctlCode === Fsctl.QUERY_NETWORK_INTERFACE_INFO) {
     const output = encodeInterfaceList(ctx.core.options.interfaces);

@@ -91,7 +91,7 @@ export function writePipe(pipe: PipeHandle, req: WriteRequest): HandlerResult {
 }
 
 /** FSCTL_PIPE_TRANSCEIVE, [MS-SMB2] 3.3.5.15.7: write the input, answer with the first message. */
-export function transceivePipe(ctx: RequestContext, pipe: PipeHandle, req: IoctlRequest): HandlerResult {
+export function transceivePipe(pipe: PipeHandle, req: IoctlRequest): HandlerResult {
   const got = pipe.transceive(req.input, req.maxOutputResponse);
   if (!got) return { status: PipeStatus.PIPE_EMPTY };
   return { status: readStatus(got), body: encodeIoctlResponse({ ctlCode: req.ctlCode, fileId: req.fileId, flags: 0, output: got.data }) };
