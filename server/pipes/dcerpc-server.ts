@@ -17,10 +17,12 @@ export interface RpcInterface {
 /** NDR 2.0, the one transfer syntax we speak, [C706] 14 / [MS-RPCE] 2.2.5.1. */
 export const NDR20_SYNTAX: SyntaxId = { uuid: '8a885d04-1ceb-11c9-9fe8-08002b104860', version: 2 };
 
+/** BIND_NAK reject reason for an authentication type we do not offer, [MS-RPCE] 2.2.2.5. */
+const AUTHENTICATION_TYPE_NOT_RECOGNIZED = 8;
+
 /** p_cont_def_result_t and p_provider_reason_t, [C706] 12.6.3.1. */
 export const ContextResultCode = { ACCEPTANCE: 0, PROVIDER_REJECTION: 2 } as const;
 export const RejectReason = {
-  NOT_SPECIFIED: 0,
   ABSTRACT_SYNTAX_NOT_SUPPORTED: 1,
   TRANSFER_SYNTAXES_NOT_SUPPORTED: 2,
 } as const;
@@ -97,7 +99,7 @@ export class RpcPipe implements PipeEndpoint {
 
   /** Authenticated binds are not supported (the transport authenticated already). */
   private refuseAuth(header: PduHeader): Buffer {
-    if (header.type === PduType.BIND) return encodeBindNak(header.callId, RejectReason.NOT_SPECIFIED);
+    if (header.type === PduType.BIND) return encodeBindNak(header.callId, AUTHENTICATION_TYPE_NOT_RECOGNIZED);
     return encodeFault(header.callId, 0, FaultStatus.ACCESS_DENIED, true);
   }
 

@@ -126,5 +126,5 @@ test('an authenticated BIND is refused with BIND_NAK', () => {
   const withAuth = Buffer.from(smbclientBind);
   withAuth.writeUInt16LE(8, 10);
   const out = new RpcPipe([echo]).receive(withAuth);
-  assert.deepEqual(out, [cat(pduHeader(13, 3, 24, 1), le16(0), [1, 5, 0], [0, 0, 0])]);
+  assert.deepEqual(out, [cat(pduHeader(13, 3, 24, 1), le16(8), [1, 5, 0], [0, 0, 0])]);
 });
