@@ -5,11 +5,17 @@ import { RpcPipe } from './dcerpc-server.js';
 import { ShareTypeCode, type ShareInfo } from './share-info.js';
 import { srvsvcInterface, type ShareSource } from './srvsvc.js';
 
-type PipeFactory = (core: ServerCore) => PipeEndpoint;
+/** Who opened the pipe: anonymous and guest callers see less. */
+export interface PipeCaller {
+  anonymous: boolean;
+  guest: boolean;
+}
+
+type PipeFactory = (core: ServerCore, caller: PipeCaller) => PipeEndpoint;
 
 /** Pipes served on IPC$, by lower-case name. */
 const PIPES: Record<string, PipeFactory> = {
-  srvsvc: (core) => new RpcPipe([srvsvcInterface(shareSource(core))]),
+  srvsvc: (core, caller) => new RpcPipe([srvsvcInterface(shareSource(core, caller))]),
 };
 
 /** 'srvsvc', '\srvsvc' and '\PIPE\srvsvc' all name the same pipe. */
@@ -18,10 +24,10 @@ export function pipeKey(name: string): string {
 }
 
 /** A fresh handle on the named pipe, or undefined when no such pipe is served. */
-export function openPipeEndpoint(core: ServerCore, name: string): PipeHandle | undefined {
+export function openPipeEndpoint(core: ServerCore, name: string, caller: PipeCaller): PipeHandle | undefined {
   const key = pipeKey(name);
   const factory = Object.hasOwn(PIPES, key) ? PIPES[key] : undefined;
-  return factory ? new PipeHandle(key, factory(core)) : undefined;
+  return factory ? new PipeHandle(key, factory(core, caller)) : undefined;
 }
 
 /** Tree connects to a share across all connections (SHARE_INFO_2.shi2_current_uses). */
@@ -34,7 +40,7 @@ function currentUses(core: ServerCore, share: ShareConfig | null): number {
 }
 
 /** Shares as srvsvc reports them: the disk shares, then IPC$ (type STYPE_IPC | STYPE_SPECIAL as Samba and Windows give it). */
-function shareSource(core: ServerCore): ShareSource {
+function shareSource(core: ServerCore, caller: PipeCaller): ShareSource {
   const disk = (s: ShareConfig): ShareInfo => ({
     name: s.name,
     type: ShareTypeCode.DISKTREE,
@@ -52,5 +58,6 @@ function shareSource(core: ServerCore): ShareSource {
   return {
     all: () => [...core.options.shares.map(disk), ipc()],
     browseable: () => [...core.options.shares.filter((s) => s.browseable).map(disk), ipc()],
+    mayReadPaths: !caller.anonymous && !caller.guest,
   };
 }

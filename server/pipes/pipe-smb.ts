@@ -34,7 +34,7 @@ export function pipeOf(open: Open): PipeHandle | undefined {
 
 /** CREATE on IPC$, [MS-SMB2] 3.3.5.9: open a served pipe by name. */
 export function openPipe(ctx: RequestContext, req: CreateRequest): HandlerResult {
-  const handle = openPipeEndpoint(ctx.core, req.name);
+  const handle = openPipeEndpoint(ctx.core, req.name, ctx.session!);
   if (!handle) return { status: Status.OBJECT_NAME_NOT_FOUND };
   if (ctx.conn.opens.size >= ctx.core.options.limits.maxOpenFilesPerConnection) return { status: Status.TOO_MANY_OPENED_FILES };
   const open = registerOpen(ctx.conn, {

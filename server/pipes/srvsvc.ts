@@ -9,7 +9,10 @@ export const SRVSVC_SYNTAX = { uuid: '4b324fc8-1670-01d3-1278-5a47bf6ee188', ver
 export const SrvsvcOpnum = { NETR_SHARE_ENUM: 15, NETR_SHARE_GET_INFO: 16 } as const;
 
 /** Win32 error codes srvsvc returns, [MS-ERREF] 2.2 and [MS-SRVS] 3.1.4.8. */
-export const WinError = { SUCCESS: 0, INVALID_LEVEL: 0x7c, NERR_NET_NAME_NOT_FOUND: 0x906 } as const;
+export const WinError = { SUCCESS: 0, ACCESS_DENIED: 0x5, INVALID_LEVEL: 0x7c, NERR_NET_NAME_NOT_FOUND: 0x906 } as const;
+
+/** SHARE_INFO_2 carries the host path, [MS-SRVS] 2.2.4.24; like Windows, only named users may read it. */
+const PATH_LEVEL = 2;
 
 /** Where srvsvc learns the shares; read at each call so a config reload shows at once. */
 export interface ShareSource {
@@ -17,6 +20,14 @@ export interface ShareSource {
   all(): ShareInfo[];
   /** What NetrShareEnum lists: the browseable shares. */
   browseable(): ShareInfo[];
+  /** Whether the caller may see host paths (level 2): false for anonymous and guest sessions. */
+  mayReadPaths: boolean;
+}
+
+/** The return code for `level` before any share is looked at. */
+function levelStatus(source: ShareSource, level: number): number {
+  if (!isSupportedLevel(level)) return WinError.INVALID_LEVEL;
+  return level === PATH_LEVEL && !source.mayReadPaths ? WinError.ACCESS_DENIED : WinError.SUCCESS;
 }
 
 /**
@@ -37,16 +48,17 @@ export function netrShareEnum(source: ShareSource, stub: Buffer): Buffer {
   const hasResume = r.pointer();
   if (hasResume) r.u32();
   const n = new NdrWriter();
-  const shares = isSupportedLevel(level) ? source.browseable() : [];
-  n.u32(level).u32(level).pointer(isSupportedLevel(level));
-  if (isSupportedLevel(level)) {
+  const status = levelStatus(source, level);
+  const shares = status === WinError.SUCCESS ? source.browseable() : [];
+  n.u32(level).u32(level).pointer(status === WinError.SUCCESS);
+  if (status === WinError.SUCCESS) {
     n.u32(shares.length).pointer(true);
     writeShareInfoArray(n, level, shares);
   }
   n.u32(shares.length);
   n.pointer(hasResume);
   if (hasResume) n.u32(0);
-  n.u32(isSupportedLevel(level) ? WinError.SUCCESS : WinError.INVALID_LEVEL);
+  n.u32(status);
   return n.finish();
 }
 
@@ -60,7 +72,8 @@ export function netrShareGetInfo(source: ShareSource, stub: Buffer): Buffer {
   const name = r.string().toLowerCase();
   const level = r.u32();
   const share = source.all().find((s) => s.name.toLowerCase() === name);
-  const status = !isSupportedLevel(level) ? WinError.INVALID_LEVEL : share ? WinError.SUCCESS : WinError.NERR_NET_NAME_NOT_FOUND;
+  const allowed = levelStatus(source, level);
+  const status = allowed !== WinError.SUCCESS ? allowed : share ? WinError.SUCCESS : WinError.NERR_NET_NAME_NOT_FOUND;
   const n = new NdrWriter();
   n.u32(level).pointer(status === WinError.SUCCESS);
   if (status === WinError.SUCCESS) writeShareInfo(n, level, share!);

@@ -68,4 +68,7 @@ test('rpcclient -p: netshareenumall level 1 and netsharegetinfo of the hidden sh
   assert.match(one.stdout, /netname: hidden\s+remark:\tnot in the list\s+path:\tC:\\tmp\\/);
   const missing = await rpc('netsharegetinfo nosuch 1');
   assert.match(missing.stdout + missing.stderr, /WERR_NERR_NETNAMENOTFOUND|NET_NAME_NOT_FOUND|0x00000906/i);
+  const anonymous = await run('rpcclient', ['-p', String(f.port), '-N', '-U%', '127.0.0.1', '-c', 'netsharegetinfo hidden 2'], 60_000);
+  assert.match(anonymous.stdout + anonymous.stderr, /WERR_ACCESS_DENIED/);
+  assert.doesNotMatch(anonymous.stdout, /path:/);
 });

@@ -9,7 +9,8 @@ import { NDR20, SRVSVC_V3, REF, bindPdu, contextElement, faultPdu, ndrString, re
 const data: ShareInfo = { name: 'data', type: 0, comment: 'Team data', path: 'C:\\srv\\data', currentUses: 2 };
 const hidden: ShareInfo = { name: 'hidden', type: 0, comment: '', path: 'C:\\srv\\hidden', currentUses: 0 };
 const ipc: ShareInfo = { name: 'IPC$', type: 0x80000003, comment: 'IPC Service (X)', path: '', currentUses: 1 };
-const source: ShareSource = { all: () => [data, hidden, ipc], browseable: () => [data, ipc] };
+const source: ShareSource = { all: () => [data, hidden, ipc], browseable: () => [data, ipc], mayReadPaths: true };
+const guestSource: ShareSource = { ...source, mayReadPaths: false };
 
 /** NetrShareEnum request as smbclient sends it: ServerName, Level, empty container, max length, resume handle 0. */
 function enumRequest(level: number, resume = true): Buffer {
@@ -62,6 +63,12 @@ test('NetrShareEnum level 2 adds permissions, max uses, current uses, path and a
 
 test('NetrShareEnum at an unsupported level answers ERROR_INVALID_LEVEL with no container', () => {
   assert.deepEqual(netrShareEnum(source, enumRequest(502)), cat(le32(502), le32(502), le32(0), le32(0), REF(0), le32(0), le32(0x7c)));
+});
+
+test('anonymous and guest callers get ERROR_ACCESS_DENIED at level 2 (host paths); level 1 still works', () => {
+  assert.deepEqual(netrShareEnum(guestSource, enumRequest(2)), cat(le32(2), le32(2), le32(0), le32(0), REF(0), le32(0), le32(0x5)));
+  assert.deepEqual(netrShareGetInfo(guestSource, getInfoRequest('data', 2)), cat(le32(2), le32(0), le32(0x5)));
+  assert.deepEqual(netrShareEnum(guestSource, enumRequest(1)), netrShareEnum(source, enumRequest(1)));
 });
 
 test('NetrShareGetInfo finds hidden shares by name, case-insensitively', () => {
