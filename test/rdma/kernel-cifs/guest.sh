@@ -1,0 +1,324 @@
+#!/bin/bash
+# Runs inside the VM (test/vm/run-in-vm.sh, from the repo root): starts spliced on
+# 10.77.0.1:445 and drives it with the guest kernel's cifs client over TCP. Each check's
+# output goes to $VM_OUT/cifs/NN.log and one line "ok|fail<TAB>name<TAB>NN.log" to
+# $VM_OUT/cifs/results.tsv; dmesg.txt, debug-data.txt and spliced.log sit next to them.
+# SPLICED_CLI: compiled cli/main.js to run (relative to the repo); unset: cli/main.ts via tsx.
+# CIFS_USER, CIFS_PASSWORD: the account; CIFS_USERS_FILE: a users file already holding it.
+set -u
+out=${VM_OUT:?run me through test/vm/run-in-vm.sh}/cifs
+repo=$PWD
+mkdir -p "$out"
+: > "$out/results.tsv"
+work=/run/cifs-test
+srv=10.77.0.1
+user=${CIFS_USER:-cifsuser}
+pass=${CIFS_PASSWORD:-Spliced-Pass1}
+mnt=$work/mnt
+back=$work/shares/rw
+checks=0
+if [ -n "${SPLICED_CLI:-}" ]; then spliced=(node "$repo/$SPLICED_CLI"); else spliced=(node --import tsx "$repo/cli/main.ts"); fi
+
+# check <name> <function> [args...]: runs the function with -e and pipefail in a subshell.
+check() {
+  local name=$1 log rc
+  shift
+  checks=$((checks + 1))
+  log=$(printf '%02d.log' "$checks")
+  echo "=== $name"
+  (set -eo pipefail; PS4='+ ${EPOCHREALTIME} '; set -x; "$@") > "$out/$log" 2>&1
+  rc=$?
+  if [ $rc = 0 ]; then
+    printf 'ok\t%s\t%s\n' "$name" "$log" >> "$out/results.tsv"
+  else
+    printf 'fail\t%s\t%s\n' "$name" "$log" >> "$out/results.tsv"
+    echo "--- failed (exit $rc):"
+    tail -n 30 "$out/$log"
+  fi
+  return $rc
+}
+
+expect_eq() { # what, actual, expected
+  [ "$2" = "$3" ] || { echo "$1: got '$2', expected '$3'"; return 1; }
+}
+
+mount_share() { # share, mount point, extra -o options
+  mkdir -p "$2"
+  mount -t cifs "//$srv/$1" "$2" -o "$3"
+  grep -E " $2 cifs " /proc/mounts
+}
+
+load_cifs() {
+  modprobe cifs
+  lsmod | grep -E '^(cifs|cifs_arc4|cifs_md4|nls_utf8|dns_resolver|netfs|fscache) ' || true
+  for m in cifs cifs_arc4 cifs_md4; do grep -q "^$m " /proc/modules || { echo "$m not loaded"; return 1; }; done
+  modprobe nls_utf8
+  grep -q '^nls_utf8 ' /proc/modules
+}
+
+# The users file comes from `spliced user add`: on the host when CIFS_USERS_FILE names its
+# result (node starts slowly in the emulated guest), else here.
+start_spliced() {
+  mkdir -p "$work/shares/rw" "$work/shares/ro" "$work/shares/pub" "$mnt"
+  mount -t tmpfs -o size=64m tmpfs "$work/shares/rw"
+  head -c 300000 /dev/urandom > "$back/seed.bin"
+  touch -d '2021-03-04 05:06:07' "$back/seed.bin"
+  echo 'read-only share content' > "$work/shares/ro/readme.txt"
+  cat > "$work/spliced.conf" <<EOF
+[global]
+  tcp port = 445
+  users file = $work/users
+  map to guest = bad user
+  metrics address = 127.0.0.1:9445
+  log level = debug
+  interfaces = "$srv;capability=RDMA,speed=10000000000"
+[share]
+  path = $back
+  read only = no
+[ro]
+  path = $work/shares/ro
+  read only = yes
+[pub]
+  path = $work/shares/pub
+  read only = no
+  guest ok = yes
+EOF
+  if [ -n "${CIFS_USERS_FILE:-}" ]; then
+    cp "$repo/$CIFS_USERS_FILE" "$work/users"
+  else
+    "${spliced[@]}" user add "$user" --users-file "$work/users" --password "$pass"
+  fi
+  grep -q "^$user:" "$work/users"
+  "${spliced[@]}" serve --config "$work/spliced.conf" > "$out/spliced.log" 2>&1 &
+  echo $! > "$work/spliced.pid"
+}
+
+spliced_listens() {
+  for _ in $(seq 1 300); do
+    (exec 3<> "/dev/tcp/$srv/445") 2> /dev/null && return 0
+    kill -0 "$(cat "$work/spliced.pid")" || { cat "$out/spliced.log"; return 1; }
+    sleep 0.2
+  done
+  echo 'spliced did not listen on port 445 within 60 s'
+  cat "$out/spliced.log"
+  return 1
+}
+
+# The kernel's RDMA path needs unsigned sessions: the server must not require signing
+# (NEGOTIATE SecurityMode bit 0x2, DebugData's SecMode) and spliced must not sign this one.
+unsigned_session() { # dialect as DebugData prints it, e.g. 0x311
+  local sec_mode
+  tee "$out/debug-data-$1.txt" < /proc/fs/cifs/DebugData
+  grep -q "Dialect $1" "$out/debug-data-$1.txt"
+  grep -q 'Security type: RawNTLMSSP' "$out/debug-data-$1.txt"
+  sec_mode=$(grep -oE 'SecMode: 0x[0-9a-f]+' "$out/debug-data-$1.txt" | head -1 | cut -d' ' -f2)
+  [ -n "$sec_mode" ] && (( (sec_mode & 2) == 0 )) || { echo "the server requires signing (SecMode $sec_mode)"; return 1; }
+  if grep -qi 'signed' "$out/debug-data-$1.txt"; then echo 'the session is signed'; return 1; fi
+  grep '"session established"' "$out/spliced.log" | tail -1 | tee "$work/session.json"
+  grep -q '"signing":false' "$work/session.json"
+}
+
+list_seeded() {
+  ls -la "$mnt"
+  ls -la "$mnt" | grep -q ' seed.bin$'
+}
+
+stat_matches() {
+  stat -c '%n %s %Y' "$back/seed.bin" "$mnt/seed.bin"
+  expect_eq size "$(stat -c %s "$mnt/seed.bin")" "$(stat -c %s "$back/seed.bin")"
+  expect_eq mtime "$(stat -c %Y "$mnt/seed.bin")" "$(stat -c %Y "$back/seed.bin")"
+  expect_eq 'seed content' "$(sha256sum < "$mnt/seed.bin")" "$(sha256sum < "$back/seed.bin")"
+}
+
+set_mtime() {
+  echo stamp > "$mnt/stamped.txt"
+  touch -d '2019-08-07 06:05:04' "$mnt/stamped.txt"
+  expect_eq 'server mtime' "$(stat -c %Y "$back/stamped.txt")" "$(date -d '2019-08-07 06:05:04' +%s)"
+  echo 3 > /proc/sys/vm/drop_caches
+  sleep 1.1 # past actimeo=1
+  expect_eq 'mount mtime' "$(stat -c %Y "$mnt/stamped.txt")" "$(date -d '2019-08-07 06:05:04' +%s)"
+  rm "$mnt/stamped.txt"
+}
+
+# FSCTL_QUERY_NETWORK_INTERFACE_INFO as the kernel parsed it: the SMB Direct multichannel input.
+interface_list() {
+  sed -n '/Server interfaces:/,/Shares:/p' "$out/debug-data-0x311.txt" | tee "$work/ifaces.txt"
+  grep -q 'Server interfaces: 1' "$work/ifaces.txt"
+  grep -q 'Speed: 10000000000 bps' "$work/ifaces.txt"
+  grep -qi 'rdma' "$work/ifaces.txt"
+  grep -q 'IPv4: 10.77.0.1' "$work/ifaces.txt"
+}
+
+write_read_back() { # file name, MiB
+  head -c "$(($2 * 1048576))" /dev/urandom > "$work/$1.src"
+  dd if="$work/$1.src" of="$mnt/$1" bs=1M conv=fsync status=none
+  local want
+  want=$(sha256sum < "$work/$1.src")
+  expect_eq 'server-side copy' "$(sha256sum < "$back/$1")" "$want"
+  echo 3 > /proc/sys/vm/drop_caches
+  expect_eq 'read back through the mount' "$(dd if="$mnt/$1" bs=1M status=none | sha256sum)" "$want"
+}
+
+copy_in_and_out() {
+  cp "$repo/package.json" "$mnt/copied.json"
+  cp "$mnt/copied.json" "$work/copied-back.json"
+  cmp "$repo/package.json" "$back/copied.json"
+  cmp "$repo/package.json" "$work/copied-back.json"
+}
+
+mkdir_rmdir() {
+  mkdir "$mnt/newdir"
+  [ -d "$back/newdir" ]
+  mkdir -p "$mnt/newdir/a/b"
+  [ -d "$back/newdir/a/b" ]
+  rmdir "$mnt/newdir/a/b" "$mnt/newdir/a"
+  rmdir "$mnt/newdir" && [ ! -e "$back/newdir" ]
+  if rmdir "$mnt" 2> /dev/null; then echo 'rmdir of the mount root succeeded'; return 1; fi
+  mkdir "$mnt/full" && echo x > "$mnt/full/f"
+  if rmdir "$mnt/full" 2> "$work/rmdir.err"; then echo 'rmdir of a non-empty directory succeeded'; return 1; fi
+  cat "$work/rmdir.err"
+  grep -q 'not empty' "$work/rmdir.err"
+  rm "$mnt/full/f" && rmdir "$mnt/full"
+}
+
+rename_files() {
+  echo 'renamed content' > "$mnt/before.txt"
+  mv "$mnt/before.txt" "$mnt/after.txt"
+  [ ! -e "$back/before.txt" ] && [ ! -e "$mnt/before.txt" ]
+  expect_eq content "$(cat "$back/after.txt")" 'renamed content'
+  mkdir "$mnt/sub"
+  mv "$mnt/after.txt" "$mnt/sub/moved.txt"
+  expect_eq 'moved content' "$(cat "$mnt/sub/moved.txt")" 'renamed content'
+  echo 'other' > "$mnt/target.txt"
+  mv -f "$mnt/sub/moved.txt" "$mnt/target.txt"
+  expect_eq 'replaced content' "$(cat "$back/target.txt")" 'renamed content'
+  mv "$mnt/sub" "$mnt/sub2" && [ -d "$back/sub2" ]
+  rmdir "$mnt/sub2" && rm "$mnt/target.txt"
+}
+
+remove_file() {
+  echo gone > "$mnt/gone.txt"
+  rm "$mnt/gone.txt"
+  [ ! -e "$back/gone.txt" ] && [ ! -e "$mnt/gone.txt" ]
+  if rm "$mnt/gone.txt" 2> /dev/null; then echo 'removing a missing file succeeded'; return 1; fi
+}
+
+truncate_file() {
+  head -c 5000 /dev/urandom > "$mnt/trunc.bin"
+  truncate -s 1000000 "$mnt/trunc.bin"
+  expect_eq 'grown size (mount)' "$(stat -c %s "$mnt/trunc.bin")" 1000000
+  expect_eq 'grown size (server)' "$(stat -c %s "$back/trunc.bin")" 1000000
+  truncate -s 1234 "$mnt/trunc.bin"
+  expect_eq 'shrunk size (server)' "$(stat -c %s "$back/trunc.bin")" 1234
+  echo 3 > /proc/sys/vm/drop_caches
+  expect_eq 'shrunk size (mount)' "$(stat -c %s "$mnt/trunc.bin")" 1234
+  truncate -s 0 "$mnt/trunc.bin"
+  expect_eq 'empty size (server)' "$(stat -c %s "$back/trunc.bin")" 0
+  rm "$mnt/trunc.bin"
+}
+
+append_file() {
+  printf 'line 1\n' > "$mnt/append.txt"
+  printf 'line 2\n' >> "$mnt/append.txt"
+  printf 'line 3\n' >> "$mnt/append.txt"
+  expect_eq 'server content' "$(cat "$back/append.txt")" "$(printf 'line 1\nline 2\nline 3')"
+  echo 3 > /proc/sys/vm/drop_caches
+  expect_eq 'mount content' "$(cat "$mnt/append.txt")" "$(printf 'line 1\nline 2\nline 3')"
+}
+
+# Long names so the 200 entries need more than one 64 KiB QUERY_DIRECTORY response.
+list_many() {
+  local pad i
+  pad=$(printf 'x%.0s' $(seq 1 140))
+  mkdir "$back/many"
+  for i in $(seq -w 1 200); do : > "$back/many/entry-$i-$pad"; done
+  ls -1 "$mnt/many" > "$work/many.txt"
+  expect_eq 'entries listed' "$(wc -l < "$work/many.txt")" 200
+  expect_eq 'names' "$(sort "$work/many.txt" | sha256sum)" "$(ls -1 "$back/many" | sort | sha256sum)"
+}
+
+fs_info() {
+  df -k "$mnt"
+  stat -f -c 'blocks=%b bsize=%S free=%f' "$mnt" "$back"
+  local remote local_
+  remote=$(stat -f -c '%b*%S' "$mnt")
+  local_=$(stat -f -c '%b*%S' "$back")
+  expect_eq 'total bytes' "$((remote))" "$((local_))"
+}
+
+read_only_share() {
+  mount_share ro "$work/ro" "username=$user,password=$pass,vers=3.1.1"
+  expect_eq 'read' "$(cat "$work/ro/readme.txt")" 'read-only share content'
+  if touch "$work/ro/new.txt" 2> "$work/ro.err"; then echo 'creating a file succeeded'; return 1; fi
+  cat "$work/ro.err"
+  grep -Eq 'Permission denied|Read-only file system' "$work/ro.err"
+  if echo x >> "$work/ro/readme.txt" 2> "$work/ro.err"; then echo 'appending succeeded'; return 1; fi
+  cat "$work/ro.err"
+  grep -Eq 'Permission denied|Read-only file system' "$work/ro.err"
+  [ ! -e "$work/shares/ro/new.txt" ]
+  umount "$work/ro"
+}
+
+unmount_clean() { # mount point
+  umount "$1"
+  if grep -E " $1 cifs " /proc/mounts; then echo 'still mounted'; return 1; fi
+}
+
+other_dialect() { # vers, dialect as DebugData prints it
+  mount_share share "$mnt" "username=$user,password=$pass,vers=$1"
+  unsigned_session "$2"
+  stat_matches
+  write_read_back "v$1.bin" 1
+  ls "$mnt" | grep -q "^v$1.bin$"
+  rm "$mnt/v$1.bin"
+  unmount_clean "$mnt"
+}
+
+guest_mount() {
+  echo 'public' > "$work/shares/pub/hello.txt"
+  mount_share pub "$work/pub" 'guest,sec=ntlmssp,vers=3.1.1'
+  expect_eq 'read' "$(cat "$work/pub/hello.txt")" public
+  echo written > "$work/pub/by-guest.txt"
+  expect_eq 'server copy' "$(cat "$work/shares/pub/by-guest.txt")" written
+  unmount_clean "$work/pub"
+}
+
+spliced_alive() {
+  kill -0 "$(cat "$work/spliced.pid")"
+  if grep -E '"level":(50|60)' "$out/spliced.log"; then echo 'spliced logged errors'; return 1; fi
+}
+
+started=$SECONDS
+check 'spliced serve starts with a share, a read-only share, a guest share and a password user' start_spliced &&
+  check 'modprobe cifs loads cifs_arc4, cifs_md4 and nls_utf8' load_cifs &&
+  check 'spliced listens on 10.77.0.1:445' spliced_listens &&
+  if check 'vers=3.1.1: mount with username and password' mount_share share "$mnt" "username=$user,password=$pass,vers=3.1.1"; then
+    check 'vers=3.1.1: DebugData shows an unsigned 3.1.1 session' unsigned_session 0x311
+    check 'DebugData lists the configured RDMA-capable interface' interface_list
+    check 'ls -la lists the share' list_seeded
+    check 'stat: size, mtime and content match the server file' stat_matches
+    check 'touch -d sets the mtime on the server' set_mtime
+    check 'dd 4 MiB of random data, sha256 matches after reading back' write_read_back big.bin 4
+    check 'cp from the host view into the mount and back' copy_in_and_out
+    check 'mkdir and rmdir (nested, non-empty refused)' mkdir_rmdir
+    check 'mv renames, moves and replaces' rename_files
+    check 'rm' remove_file
+    check 'truncate -s grows and shrinks' truncate_file
+    check 'appending with >>' append_file
+    check 'a directory of 200 long names lists completely' list_many
+    check 'df and statfs report the share size' fs_info
+    check 'vers=3.1.1: unmounts cleanly' unmount_clean "$mnt"
+  fi
+if [ -f "$work/spliced.pid" ]; then
+  check 'a read-only share refuses writes' read_only_share
+  check 'vers=3.0: mount, stat, 1 MiB round trip, unmount' other_dialect 3.0 0x300
+  check 'vers=2.1: mount, stat, 1 MiB round trip, unmount' other_dialect 2.1 0x210
+  check 'guest mount (sec=ntlmssp) of a guest ok share' guest_mount
+  check 'spliced is still running and logged no errors' spliced_alive
+fi
+echo "kernel cifs checks took $((SECONDS - started)) s"
+cat /proc/fs/cifs/DebugData > "$out/debug-data.txt" 2>&1
+grep -q ' cifs ' /proc/mounts && umount -a -t cifs
+[ -f "$work/spliced.pid" ] && kill "$(cat "$work/spliced.pid")" 2> /dev/null
+dmesg > "$out/dmesg.txt"
+! grep -q '^fail' "$out/results.tsv"
