@@ -24,11 +24,12 @@ export function registerOpen(conn: Connection, open: Omit<Open, 'fileId'>): Open
   const volatile = conn.allocateFileId();
   const full: Open = { ...open, fileId: { persistent: volatile, volatile } };
   conn.opens.set(volatile, full);
+  conn.core.openFiles.opened(full.fileKey);
   conn.core.telemetry.fileOpened();
   return full;
 }
 
-/** Close an open: release locks, close its data handle, and carry out delete-on-close. */
+/** Close an open: release locks, close its data handle, and delete the file on its last close if delete-pending. */
 export async function closeOpen(conn: Connection, open: Open): Promise<void> {
   if (!conn.opens.delete(open.fileId.volatile)) return;
   conn.core.locks.releaseAll(open.fileKey, open);
@@ -37,7 +38,8 @@ export async function closeOpen(conn: Connection, open: Open): Promise<void> {
   try {
     await open.io?.close();
   } finally {
-    if (open.deleteOnClose && open.relative !== '') {
+    const deleteNow = conn.core.openFiles.closed(open.fileKey, open.deleteOnClose);
+    if (deleteNow && open.relative !== '') {
       if (open.isDirectory) await rmdir(open.absolute).catch(() => {});
       else await rm(open.absolute, { force: true });
     }

@@ -8,6 +8,7 @@ import type { AuthExchange, Open } from './state.js';
 import { ShareRoot } from './share-root.js';
 import { LockTable } from './lock-table.js';
 import { ShareModeTable } from './share-modes.js';
+import { OpenFileTable } from './open-file-table.js';
 import { ServerAuthExchange } from '../auth/server-session-auth.js';
 import { fileTimeFromMs } from '../smb2/info/index.js';
 
@@ -17,6 +18,7 @@ export class ServerCore {
   readonly startTime = fileTimeFromMs(Date.now());
   readonly locks = new LockTable();
   readonly shareModes = new ShareModeTable();
+  readonly openFiles = new OpenFileTable();
   readonly connections = new Set<Connection>();
   private roots = new Map<string, ShareRoot>();
   private nextSessionId = BigInt(Date.now() % 0xffff) << 32n;

@@ -68,6 +68,7 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
   const target = await tree.root.resolve(req.name);
   if (target.relative === '' && req.createOptions & CreateOption.DELETE_ON_CLOSE) return { status: Status.ACCESS_DENIED };
   const outcome = await openOrCreate(target.absolute, req.createDisposition, req.createOptions, tree.readOnly);
+  if (ctx.core.openFiles.isDeletePending(fileKeyOf(outcome.stats))) return { status: Status.DELETE_PENDING }; // [MS-FSA] 2.1.5.1.2
   const isDirectory = outcome.stats.isDirectory();
   const { io, stats, releaseShareMode } = await openData(ctx, target.absolute, outcome, access, req.shareAccess);
   const open = registerOpen(ctx.conn, {
