@@ -203,6 +203,16 @@ remove_file() {
   if rm "$mnt/gone.txt" 2> /dev/null; then echo 'removing a missing file succeeded'; return 1; fi
 }
 
+# Delete-on-close waits for the last open: the kernel stats the name while reading via the fd.
+remove_open_file() {
+  echo 'held open' > "$mnt/held.txt"
+  exec 3< "$mnt/held.txt"
+  rm "$mnt/held.txt"
+  expect_eq 'read through the open descriptor' "$(cat <&3)" 'held open'
+  exec 3<&-
+  [ ! -e "$back/held.txt" ] && [ ! -e "$mnt/held.txt" ]
+}
+
 truncate_file() {
   head -c 5000 /dev/urandom > "$mnt/trunc.bin"
   truncate -s 1000000 "$mnt/trunc.bin"
@@ -274,6 +284,15 @@ other_dialect() { # vers, dialect as DebugData prints it
   unmount_clean "$mnt"
 }
 
+# The counter-check for unsigned_session: DebugData does say "signed" when the client signs.
+signed_when_asked() {
+  mount_share share "$mnt" "username=$user,password=$pass,vers=3.1.1,sign"
+  grep 'SessionId' /proc/fs/cifs/DebugData | tee "$work/signed.txt"
+  grep -q 'signed' "$work/signed.txt"
+  ls "$mnt" | grep -q '^seed.bin$'
+  unmount_clean "$mnt"
+}
+
 guest_mount() {
   echo 'public' > "$work/shares/pub/hello.txt"
   mount_share pub "$work/pub" 'guest,sec=ntlmssp,vers=3.1.1'
@@ -303,6 +322,7 @@ check 'spliced serve starts with a share, a read-only share, a guest share and a
     check 'mkdir and rmdir (nested, non-empty refused)' mkdir_rmdir
     check 'mv renames, moves and replaces' rename_files
     check 'rm' remove_file
+    check 'rm of a file another descriptor holds open: it still reads, then the file is gone' remove_open_file
     check 'truncate -s grows and shrinks' truncate_file
     check 'appending with >>' append_file
     check 'a directory of 200 long names lists completely' list_many
@@ -313,6 +333,7 @@ if [ -f "$work/spliced.pid" ]; then
   check 'a read-only share refuses writes' read_only_share
   check 'vers=3.0: mount, stat, 1 MiB round trip, unmount' other_dialect 3.0 0x300
   check 'vers=2.1: mount, stat, 1 MiB round trip, unmount' other_dialect 2.1 0x210
+  check 'vers=3.1.1,sign: the session is signed when the client asks' signed_when_asked
   check 'guest mount (sec=ntlmssp) of a guest ok share' guest_mount
   check 'spliced is still running and logged no errors' spliced_alive
 fi
