@@ -59,19 +59,38 @@ function readResults(run: VmRun): CheckResult[] {
     });
 }
 
+/** The guest trace's first and last EPOCHREALTIME stamps (PS4), in ms. */
+function traceWindow(trace: string): { from: number; to: number } | null {
+  const stamps = [...trace.matchAll(/^\++ (\d+\.\d+) /gm)].map((m) => Number(m[1]) * 1000);
+  return stamps.length ? { from: stamps[0], to: stamps[stamps.length - 1] } : null;
+}
+
+/** spliced's log lines written while the check ran (the same guest clock), else its tail. */
+function splicedLogDuring(log: string, trace: string): string {
+  const window = traceWindow(trace);
+  const lines = log.split('\n').filter(Boolean);
+  if (!window) return lines.slice(-25).join('\n');
+  const during = lines.filter((line) => {
+    const time = Number(/"time":(\d+)/.exec(line)?.[1]);
+    return time >= window.from - 500 && time <= window.to + 500;
+  });
+  return during.slice(-40).join('\n') || '(nothing logged during the check)';
+}
+
 /** What helps most when a check fails: its own trace, the kernel's view and spliced's log. */
 function failureContext(run: VmRun, result: CheckResult): string {
   const dir = join(run.outDir, 'cifs');
+  const trace = readIfPresent(join(dir, result.log));
   const dmesg = readIfPresent(join(dir, 'dmesg.txt'))
     .split('\n')
-    .filter((line) => /cifs|smb|CIFS|SMB/.test(line));
+    .filter((line) => /CIFS|cifs|smb[23]/.test(line));
   return [
     `--- guest trace (${result.log}) ---`,
-    tail(readIfPresent(join(dir, result.log)), 60),
+    tail(trace, 60),
     '--- dmesg (cifs lines, tail) ---',
     dmesg.slice(-25).join('\n'),
-    '--- spliced log (tail) ---',
-    tail(readIfPresent(join(dir, 'spliced.log')), 25),
+    '--- spliced log while the check ran ---',
+    splicedLogDuring(readIfPresent(join(dir, 'spliced.log')), trace),
   ].join('\n');
 }
 
