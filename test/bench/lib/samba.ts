@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { serverProcess, type ServerProcess } from './child.js';
+import { benchShareSection, serverProcess, type ServerProcess } from './child.js';
 
 /** A throwaway Samba smbd serving one read-only guest share on a private port: the benchmark anchor. */
 export type SambaInstance = ServerProcess;
@@ -38,11 +38,7 @@ export async function startSamba(workDir: string, sharePath: string, port: numbe
       '  load printers = no',
       '  printing = bsd',
       '  printcap name = /dev/null',
-      '[bench]',
-      `  path = ${sharePath}`,
-      '  read only = yes',
-      '  guest ok = yes',
-      '',
+      ...benchShareSection(sharePath),
     ].join('\n'),
   );
   const child: ChildProcess = spawn(SMBD, ['--foreground', '--no-process-group', '-s', conf], { stdio: 'ignore', detached: true }); // smbd signals its whole process group on exit

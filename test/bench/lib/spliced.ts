@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { serverProcess, type ServerProcess } from './child.js';
+import { benchShareSection, serverProcess, type ServerProcess } from './child.js';
 
 export type SplicedInstance = ServerProcess;
 
@@ -19,11 +19,7 @@ export async function startSpliced(workDir: string, sharePath: string, port: num
       '  metrics address = 127.0.0.1:0',
       '  log level = warn',
       ...extraGlobals.map((l) => `  ${l}`),
-      '[bench]',
-      `  path = ${sharePath}`,
-      '  read only = yes',
-      '  guest ok = yes',
-      '',
+      ...benchShareSection(sharePath),
     ].join('\n'),
   );
   const compiled = join(repo, 'dist/cli/main.js');
