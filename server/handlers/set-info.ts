@@ -1,9 +1,10 @@
-import { readdir, rename, stat, utimes } from 'node:fs/promises';
+import { chmod, readdir, rename, stat, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { Access, InfoType, ShareAccess } from '../../smb2/constants.js';
 import { decodeSetInfoRequest, encodeSetInfoResponse } from '../../smb2/commands/set-info.js';
 import { Status, SmbStatusError, statusFromErrno } from '../../smb2/status.js';
-import { decodeSetFileInfo, msFromFileTime, type SetFileInfo } from '../../smb2/info/index.js';
+import { FileAttribute, decodeSetFileInfo, msFromFileTime, type SetFileInfo } from '../../smb2/info/index.js';
+import { OWNER_WRITE } from '../../smb2/info/from-stats.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { Open } from '../state.js';
 import { findOpen } from '../open-files.js';
@@ -17,8 +18,23 @@ function fsFailure(err: unknown): SmbStatusError {
   return err instanceof SmbStatusError ? err : new SmbStatusError(statusFromErrno((err as NodeJS.ErrnoException).code));
 }
 
+/** Every write permission bit: READONLY takes them all away, as `chmod a-w` does. */
+const ANY_WRITE = 0o222;
+
+/**
+ * FileAttributes 0 means "unchanged" ([MS-FSCC] 2.4.7). Only READONLY is stored, in the mode
+ * bits (see fileRecordFromStats); directories ignore it, as Windows does.
+ */
+async function setReadOnly(open: Open, attributes: number): Promise<void> {
+  if (attributes === 0 || open.isDirectory) return;
+  const mode = (await stat(open.absolute)).mode & 0o7777;
+  const wanted = attributes & FileAttribute.READONLY ? mode & ~ANY_WRITE : mode | OWNER_WRITE;
+  if (wanted !== mode) await chmod(open.absolute, wanted);
+}
+
 async function setBasic(open: Open, info: Extract<SetFileInfo, { kind: 'basic' }>): Promise<void> {
   requireAccess(open.grantedAccess, Access.FILE_WRITE_ATTRIBUTES);
+  await setReadOnly(open, info.attributes);
   const changeAccess = !UNCHANGED_TIMES.includes(info.lastAccessTime);
   const changeWrite = !UNCHANGED_TIMES.includes(info.lastWriteTime);
   if (!changeAccess && !changeWrite) return;

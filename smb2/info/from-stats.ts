@@ -17,6 +17,17 @@ export function allocationFor(size: number): number {
  * FILE_ATTRIBUTE_ARCHIVE, directories FILE_ATTRIBUTE_DIRECTORY, never NORMAL ([MS-FSCC] 2.6:
  * NORMAL is valid only alone). Linux may report no birth time (0): ctime stands in for it.
  */
+/** Owner write permission: its absence is what READONLY means here. */
+export const OWNER_WRITE = 0o200;
+
+/**
+ * ARCHIVE for every file, plus READONLY when the owner may not write it: DOS attributes are
+ * not stored, the mode bits carry READONLY (Samba's default "map readonly = yes").
+ */
+function fileAttributes(st: BigIntStats): number {
+  return (Number(st.mode) & OWNER_WRITE) === 0 ? FileAttribute.ARCHIVE | FileAttribute.READONLY : FileAttribute.ARCHIVE;
+}
+
 export function fileRecordFromStats(name: string, st: BigIntStats): FileRecord {
   const isDirectory = st.isDirectory();
   const size = isDirectory ? 0 : Number(st.size);
@@ -31,7 +42,7 @@ export function fileRecordFromStats(name: string, st: BigIntStats): FileRecord {
     lastWriteTime: fileTimeFromNs(st.mtimeNs),
     changeTime: fileTimeFromNs(st.ctimeNs),
     fileId: st.ino,
-    attributes: isDirectory ? FileAttribute.DIRECTORY : FileAttribute.ARCHIVE,
+    attributes: isDirectory ? FileAttribute.DIRECTORY : fileAttributes(st),
     links: Number(st.nlink),
   };
 }

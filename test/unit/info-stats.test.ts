@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, mkdir, rm, stat, utimes, writeFile, link } from 'node:fs/promises';
+import { chmod, mkdtemp, mkdir, rm, stat, utimes, writeFile, link } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileRecordFromStats } from '../../smb2/info/from-stats.js';
@@ -86,5 +86,22 @@ test('allocation sizes round up to 4096 at the boundaries', async () => {
     }
   } finally {
     await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('a file the owner may not write is READONLY (ARCHIVE stays); writable files and directories are not', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'spliced-ro-'));
+  try {
+    const file = join(dir, 'f');
+    await writeFile(file, 'x', { mode: 0o644 });
+    assert.equal(fileRecordFromStats('f', await stat(file, { bigint: true })).attributes, 0x20);
+    await chmod(file, 0o444);
+    assert.equal(fileRecordFromStats('f', await stat(file, { bigint: true })).attributes, 0x21);
+    await chmod(file, 0o244);
+    assert.equal(fileRecordFromStats('f', await stat(file, { bigint: true })).attributes, 0x20);
+    await mkdir(join(dir, 'd'), { mode: 0o555 });
+    assert.equal(fileRecordFromStats('d', await stat(join(dir, 'd'), { bigint: true })).attributes, 0x10);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -245,6 +245,21 @@ append_file() {
   expect_eq 'mount content' "$(cat "$mnt/append.txt")" "$(printf 'line 1\nline 2\nline 3')"
 }
 
+# chmod a-w sends FILE_ATTRIBUTE_READONLY; spliced keeps it in the mode bits and refuses
+# opens for writing (the guest runs as root, so only the server can refuse).
+chmod_readonly() {
+  printf 'keep\n' > "$mnt/ro-attr.txt"
+  chmod a-w "$mnt/ro-attr.txt"
+  expect_eq 'server write bits' "$(( 0$(stat -c '%a' "$back/ro-attr.txt") & 0222 ))" 0
+  echo 3 > /proc/sys/vm/drop_caches
+  if printf 'clobber\n' >> "$mnt/ro-attr.txt"; then echo 'appending to a read-only file succeeded'; return 1; fi
+  expect_eq 'content kept' "$(cat "$back/ro-attr.txt")" 'keep'
+  chmod u+w "$mnt/ro-attr.txt"
+  printf 'more\n' >> "$mnt/ro-attr.txt"
+  expect_eq 'writable again' "$(cat "$back/ro-attr.txt")" "$(printf 'keep\nmore')"
+  rm "$mnt/ro-attr.txt"
+}
+
 # Long names so the 200 entries need more than one 64 KiB QUERY_DIRECTORY response.
 list_many() {
   local pad i
@@ -345,6 +360,7 @@ if [ $mounted = 0 ]; then
   check 'rm of a file another descriptor holds open: it still reads, then the file is gone' remove_open_file
   check 'truncate -s grows and shrinks' truncate_file
   check 'appending with >>' append_file
+  check 'chmod a-w makes the file read-only on the server; chmod u+w undoes it' chmod_readonly
   check 'a directory of 200 long names lists completely' list_many
   check 'df and statfs report the share size' fs_info
   check 'vers=3.1.1: unmounts cleanly' unmount_clean "$mnt"
