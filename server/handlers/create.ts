@@ -5,7 +5,7 @@ import {
 } from '../../smb2/commands/create.js';
 import { Status, SmbStatusError } from '../../smb2/status.js';
 import { fileRecordFromStats } from '../../smb2/info/index.js';
-import { OWNER_WRITE } from '../../smb2/info/from-stats.js';
+import { isReadOnlyMode } from '../../smb2/info/from-stats.js';
 import type { BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { HandlerResult, RequestContext } from '../handler.js';
@@ -58,11 +58,6 @@ async function openData(ctx: RequestContext, absolute: string, outcome: CreateOu
   }
 }
 
-/** READONLY is kept in the mode bits (no owner write); the server may run as root, so check it here. */
-function isReadOnlyFile(st: BigIntStats): boolean {
-  return (Number(st.mode) & OWNER_WRITE) === 0;
-}
-
 /** CREATE, [MS-SMB2] 3.3.5.9: resolve inside the share, apply the disposition, open the data. */
 export async function create(ctx: RequestContext): Promise<HandlerResult> {
   const tree = ctx.tree!;
@@ -76,7 +71,8 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
   const outcome = await openOrCreate(target.absolute, req.createDisposition, req.createOptions, tree.readOnly);
   if (ctx.core.openFiles.isDeletePending(fileKeyOf(outcome.stats))) return { status: Status.DELETE_PENDING }; // [MS-FSA] 2.1.5.1.2
   const isDirectory = outcome.stats.isDirectory();
-  if (!isDirectory && isReadOnlyFile(outcome.stats) && (canWrite(access) || outcome.truncate)) return { status: Status.ACCESS_DENIED }; // [MS-FSA] 2.1.5.1.2.1
+  // READONLY lives in the mode bits and the server may run as root, so refuse writers here.
+  if (!isDirectory && isReadOnlyMode(outcome.stats.mode) && (canWrite(access) || outcome.truncate)) return { status: Status.ACCESS_DENIED }; // [MS-FSA] 2.1.5.1.2.1
   const { io, stats, releaseShareMode } = await openData(ctx, target.absolute, outcome, access, req.shareAccess);
   const open = registerOpen(ctx.conn, {
     session: ctx.session!,

@@ -21,11 +21,16 @@ export function allocationFor(size: number): number {
 export const OWNER_WRITE = 0o200;
 
 /**
- * ARCHIVE for every file, plus READONLY when the owner may not write it: DOS attributes are
- * not stored, the mode bits carry READONLY (Samba's default "map readonly = yes").
+ * DOS attributes are not stored: the mode bits carry READONLY, set when the owner may not
+ * write the file (Samba's default "map readonly = yes").
  */
+export function isReadOnlyMode(mode: number | bigint): boolean {
+  return (Number(mode) & OWNER_WRITE) === 0;
+}
+
+/** ARCHIVE for every file, plus READONLY. */
 function fileAttributes(st: BigIntStats): number {
-  return (Number(st.mode) & OWNER_WRITE) === 0 ? FileAttribute.ARCHIVE | FileAttribute.READONLY : FileAttribute.ARCHIVE;
+  return isReadOnlyMode(st.mode) ? FileAttribute.ARCHIVE | FileAttribute.READONLY : FileAttribute.ARCHIVE;
 }
 
 export function fileRecordFromStats(name: string, st: BigIntStats): FileRecord {
