@@ -15,7 +15,7 @@ import { randomFillSync } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { freePort } from './lib/net.js';
+import { freePort } from '../support/net.js';
 import { startSamba, sambaAvailable } from './lib/samba.js';
 import { startSpliced } from './lib/spliced.js';
 import type { ServerProcess } from './lib/child.js';

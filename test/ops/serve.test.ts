@@ -2,25 +2,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { addUser } from '../../auth/users-file.js';
 import { coreMissing, smbclient, smbclientMissing } from './smb-core.js';
 import { parsePromText, sampleSum } from './prom-text.js';
+import { createServer } from 'node:net';
+import { freePort } from '../support/net.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const skip = smbclientMissing || coreMissing;
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => done(port));
-    });
-    s.on('error', fail);
-  });
-}
 
 interface Spliced {
   child: ChildProcess;

@@ -5,9 +5,9 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Socket } from 'node:net';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -16,10 +16,11 @@ import { ClientAuthExchange } from '../../auth/ntlm-client.js';
 import { Dialect, SigningAlgorithm, signInPlace, signingKey, verify } from '../../auth/signing.js';
 import { PreauthHash } from '../../auth/preauth.js';
 import { cat, hex, le16, le32, le64, utf16, zeros } from '../support/bytes.js';
+import { freePort, waitForPort } from '../support/net.js';
+import { sambaAvailable, spawnSmbd, writePrivateSambaConfig } from '../support/samba.js';
 
-const SMBD = '/usr/sbin/smbd';
 const PDBEDIT = '/usr/bin/pdbedit';
-const haveSamba = existsSync(SMBD) && existsSync(PDBEDIT);
+const haveSamba = sambaAvailable() && existsSync(PDBEDIT);
 const skip = !haveSamba;
 if (skip) console.log('# skipping smbd interop tests: smbd/pdbedit not found, install the Debian package samba to run them');
 const USER = 'nobody';
@@ -33,45 +34,13 @@ let dir = '';
 let port = 0;
 let smbd: ChildProcess | undefined;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 function writeConfig(): string {
-  for (const d of ['private', 'lock', 'state', 'cache', 'pid', 'ncalrpc', 'share']) mkdirSync(join(dir, d));
-  const conf = join(dir, 'smb.conf');
-  const at = (d: string): string => join(dir, d);
-  writeFileSync(
-    conf,
-    [
-      '[global]', 'server role = standalone server', 'workgroup = WORKGROUP', 'netbios name = AUTHINTEROP',
-      `smb ports = ${port}`, 'bind interfaces only = yes', 'interfaces = 127.0.0.1', 'disable netbios = yes',
-      `private dir = ${at('private')}`, `lock directory = ${at('lock')}`, `state directory = ${at('state')}`,
-      `cache directory = ${at('cache')}`, `pid directory = ${at('pid')}`, `ncalrpc dir = ${at('ncalrpc')}`,
-      `log file = ${at('log.%m')}`, `passdb backend = tdbsam:${at('private/passdb.tdb')}`,
-      'server signing = mandatory', 'server min protocol = SMB2_02', 'load printers = no', 'printcap name = /dev/null',
-      'disable spoolss = yes', 'map to guest = never',
-      '[share]', `path = ${at('share')}`, 'read only = no', '',
-    ].join('\n'),
-  );
-  return conf;
-}
-
-async function waitForPort(): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = connect(port, '127.0.0.1', () => (s.destroy(), resolve(true)));
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('smbd did not start listening');
+  mkdirSync(join(dir, 'share'));
+  const globals = [
+    'workgroup = WORKGROUP', 'netbios name = AUTHINTEROP', `passdb backend = tdbsam:${join(dir, 'private/passdb.tdb')}`,
+    'server signing = mandatory', 'server min protocol = SMB2_02', 'disable spoolss = yes', 'map to guest = never',
+  ];
+  return writePrivateSambaConfig(dir, port, globals, ['[share]', `path = ${join(dir, 'share')}`, 'read only = no']);
 }
 
 before(async () => {
@@ -82,8 +51,8 @@ before(async () => {
   const added = spawnSync(PDBEDIT, ['-s', conf, '-a', '-u', USER, '-t'], { input: `${PASSWORD}\n${PASSWORD}\n` });
   if (added.status !== 0) throw new Error(`pdbedit failed: ${added.stderr}`);
   // Its own process group: smbd signals its whole group when it shuts down.
-  smbd = spawn(SMBD, ['-s', conf, '--foreground', '--no-process-group'], { stdio: 'ignore', detached: true });
-  await waitForPort();
+  smbd = spawnSmbd(conf);
+  await waitForPort(port, 5_000);
 });
 
 after(async () => {

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { waitForPort } from './net.js';
+import { waitForPort } from '../../support/net.js';
 
 /** A server process under benchmark: where it listens and how to stop it. */
 export interface ServerProcess {
