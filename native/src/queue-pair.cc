@@ -38,6 +38,29 @@ uint32_t CountSges(const Napi::Array& wrs) {
   return total;
 }
 
+// The JS list of work requests for one post: an array of at most kMaxChain entries.
+Napi::Array RequireChain(const Napi::Value& value) {
+  Napi::Array list = RequireArray(value, "work requests");
+  if (list.Length() > kMaxChain) throw Napi::RangeError::New(value.Env(), "too many work requests in one post");
+  return list;
+}
+
+// Fills what send and receive work requests share: wr_id, the SGE list and the chain links.
+// sges is reserved up front so the sg_list pointers into it never move.
+template <typename Wr>
+void ChainWorkRequests(const Napi::Array& list, std::vector<Wr>& wrs, std::vector<ibv_sge>& sges) {
+  sges.reserve(CountSges(list));
+  for (size_t i = 0; i < wrs.size(); i++) {
+    Napi::Object o = list.Get(static_cast<uint32_t>(i)).As<Napi::Object>();
+    Wr& wr = wrs[i];
+    wr.wr_id = ToUint64(o.Get("wrId"), "wrId");
+    size_t first = sges.size();
+    wr.num_sge = ParseSgList(o, sges);
+    wr.sg_list = wr.num_sge ? &sges[first] : nullptr;
+    wr.next = i + 1 < wrs.size() ? &wrs[i + 1] : nullptr;
+  }
+}
+
 // Fills the opcode-specific part of a send work request.
 void ParseSendOpcode(const Napi::Object& o, ibv_send_wr& wr) {
   Napi::Env env = o.Env();
@@ -136,25 +159,17 @@ Napi::Value QueuePair::Caps(const Napi::CallbackInfo& info) {
 Napi::Value QueuePair::PostSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto& res = ResourceOf<QueuePair>(info.This(), "QueuePair");
-  Napi::Array list = RequireArray(info[0], "work requests");
+  Napi::Array list = RequireChain(info[0]);
   uint32_t count = list.Length();
   if (count == 0) return env.Undefined();
-  if (count > kMaxChain) throw Napi::RangeError::New(env, "too many work requests in one post");
   std::vector<ibv_sge> sges;
-  sges.reserve(CountSges(list));  // no reallocation: work requests point into it
   std::vector<ibv_send_wr> wrs(count);
-  std::vector<uint32_t> bindRkeys(count);
+  ChainWorkRequests(list, wrs, sges);
   for (uint32_t i = 0; i < count; i++) {
     Napi::Object o = list.Get(i).As<Napi::Object>();
-    ibv_send_wr& wr = wrs[i];
-    wr.wr_id = ToUint64(o.Get("wrId"), "wrId");
-    wr.opcode = static_cast<ibv_wr_opcode>(RequireUint32(o, "opcode"));
-    wr.send_flags = GetUint32(o, "flags", 0);
-    size_t first = sges.size();
-    wr.num_sge = ParseSgList(o, sges);
-    wr.sg_list = wr.num_sge ? &sges[first] : nullptr;
-    wr.next = i + 1 < count ? &wrs[i + 1] : nullptr;
-    ParseSendOpcode(o, wr);
+    wrs[i].opcode = static_cast<ibv_wr_opcode>(RequireUint32(o, "opcode"));
+    wrs[i].send_flags = GetUint32(o, "flags", 0);
+    ParseSendOpcode(o, wrs[i]);
   }
   ibv_send_wr* bad = nullptr;
   int err = ibv_post_send(res->qp, wrs.data(), &bad);
@@ -175,21 +190,12 @@ Napi::Value QueuePair::PostSend(const Napi::CallbackInfo& info) {
 Napi::Value QueuePair::PostRecv(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto& res = ResourceOf<QueuePair>(info.This(), "QueuePair");
-  Napi::Array list = RequireArray(info[0], "work requests");
+  Napi::Array list = RequireChain(info[0]);
   uint32_t count = list.Length();
   if (count == 0) return env.Undefined();
-  if (count > kMaxChain) throw Napi::RangeError::New(env, "too many work requests in one post");
   std::vector<ibv_sge> sges;
-  sges.reserve(CountSges(list));
   std::vector<ibv_recv_wr> wrs(count);
-  for (uint32_t i = 0; i < count; i++) {
-    Napi::Object o = list.Get(i).As<Napi::Object>();
-    wrs[i].wr_id = ToUint64(o.Get("wrId"), "wrId");
-    size_t first = sges.size();
-    wrs[i].num_sge = ParseSgList(o, sges);
-    wrs[i].sg_list = wrs[i].num_sge ? &sges[first] : nullptr;
-    wrs[i].next = i + 1 < count ? &wrs[i + 1] : nullptr;
-  }
+  ChainWorkRequests(list, wrs, sges);
   ibv_recv_wr* bad = nullptr;
   if (int err = ibv_post_recv(res->qp, wrs.data(), &bad)) {
     Napi::Error error = VerbsError(env, "ibv_post_recv", err);
