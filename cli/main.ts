@@ -6,7 +6,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, SplicedError } from '../ops/errors.js';
 import { availableBenchmarks, runBenchmark } from './bench-command.js';
-import { LOG_LEVELS, parseHostPort, parseLogLevel, parsePort, type LogLevel } from '../ops/config-values.js';
+import { LOG_FORMATS, LOG_LEVELS, parseHostPort, parseLogFormat, parseLogLevel, parsePort, type LogFormat, type LogLevel } from '../ops/config-values.js';
 
 const CLI_WHERE = { file: 'command line', line: 0 };
 
@@ -21,6 +21,7 @@ function cliValue<T>(parse: () => T): T {
 const portArg = (v: string): number => cliValue(() => parsePort(v, '--port', CLI_WHERE, true));
 const hostPortArg = (v: string) => cliValue(() => parseHostPort(v, '--metrics', CLI_WHERE));
 const logLevelArg = (v: string): LogLevel => cliValue(() => parseLogLevel(v, '--log-level', CLI_WHERE));
+const logFormatArg = (v: string): LogFormat => cliValue(() => parseLogFormat(v, '--log-format', CLI_WHERE));
 
 const EXAMPLES = `
 Examples:
@@ -36,7 +37,7 @@ Status page and metrics: http://127.0.0.1:9445/ and /metrics (Prometheus).`;
 
 function buildProgram(): Command {
   const program = new Command('spliced')
-    .description('SMB3 file server with an SMB Direct (RDMA) transport and a zero-copy page cache')
+    .description('SMB3 file server with a zero-copy page cache (SMB Direct over RDMA is being built)')
     .version('0.1.0')
     .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
@@ -49,10 +50,11 @@ function buildProgram(): Command {
     .option('-p, --port <n>', 'TCP port (overrides "tcp port")', portArg)
     .option('-m, --metrics <host:port>', 'metrics and status page address (overrides "metrics address")', hostPortArg)
     .option('-l, --log-level <level>', `log level: ${LOG_LEVELS.join(', ')} (overrides "log level")`, logLevelArg)
+    .option('--log-format <format>', `${LOG_FORMATS.join(', ')}: auto is readable text on a terminal, JSON lines otherwise (overrides "log format")`, logFormatArg)
     .addHelpText('after', '\nSignals: SIGHUP reloads shares and users, SIGTERM/SIGINT drain and exit 0.')
-    .action(async (opts: { config?: string; port?: number; metrics?: { host: string; port: number }; logLevel?: LogLevel }) => {
+    .action(async (opts: { config?: string; port?: number; metrics?: { host: string; port: number }; logLevel?: LogLevel; logFormat?: LogFormat }) => {
       const { serveForever } = await import('../ops/serve.js');
-      await serveForever({ configPath: opts.config, port: opts.port, metrics: opts.metrics, logLevel: opts.logLevel });
+      await serveForever({ configPath: opts.config, port: opts.port, metrics: opts.metrics, logLevel: opts.logLevel, logFormat: opts.logFormat });
     });
 
   addUserCommands(program);

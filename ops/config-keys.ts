@@ -9,6 +9,7 @@ import {
   parseBoolean,
   parseHostPort,
   parseList,
+  parseLogFormat,
   parseLogLevel,
   parseMapToGuest,
   parsePort,
@@ -17,6 +18,7 @@ import {
   parseSize,
   unquote,
   type HostPort,
+  type LogFormat,
   type LogLevel,
   type MapToGuest,
   type ProtocolValue,
@@ -57,6 +59,7 @@ export interface GlobalDraft {
   usersFile?: Located<string>;
   mapToGuest?: MapToGuest;
   logLevel?: LogLevel;
+  logFormat?: LogFormat;
 }
 
 type Setter<D> = (draft: D, value: string, at: Where, key: string) => void;
@@ -95,6 +98,7 @@ export const GLOBAL_KEYS: Record<string, Setter<GlobalDraft>> = {
   'users file': (d, v, at) => (d.usersFile = { value: unquote(v), line: at.line }),
   'map to guest': (d, v, at, k) => (d.mapToGuest = parseMapToGuest(v, k, at)),
   'log level': (d, v, at, k) => (d.logLevel = parseLogLevel(v, k, at)),
+  'log format': (d, v, at, k) => (d.logFormat = parseLogFormat(v, k, at)),
 };
 
 /** Samba sections that are not plain shares; spliced skips them with a warning. */
@@ -108,6 +112,7 @@ export interface SplicedConfig {
   usersFile?: string;
   mapToGuest: MapToGuest;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   /** The file it came from, or `(embedded default)`. */
   source: string;
 }
@@ -125,5 +130,6 @@ export const CONFIG_DEFAULTS = {
   metricsAddress: { host: '127.0.0.1', port: 9445 },
   mapToGuest: 'never',
   logLevel: 'info',
+  logFormat: 'auto',
 } as const;
 

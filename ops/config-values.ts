@@ -178,6 +178,17 @@ export function parseLogLevel(value: string, key: string, at: Where): LogLevel {
   return fail(ERROR_CODES.CONFIG_VALUE, at, `unknown log level "${value}" for "${key}" (${LOG_LEVELS.join(', ')} or 0-10)`);
 }
 
+export const LOG_FORMATS = ['auto', 'text', 'json'] as const;
+/** auto: readable lines when stderr is a terminal, JSON lines otherwise (pipes, files, journald). */
+export type LogFormat = (typeof LOG_FORMATS)[number];
+
+export function parseLogFormat(value: string, key: string, at: Where): LogFormat {
+  const word = value.trim().toLowerCase();
+  const found = LOG_FORMATS.find((f) => f === word);
+  if (found) return found;
+  return fail(ERROR_CODES.CONFIG_VALUE, at, `unknown log format "${value}" for "${key}" (${LOG_FORMATS.join(', ')})`);
+}
+
 export interface HostPort {
   host: string;
   port: number;

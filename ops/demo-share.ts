@@ -71,6 +71,7 @@ export function defaultConfig(): SplicedConfig {
     warnings: [],
     mapToGuest: 'bad user',
     logLevel: CONFIG_DEFAULTS.logLevel,
+    logFormat: CONFIG_DEFAULTS.logFormat,
     source: '(embedded default)',
   };
 }

@@ -2,10 +2,11 @@
  * `spliced serve`: config -> pino logger -> metrics -> SmbServer + the ops Fastify server,
  * SIGHUP reloads shares and users in place, SIGTERM/SIGINT shut down gracefully.
  */
-import pino, { type Logger as PinoLogger } from 'pino';
+import type { Logger as PinoLogger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { defaultConfig, loadConfig, type SplicedConfig } from './config.js';
-import { formatHostPort, type HostPort, type LogLevel } from './config-values.js';
+import { formatHostPort, type HostPort, type LogFormat, type LogLevel } from './config-values.js';
+import { createLogger } from './logger.js';
 import type { SmbServer } from '../server/smb-server.js';
 import { assembleServer, type AssembledServer } from './assemble.js';
 import { loadSmbDirectListener } from './smbdirect-hook.js';
@@ -22,6 +23,8 @@ export interface ServeOptions {
   metrics?: HostPort;
   /** Overrides `log level`. */
   logLevel?: LogLevel;
+  /** Overrides `log format`. */
+  logFormat?: LogFormat;
   /** Where the one-line "how to connect" hint goes (default stdout). */
   announce?: (line: string) => void;
 }
@@ -41,6 +44,7 @@ function readConfig(opts: ServeOptions): SplicedConfig {
   if (opts.port !== undefined) cfg.options.tcpPort = opts.port;
   if (opts.metrics) cfg.metricsAddress = opts.metrics;
   if (opts.logLevel) cfg.logLevel = opts.logLevel;
+  if (opts.logFormat) cfg.logFormat = opts.logFormat;
   return cfg;
 }
 
@@ -86,6 +90,7 @@ function reloadConfig(opts: ServeOptions, current: SplicedConfig, smb: SmbServer
     if (formatHostPort(next.metricsAddress) !== formatHostPort(current.metricsAddress)) {
       logger.warn('"metrics address" changed; a restart is needed to apply it');
     }
+    if (next.logFormat !== current.logFormat) logger.warn('"log format" changed; a restart is needed to apply it');
     next.options.tcpPort = current.options.tcpPort;
     smb.reload(next.options);
     logger.level = next.logLevel;
@@ -100,7 +105,7 @@ function reloadConfig(opts: ServeOptions, current: SplicedConfig, smb: SmbServer
 
 export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> {
   let cfg = readConfig(opts);
-  const logger = pino({ name: 'spliced', level: cfg.logLevel }, pino.destination({ dest: 2, sync: true }));
+  const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
   for (const w of cfg.warnings) logger.warn({ config: cfg.source }, w);
   const metrics = new SplicedMetrics();
   const server = assembleServer(cfg.options, metrics, logger.child({ component: 'smb' }));
