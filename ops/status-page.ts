@@ -62,6 +62,24 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     return (i === 0 ? n.toFixed(0) : n.toFixed(n < 10 ? 2 : 1)) + ' ' + units[i];
   }
   function rate(n) { return bytes(n) + '/s'; }
+
+  // The y axis: ticks at 1, 2, 2.5 or 5 times a power of ten of one binary unit, so every label is
+  // distinct and round; an idle plot spans 0 to 1 KiB/s.
+  var AXIS_FLOOR = 1024, RATE_UNITS = ['B/s', 'KiB/s', 'MiB/s', 'GiB/s', 'TiB/s'];
+  function axis(max) {
+    var i = 0, scaled = Math.max(max, AXIS_FLOOR);
+    while (scaled >= 1024 && i < RATE_UNITS.length - 1) { scaled /= 1024; i++; }
+    var raw = scaled / 4, pow = Math.pow(10, Math.floor(Math.log10(raw)));
+    var step = [1, 2, 2.5, 5, 10].map(function (m) { return m * pow; }).filter(function (s) { return s >= raw; })[0];
+    if (i === 0) step = Math.max(1, Math.round(step));
+    var decimals = (String(Number(step.toFixed(6))).split('.')[1] || '').length, ticks = [];
+    for (var k = 0, n = Math.ceil(scaled / step - 1e-9); k <= n; k++) {
+      var v = Number((k * step).toFixed(decimals));
+      ticks.push({ value: v * Math.pow(1024, i), label: k === 0 ? '0' : v.toFixed(decimals) + ' ' + RATE_UNITS[i] });
+    }
+    return { max: ticks[ticks.length - 1].value, ticks: ticks };
+  }
+  state.axisFor = axis;
   function cell(text, numeric) {
     var td = document.createElement('td'); td.textContent = text; if (numeric) td.className = 'n'; return td;
   }
@@ -95,14 +113,16 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     var c = document.getElementById('plot'), g = c.getContext('2d');
     var w = c.width, h = c.height, left = 70, bottom = 20, top = 10;
     g.clearRect(0, 0, w, h);
-    var max = 1;
-    state.samples.forEach(function (p) { max = Math.max(max, p.zeroCopy + p.copy, p.write); });
+    var peak = 0;
+    state.samples.forEach(function (p) { peak = Math.max(peak, p.zeroCopy + p.copy, p.write); });
+    var scale = axis(peak), max = scale.max;
+    state.axisLabels = scale.ticks.map(function (t) { return t.label; });
     g.strokeStyle = '#eee'; g.fillStyle = '#777'; g.font = '11px sans-serif'; g.lineWidth = 1;
-    for (var k = 0; k <= 4; k++) {
-      var y = top + (h - top - bottom) * (1 - k / 4);
+    scale.ticks.forEach(function (t) {
+      var y = top + (h - top - bottom) * (1 - t.value / max);
       g.beginPath(); g.moveTo(left, y); g.lineTo(w, y); g.stroke();
-      g.fillText(rate(max * k / 4), 2, y + 4);
-    }
+      g.fillText(t.label, 2, y + 4);
+    });
     var step = (w - left) / (windowSamples - 1);
     var x0 = w - step * (state.samples.length - 1);
     function yOf(v) { return top + (h - top - bottom) * (1 - v / max); }

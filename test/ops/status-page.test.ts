@@ -14,6 +14,17 @@ interface PageState {
   samples: Array<{ zeroCopy: number; copy: number; write: number }>;
   polls: number;
   draws: number;
+  axisLabels: string[];
+}
+
+/** Axis labels are distinct, start at 0, and each is a round number of one unit. */
+function assertRoundAxis(labels: string[], context: string): void {
+  assert.equal(labels[0], '0', context);
+  assert.equal(new Set(labels).size, labels.length, `distinct labels: ${labels.join(' | ')} (${context})`);
+  assert.ok(labels.length >= 3 && labels.length <= 6, `3 to 6 ticks: ${labels.join(' | ')} (${context})`);
+  const units = new Set(labels.slice(1).map((l) => l.split(' ')[1]));
+  assert.equal(units.size, 1, `one unit: ${labels.join(' | ')}`);
+  for (const l of labels.slice(1)) assert.match(l, /^\d+(\.\d{1,2})? (B|KiB|MiB|GiB|TiB)\/s$/, context);
 }
 
 const pageState = (): PageState => (window as unknown as { spliced: PageState }).spliced;
@@ -39,7 +50,14 @@ test('the status page loads in headless Chromium, polls /status and draws', { sk
     await page.waitForFunction(() => (window as any).spliced.polls >= 3, undefined, { timeout: 10_000 });
     assert.equal(await page.textContent('#shares td'), 'demo');
     assert.equal(await page.textContent('#rate-zerocopy'), '0 B/s');
-    assert.ok((await page.evaluate(pageState)).draws >= 3);
+    const idle = await page.evaluate(pageState);
+    assert.ok(idle.draws >= 3);
+    assert.deepEqual(idle.axisLabels, ['0', '0.25 KiB/s', '0.50 KiB/s', '0.75 KiB/s', '1.00 KiB/s'], 'an idle plot spans 0 to 1 KiB/s');
+    for (const peak of [1, 700, 5000, 3e6, 123_456_789, 1.5e9, 9.9e12]) {
+      const axis = await page.evaluate((p) => (window as any).spliced.axisFor(p) as { max: number; ticks: Array<{ label: string }> }, peak);
+      assertRoundAxis(axis.ticks.map((t) => t.label), `peak ${peak} B/s`);
+      assert.ok(axis.max >= peak, `the axis (${axis.max}) covers the peak ${peak}`);
+    }
     assert.deepEqual(errors, []);
     assert.deepEqual(outside, [], 'the page fetches nothing from outside');
   } finally {
@@ -75,6 +93,7 @@ test('the plot updates while a client reads', { skip: chromiumMissing || smbclie
     const after = await page.evaluate(pageState);
     const readRate = Math.max(...after.samples.map((s) => s.zeroCopy + s.copy));
     assert.ok(readRate > 1024 * 1024, `plotted read rate ${readRate} B/s`);
+    assertRoundAxis(after.axisLabels, `under load, peak ${readRate} B/s`);
     const drawn = await page.evaluate(() => (document.getElementById('plot') as HTMLCanvasElement).toDataURL());
     assert.notEqual(drawn, before, 'the canvas changed');
     // Polls may have caught the transfer midway; the next ones see all of it, counted once.
