@@ -28,15 +28,26 @@ if [ -z "$pkg" ]; then # offline: fall back to the newest kernel already extract
   pkg=$(ls -d "$cache"/kernel-*/ 2>/dev/null | sed 's|.*/kernel-|linux-image-|; s|/$||' | sort -V | tail -1)
 fi
 [ -n "$pkg" ] || { echo "prepare: no linux-image-6.1.0-N-amd64 in the apt lists"; exit 1; }
+# The apt lists may name a kernel the mirror no longer serves (Debian replaced 6.1.0-56 by -57):
+# then refresh the lists once and take the newest again.
+download_kernel() { # package -> the .deb in $cache/debs, or failure
+  (cd "$cache/debs" && apt-get download "$1" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
+  ls "$cache/debs/${1}_"*.deb >/dev/null 2>&1
+}
 kver=${pkg#linux-image-}
+if [ ! -f "$cache/kernel-$kver/.complete" ] && ! ls "$cache/debs/${pkg}_"*.deb >/dev/null 2>&1; then
+  echo "prepare: apt-get download $pkg"
+  if ! download_kernel "$pkg"; then
+    echo "prepare: $pkg could not be downloaded; apt-get update and try the newest again"
+    apt-get update -qq
+    pkg=$(newest_kernel_package)
+    kver=${pkg#linux-image-}
+    [ -f "$cache/kernel-$kver/.complete" ] || download_kernel "$pkg" || { echo "prepare: apt-get download $pkg failed"; exit 1; }
+  fi
+fi
 kdir="$cache/kernel-$kver"
 if [ ! -f "$kdir/.complete" ]; then
-  deb=$(ls "$cache/debs/${pkg}_"*.deb 2>/dev/null | head -1 || true)
-  if [ -z "$deb" ]; then
-    echo "prepare: apt-get download $pkg"
-    (cd "$cache/debs" && apt-get download "$pkg" 2>&1 | grep -v '^W: Download is performed unsandboxed' || true)
-    deb=$(ls "$cache/debs/${pkg}_"*.deb | head -1)
-  fi
+  deb=$(ls "$cache/debs/${pkg}_"*.deb | head -1)
   echo "prepare: extracting $(basename "$deb") into $kdir"
   rm -rf "$kdir" && mkdir -p "$kdir"
   dpkg -x "$deb" "$kdir"
@@ -71,6 +82,11 @@ if [ ! -f "$initrd" ]; then
   rm -rf "$tmp"
 fi
 find "$cache" -maxdepth 1 -name "initramfs-*.cpio.gz" ! -name "$(basename "$initrd")" -delete
+# Only the kernel the VM boots stays: older releases (and their .debs) go.
+for old in "$cache"/kernel-*/; do [ "$old" = "$kdir/" ] || rm -rf "$old"; done
+find "$cache/debs" -name 'linux-image-*.deb' ! -name "${pkg}_*" -delete
 ln -sfn "kernel-$kver" "$cache/kernel"
+# Anything later built against kernel headers (out-of-tree modules) must use exactly this release.
+echo "$kver" > "$cache/kernel-release"
 ln -sfn "$(basename "$initrd")" "$cache/initramfs.cpio.gz"
 echo "prepare: ready: kernel $kver, $(basename "$initrd") in $cache"

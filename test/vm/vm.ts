@@ -38,6 +38,14 @@ export function vmUnavailableReason(): string | null {
   return null;
 }
 
+/**
+ * The kernel release the VM boots (the newest linux-image-6.1.0-N-amd64 that prepare.sh found).
+ * Anything built against kernel headers for the guest must use exactly this release.
+ */
+export function preparedKernelRelease(): string {
+  return readFileSync(join(VM_CACHE, 'kernel-release'), 'utf8').trim();
+}
+
 const KEPT_RUNS = 10;
 
 /** Keeps the newest output folders only. */
