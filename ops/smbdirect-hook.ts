@@ -30,6 +30,9 @@ export async function loadSmbDirectListener(): Promise<SmbDirectListenerFactory 
     if (typeof mod.createSmbDirectListener === 'function') return mod.createSmbDirectListener as SmbDirectListenerFactory;
     return 'smbdirect/listener does not export createSmbDirectListener';
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && (err as Error).message.includes('smbdirect/listener')) {
+      return 'SMB Direct is not built yet in this version of spliced';
+    }
     return `SMB Direct is not available: ${(err as Error).message.split('\n')[0]}`;
   }
 }
