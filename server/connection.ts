@@ -133,7 +133,9 @@ export class Connection {
     const ms = this.core.options.limits.idleTimeoutMs;
     if (!ms) return;
     this.idleTimer = setTimeout(() => {
-      if (this.inFlight > 0 || this.opens.size > 0) return void this.idleTimer?.refresh();
+      // A frame on its way is the frame timeout's business, not idleness.
+      const busy = this.inFlight > 0 || this.opens.size > 0 || (this.transport.bufferedBytes?.() ?? 0) > 0;
+      if (busy) return void this.idleTimer?.refresh();
       this.limitHit('idle_timeout');
       this.log.info({ seconds: ms / 1000 }, 'closing idle connection');
       this.transport.disconnect();
