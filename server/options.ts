@@ -76,7 +76,7 @@ export interface ServerLimits {
   maxConnectionsPerAddress: number;
   /** Close a connection without open files that sent nothing for this long (Samba's `deadtime`); 0 never does. */
   idleTimeoutMs: number;
-  /** A frame from the client, once started, and a response to it must each be moved within this long; 0 = no limit. */
+  /** A frame from the client, once started, must complete within this long, and a response must not stall this long; 0 = no limit. */
   frameTimeoutMs: number;
   /** READ data admitted and not yet sent, per connection (pinned cache pages or copies); more READs wait. */
   maxReadBytesPerConnection: number;
@@ -93,7 +93,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxConnections: 1024,
   maxConnectionsPerAddress: 64,
   idleTimeoutMs: 15 * 60 * 1000,
-  frameTimeoutMs: 30 * 1000,
+  frameTimeoutMs: 60 * 1000,
   maxReadBytesPerConnection: 64 * 1024 * 1024,
   maxReadBytes: 512 * 1024 * 1024,
 };

@@ -6,7 +6,7 @@ import { DIRECT_TCP_MAX_MESSAGE, DirectTcpFramer, writeDirectTcpFrame } from './
 export interface TcpLimits {
   /** Largest frame before the client authenticates (raised with setMaxMessageBytes). */
   maxMessageBytes: number;
-  /** A started frame must complete, and a sent frame be taken by the peer, within this long; 0 = no limit. */
+  /** A started frame must complete within this long, and a frame being sent must make progress; 0 = no limit. */
   frameTimeoutMs: number;
   /** Called when a limit closes the connection ('frame_timeout', 'send_timeout'). */
   limitHit?(limit: string): void;
@@ -83,7 +83,7 @@ export class TcpTransport implements Transport {
   }
 
   private timedOut(limit: string, why: string): void {
-    if (this.closed) return;
+    if (this.closed || this.socket.destroyed) return;
     this.limits.limitHit?.(limit);
     this.closeReason ??= new Error(why);
     this.disconnect();
@@ -105,16 +105,35 @@ export class TcpTransport implements Transport {
     else this.closeHandlers.push(handler);
   }
 
-  /** One frame: the 4-byte header then every part, corked so the kernel sees one writev. A peer that does not take it in time is disconnected. */
+  /**
+   * One frame: the 4-byte header then every part, corked so the kernel sees one writev.
+   * A peer that takes none of it for frameTimeoutMs is disconnected (a slow reader that
+   * makes progress is not).
+   */
   async send(parts: Buffer[]): Promise<void> {
     if (this.closed || this.socket.destroyed) throw new Error('connection closed');
-    const ms = this.limits.frameTimeoutMs;
-    const timer = ms ? setTimeout(() => this.timedOut('send_timeout', 'peer does not read its responses'), ms).unref() : undefined;
+    const stall = this.watchSend();
     try {
       await writeDirectTcpFrame(this.socket, parts);
     } finally {
-      clearTimeout(timer);
+      clearTimeout(stall);
     }
+  }
+
+  private watchSend(): NodeJS.Timeout | undefined {
+    const ms = this.limits.frameTimeoutMs;
+    if (!ms) return undefined;
+    let pending = Infinity;
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      const now = this.socket.writableLength;
+      if (now < pending) {
+        pending = now;
+        timer.refresh();
+        return;
+      }
+      this.timedOut('send_timeout', 'peer does not read its responses');
+    }, ms).unref();
+    return timer;
   }
 
   pause(): void {

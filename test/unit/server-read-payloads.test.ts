@@ -15,6 +15,11 @@ import { Status } from '../../smb2/status.js';
 import { encodeReadRequest, decodeReadResponse } from '../../smb2/commands/read.js';
 import type { FileId } from '../../smb2/commands/create.js';
 import { CacheFileIoProvider, PageCache } from '../../cache/index.js';
+import net from 'node:net';
+import type { ClientTransport } from '../../client/transport.js';
+import { DirectTcpFramer, writeDirectTcpFrame } from '../../server/direct-tcp-framer.js';
+import { DEFAULT_LIMITS } from '../../server/options.js';
+import { noTelemetry } from '../../server/telemetry.js';
 
 const MiB = 1024 * 1024;
 const BIG = 8 * MiB;
@@ -38,7 +43,7 @@ function pinnedPages(): number {
 }
 
 async function settles(what: string, check: () => boolean): Promise<void> {
-  for (let i = 0; i < 100 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+  for (let i = 0; i < 250 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
   assert.ok(check(), what);
 }
 
@@ -129,4 +134,52 @@ test('three 8 MiB READs in one compound: the READs that do not fit get STATUS_IN
   assert.equal((again as Buffer).length, 4096);
   s.c.close();
   await assertIdle();
+});
+
+/** A client transport whose reading can be stopped, to play a client that never reads its responses. */
+async function pausableTransport(port: number): Promise<ClientTransport & { socket: net.Socket }> {
+  const socket = net.connect({ host: '127.0.0.1', port });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const framer = new DirectTcpFramer(32 * MiB);
+  let onMessage: (m: Buffer) => void = () => {};
+  const closers: Array<() => void> = [];
+  socket.on('data', (d) => framer.push(d).forEach((m) => onMessage(m)));
+  socket.on('error', () => {});
+  socket.on('close', () => closers.splice(0).forEach((c) => c()));
+  return {
+    socket,
+    send: (parts) => writeDirectTcpFrame(socket, parts),
+    onMessage: (h) => (onMessage = h),
+    onClose: (h) => void closers.push(() => h()),
+    close: () => socket.destroy(),
+  };
+}
+
+test('a client that stops reading its responses is disconnected after the frame timeout, and its pinned pages are released', async () => {
+  const hits: string[] = [];
+  const slowCache = new PageCache({ maxBytes: 64 * MiB });
+  const g = await startServer(
+    { limits: { ...DEFAULT_LIMITS, frameTimeoutMs: 300 } },
+    { fileIo: new CacheFileIoProvider(slowCache), telemetry: { ...noTelemetry, limitHit: (l) => hits.push(l) } },
+  );
+  try {
+    await writeFile(path.join(g.dir, 'big.bin'), Buffer.alloc(BIG, 0x5a));
+    const transport = await pausableTransport(g.port);
+    const c = await Smb2Client.connect({ port: g.port, transport, dialects: [Dialect.SMB3_1_1] });
+    await c.login({ user: TEST_USER, password: TEST_PASSWORD });
+    const tree = await c.treeConnect('share');
+    const { fileId } = await tree.create('big.bin');
+    await tree.read(fileId, 0, BIG); // cached from now on
+    transport.socket.pause();
+    const reads = [0, 1, 2, 3].map(() => tree.read(fileId, 0, BIG).catch(() => null));
+    await settles('the server closed the connection', () => g.server.accounting().connections === 0);
+    transport.socket.resume(); // let the client see the close
+    await Promise.all(reads);
+    assert.deepEqual(hits, ['send_timeout']);
+    await settles('pinned pages released after the disconnect', () => slowCache.counters().pages.spliced + slowCache.counters().pages.bounce === 0);
+    assert.equal(g.server.accounting().readPayloads, 0);
+  } finally {
+    await g.close();
+    await slowCache.shutdown();
+  }
 });
