@@ -20,15 +20,20 @@ import type { ClientTransport } from '../../client/transport.js';
 import { DirectTcpFramer, writeDirectTcpFrame } from '../../server/direct-tcp-framer.js';
 import { DEFAULT_LIMITS } from '../../server/options.js';
 import { noTelemetry } from '../../server/telemetry.js';
+import { SplicedMetrics } from '../../ops/metrics.js';
+import { parsePromText, sampleSum } from '../ops/prom-text.js';
 
 const MiB = 1024 * 1024;
 const BIG = 8 * MiB;
 let f: ServerFixture;
 let cache: PageCache;
+const metrics = new SplicedMetrics({ defaultMetrics: false });
 
 before(async () => {
   cache = new PageCache({ maxBytes: 64 * MiB });
-  f = await startServer({}, { fileIo: new CacheFileIoProvider(cache) });
+  f = await startServer({}, { fileIo: new CacheFileIoProvider(cache), telemetry: metrics });
+  metrics.setCacheCounters(() => cache.counters());
+  metrics.setServerAccounting(() => f.server.accounting());
   await writeFile(path.join(f.dir, 'big.bin'), Buffer.alloc(BIG, 0x5a));
 });
 after(async () => {
@@ -47,11 +52,17 @@ async function settles(what: string, check: () => boolean): Promise<void> {
   assert.ok(check(), what);
 }
 
+async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+  return sampleSum(parsePromText(await metrics.expose()), name, labels);
+}
+
 async function assertIdle(): Promise<void> {
   await settles(`pinned pages back to 0 (now ${pinnedPages()})`, () => pinnedPages() === 0);
   const a = f.server.accounting();
   assert.equal(a.readPayloads, 0, 'server-side READ payloads outstanding');
   assert.equal(a.readBytes, 0, 'server-side READ bytes outstanding');
+  assert.equal(await metric('spliced_cache_pinned_pages'), 0, 'the pinned-page gauge is back to idle');
+  assert.equal(await metric('spliced_read_payloads'), 0);
 }
 
 async function openBig(): Promise<{ c: Smb2Client; treeId: number; fileId: FileId; read: (n?: number) => Promise<Buffer> }> {
@@ -128,6 +139,7 @@ test('three 8 MiB READs in one compound: the READs that do not fit get STATUS_IN
   assert.equal(replies[0].header.status, Status.SUCCESS);
   assert.equal(decodeReadResponse(replies[0].reader).data.length, BIG);
   for (const r of replies.slice(1)) assert.equal(r.header.status, Status.INSUFFICIENT_RESOURCES);
+  assert.equal(await metric('spliced_limit_hits_total', { limit: 'compound_size' }), 2);
   await assertIdle();
   const again = await Promise.race([s.read(4096), new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref())]);
   assert.notEqual(again, 'timeout', 'the connection is wedged after the compound');
