@@ -35,7 +35,7 @@ export const LIMIT_RANGES = {
   frameTimeoutSeconds: { min: 0, max: 3600 },
   /** NEGOTIATE and SESSION_SETUP fit; at most a direct-TCP frame. */
   preauthFrame: { min: 4 * 1024, max: 0xffffff },
-  /** At least one READ of the largest `smbd max io size`, or such READs could never be served. */
+  /** At least one READ (or WRITE) of the largest `smbd max io size`, or such requests could never be served. */
   readBytes: { min: MAX_IO_SIZE_RANGE.max, max: 1024 ** 4 },
 } as const;
 
@@ -113,6 +113,7 @@ export const GLOBAL_KEYS: Record<string, Setter<GlobalDraft>> = {
   deadtime: (d, v, at, k) => limit(d, 'idleTimeoutMs', parseCount(v, k, at, LIMIT_RANGES.deadtimeMinutes) * 60_000),
   'frame timeout': (d, v, at, k) => limit(d, 'frameTimeoutMs', parseCount(v, k, at, LIMIT_RANGES.frameTimeoutSeconds) * 1000),
   'max preauth frame size': (d, v, at, k) => limit(d, 'maxPreauthMessageBytes', parseSize(v, k, at, LIMIT_RANGES.preauthFrame)),
+  'max request bytes per connection': (d, v, at, k) => limit(d, 'maxRequestBytesPerConnection', parseSize(v, k, at, LIMIT_RANGES.readBytes)),
   'max read bytes per connection': (d, v, at, k) => limit(d, 'maxReadBytesPerConnection', parseSize(v, k, at, LIMIT_RANGES.readBytes)),
   'max read bytes': (d, v, at, k) => limit(d, 'maxReadBytes', parseSize(v, k, at, LIMIT_RANGES.readBytes)),
 };

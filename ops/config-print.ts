@@ -34,6 +34,7 @@ function globalLines(cfg: SplicedConfig): Array<[string, string]> {
     ['deadtime', String(l.idleTimeoutMs / 60_000)],
     ['frame timeout', String(l.frameTimeoutMs / 1000)],
     ['max preauth frame size', formatSize(l.maxPreauthMessageBytes)],
+    ['max request bytes per connection', formatSize(l.maxRequestBytesPerConnection)],
     ['max read bytes per connection', formatSize(l.maxReadBytesPerConnection)],
     ['max read bytes', formatSize(l.maxReadBytes)],
   ];

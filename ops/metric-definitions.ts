@@ -18,7 +18,7 @@ export const PAGE_STATES = ['free', 'clean', 'dirty', 'writeback', 'spliced', 'b
 /** Limits that refuse, close or delay something (server/options.ts ServerLimits), as Telemetry.limitHit names them. */
 export const LIMITS = [
   'connections', 'connections_per_address', 'idle_timeout', 'frame_timeout', 'send_timeout',
-  'read_bytes_connection', 'read_bytes_server', 'compound_size', 'other',
+  'read_bytes_connection', 'read_bytes_server', 'request_bytes_connection', 'compound_size', 'other',
 ] as const;
 
 /** 5 µs doubling to ~2.6 s: SMB2 requests on a cached file take microseconds. */

@@ -17,7 +17,7 @@ export {
 } from './metric-definitions.js';
 export { COPY_REASONS };
 
-const NOTHING_HELD: ServerAccounting = { connections: 0, receiveBufferBytes: 0, readPayloads: 0, readBytes: 0 };
+const NOTHING_HELD: ServerAccounting = { connections: 0, receiveBufferBytes: 0, requestBytes: 0, readPayloads: 0, readBytes: 0 };
 
 /** Long enough to cover one scrape, short enough that the status page sees fresh numbers. */
 const CACHE_SNAPSHOT_MS = 50;
@@ -94,6 +94,7 @@ export class SplicedMetrics implements Telemetry {
     gauge('spliced_read_payloads', 'READ payloads handed out and not yet released (pinned cache pages or copies); 0 when idle.', (a) => a.readPayloads);
     gauge('spliced_read_outstanding_bytes', 'READ bytes admitted and not yet released, against max read bytes; 0 when idle.', (a) => a.readBytes);
     gauge('spliced_receive_buffer_bytes', 'Bytes received for frames that are not complete yet, over all connections.', (a) => a.receiveBufferBytes);
+    gauge('spliced_request_buffer_bytes', 'Bytes of received requests being processed (WRITE data included), over all connections.', (a) => a.requestBytes);
   }
 
   /** Attach the page cache after construction (the cache may be created later than the metrics). */

@@ -66,6 +66,8 @@ export class Connection {
   readonly reads: ReadBudget;
   private nextVolatileId = 1n;
   private inFlight = 0;
+  /** Bytes of the messages counted in inFlight. */
+  requestBytes = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly gate: PauseGate;
   private idleTimer?: NodeJS.Timeout;
@@ -101,6 +103,7 @@ export class Connection {
   private receive(message: Buffer): void {
     this.idleTimer?.refresh();
     if (++this.inFlight === MAX_IN_FLIGHT) this.gate.hold('in-flight');
+    this.countRequestBytes(message.length);
     const payloads = this.messagePayloads();
     this.handleMessage(message, payloads)
       .catch((err) => {
@@ -110,9 +113,21 @@ export class Connection {
       })
       .finally(() => {
         payloads.settle();
+        this.countRequestBytes(-message.length);
         if (this.inFlight-- === MAX_IN_FLIGHT) this.gate.release('in-flight');
         if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       });
+  }
+
+  /** Received requests (WRITE data included) are bounded in bytes too: past the limit, stop reading. */
+  private countRequestBytes(delta: number): void {
+    const limit = this.core.options.limits.maxRequestBytesPerConnection;
+    const over = this.requestBytes >= limit;
+    this.requestBytes += delta;
+    if (!over && this.requestBytes >= limit) {
+      this.limitHit('request_bytes_connection');
+      this.gate.hold('request-bytes');
+    } else if (over && this.requestBytes < limit) this.gate.release('request-bytes');
   }
 
   private messagePayloads(): MessagePayloads {

@@ -78,6 +78,8 @@ export interface ServerLimits {
   idleTimeoutMs: number;
   /** A frame from the client, once started, must complete within this long, and a response must not stall this long; 0 = no limit. */
   frameTimeoutMs: number;
+  /** Bytes of received requests being processed per connection (WRITE data included); beyond it the connection stops reading. */
+  maxRequestBytesPerConnection: number;
   /** READ data admitted and not yet sent, per connection (pinned cache pages or copies); more READs wait. */
   maxReadBytesPerConnection: number;
   /** The same over the whole server. */
@@ -94,6 +96,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxConnectionsPerAddress: 64,
   idleTimeoutMs: 15 * 60 * 1000,
   frameTimeoutMs: 60 * 1000,
+  maxRequestBytesPerConnection: 32 * 1024 * 1024,
   maxReadBytesPerConnection: 64 * 1024 * 1024,
   maxReadBytes: 512 * 1024 * 1024,
 };

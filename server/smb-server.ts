@@ -26,6 +26,8 @@ export interface ServerAccounting {
   connections: number;
   /** Bytes received for frames that are not complete yet, over all connections. */
   receiveBufferBytes: number;
+  /** Bytes of received requests being processed, over all connections. */
+  requestBytes: number;
   /** READ payloads handed out and not yet released (pinned cache pages or copies). */
   readPayloads: number;
   /** READ bytes admitted and not yet released. */
@@ -91,9 +93,13 @@ export class SmbServer {
 
   accounting(): ServerAccounting {
     let receiveBufferBytes = 0;
-    for (const c of this.core.connections) receiveBufferBytes += c.transport.bufferedBytes?.() ?? 0;
+    let requestBytes = 0;
+    for (const c of this.core.connections) {
+      receiveBufferBytes += c.transport.bufferedBytes?.() ?? 0;
+      requestBytes += c.requestBytes;
+    }
     const { reads } = this.core;
-    return { connections: this.core.connections.size, receiveBufferBytes, readPayloads: reads.payloads, readBytes: reads.bytes };
+    return { connections: this.core.connections.size, receiveBufferBytes, requestBytes, readPayloads: reads.payloads, readBytes: reads.bytes };
   }
 
   /** Attach another listener (e.g. SMB Direct) whose connections this server serves. */

@@ -110,15 +110,13 @@ test('connections that announce 8 MiB frames and send little do not make the ser
       r.socket.write(cat([0, 0x80, 0, 0], NEGOTIATE.subarray(4, 104)));
       raws.push(r);
     }
-    let a = f.server.accounting();
-    for (let i = 0; i < 100 && a.receiveBufferBytes < 20 * 100; i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      a = f.server.accounting();
-    }
-    assert.equal(a.connections, 20);
-    assert.equal(a.receiveBufferBytes, 20 * 100, 'the server holds what was sent, not what was announced');
+    for (let i = 0; i < 100 && f.server.status().connections.length < 20; i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200)); // the 100 bytes of each have arrived
     const grown = process.memoryUsage().arrayBuffers - heapBefore;
     assert.ok(grown < 32 * MiB, `buffers grew by ${(grown / MiB).toFixed(1)} MiB for 20 announced 8 MiB frames`);
+    const a = f.server.accounting();
+    assert.equal(a.connections, 20);
+    assert.equal(a.receiveBufferBytes, 20 * 100, 'the server holds what was sent, not what was announced');
   } finally {
     for (const r of raws) r.close();
     await f.close();
@@ -275,6 +273,67 @@ test('outstanding READ bytes stay under the per-connection and server-wide limit
     assert.equal(f.server.accounting().readBytes, 0);
     for (const { c } of clients) c.close();
   } finally {
+    await f.close();
+  }
+});
+
+/** Positional file I/O whose WRITEs wait until released, counting how many wait at once. */
+class GatedWrites implements FileIoProvider {
+  private readonly inner = new DirectFileIoProvider();
+  waiting = 0;
+  peak = 0;
+  private gates: Array<() => void> = [];
+  closed = false;
+
+  async open(absolutePath: string, options: { writable: boolean }): Promise<FileIo> {
+    const io = await this.inner.open(absolutePath, options);
+    return {
+      read: (o, n) => io.read(o, n),
+      write: async (offset, data) => {
+        this.peak = Math.max(this.peak, ++this.waiting);
+        if (!this.closed) await new Promise<void>((resolve) => this.gates.push(resolve));
+        this.waiting--;
+        return io.write(offset, data);
+      },
+      flush: () => io.flush(),
+      setSize: (n) => io.setSize(n),
+      size: () => io.size(),
+      close: () => io.close(),
+    };
+  }
+
+  releaseAll(): void {
+    this.closed = true;
+    for (const g of this.gates.splice(0)) g();
+  }
+
+  flushAll(): Promise<void> {
+    return this.inner.flushAll();
+  }
+}
+
+test('received WRITE data being processed stays under the per-connection request limit; the connection is read again after', async () => {
+  const io = new GatedWrites();
+  const { f, hits } = await limited({ maxRequestBytesPerConnection: 8 * MiB }, { fileIo: io });
+  try {
+    const c = await Smb2Client.connect({ port: f.port, dialects: [Dialect.SMB3_1_1] });
+    await c.login({ user: TEST_USER, password: TEST_PASSWORD });
+    const tree = await c.treeConnect('share');
+    const { fileId } = await tree.create('w.bin', { desiredAccess: 0x12019f, disposition: 5 });
+    const chunk = Buffer.alloc(2 * MiB, 7);
+    const writes = Array.from({ length: 12 }, (_, i) => tree.write(fileId, i * chunk.length, chunk));
+    writes.forEach((w) => w.catch(() => {})); // awaited below; a failure before that must not go unhandled
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.ok(io.peak <= 5, `${io.peak} WRITEs of 2 MiB were being processed at once with an 8 MiB limit`);
+    const held = f.server.accounting().requestBytes;
+    assert.ok(held >= 8 * MiB && held <= 10 * MiB + 4096, `accounted ${held} request bytes`);
+    assert.equal(hits.get('request_bytes_connection'), 1);
+    io.releaseAll();
+    assert.deepEqual(await Promise.all(writes), Array(12).fill(chunk.length));
+    assert.equal(f.server.accounting().requestBytes, 0);
+    c.close();
+  } finally {
+    io.releaseAll();
     await f.close();
   }
 });
