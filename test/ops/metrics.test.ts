@@ -119,11 +119,12 @@ test('telemetry calls move the exported values', async () => {
   assert.equal(sampleSum(s, 'spliced_limit_hits_total', { limit: 'other' }), 2);
   assert.equal(sampleSum(s, 'spliced_limit_hits_total', { limit: 'connections' }), 0);
   assert.equal(sampleSum(s, 'spliced_read_payloads'), 0, 'nothing held without a server');
-  m.setServerAccounting(() => ({ connections: 3, receiveBufferBytes: 100, readPayloads: 2, readBytes: 5 << 20 }));
+  m.setServerAccounting(() => ({ connections: 3, receiveBufferBytes: 100, requestBytes: 300, readPayloads: 2, readBytes: 5 << 20 }));
   const held = parsePromText(await m.expose());
   assert.equal(sampleSum(held, 'spliced_read_payloads'), 2);
   assert.equal(sampleSum(held, 'spliced_read_outstanding_bytes'), 5 << 20);
   assert.equal(sampleSum(held, 'spliced_receive_buffer_bytes'), 100);
+  assert.equal(sampleSum(held, 'spliced_request_buffer_bytes'), 300);
   // 65536 falls in the le=65536 bucket, not le=32768.
   assert.equal(sampleSum(s, 'spliced_io_size_bytes_bucket', { op: 'read', le: '32768' }), 2);
   assert.equal(sampleSum(s, 'spliced_io_size_bytes_bucket', { op: 'read', le: '65536' }), 4);
