@@ -22,6 +22,7 @@ export function assembleServer(options: ServerOptions, metrics: SplicedMetrics, 
   if (cache) metrics.setCacheCounters(() => cache.counters());
   const fileIo = cache ? new CacheFileIoProvider(cache) : new DirectFileIoProvider();
   const smb = new SmbServer(options, { telemetry: metrics, log, fileIo });
+  metrics.setServerAccounting(() => smb.accounting());
   let closing: Promise<void> | undefined;
   return {
     smb,

@@ -55,6 +55,14 @@ export function defineCacheMetrics(registry: Registry, read: CacheReader): void 
     },
   });
   new Gauge({
+    name: 'spliced_cache_pinned_pages',
+    help: 'Cache pages held for READ responses not yet released (spliced plus bounce pages); 0 when idle.', registers,
+    collect() {
+      const c = read(false);
+      this.set(c ? c.pages.spliced + c.pages.bounce : 0);
+    },
+  });
+  new Gauge({
     name: 'spliced_cache_max_pages', help: 'Cache capacity in pages.', registers,
     collect() {
       this.set(read(false)?.maxPages ?? 0);

@@ -2,11 +2,12 @@
  * The parameters spliced understands, Samba/ksmbd spelling, with their synonyms.
  * Share parameters may also appear in [global], where they set every share's default.
  */
-import type { InterfaceConfig, ServerOptions, SigningPolicy } from '../server/options.js';
+import type { InterfaceConfig, ServerLimits, ServerOptions, SigningPolicy } from '../server/options.js';
 import { parseInterfaces } from './config-interfaces.js';
 import {
   DIALECTS,
   parseBoolean,
+  parseCount,
   parseHostPort,
   parseList,
   parseLogFormat,
@@ -28,6 +29,17 @@ import {
 /** Sizes ksmbd accepts for `smbd max io size`; the core's frame limit assumes at most 8 MiB. */
 export const MAX_IO_SIZE_RANGE = { min: 64 * 1024, max: 8 * 1024 * 1024 } as const;
 export const CACHE_SIZE_RANGE = { min: 1024 * 1024, max: 1024 ** 4 } as const;
+/** Limits on what clients may make the server hold (issue 9): ranges of their keys. */
+export const LIMIT_RANGES = {
+  connections: { min: 1, max: 65535 },
+  /** Samba's `deadtime`, minutes; 0 = never. */
+  deadtimeMinutes: { min: 0, max: 10080 },
+  frameTimeoutSeconds: { min: 0, max: 3600 },
+  /** NEGOTIATE and SESSION_SETUP fit; at most a direct-TCP frame. */
+  preauthFrame: { min: 4 * 1024, max: 0xffffff },
+  /** At least one READ (or WRITE) of the largest `smbd max io size`, or such requests could never be served. */
+  readBytes: { min: MAX_IO_SIZE_RANGE.max, max: 1024 ** 4 },
+} as const;
 
 export interface Located<T> {
   value: T;
@@ -60,6 +72,7 @@ export interface GlobalDraft {
   mapToGuest?: MapToGuest;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
+  limits?: Partial<ServerLimits>;
 }
 
 type Setter<D> = (draft: D, value: string, at: Where, key: string) => void;
@@ -99,7 +112,19 @@ export const GLOBAL_KEYS: Record<string, Setter<GlobalDraft>> = {
   'map to guest': (d, v, at, k) => (d.mapToGuest = parseMapToGuest(v, k, at)),
   'log level': (d, v, at, k) => (d.logLevel = parseLogLevel(v, k, at)),
   'log format': (d, v, at, k) => (d.logFormat = parseLogFormat(v, k, at)),
+  'max connections': (d, v, at, k) => limit(d, 'maxConnections', parseCount(v, k, at, LIMIT_RANGES.connections)),
+  'max connections per address': (d, v, at, k) => limit(d, 'maxConnectionsPerAddress', parseCount(v, k, at, LIMIT_RANGES.connections)),
+  deadtime: (d, v, at, k) => limit(d, 'idleTimeoutMs', parseCount(v, k, at, LIMIT_RANGES.deadtimeMinutes) * 60_000),
+  'frame timeout': (d, v, at, k) => limit(d, 'frameTimeoutMs', parseCount(v, k, at, LIMIT_RANGES.frameTimeoutSeconds) * 1000),
+  'max preauth frame size': (d, v, at, k) => limit(d, 'maxPreauthMessageBytes', parseSize(v, k, at, LIMIT_RANGES.preauthFrame)),
+  'max request bytes per connection': (d, v, at, k) => limit(d, 'maxRequestBytesPerConnection', parseSize(v, k, at, LIMIT_RANGES.readBytes)),
+  'max read bytes per connection': (d, v, at, k) => limit(d, 'maxReadBytesPerConnection', parseSize(v, k, at, LIMIT_RANGES.readBytes)),
+  'max read bytes': (d, v, at, k) => limit(d, 'maxReadBytes', parseSize(v, k, at, LIMIT_RANGES.readBytes)),
 };
+
+function limit<K extends keyof ServerLimits>(d: GlobalDraft, key: K, value: ServerLimits[K]): void {
+  d.limits = { ...d.limits, [key]: value };
+}
 
 /** Samba sections that are not plain shares; spliced skips them with a warning. */
 export const SAMBA_SPECIAL_SECTIONS = ['homes', 'printers', 'print$'] as const;

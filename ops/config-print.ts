@@ -11,6 +11,7 @@ const yesNo = (b: boolean): string => (b ? 'Yes' : 'No');
 
 function globalLines(cfg: SplicedConfig): Array<[string, string]> {
   const o = cfg.options;
+  const l = o.limits;
   const bindOnly = !(o.bindAddresses.length === 1 && o.bindAddresses[0] === '0.0.0.0');
   return [
     ['netbios name', o.serverName],
@@ -29,6 +30,14 @@ function globalLines(cfg: SplicedConfig): Array<[string, string]> {
     ['map to guest', cfg.mapToGuest],
     ['log level', cfg.logLevel],
     ['log format', cfg.logFormat],
+    ['max connections', String(l.maxConnections)],
+    ['max connections per address', String(l.maxConnectionsPerAddress)],
+    ['deadtime', String(l.idleTimeoutMs / 60_000)],
+    ['frame timeout', String(l.frameTimeoutMs / 1000)],
+    ['max preauth frame size', formatSize(l.maxPreauthMessageBytes)],
+    ['max request bytes per connection', formatSize(l.maxRequestBytesPerConnection)],
+    ['max read bytes per connection', formatSize(l.maxReadBytesPerConnection)],
+    ['max read bytes', formatSize(l.maxReadBytes)],
   ];
 }
 

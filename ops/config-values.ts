@@ -63,6 +63,16 @@ export function formatSize(bytes: number): string {
   return String(bytes);
 }
 
+/** A whole number in `range` (counts, seconds, minutes). */
+export function parseCount(value: string, key: string, at: Where, range: SizeRange): number {
+  const text = value.trim();
+  const n = /^\d{1,10}$/.test(text) ? Number(text) : NaN;
+  if (!(n >= range.min && n <= range.max)) {
+    return fail(ERROR_CODES.CONFIG_VALUE, at, `bad number "${value}" for "${key}" (${range.min} to ${range.max})`);
+  }
+  return n;
+}
+
 export function parsePort(value: string, key: string, at: Where, allowZero: boolean): number {
   const text = value.trim();
   const port = /^\d{1,5}$/.test(text) ? Number(text) : NaN;

@@ -214,7 +214,7 @@ export function parseConfig(text: string, fileName: string): SplicedConfig {
     shares: buildShares(ctx, shareSections, shareDefaults, users),
     interfaces: g.interfaces?.value ?? [],
     users,
-    limits: { ...DEFAULT_LIMITS },
+    limits: { ...DEFAULT_LIMITS, ...g.limits },
   };
   if (options.shares.length === 0) warn(ctx, 0, 'no shares defined');
   return {

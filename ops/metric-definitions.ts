@@ -15,6 +15,11 @@ export const DATA_PATHS = ['zerocopy', 'copy'] as const;
 export const IO_OPS = ['read', 'write'] as const;
 export const PROTOCOL_ERROR_KINDS = ['framing', 'decode', 'signature', 'auth', 'credits', 'smbdirect', 'other'] as const;
 export const PAGE_STATES = ['free', 'clean', 'dirty', 'writeback', 'spliced', 'bounce'] as const;
+/** Limits that refuse, close or delay something (server/options.ts ServerLimits), as Telemetry.limitHit names them. */
+export const LIMITS = [
+  'connections', 'connections_per_address', 'idle_timeout', 'frame_timeout', 'send_timeout',
+  'read_bytes_connection', 'read_bytes_server', 'request_bytes_connection', 'compound_size', 'other',
+] as const;
 
 /** 5 µs doubling to ~2.6 s: SMB2 requests on a cached file take microseconds. */
 export const REQUEST_DURATION_BUCKETS = exponentialBuckets(5e-6, 2, 20);
@@ -64,6 +69,11 @@ export function defineCoreMetrics(registry: Registry) {
     protocolErrors: new Counter({
       name: 'spliced_protocol_errors_total', help: 'Malformed or refused PDUs by kind.', labelNames: ['kind'] as const, registers,
     }),
+    limitHits: new Counter({
+      name: 'spliced_limit_hits_total',
+      help: 'Times a configured limit refused a connection, closed one, failed a compound element or made a READ wait, by limit.',
+      labelNames: ['limit'] as const, registers,
+    }),
   };
 }
 
@@ -83,6 +93,7 @@ export function zeroInitialSeries(m: CoreMetrics): void {
     m.ioSize.zero({ op });
   }
   for (const kind of PROTOCOL_ERROR_KINDS) m.protocolErrors.inc({ kind }, 0);
+  for (const limit of LIMITS) m.limitHits.inc({ limit }, 0);
   m.requestDuration.zero({ command: 'READ' });
   m.requestFailures.inc({ command: 'READ' }, 0);
 }

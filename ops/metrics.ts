@@ -4,17 +4,20 @@
  * `spliced_` prefix, base units (`_bytes`, `_seconds`), `_total` on counters, and
  * label values only from the small fixed sets in metric-definitions.ts.
  */
-import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheCounters } from '../cache/counters.js';
 import { COPY_REASONS } from '../cache/page-flags.js';
 import type { DataPath, Telemetry, TransportKind } from '../server/telemetry.js';
+import type { ServerAccounting } from '../server/smb-server.js';
 import { defineCacheMetrics } from './cache-metrics.js';
-import { PROTOCOL_ERROR_KINDS, SMB2_COMMANDS, defineCoreMetrics, zeroInitialSeries, type CoreMetrics } from './metric-definitions.js';
+import { LIMITS, PROTOCOL_ERROR_KINDS, SMB2_COMMANDS, defineCoreMetrics, zeroInitialSeries, type CoreMetrics } from './metric-definitions.js';
 
 export {
-  DATA_PATHS, IO_OPS, IO_SIZE_BUCKETS, PAGE_STATES, PROTOCOL_ERROR_KINDS, REQUEST_DURATION_BUCKETS, SMB2_COMMANDS, TRANSPORTS,
+  DATA_PATHS, IO_OPS, IO_SIZE_BUCKETS, LIMITS, PAGE_STATES, PROTOCOL_ERROR_KINDS, REQUEST_DURATION_BUCKETS, SMB2_COMMANDS, TRANSPORTS,
 } from './metric-definitions.js';
 export { COPY_REASONS };
+
+const NOTHING_HELD: ServerAccounting = { connections: 0, receiveBufferBytes: 0, requestBytes: 0, readPayloads: 0, readBytes: 0 };
 
 /** Long enough to cover one scrape, short enough that the status page sees fresh numbers. */
 const CACHE_SNAPSHOT_MS = 50;
@@ -53,6 +56,7 @@ export interface ThroughputTotals {
 export class SplicedMetrics implements Telemetry {
   readonly registry: Registry;
   private cacheCounters?: () => CacheCounters;
+  private serverAccounting?: () => ServerAccounting;
   private readonly totals: ThroughputTotals = {
     readZeroCopyBytes: 0, readCopyBytes: 0, writeBytes: 0, rdmaWriteBytes: 0, rdmaReadBytes: 0, requests: 0,
     failedRequests: 0, rdmaWriteOps: 0, rdmaReadOps: 0, creditStalls: 0, protocolErrors: 0,
@@ -71,6 +75,26 @@ export class SplicedMetrics implements Telemetry {
       name: 'spliced_cache_counter_errors_total', help: 'Scrapes where reading the page cache counters failed.', registers: [this.registry],
     });
     defineCacheMetrics(this.registry, (fresh) => this.readCacheCounters(fresh));
+    this.defineAccountingGauges();
+  }
+
+  /** Attach the server whose held resources (READ payloads, receive buffers) the gauges report. */
+  setServerAccounting(fn: (() => ServerAccounting) | undefined): void {
+    this.serverAccounting = fn;
+  }
+
+  private defineAccountingGauges(): void {
+    const registers = [this.registry];
+    const read = (): ServerAccounting => this.serverAccounting?.() ?? NOTHING_HELD;
+    const gauge = (name: string, help: string, pick: (a: ServerAccounting) => number): void => {
+      new Gauge({ name, help, registers, collect() {
+        this.set(pick(read()));
+      } });
+    };
+    gauge('spliced_read_payloads', 'READ payloads handed out and not yet released (pinned cache pages or copies); 0 when idle.', (a) => a.readPayloads);
+    gauge('spliced_read_outstanding_bytes', 'READ bytes admitted and not yet released, against max read bytes; 0 when idle.', (a) => a.readBytes);
+    gauge('spliced_receive_buffer_bytes', 'Bytes received for frames that are not complete yet, over all connections.', (a) => a.receiveBufferBytes);
+    gauge('spliced_request_buffer_bytes', 'Bytes of received requests being processed (WRITE data included), over all connections.', (a) => a.requestBytes);
   }
 
   /** Attach the page cache after construction (the cache may be created later than the metrics). */
@@ -151,6 +175,10 @@ export class SplicedMetrics implements Telemetry {
   protocolError(kind: string): void {
     this.m.protocolErrors.inc({ kind: oneOf(PROTOCOL_ERROR_KINDS, kind, 'other') });
     this.totals.protocolErrors++;
+  }
+
+  limitHit(limit: string): void {
+    this.m.limitHits.inc({ limit: oneOf(LIMITS, limit, 'other') });
   }
 
   /** One RDMA WRITE posted (READ data pushed to the client), [MS-SMBD] 3.1.4.x. */

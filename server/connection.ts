@@ -15,6 +15,11 @@ import { CreditWindow } from './credits.js';
 import { runRequest } from './dispatch.js';
 import { answerSmb1Negotiate } from './handlers/negotiate.js';
 import { closeOpen } from './open-files.js';
+import { ReadBudget } from './read-budget.js';
+import { MessagePayloads, type ReadLimit } from './message-payloads.js';
+import { CompoundSize, COMPOUND_SLACK } from './compound-size.js';
+import { PauseGate } from './pause-gate.js';
+import type { ReadPayload } from './file-io.js';
 
 /**
  * Messages of one connection processed at once; beyond this the transport stops reading,
@@ -28,6 +33,14 @@ interface EncodedResponse {
   length: number;
   result: HandlerResult;
   sign?: { session: Session };
+}
+
+/** What the PDUs of one received message share. */
+interface MessageState {
+  chain: ChainState;
+  payloads: MessagePayloads;
+  size: CompoundSize;
+  compound: boolean;
 }
 
 /** What NEGOTIATE settled, [MS-SMB2] 3.3.1.7 Connection. */
@@ -49,9 +62,16 @@ export class Connection {
   readonly credits: CreditWindow;
   readonly sessions = new Map<bigint, Session>();
   readonly opens = new Map<bigint, Open>();
+  /** READ data admitted for this connection and not yet released. */
+  readonly reads: ReadBudget;
   private nextVolatileId = 1n;
   private inFlight = 0;
+  /** Bytes of the messages counted in inFlight. */
+  requestBytes = 0;
   private idleWaiters: Array<() => void> = [];
+  private readonly gate: PauseGate;
+  private idleTimer?: NodeJS.Timeout;
+  private authenticated = false;
   closed = false;
 
   constructor(
@@ -61,8 +81,11 @@ export class Connection {
     readonly log: Logger,
   ) {
     this.credits = new CreditWindow(core.options.limits.maxCredits);
+    this.reads = new ReadBudget(() => this.core.options.limits.maxReadBytesPerConnection, core.reads);
+    this.gate = new PauseGate(() => transport.pause?.(), () => transport.resume?.());
     transport.onMessage((m) => this.receive(m));
     transport.onClose((reason) => void this.onClosed(reason));
+    this.armIdleTimer();
   }
 
   get dialect(): number {
@@ -78,17 +101,60 @@ export class Connection {
   }
 
   private receive(message: Buffer): void {
-    if (++this.inFlight >= MAX_IN_FLIGHT) this.transport.pause?.();
-    this.handleMessage(message)
+    this.idleTimer?.refresh();
+    if (++this.inFlight === MAX_IN_FLIGHT) this.gate.hold('in-flight');
+    this.countRequestBytes(message.length);
+    const payloads = this.messagePayloads();
+    this.handleMessage(message, payloads)
       .catch((err) => {
         this.log.error({ err }, 'request processing failed; closing connection');
         this.core.telemetry.protocolError('internal');
         this.transport.disconnect();
       })
       .finally(() => {
-        if (this.inFlight-- === MAX_IN_FLIGHT) this.transport.resume?.();
+        payloads.settle();
+        this.countRequestBytes(-message.length);
+        if (this.inFlight-- === MAX_IN_FLIGHT) this.gate.release('in-flight');
         if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       });
+  }
+
+  /** Received requests (WRITE data included) are bounded in bytes too: past the limit, stop reading. */
+  private countRequestBytes(delta: number): void {
+    const limit = this.core.options.limits.maxRequestBytesPerConnection;
+    const over = this.requestBytes >= limit;
+    this.requestBytes += delta;
+    if (!over && this.requestBytes >= limit) {
+      this.limitHit('request_bytes_connection');
+      this.gate.hold('request-bytes');
+    } else if (over && this.requestBytes < limit) this.gate.release('request-bytes');
+  }
+
+  private messagePayloads(): MessagePayloads {
+    return new MessagePayloads(this.reads, this.core.reads, {
+      closed: () => this.closed,
+      waiting: (on) => (on ? this.gate.hold('read-budget') : this.gate.release('read-budget')),
+      limitHit: (limit: ReadLimit) => this.limitHit(limit),
+      delivered: (payload: ReadPayload, bytes: number) => this.core.telemetry.readBytes(this.transport.kind, payload.path, bytes),
+    });
+  }
+
+  limitHit(limit: string): void {
+    this.core.telemetry.limitHit?.(limit);
+  }
+
+  /** Samba's `deadtime`: a connection without open files that sends nothing is closed. */
+  private armIdleTimer(): void {
+    const ms = this.core.options.limits.idleTimeoutMs;
+    if (!ms) return;
+    this.idleTimer = setTimeout(() => {
+      // A frame on its way is the frame timeout's business, not idleness.
+      const busy = this.inFlight > 0 || this.opens.size > 0 || (this.transport.bufferedBytes?.() ?? 0) > 0;
+      if (busy) return void this.idleTimer?.refresh();
+      this.limitHit('idle_timeout');
+      this.log.info({ seconds: ms / 1000 }, 'closing idle connection');
+      this.transport.disconnect();
+    }, ms).unref();
   }
 
   /** Resolves when no request is being processed (bounded by the caller). */
@@ -96,7 +162,7 @@ export class Connection {
     return this.inFlight === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private async handleMessage(message: Buffer): Promise<void> {
+  private async handleMessage(message: Buffer, payloads: MessagePayloads): Promise<void> {
     const protocol = message.length >= 4 ? message.readUInt32LE(0) : 0;
     if (protocol === SMB1_PROTOCOL_ID && !this.negotiated) return this.sendRaw(await answerSmb1Negotiate(this, message));
     if (protocol !== SMB2_PROTOCOL_ID) return this.drop('framing', `unexpected protocol id 0x${protocol.toString(16)}`);
@@ -108,15 +174,22 @@ export class Connection {
     }
     const chain: ChainState = {};
     const responses: EncodedResponse[] = [];
+    const size = new CompoundSize(this.maxResponseBytes());
     for (const pdu of pdus) {
-      const response = await this.processPdu(pdu, chain, pdus.length > 1);
-      if (response === 'drop') return;
+      const response = await this.processPdu(pdu, { chain, payloads, size, compound: pdus.length > 1 });
+      if (response === 'drop') return; // the payloads of the responses collected so far are released by the caller
       if (response) responses.push(response);
     }
-    if (responses.length) await this.sendResponses(responses);
+    if (responses.length) await this.sendResponses(responses, payloads);
   }
 
-  private async processPdu(pdu: Buffer, chain: ChainState, compound: boolean): Promise<EncodedResponse | null | 'drop'> {
+  /** Largest response message: MaxReadSize plus room for compounded small responses, within what the transport carries. */
+  private maxResponseBytes(): number {
+    const wanted = this.core.options.maxIoSize + COMPOUND_SLACK;
+    return Math.min(wanted, this.transport.maxSendBytes ?? wanted);
+  }
+
+  private async processPdu(pdu: Buffer, m: MessageState): Promise<EncodedResponse | null | 'drop'> {
     const reader = new Reader(pdu);
     let header: Smb2Header;
     try {
@@ -139,7 +212,8 @@ export class Connection {
       return 'drop';
     }
     const started = process.hrtime.bigint();
-    const outcome = await runRequest({ core: this.core, conn: this, header, message: pdu, reader, chain, log: this.log });
+    const outcome = await runRequest({ core: this.core, conn: this, header, message: pdu, reader, chain: m.chain, payloads: m.payloads, log: this.log });
+    if (outcome.result.payload) outcome.result.payload = m.payloads.adopt(outcome.result.payload);
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;
     this.core.telemetry.request(commandName(header.command), seconds, outcome.result.status);
     if (outcome.result.status !== Status.SUCCESS) {
@@ -149,7 +223,17 @@ export class Connection {
       this.drop('refused', 'handler asked to close the connection');
       return 'drop';
     }
-    return this.encodeResponse(header, outcome.result, outcome.session, compound);
+    if (header.command === Command.SESSION_SETUP && outcome.result.status === Status.SUCCESS) this.onAuthenticated();
+    const result = m.size.fit(outcome.result);
+    if (result !== outcome.result) this.limitHit('compound_size');
+    return this.encodeResponse(header, result, outcome.session, m.compound);
+  }
+
+  /** Frames as large as MaxWriteSize are accepted only from a client with a session. */
+  private onAuthenticated(): void {
+    if (this.authenticated) return;
+    this.authenticated = true;
+    this.transport.setMaxMessageBytes?.(this.core.options.limits.maxMessageBytes);
   }
 
   private encodeResponse(req: Smb2Header, result: HandlerResult, session: Session | undefined, compound: boolean): EncodedResponse {
@@ -183,7 +267,7 @@ export class Connection {
     return { parts, length, result, sign: wantsSign && signer ? { session: signer } : undefined };
   }
 
-  private async sendResponses(responses: EncodedResponse[]): Promise<void> {
+  private async sendResponses(responses: EncodedResponse[], payloads: MessagePayloads): Promise<void> {
     const all: Buffer[] = [];
     responses.forEach((r, i) => {
       if (i < responses.length - 1) {
@@ -197,19 +281,13 @@ export class Connection {
     const invalidateToken = responses.find((r) => r.result.invalidateToken !== undefined)?.result.invalidateToken;
     try {
       await this.transport.send(all, invalidateToken === undefined ? undefined : { invalidateToken });
-      for (const r of responses) this.countRead(r.result);
+      for (const r of responses) if (r.result.payload?.length) payloads.delivered(r.result.payload, r.result.payload.length);
     } catch (err) {
-      this.log.debug({ err }, 'send failed');
-    } finally {
-      for (const r of responses) r.result.payload?.release();
+      // A frame that did not go out whole leaves the stream unusable.
+      this.log.debug({ err }, 'send failed; closing connection');
+      this.transport.disconnect();
     }
     if (responses.some((r) => r.result.disconnect)) this.transport.disconnect();
-  }
-
-  private countRead(result: HandlerResult): void {
-    if (result.payload && result.payload.length) {
-      this.core.telemetry.readBytes(this.transport.kind, result.payload.path, result.payload.length);
-    }
   }
 
   private async sendRaw(message: Buffer | null): Promise<void> {
@@ -226,6 +304,8 @@ export class Connection {
   private async onClosed(reason?: Error): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.idleTimer);
+    this.core.reads.wake(); // READs of this connection waiting for budget give up
     if (reason) this.log.debug({ err: reason }, 'connection closed with an error');
     await this.idle();
     await this.closeAll();

@@ -3,9 +3,11 @@ import { DecodeError } from '../wire/index.js';
 
 /** Direct-TCP transport header, [MS-SMB2] 2.1: a zero byte and a 24-bit big-endian length. */
 export const DIRECT_TCP_HEADER_SIZE = 4;
+/** The largest message a 24-bit length can frame. */
+export const DIRECT_TCP_MAX_MESSAGE = 0xffffff;
 
 export function directTcpHeader(length: number): Buffer {
-  if (length > 0xffffff) throw new RangeError(`SMB2 message of ${length} bytes exceeds direct-TCP framing`);
+  if (length > DIRECT_TCP_MAX_MESSAGE) throw new RangeError(`SMB2 message of ${length} bytes exceeds direct-TCP framing`);
   const h = Buffer.allocUnsafe(4);
   h.writeUInt32BE(length, 0);
   return h;
@@ -14,38 +16,68 @@ export function directTcpHeader(length: number): Buffer {
 /**
  * Write one frame: the 4-byte header then every part, corked so the kernel sees one writev.
  * Parts are written as they are (file data from the page cache is never concatenated).
+ * A frame that cannot be framed is refused before anything is corked or written.
  */
 export function writeDirectTcpFrame(socket: Socket, parts: Buffer[]): Promise<void> {
   let length = 0;
   for (const p of parts) length += p.length;
+  let header: Buffer;
+  try {
+    header = directTcpHeader(length);
+  } catch (err) {
+    return Promise.reject(err);
+  }
   return new Promise((resolve, reject) => {
     socket.cork();
-    socket.write(directTcpHeader(length));
-    for (let i = 0; i < parts.length - 1; i++) socket.write(parts[i]);
-    socket.write(parts[parts.length - 1] ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
-    socket.uncork();
+    try {
+      socket.write(header);
+      for (let i = 0; i < parts.length - 1; i++) socket.write(parts[i]);
+      socket.write(parts[parts.length - 1] ?? Buffer.alloc(0), (err) => (err ? reject(err) : resolve()));
+    } catch (err) {
+      reject(err);
+    } finally {
+      socket.uncork();
+    }
   });
 }
 
 /**
  * Reassembles direct-TCP frames from arbitrary stream chunks. Small frames that arrive
- * whole are returned as views of the chunk; others are gathered into one buffer of the
- * announced size (allocated once).
+ * whole are returned as views of the chunk; others are gathered from the chunks as they
+ * come and joined once complete: memory follows the bytes received, never the length a
+ * peer announces.
  */
 export class DirectTcpFramer {
   private header = Buffer.alloc(4);
   private headerHave = 0;
-  private body: Buffer | null = null;
-  private bodyHave = 0;
+  /** Length of the frame being gathered, or -1 between frames. */
+  private want = -1;
+  private pieces: Buffer[] = [];
+  private have = 0;
 
-  constructor(private readonly maxMessageBytes: number) {}
+  constructor(private maxMessageBytes: number) {}
+
+  /** Frames announced larger than this are refused from now on. */
+  setMaxMessageBytes(bytes: number): void {
+    this.maxMessageBytes = bytes;
+  }
+
+  /** Bytes held for an incomplete frame (its header included). */
+  get buffered(): number {
+    return this.headerHave + this.have;
+  }
+
+  /** True while a frame has started and not completed. */
+  get partial(): boolean {
+    return this.headerHave > 0 || this.want >= 0;
+  }
 
   /** Feed one chunk; returns the whole messages it completes. Throws DecodeError on a bad frame. */
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
     let at = 0;
     while (at < chunk.length) {
-      if (this.body === null) {
+      if (this.want < 0) {
         if (this.headerHave === 0 && chunk.length - at >= 4) {
           const length = this.checkLength(chunk.readUInt32BE(at));
           at += 4;
@@ -54,7 +86,7 @@ export class DirectTcpFramer {
             at += length;
             continue;
           }
-          this.startBody(length);
+          this.want = length;
           continue;
         }
         const n = Math.min(4 - this.headerHave, chunk.length - at);
@@ -63,17 +95,16 @@ export class DirectTcpFramer {
         at += n;
         if (this.headerHave === 4) {
           this.headerHave = 0;
-          const length = this.checkLength(this.header.readUInt32BE(0));
-          this.startBody(length);
-          if (length === 0) out.push(this.takeBody());
+          this.want = this.checkLength(this.header.readUInt32BE(0));
+          if (this.want === 0) out.push(this.takeBody());
         }
         continue;
       }
-      const n = Math.min(this.body.length - this.bodyHave, chunk.length - at);
-      chunk.copy(this.body, this.bodyHave, at, at + n);
-      this.bodyHave += n;
+      const n = Math.min(this.want - this.have, chunk.length - at);
+      this.pieces.push(chunk.subarray(at, at + n)); // net hands out a fresh buffer per read: a view is safe
+      this.have += n;
       at += n;
-      if (this.bodyHave === this.body.length) out.push(this.takeBody());
+      if (this.have === this.want) out.push(this.takeBody());
     }
     return out;
   }
@@ -84,15 +115,11 @@ export class DirectTcpFramer {
     return word;
   }
 
-  private startBody(length: number): void {
-    this.body = Buffer.allocUnsafe(length);
-    this.bodyHave = 0;
-  }
-
   private takeBody(): Buffer {
-    const b = this.body as Buffer;
-    this.body = null;
-    this.bodyHave = 0;
-    return b;
+    const body = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.want);
+    this.pieces = [];
+    this.have = 0;
+    this.want = -1;
+    return body;
   }
 }

@@ -6,6 +6,7 @@ import type { Session, TreeConnect, Open } from './state.js';
 import type { FileId } from '../smb2/commands/create.js';
 import type { Connection } from './connection.js';
 import type { ServerCore } from './server-core.js';
+import type { MessagePayloads } from './message-payloads.js';
 
 /** What a related compound chain carries from one request to the next, [MS-SMB2] 3.3.5.2.7.2. */
 export interface ChainState {
@@ -27,6 +28,8 @@ export interface RequestContext {
   session?: Session;
   tree?: TreeConnect;
   chain: ChainState;
+  /** Owner of this message's READ payloads: admits them against the READ budgets and releases them. */
+  payloads: MessagePayloads;
   log: Logger;
 }
 
@@ -36,7 +39,7 @@ export interface HandlerResult {
   body?: Buffer;
   /** ErrorData of an ERROR response (e.g. the needed size for BUFFER_TOO_SMALL), [MS-SMB2] 2.2.2. */
   errorData?: Buffer;
-  /** READ data, sent after the body without copying; released after the send. */
+  /** READ data, sent after the body without copying; ctx.payloads releases it after the send. */
   payload?: ReadPayload;
   /** Sign even if the request was not signed (final SESSION_SETUP, VALIDATE_NEGOTIATE_INFO). */
   forceSign?: boolean;

@@ -64,15 +64,44 @@ export interface ServerOptions {
 export interface ServerLimits {
   maxSessionsPerConnection: number;
   maxOpenFilesPerConnection: number;
-  /** Largest direct-TCP frame accepted (header + body + payload). */
+  /** Largest direct-TCP frame accepted (header + body + payload) once a session is authenticated. */
   maxMessageBytes: number;
+  /** Largest frame accepted before that (NEGOTIATE, SESSION_SETUP): what a client may make the server buffer unauthenticated. */
+  maxPreauthMessageBytes: number;
   /** Most credits a client may hold. */
   maxCredits: number;
+  /** Client connections served at once, over all transports; more are closed when accepted. */
+  maxConnections: number;
+  /** Client connections served at once from one IP address. */
+  maxConnectionsPerAddress: number;
+  /** Close a connection without open files that sent nothing for this long (Samba's `deadtime`); 0 never does. */
+  idleTimeoutMs: number;
+  /** A frame from the client, once started, must complete within this long, and a response must not stall this long; 0 = no limit. */
+  frameTimeoutMs: number;
+  /** Bytes of received requests being processed per connection (WRITE data included); beyond it the connection stops reading. */
+  maxRequestBytesPerConnection: number;
+  /** READ data admitted and not yet sent, per connection (pinned cache pages or copies); more READs wait. */
+  maxReadBytesPerConnection: number;
+  /** The same over the whole server. */
+  maxReadBytes: number;
 }
 
 export const DEFAULT_LIMITS: ServerLimits = {
   maxSessionsPerConnection: 64,
   maxOpenFilesPerConnection: 4096,
   maxMessageBytes: 8 * 1024 * 1024 + 64 * 1024,
+  maxPreauthMessageBytes: 64 * 1024,
   maxCredits: 8192,
+  maxConnections: 1024,
+  maxConnectionsPerAddress: 64,
+  idleTimeoutMs: 15 * 60 * 1000,
+  frameTimeoutMs: 60 * 1000,
+  maxRequestBytesPerConnection: 32 * 1024 * 1024,
+  maxReadBytesPerConnection: 64 * 1024 * 1024,
+  maxReadBytes: 512 * 1024 * 1024,
 };
+
+/** Options whose limits lack keys added later (embedders, older tests) get the defaults for those. */
+export function withDefaultLimits(options: ServerOptions): ServerOptions {
+  return { ...options, limits: { ...DEFAULT_LIMITS, ...options.limits } };
+}

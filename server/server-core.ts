@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ServerOptions, ShareConfig } from './options.js';
+import { withDefaultLimits, type ServerOptions, type ShareConfig } from './options.js';
+import { ReadBudget } from './read-budget.js';
 import type { Telemetry } from './telemetry.js';
 import type { Logger } from './log.js';
 import type { FileIoProvider } from './file-io.js';
@@ -20,18 +21,25 @@ export class ServerCore {
   readonly shareModes = new ShareModeTable();
   readonly openFiles = new OpenFileTable();
   readonly connections = new Set<Connection>();
+  /** READ data admitted over the whole server; each connection's budget is chained to it. */
+  readonly reads = new ReadBudget(() => this.options.limits.maxReadBytes);
   private roots = new Map<string, ShareRoot>();
   private nextSessionId = BigInt(Date.now() % 0xffff) << 32n;
 
+  public options: ServerOptions;
+
   constructor(
-    public options: ServerOptions,
+    options: ServerOptions,
     readonly telemetry: Telemetry,
     readonly log: Logger,
     readonly fileIo: FileIoProvider,
-  ) {}
+  ) {
+    this.options = withDefaultLimits(options);
+  }
 
   reload(options: ServerOptions): void {
-    this.options = options;
+    this.options = withDefaultLimits(options);
+    this.reads.wake();
     for (const c of this.connections) c.credits.setMaxCredits(options.limits.maxCredits);
   }
 

@@ -21,6 +21,19 @@ export interface ServerStatus {
   shares: Array<{ name: string; path: string; readOnly: boolean }>;
 }
 
+/** What the server holds for its clients right now, for the limits' metrics and tests. */
+export interface ServerAccounting {
+  connections: number;
+  /** Bytes received for frames that are not complete yet, over all connections. */
+  receiveBufferBytes: number;
+  /** Bytes of received requests being processed, over all connections. */
+  requestBytes: number;
+  /** READ payloads handed out and not yet released (pinned cache pages or copies). */
+  readPayloads: number;
+  /** READ bytes admitted and not yet released. */
+  readBytes: number;
+}
+
 /** How long close() lets in-flight requests finish before dropping connections. */
 const SHUTDOWN_GRACE_MS = 5000;
 
@@ -36,15 +49,29 @@ export class SmbServer {
 
   async listen(): Promise<{ tcpPort: number }> {
     const o = this.core.options;
-    const tcp = new TcpListener(o.bindAddresses, o.tcpPort, () => this.core.options.limits.maxMessageBytes);
+    const tcp = new TcpListener(o.bindAddresses, o.tcpPort, () => ({
+      maxMessageBytes: this.core.options.limits.maxPreauthMessageBytes,
+      frameTimeoutMs: this.core.options.limits.frameTimeoutMs,
+      limitHit: (limit) => this.core.telemetry.limitHit?.(limit),
+    }));
     const { port } = await tcp.listen((t) => this.accept(t));
     this.listeners.push(tcp);
     this.core.log.info({ port, shares: o.shares.map((s) => s.name) }, 'listening on direct TCP');
     return { tcpPort: port };
   }
 
-  /** Serve a connection from any transport (SMB Direct hands its connections in here too). */
-  accept(transport: Transport): Connection {
+  /**
+   * Serve a connection from any transport (SMB Direct hands its connections in here too).
+   * Beyond the connection limits it is closed at once and null returned.
+   */
+  accept(transport: Transport): Connection | null {
+    const refused = this.refusal(transport);
+    if (refused) {
+      this.core.telemetry.limitHit?.(refused);
+      this.core.log.warn({ peer: transport.peer, limit: refused }, 'connection refused by a limit');
+      transport.disconnect();
+      return null;
+    }
     const id = this.nextConnectionId++;
     const log = this.core.log.child({ conn: id, peer: transport.peer });
     const conn = new Connection(id, transport, this.core, log);
@@ -52,6 +79,27 @@ export class SmbServer {
     this.core.telemetry.connectionOpened(transport.kind);
     log.debug('connection accepted');
     return conn;
+  }
+
+  private refusal(transport: Transport): string | null {
+    const limits = this.core.options.limits;
+    if (this.core.connections.size >= limits.maxConnections) return 'connections';
+    const address = transport.remoteAddress;
+    if (address === undefined) return null;
+    let same = 0;
+    for (const c of this.core.connections) if (c.transport.remoteAddress === address) same++;
+    return same >= limits.maxConnectionsPerAddress ? 'connections_per_address' : null;
+  }
+
+  accounting(): ServerAccounting {
+    let receiveBufferBytes = 0;
+    let requestBytes = 0;
+    for (const c of this.core.connections) {
+      receiveBufferBytes += c.transport.bufferedBytes?.() ?? 0;
+      requestBytes += c.requestBytes;
+    }
+    const { reads } = this.core;
+    return { connections: this.core.connections.size, receiveBufferBytes, requestBytes, readPayloads: reads.payloads, readBytes: reads.bytes };
   }
 
   /** Attach another listener (e.g. SMB Direct) whose connections this server serves. */

@@ -1,29 +1,58 @@
 import net from 'node:net';
 import type { Transport, TransportListener } from './transport.js';
-import { DirectTcpFramer, writeDirectTcpFrame } from './direct-tcp-framer.js';
+import { DIRECT_TCP_MAX_MESSAGE, DirectTcpFramer, writeDirectTcpFrame } from './direct-tcp-framer.js';
+
+/** What a TCP connection is allowed, read when it is accepted. */
+export interface TcpLimits {
+  /** Largest frame before the client authenticates (raised with setMaxMessageBytes). */
+  maxMessageBytes: number;
+  /** A started frame must complete within this long, and a frame being sent must make progress; 0 = no limit. */
+  frameTimeoutMs: number;
+  /** Called when a limit closes the connection ('frame_timeout', 'send_timeout'). */
+  limitHit?(limit: string): void;
+}
 
 /** Direct TCP ([MS-SMB2] 2.1) over one socket. */
 export class TcpTransport implements Transport {
   readonly kind = 'tcp' as const;
   readonly peer: string;
+  readonly remoteAddress?: string;
+  readonly maxSendBytes = DIRECT_TCP_MAX_MESSAGE;
   private readonly framer: DirectTcpFramer;
+  private readonly limits: TcpLimits;
   private messageHandler: (m: Buffer) => void = () => {};
   private closeHandlers: Array<(reason?: Error) => void> = [];
   private closed = false;
   private closeReason?: Error;
+  private frameTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly socket: net.Socket,
-    readonly maxMessageBytes: number,
+    limits: TcpLimits | number,
   ) {
+    this.limits = typeof limits === 'number' ? { maxMessageBytes: limits, frameTimeoutMs: 0 } : limits;
+    this.remoteAddress = socket.remoteAddress;
     this.peer = `tcp ${socket.remoteAddress}:${socket.remotePort}`;
-    this.framer = new DirectTcpFramer(maxMessageBytes);
+    this.framer = new DirectTcpFramer(this.limits.maxMessageBytes);
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => {
       this.closeReason ??= err;
     });
     socket.on('close', () => this.finish());
+  }
+
+  get maxMessageBytes(): number {
+    return this.limits.maxMessageBytes;
+  }
+
+  setMaxMessageBytes(bytes: number): void {
+    this.limits.maxMessageBytes = bytes;
+    this.framer.setMaxMessageBytes(bytes);
+  }
+
+  bufferedBytes(): number {
+    return this.framer.buffered;
   }
 
   private onData(chunk: Buffer): void {
@@ -35,15 +64,35 @@ export class TcpTransport implements Transport {
       this.disconnect();
       return;
     }
+    this.watchFrame(messages.length > 0);
     for (const m of messages) {
       if (this.closed) return;
       this.messageHandler(m);
     }
   }
 
+  /** Slow-sender limit: a frame that has started must complete within frameTimeoutMs. */
+  private watchFrame(completed: boolean): void {
+    if (completed || !this.framer.partial) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+      if (!this.framer.partial) return;
+    }
+    if (this.frameTimer || !this.limits.frameTimeoutMs) return;
+    this.frameTimer = setTimeout(() => this.timedOut('frame_timeout', 'frame not completed in time'), this.limits.frameTimeoutMs).unref();
+  }
+
+  private timedOut(limit: string, why: string): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.limits.limitHit?.(limit);
+    this.closeReason ??= new Error(why);
+    this.disconnect();
+  }
+
   private finish(): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.frameTimer);
     for (const h of this.closeHandlers) h(this.closeReason);
   }
 
@@ -56,10 +105,35 @@ export class TcpTransport implements Transport {
     else this.closeHandlers.push(handler);
   }
 
-  /** One frame: the 4-byte header then every part, corked so the kernel sees one writev. */
-  send(parts: Buffer[]): Promise<void> {
-    if (this.closed || this.socket.destroyed) return Promise.reject(new Error('connection closed'));
-    return writeDirectTcpFrame(this.socket, parts);
+  /**
+   * One frame: the 4-byte header then every part, corked so the kernel sees one writev.
+   * A peer that takes none of it for frameTimeoutMs is disconnected (a slow reader that
+   * makes progress is not).
+   */
+  async send(parts: Buffer[]): Promise<void> {
+    if (this.closed || this.socket.destroyed) throw new Error('connection closed');
+    const stall = this.watchSend();
+    try {
+      await writeDirectTcpFrame(this.socket, parts);
+    } finally {
+      clearTimeout(stall);
+    }
+  }
+
+  private watchSend(): NodeJS.Timeout | undefined {
+    const ms = this.limits.frameTimeoutMs;
+    if (!ms) return undefined;
+    let pending = Infinity;
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      const now = this.socket.writableLength;
+      if (now < pending) {
+        pending = now;
+        timer.refresh();
+        return;
+      }
+      this.timedOut('send_timeout', 'peer does not read its responses');
+    }, ms).unref();
+    return timer;
   }
 
   pause(): void {
@@ -82,13 +156,13 @@ export class TcpListener implements TransportListener {
   constructor(
     private readonly addresses: string[],
     private readonly port: number,
-    private readonly maxMessageBytes: () => number,
+    private readonly limits: () => TcpLimits,
   ) {}
 
   async listen(onConnection: (t: TcpTransport) => void): Promise<{ port: number }> {
     let port = this.port;
     for (const address of this.addresses.length ? this.addresses : ['0.0.0.0']) {
-      const server = net.createServer((socket) => onConnection(new TcpTransport(socket, this.maxMessageBytes())));
+      const server = net.createServer((socket) => onConnection(new TcpTransport(socket, this.limits())));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, address, () => {

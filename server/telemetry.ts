@@ -19,6 +19,8 @@ export interface Telemetry {
   fileClosed(): void;
   /** A malformed or refused PDU; `kind` is a small fixed set (e.g. 'framing', 'decode', 'signature', 'auth'). */
   protocolError(kind: string): void;
+  /** A configured limit refused or delayed something; `limit` is a small fixed set (e.g. 'connections', 'frame_timeout'). */
+  limitHit?(limit: string): void;
 }
 
 export const noTelemetry: Telemetry = {
@@ -32,4 +34,5 @@ export const noTelemetry: Telemetry = {
   fileOpened() {},
   fileClosed() {},
   protocolError() {},
+  limitHit() {},
 };

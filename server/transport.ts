@@ -12,6 +12,14 @@ export interface Transport {
   readonly peer: string;
   /** Largest message the transport accepts from the peer (for credit/size checks). */
   readonly maxMessageBytes: number;
+  /** Largest message it can send (direct TCP: the 24-bit frame length); absent = no transport limit. */
+  readonly maxSendBytes?: number;
+  /** Peer IP address, for the per-address connection limit. */
+  readonly remoteAddress?: string;
+  /** Accept frames up to this size from now on (raised once the client has authenticated). */
+  setMaxMessageBytes?(bytes: number): void;
+  /** Bytes received and held for a frame that is not complete yet. */
+  bufferedBytes?(): number;
   /** Called once per received SMB2/SMB1 message (without transport framing). */
   onMessage(handler: (message: Buffer) => void): void;
   /** Called once when the connection is gone (peer close, error, or disconnect()). */

@@ -9,17 +9,12 @@ import { canRead } from '../access.js';
 import { requireCreditCharge } from './credit-charge.js';
 import { pipeOf, readPipe } from '../pipes/pipe-smb.js';
 
-/** Push the data into the client's registered buffers (SMB Direct), [MS-SMB2] 3.3.5.12. */
+/** Push the data into the client's registered buffers (SMB Direct), [MS-SMB2] 3.3.5.12. ctx.payloads releases it. */
 async function readOverRdma(ctx: RequestContext, payload: ReadPayload, descriptors: BufferDescriptor[], channel: number): Promise<HandlerResult> {
-  const transport = ctx.conn.transport;
-  try {
-    const sent = await transport.rdmaWrite!(descriptors, payload.chunks);
-    ctx.core.telemetry.readBytes(transport.kind, payload.path, sent);
-    const invalidateToken = channel === Channel.RDMA_V1_INVALIDATE ? descriptors[0]?.token : undefined;
-    return { status: Status.SUCCESS, body: encodeReadResponseHeader({ dataLength: 0, dataRemaining: sent, flags: 0 }), invalidateToken };
-  } finally {
-    payload.release();
-  }
+  const sent = await ctx.conn.transport.rdmaWrite!(descriptors, payload.chunks);
+  ctx.payloads.delivered(payload, sent);
+  const invalidateToken = channel === Channel.RDMA_V1_INVALIDATE ? descriptors[0]?.token : undefined;
+  return { status: Status.SUCCESS, body: encodeReadResponseHeader({ dataLength: 0, dataRemaining: sent, flags: 0 }), invalidateToken };
 }
 
 /** READ, [MS-SMB2] 3.3.5.12: file data goes out as the provider's chunks, never copied here. */
@@ -34,7 +29,8 @@ export async function read(ctx: RequestContext): Promise<HandlerResult> {
   if (req.length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
   const rdma = req.channel === Channel.RDMA_V1 || req.channel === Channel.RDMA_V1_INVALIDATE;
   if (req.channel !== Channel.NONE && (!rdma || !ctx.conn.transport.rdmaWrite)) throw new SmbStatusError(Status.INVALID_PARAMETER);
-  const payload = await open.io.read(req.offset, req.length);
+  await ctx.payloads.admit(req.length);
+  const payload = ctx.payloads.adopt(await open.io.read(req.offset, req.length));
   if (payload.length === 0 && req.length > 0 || payload.length < req.minimumCount) {
     payload.release();
     return { status: Status.END_OF_FILE };

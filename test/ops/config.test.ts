@@ -276,3 +276,23 @@ test('cache size = 0 turns the page cache off and prints back as 0', () => {
   assert.equal(parseConfig(formatConfig(cfg), join(work, 'again.conf')).options.cacheBytes, 0);
   assert.throws(() => parse(`[global]\ncache size = 1K\n[s]\npath = ${dirA}\n`), /cache size/);
 });
+
+test('limit keys: connections, deadtime, frame timeout, pre-auth frame and READ bytes, printed back the same', () => {
+  const cfg = parse(`[global]\nmax connections = 200\nmax connections per address = 8\ndeadtime = 5\nframe timeout = 10\nmax preauth frame size = 32K\nmax request bytes per connection = 24M\nmax read bytes per connection = 16M\nmax read bytes = 1G\n[Data]\npath = ${dirA}\n`);
+  const l = cfg.options.limits;
+  assert.equal(l.maxConnections, 200);
+  assert.equal(l.maxConnectionsPerAddress, 8);
+  assert.equal(l.idleTimeoutMs, 5 * 60_000);
+  assert.equal(l.frameTimeoutMs, 10_000);
+  assert.equal(l.maxPreauthMessageBytes, 32 * 1024);
+  assert.equal(l.maxRequestBytesPerConnection, 24 * 1024 * 1024);
+  assert.equal(l.maxReadBytesPerConnection, 16 * 1024 * 1024);
+  assert.equal(l.maxReadBytes, 1024 ** 3);
+  assert.deepEqual(parseConfig(formatConfig(cfg), join(work, 'limits.conf')).options.limits, l);
+  const defaults = parse(`[Data]\npath = ${dirA}\n`).options.limits;
+  assert.equal(defaults.maxConnections, 1024);
+  assert.equal(defaults.idleTimeoutMs, 15 * 60_000);
+  assert.throws(() => parse('[global]\nmax connections = 0\n'), { code: ERROR_CODES.CONFIG_VALUE });
+  assert.throws(() => parse('[global]\nframe timeout = soon\n'), { code: ERROR_CODES.CONFIG_VALUE });
+  assert.throws(() => parse('[global]\nmax read bytes per connection = 1M\n'), { code: ERROR_CODES.CONFIG_SIZE });
+});

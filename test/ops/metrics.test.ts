@@ -8,6 +8,7 @@ import { COPY_REASONS } from '../../cache/page-flags.js';
 import {
   DATA_PATHS,
   IO_SIZE_BUCKETS,
+  LIMITS,
   PAGE_STATES,
   PROTOCOL_ERROR_KINDS,
   REQUEST_DURATION_BUCKETS,
@@ -29,6 +30,7 @@ const ALLOWED_LABEL_VALUES: Record<string, readonly string[]> = {
   reason: COPY_REASONS,
   state: PAGE_STATES,
   op: ['read', 'write'],
+  limit: LIMITS,
 };
 
 function cacheSnapshot(over: Partial<CacheCounters> = {}): CacheCounters {
@@ -58,6 +60,8 @@ function exercise(m: SplicedMetrics): void {
   m.rdmaWrite(1 << 20);
   m.rdmaRead(4096);
   m.creditStall();
+  m.limitHit('connections_per_address');
+  m.limitHit('a limit nobody declared');
 }
 
 test('metric names follow the Prometheus conventions and labels come from fixed sets', async () => {
@@ -111,6 +115,16 @@ test('telemetry calls move the exported values', async () => {
   assert.equal(sampleSum(s, 'spliced_rdma_bytes_total', { op: 'write' }), 2 << 20);
   assert.equal(sampleSum(s, 'spliced_rdma_operations_total', { op: 'read' }), 2);
   assert.equal(sampleSum(s, 'spliced_smbdirect_credit_stalls_total'), 2);
+  assert.equal(sampleSum(s, 'spliced_limit_hits_total', { limit: 'connections_per_address' }), 2);
+  assert.equal(sampleSum(s, 'spliced_limit_hits_total', { limit: 'other' }), 2);
+  assert.equal(sampleSum(s, 'spliced_limit_hits_total', { limit: 'connections' }), 0);
+  assert.equal(sampleSum(s, 'spliced_read_payloads'), 0, 'nothing held without a server');
+  m.setServerAccounting(() => ({ connections: 3, receiveBufferBytes: 100, requestBytes: 300, readPayloads: 2, readBytes: 5 << 20 }));
+  const held = parsePromText(await m.expose());
+  assert.equal(sampleSum(held, 'spliced_read_payloads'), 2);
+  assert.equal(sampleSum(held, 'spliced_read_outstanding_bytes'), 5 << 20);
+  assert.equal(sampleSum(held, 'spliced_receive_buffer_bytes'), 100);
+  assert.equal(sampleSum(held, 'spliced_request_buffer_bytes'), 300);
   // 65536 falls in the le=65536 bucket, not le=32768.
   assert.equal(sampleSum(s, 'spliced_io_size_bytes_bucket', { op: 'read', le: '32768' }), 2);
   assert.equal(sampleSum(s, 'spliced_io_size_bytes_bucket', { op: 'read', le: '65536' }), 4);
@@ -153,6 +167,7 @@ test('cache counters are read at scrape time and stay monotonic', async () => {
   assert.equal(sampleSum(s, 'spliced_copy_fallback_bytes_total', { reason: 'mapped' }), 4096);
   assert.equal(sampleSum(s, 'spliced_cache_cow_replacements_total'), 3);
   assert.equal(sampleSum(s, 'spliced_cache_evictions_total'), 5);
+  assert.equal(sampleSum(s, 'spliced_cache_pinned_pages'), 8, 'spliced plus bounce pages');
   assert.equal(sampleSum(s, 'spliced_cache_pages', { state: 'spliced' }), 8);
   assert.equal(sampleSum(s, 'spliced_cache_pages'), 64);
   // A cache that starts over (restart) must not make a counter go down.
