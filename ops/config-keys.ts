@@ -56,6 +56,8 @@ export interface GlobalDraft {
   metricsAddress?: HostPort;
   usersFile?: Located<string>;
   mapToGuest?: MapToGuest;
+  /** `user`: the account `serve` becomes after binding its ports when started as root. */
+  runAsUser?: string;
   logLevel?: LogLevel;
 }
 
@@ -95,6 +97,7 @@ export const GLOBAL_KEYS: Record<string, Setter<GlobalDraft>> = {
   'users file': (d, v, at) => (d.usersFile = { value: unquote(v), line: at.line }),
   'map to guest': (d, v, at, k) => (d.mapToGuest = parseMapToGuest(v, k, at)),
   'log level': (d, v, at, k) => (d.logLevel = parseLogLevel(v, k, at)),
+  user: (d, v) => (d.runAsUser = unquote(v)),
 };
 
 /** Samba sections that are not plain shares; spliced skips them with a warning. */
@@ -108,6 +111,8 @@ export interface SplicedConfig {
   usersFile?: string;
   mapToGuest: MapToGuest;
   logLevel: LogLevel;
+  /** The account `serve` runs as once its ports are bound, when started as root (`user`, default nobody). */
+  runAsUser: string;
   /** The file it came from, or `(embedded default)`. */
   source: string;
 }
@@ -125,5 +130,6 @@ export const CONFIG_DEFAULTS = {
   metricsAddress: { host: '127.0.0.1', port: 9445 },
   mapToGuest: 'never',
   logLevel: 'info',
+  runAsUser: 'nobody',
 } as const;
 

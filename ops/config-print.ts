@@ -28,6 +28,7 @@ function globalLines(cfg: SplicedConfig): Array<[string, string]> {
     ['users file', cfg.usersFile ?? ''],
     ['map to guest', cfg.mapToGuest],
     ['log level', cfg.logLevel],
+    ['user', cfg.runAsUser],
   ];
 }
 

@@ -224,6 +224,7 @@ export function parseConfig(text: string, fileName: string): SplicedConfig {
     usersFile,
     mapToGuest: g.mapToGuest ?? CONFIG_DEFAULTS.mapToGuest,
     logLevel: g.logLevel ?? CONFIG_DEFAULTS.logLevel,
+    runAsUser: g.runAsUser ?? CONFIG_DEFAULTS.runAsUser,
     source: fileName,
   };
 }

@@ -12,6 +12,8 @@ import { loadSmbDirectListener } from './smbdirect-hook.js';
 import { buildOpsApp } from './http.js';
 import { SplicedMetrics } from './metrics.js';
 import { SplicedError } from './errors.js';
+import { dropPrivileges, giveToAccount, lookupAccount, runningAsRoot } from './privileges.js';
+import { DEMO_SEED_FILES } from './demo-share.js';
 
 export interface ServeOptions {
   /** smb.conf-style file; none means the embedded default (demo share). */
@@ -98,6 +100,18 @@ function reloadConfig(opts: ServeOptions, current: SplicedConfig, smb: SmbServer
   }
 }
 
+/**
+ * Started as root: once every port is bound, become the `user` account (default nobody) for
+ * good, so no share file is ever touched as root. The embedded demo share is handed to it first.
+ */
+function becomeUnprivileged(opts: ServeOptions, cfg: SplicedConfig, logger: PinoLogger): void {
+  if (!runningAsRoot() || cfg.runAsUser === 'root') return;
+  const account = lookupAccount(cfg.runAsUser);
+  if (!opts.configPath) for (const share of cfg.options.shares) giveToAccount(share.path, [...DEMO_SEED_FILES], account);
+  dropPrivileges(account);
+  logger.info({ user: account.name, uid: account.uid, gid: account.gid }, 'dropped root privileges');
+}
+
 export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> {
   let cfg = readConfig(opts);
   const logger = pino({ name: 'spliced', level: cfg.logLevel }, pino.destination({ dest: 2, sync: true }));
@@ -111,6 +125,13 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
     await app.listen({ host: cfg.metricsAddress.host, port: cfg.metricsAddress.port });
   } catch (err) {
     await server.close();
+    throw err;
+  }
+  try {
+    becomeUnprivileged(opts, cfg, logger);
+  } catch (err) {
+    await server.close();
+    await app.close();
     throw err;
   }
   const bound = app.server.address() as AddressInfo;
