@@ -11,6 +11,8 @@ import { Smb2Client } from '../../client/smb2-client.js';
 import { parseDirectoryInformation } from '../../client/tree.js';
 import { Writer } from '../../wire/index.js';
 import { Access, CreateOption, Dialect, InfoType } from '../../smb2/constants.js';
+import { Status } from '../../smb2/status.js';
+import { SmbError } from '../../client/connection.js';
 
 const FILE_DIRECTORY_INFORMATION = 0x01; // [MS-FSCC] 2.4.10
 const FILE_BASIC_INFORMATION = 0x04; // [MS-FSCC] 2.4.7
@@ -136,4 +138,30 @@ test('finding 2: delete-on-close never removes a file outside the share', async 
   await tree.close(h.fileId);
   c.close();
   assert.deepEqual(await readdir(outside), ['secret'], 'the outside file was deleted');
+});
+
+test('item 10: a listing never reports the metadata of a symlink target outside the share', async () => {
+  await mkdir(path.join(f.dir, 'links'));
+  await writeFile(path.join(outside, 'big-secret'), Buffer.alloc(12345));
+  await writeFile(path.join(f.dir, 'links', 'target.bin'), Buffer.alloc(777));
+  await symlink(path.join(outside, 'big-secret'), path.join(f.dir, 'links', 'out-link'));
+  await symlink(outside, path.join(f.dir, 'links', 'out-dir-link'));
+  await symlink('target.bin', path.join(f.dir, 'links', 'in-link'));
+  const c = await login();
+  const tree = await c.treeConnect('share');
+  const entries = new Map((await tree.list('links')).map((e) => [e.name, e]));
+  c.close();
+  assert.notEqual(entries.get('out-link')?.size, 12345, 'the outside target\'s size leaked');
+  assert.equal(entries.get('out-dir-link')?.isDirectory, false, 'reported as the link itself, not the outside directory');
+  assert.equal(entries.get('in-link')?.size, 777, 'a link that stays inside shows its target');
+});
+
+test('item 10: a name with a lone UTF-16 surrogate is OBJECT_NAME_INVALID, not a second name for the U+FFFD file', async () => {
+  await writeFile(path.join(f.dir, 'odd\uFFFD.txt'), 'replacement-char file');
+  const c = await login();
+  const tree = await c.treeConnect('share');
+  const lone = Buffer.from([0x6f, 0, 0x64, 0, 0x64, 0, 0x00, 0xd8, 0x2e, 0, 0x74, 0, 0x78, 0, 0x74, 0]).toString('utf16le'); // "odd\uD800.txt"
+  assert.equal(Buffer.from(lone, 'utf16le').readUInt16LE(6), 0xd800, 'the client sends the lone surrogate as is');
+  await assert.rejects(tree.readFile(lone), (e: unknown) => e instanceof SmbError && e.status === Status.OBJECT_NAME_INVALID);
+  c.close();
 });
