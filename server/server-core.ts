@@ -51,6 +51,13 @@ export class ServerCore {
     return root;
   }
 
+  /** Close every share-root descriptor (server shutdown). */
+  async closeShareRoots(): Promise<void> {
+    const roots = [...this.roots.values()];
+    this.roots.clear();
+    await Promise.all(roots.map((r) => r.dispose()));
+  }
+
   allocateSessionId(): bigint {
     this.nextSessionId += 1n;
     return this.nextSessionId;

@@ -97,5 +97,6 @@ export class SmbServer {
     }
     await listenersClosed;
     await this.core.fileIo.flushAll();
+    await this.core.closeShareRoots();
   }
 }
