@@ -84,12 +84,19 @@ export interface FsBinding {
 const ADDON = join('build', 'Release', 'spliced_fs.node');
 export const FS_BUILD_LINE = 'npm run build:native (needs make and g++; no RDMA libraries)';
 
-/** Where the addon may be: $SPLICED_FS_ADDON, else native/build next to the sources. */
+/**
+ * Where the addon may be: $SPLICED_FS_ADDON, else native/build next to the sources, else the
+ * nearest native/build above a compiled copy (dist/, or the RDMA suite's .cache/vm/cifs-dist/).
+ */
 function addonCandidates(): string[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const fromEnv = process.env.SPLICED_FS_ADDON;
   if (fromEnv) return [resolve(fromEnv)];
-  return [join(here, ADDON), join(here, '..', '..', 'native', ADDON)];
+  const candidates = [join(here, ADDON)];
+  for (let dir = dirname(here); ; dir = dirname(dir)) {
+    candidates.push(join(dir, 'native', ADDON));
+    if (dirname(dir) === dir) return candidates;
+  }
 }
 
 /** The addon, or one line saying why it is missing and how to build it. */

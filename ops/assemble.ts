@@ -22,7 +22,7 @@ export interface AssembledServer {
 export function assembleServer(options: ServerOptions, metrics: SplicedMetrics, log?: Logger): AssembledServer {
   // Never a path-based fallback: without openat2 and friends the shares could be escaped.
   const fs = loadFsBinding();
-  if ('error' in fs) throw new SplicedError(ERROR_CODES.NATIVE_FS, `spliced cannot serve: ${fs.error}`);
+  if ('error' in fs) throw new SplicedError(ERROR_CODES.NATIVE_FS, `cannot serve: ${fs.error}`);
   const cache = options.cacheBytes > 0 ? new PageCache({ maxBytes: options.cacheBytes }) : undefined;
   if (cache) metrics.setCacheCounters(() => cache.counters());
   const fileIo = cache ? new CacheFileIoProvider(cache) : new DirectFileIoProvider();

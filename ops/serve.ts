@@ -4,6 +4,7 @@
  */
 import pino, { type Logger as PinoLogger } from 'pino';
 import type { AddressInfo } from 'node:net';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { defaultConfig, loadConfig, type SplicedConfig } from './config.js';
 import { formatHostPort, type HostPort, type LogLevel } from './config-values.js';
 import type { SmbServer } from '../server/smb-server.js';
@@ -110,6 +111,14 @@ function becomeUnprivileged(opts: ServeOptions, cfg: SplicedConfig, logger: Pino
   if (!opts.configPath) for (const share of cfg.options.shares) giveToAccount(share.path, [...DEMO_SEED_FILES], account);
   dropPrivileges(account);
   logger.info({ user: account.name, uid: account.uid, gid: account.gid }, 'dropped root privileges');
+  for (const share of cfg.options.shares) {
+    const mode = fsConstants.R_OK | fsConstants.X_OK | (share.readOnly ? 0 : fsConstants.W_OK);
+    try {
+      accessSync(share.path, mode);
+    } catch {
+      logger.warn({ share: share.name, path: share.path, user: account.name }, `share "${share.name}": ${share.path} is not ${share.readOnly ? 'readable' : 'writable'} by user ${account.name}`);
+    }
+  }
 }
 
 export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> {
