@@ -82,7 +82,8 @@ export class PageCache {
     const st = await stat(path, { bigint: true });
     const key = `${st.dev}:${st.ino}`;
     let file = this.files.get(key);
-    const previous = this.byPath.get(path);
+    // A /proc/self/fd/N name (how the server opens) is reused by unrelated files: not a replacement.
+    const previous = path.startsWith('/proc/self/fd/') ? undefined : this.byPath.get(path);
     if (previous && previous !== file) this.dropClean(previous);
     if (!file) {
       file = new CachedFile(key, path, this.arena);

@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// Builds the rdma-core addon with the node-gyp that npm bundles.
-//   node native/build.mjs          -> native/build/Release/spliced_rdma.node
-//   node native/build.mjs --asan   -> .cache/native-asan/build/Release/spliced_rdma.node
-// Without the RDMA headers it explains how to get them and exits 0: the server then runs
-// over TCP only (see loadRdmaBinding()).
+// Builds the addons with the node-gyp that npm bundles.
+//   node native/build.mjs          -> native/build/Release/spliced_fs.node (+ spliced_rdma.node)
+//   node native/build.mjs --asan   -> the same in .cache/native-asan/build/Release/
+// spliced_fs (the *at file system calls) is always built: the server refuses to serve
+// without it. spliced_rdma needs the RDMA headers; without them it is skipped with a hint and
+// the server runs over TCP only (see loadRdmaBinding()).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,7 +40,8 @@ function nodeDirArgs() {
 function writeAsanProject(dir) {
   const gyp = JSON.parse(readFileSync(join(nativeDir, 'binding.gyp'), 'utf8'));
   gyp.variables.asan = 1;
-  for (const target of gyp.targets) target.sources = target.sources.map((s) => relative(dir, join(nativeDir, s)));
+  const rdmaTargets = gyp.conditions.flatMap(([, branch]) => branch.targets ?? []);
+  for (const target of [...gyp.targets, ...rdmaTargets]) target.sources = target.sources.map((s) => relative(dir, join(nativeDir, s)));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'binding.gyp'), JSON.stringify(gyp, null, 2));
 }
@@ -50,23 +52,18 @@ function run(cmd, args, cwd) {
   return r.status ?? 1;
 }
 
-function build(asan) {
+function build(asan, rdma) {
   const projectDir = asan ? join(repoDir, '.cache', 'native-asan') : nativeDir;
   if (asan) writeAsanProject(projectDir);
   const gyp = nodeGypCommand();
-  const makefile = join(projectDir, 'build', 'Makefile');
-  const gypFile = join(projectDir, 'binding.gyp');
-  if (!existsSync(makefile) || statSync(makefile).mtimeMs < statSync(gypFile).mtimeMs) {
-    const status = run(gyp, ['configure', ...nodeDirArgs()], projectDir);
-    if (status !== 0) return status;
-  }
+  // Configure every time: whether the RDMA target exists depends on this machine's headers.
+  const status = run(gyp, ['configure', ...nodeDirArgs(), '--', `-Drdma=${rdma ? 1 : 0}`], projectDir);
+  if (status !== 0) return status;
   return run(gyp, ['build', '-j', 'max'], projectDir);
 }
 
-if (!haveRdmaHeaders()) {
-  console.log(`native: RDMA headers not found; SMB Direct will be disabled. To enable it: ${APT_LINE}`);
-  process.exit(0);
-}
-const status = build(process.argv.includes('--asan'));
+const rdma = haveRdmaHeaders();
+if (!rdma) console.log(`native: RDMA headers not found; building spliced_fs only, SMB Direct will be disabled. To enable it: ${APT_LINE}`);
+const status = build(process.argv.includes('--asan'), rdma);
 if (status !== 0) console.error('native: the addon build failed');
 process.exit(status);

@@ -8,6 +8,8 @@ import type { ServerOptions } from '../server/options.js';
 import { SmbServer } from '../server/smb-server.js';
 import { DirectFileIoProvider } from '../server/direct-file-io.js';
 import type { SplicedMetrics } from './metrics.js';
+import { loadFsBinding } from '../native/fs.js';
+import { ERROR_CODES, SplicedError } from './errors.js';
 
 export interface AssembledServer {
   smb: SmbServer;
@@ -18,10 +20,13 @@ export interface AssembledServer {
 }
 
 export function assembleServer(options: ServerOptions, metrics: SplicedMetrics, log?: Logger): AssembledServer {
+  // Never a path-based fallback: without openat2 and friends the shares could be escaped.
+  const fs = loadFsBinding();
+  if ('error' in fs) throw new SplicedError(ERROR_CODES.NATIVE_FS, `cannot serve: ${fs.error}`);
   const cache = options.cacheBytes > 0 ? new PageCache({ maxBytes: options.cacheBytes }) : undefined;
   if (cache) metrics.setCacheCounters(() => cache.counters());
   const fileIo = cache ? new CacheFileIoProvider(cache) : new DirectFileIoProvider();
-  const smb = new SmbServer(options, { telemetry: metrics, log, fileIo });
+  const smb = new SmbServer(options, { telemetry: metrics, log, fileIo, hostFs: fs.binding });
   metrics.setServerAccounting(() => smb.accounting());
   let closing: Promise<void> | undefined;
   return {

@@ -70,6 +70,8 @@ export interface GlobalDraft {
   metricsAddress?: HostPort;
   usersFile?: Located<string>;
   mapToGuest?: MapToGuest;
+  /** `user`: the account `serve` becomes after binding its ports when started as root. */
+  runAsUser?: string;
   logLevel?: LogLevel;
   logFormat?: LogFormat;
   limits?: Partial<ServerLimits>;
@@ -120,6 +122,7 @@ export const GLOBAL_KEYS: Record<string, Setter<GlobalDraft>> = {
   'max request bytes per connection': (d, v, at, k) => limit(d, 'maxRequestBytesPerConnection', parseSize(v, k, at, LIMIT_RANGES.readBytes)),
   'max read bytes per connection': (d, v, at, k) => limit(d, 'maxReadBytesPerConnection', parseSize(v, k, at, LIMIT_RANGES.readBytes)),
   'max read bytes': (d, v, at, k) => limit(d, 'maxReadBytes', parseSize(v, k, at, LIMIT_RANGES.readBytes)),
+  user: (d, v) => (d.runAsUser = unquote(v)),
 };
 
 function limit<K extends keyof ServerLimits>(d: GlobalDraft, key: K, value: ServerLimits[K]): void {
@@ -138,6 +141,8 @@ export interface SplicedConfig {
   mapToGuest: MapToGuest;
   logLevel: LogLevel;
   logFormat: LogFormat;
+  /** The account `serve` runs as once its ports are bound, when started as root (`user`, default nobody). */
+  runAsUser: string;
   /** The file it came from, or `(embedded default)`. */
   source: string;
 }
@@ -156,5 +161,6 @@ export const CONFIG_DEFAULTS = {
   mapToGuest: 'never',
   logLevel: 'info',
   logFormat: 'auto',
+  runAsUser: 'nobody',
 } as const;
 

@@ -38,6 +38,7 @@ function globalLines(cfg: SplicedConfig): Array<[string, string]> {
     ['max request bytes per connection', formatSize(l.maxRequestBytesPerConnection)],
     ['max read bytes per connection', formatSize(l.maxReadBytesPerConnection)],
     ['max read bytes', formatSize(l.maxReadBytes)],
+    ['user', cfg.runAsUser],
   ];
 }
 

@@ -225,6 +225,7 @@ export function parseConfig(text: string, fileName: string): SplicedConfig {
     mapToGuest: g.mapToGuest ?? CONFIG_DEFAULTS.mapToGuest,
     logLevel: g.logLevel ?? CONFIG_DEFAULTS.logLevel,
     logFormat: g.logFormat ?? CONFIG_DEFAULTS.logFormat,
+    runAsUser: g.runAsUser ?? CONFIG_DEFAULTS.runAsUser,
     source: fileName,
   };
 }

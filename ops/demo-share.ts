@@ -35,6 +35,9 @@ function samplePattern(bytes: number): Buffer {
   return buf;
 }
 
+/** What prepareDemoDirectory creates: handed to the unprivileged account when serve runs as root. */
+export const DEMO_SEED_FILES = ['README.txt', 'sample.bin'] as const;
+
 /** Create the demo directory and seed it; files already there are left alone. */
 export function prepareDemoDirectory(dir: string): void {
   mkdirSync(dir, { recursive: true });
@@ -72,6 +75,7 @@ export function defaultConfig(): SplicedConfig {
     mapToGuest: 'bad user',
     logLevel: CONFIG_DEFAULTS.logLevel,
     logFormat: CONFIG_DEFAULTS.logFormat,
+    runAsUser: CONFIG_DEFAULTS.runAsUser,
     source: '(embedded default)',
   };
 }

@@ -32,6 +32,10 @@ export const ERROR_CODES = {
   CLI_ARGUMENT: 'SPLICED_ERR_CLI_ARGUMENT',
   /** `spliced bench NAME` where test/bench/NAME.ts does not exist. */
   BENCH_UNKNOWN: 'SPLICED_ERR_BENCH_UNKNOWN',
+  /** The spliced_fs addon (openat2 and the other *at calls) is not built: spliced does not serve without it. */
+  NATIVE_FS: 'SPLICED_ERR_NATIVE_FS',
+  /** Dropping root privileges to the `user` key's account failed. */
+  PRIVILEGE_DROP: 'SPLICED_ERR_PRIVILEGE_DROP',
   /** `spliced user del` of a user that is not in the users file. */
   USER_UNKNOWN: 'SPLICED_ERR_USER_UNKNOWN',
 } as const;

@@ -4,6 +4,7 @@
  */
 import type { Logger as PinoLogger } from 'pino';
 import type { AddressInfo } from 'node:net';
+import { accessSync, constants as fsConstants } from 'node:fs';
 import { defaultConfig, loadConfig, type SplicedConfig } from './config.js';
 import { formatHostPort, type HostPort, type LogFormat, type LogLevel } from './config-values.js';
 import { createLogger } from './logger.js';
@@ -13,6 +14,8 @@ import { loadSmbDirectListener } from './smbdirect-hook.js';
 import { buildOpsApp } from './http.js';
 import { SplicedMetrics } from './metrics.js';
 import { SplicedError } from './errors.js';
+import { dropPrivileges, giveToAccount, lookupAccount, runningAsRoot } from './privileges.js';
+import { DEMO_SEED_FILES } from './demo-share.js';
 
 export interface ServeOptions {
   /** smb.conf-style file; none means the embedded default (demo share). */
@@ -103,6 +106,26 @@ function reloadConfig(opts: ServeOptions, current: SplicedConfig, smb: SmbServer
   }
 }
 
+/**
+ * Started as root: once every port is bound, become the `user` account (default nobody) for
+ * good, so no share file is ever touched as root. The embedded demo share is handed to it first.
+ */
+function becomeUnprivileged(opts: ServeOptions, cfg: SplicedConfig, logger: PinoLogger): void {
+  if (!runningAsRoot() || cfg.runAsUser === 'root') return;
+  const account = lookupAccount(cfg.runAsUser);
+  if (!opts.configPath) for (const share of cfg.options.shares) giveToAccount(share.path, [...DEMO_SEED_FILES], account);
+  dropPrivileges(account);
+  logger.info({ user: account.name, uid: account.uid, gid: account.gid }, 'dropped root privileges');
+  for (const share of cfg.options.shares) {
+    const mode = fsConstants.R_OK | fsConstants.X_OK | (share.readOnly ? 0 : fsConstants.W_OK);
+    try {
+      accessSync(share.path, mode);
+    } catch {
+      logger.warn({ share: share.name, path: share.path, user: account.name }, `share "${share.name}": ${share.path} is not ${share.readOnly ? 'readable' : 'writable'} by user ${account.name}`);
+    }
+  }
+}
+
 export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> {
   let cfg = readConfig(opts);
   const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
@@ -116,6 +139,13 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
     await app.listen({ host: cfg.metricsAddress.host, port: cfg.metricsAddress.port });
   } catch (err) {
     await server.close();
+    throw err;
+  }
+  try {
+    becomeUnprivileged(opts, cfg, logger);
+  } catch (err) {
+    await server.close();
+    await app.close();
     throw err;
   }
   const bound = app.server.address() as AddressInfo;

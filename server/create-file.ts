@@ -1,74 +1,126 @@
-import { mkdir, open, stat } from 'node:fs/promises';
-import { constants, type BigIntStats } from 'node:fs';
+import { open as openPath } from 'node:fs';
 import { CreateAction, CreateDisposition, CreateOption } from '../smb2/constants.js';
-import { Status, SmbStatusError, statusFromErrno } from '../smb2/status.js';
+import { Status, SmbStatusError } from '../smb2/status.js';
+import type { HostStats } from './host-fs.js';
+import { closeQuietly, descriptorPath, errnoCode, hostFailure, type ShareRoot } from './share-root.js';
 
 export interface CreateOutcome {
   action: number;
-  stats: BigIntStats;
+  stats: HostStats;
   /** The disposition overwrites an existing file: truncate it through the FileIo (page cache). */
   truncate: boolean;
-}
-
-async function statOrNull(absolute: string): Promise<BigIntStats | null> {
-  try {
-    return await stat(absolute, { bigint: true });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
-    throw new SmbStatusError(statusFromErrno(code, true));
-  }
-}
-
-function fsError(err: unknown, missingParent: boolean): SmbStatusError {
-  if (err instanceof SmbStatusError) return err;
-  return new SmbStatusError(statusFromErrno((err as NodeJS.ErrnoException).code, missingParent));
+  /** The opened file (O_PATH, or the descriptor O_CREAT returned); the caller reopens or closes it. */
+  fd: number;
 }
 
 const OVERWRITING: number[] = [CreateDisposition.SUPERSEDE, CreateDisposition.OVERWRITE, CreateDisposition.OVERWRITE_IF];
 
-async function openExisting(absolute: string, st: BigIntStats, disposition: number, options: number, readOnly: boolean): Promise<CreateOutcome> {
+/** Opening an existing name with the CREATE disposition etc., [MS-FSA] 2.1.5.1.2. */
+function checkExisting(st: HostStats, disposition: number, options: number, readOnly: boolean): { action: number; truncate: boolean } {
   if (disposition === CreateDisposition.CREATE) throw new SmbStatusError(Status.OBJECT_NAME_COLLISION);
   if (st.isDirectory()) {
     if (options & CreateOption.NON_DIRECTORY_FILE) throw new SmbStatusError(Status.FILE_IS_A_DIRECTORY);
     if (OVERWRITING.includes(disposition)) throw new SmbStatusError(Status.INVALID_PARAMETER);
-    return { action: CreateAction.OPENED, stats: st, truncate: false };
+    return { action: CreateAction.OPENED, truncate: false };
   }
   if (!st.isFile()) throw new SmbStatusError(Status.ACCESS_DENIED, 'not a regular file or directory');
   if (options & CreateOption.DIRECTORY_FILE) throw new SmbStatusError(Status.NOT_A_DIRECTORY);
-  if (!OVERWRITING.includes(disposition)) return { action: CreateAction.OPENED, stats: st, truncate: false };
+  if (!OVERWRITING.includes(disposition)) return { action: CreateAction.OPENED, truncate: false };
   if (readOnly) throw new SmbStatusError(Status.ACCESS_DENIED);
-  const action = disposition === CreateDisposition.SUPERSEDE ? CreateAction.SUPERSEDED : CreateAction.OVERWRITTEN;
-  return { action, stats: st, truncate: true };
+  return { action: disposition === CreateDisposition.SUPERSEDE ? CreateAction.SUPERSEDED : CreateAction.OVERWRITTEN, truncate: true };
 }
 
-async function createNew(absolute: string, disposition: number, options: number, readOnly: boolean): Promise<CreateOutcome> {
-  if (disposition === CreateDisposition.OPEN || disposition === CreateDisposition.OVERWRITE) {
-    throw new SmbStatusError(Status.OBJECT_NAME_NOT_FOUND);
-  }
-  if (readOnly) throw new SmbStatusError(Status.ACCESS_DENIED);
+/** The existing file at `parts` opened O_PATH (symlinks inside the share followed), or null if there is none. */
+async function openExistingPath(root: ShareRoot, parts: readonly string[]): Promise<number | null> {
+  const c = root.fs.constants;
   try {
-    if (options & CreateOption.DIRECTORY_FILE) {
-      if (disposition !== CreateDisposition.CREATE && disposition !== CreateDisposition.OPEN_IF) {
-        throw new SmbStatusError(Status.INVALID_PARAMETER);
-      }
-      await mkdir(absolute);
-    } else {
-      const fh = await open(absolute, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY | constants.O_NOFOLLOW, 0o644);
-      await fh.close();
-    }
+    return await root.open(parts, c.O_PATH);
   } catch (err) {
-    throw fsError(err, true);
+    if (errnoCode(err) === 'ENOENT') return null;
+    throw hostFailure(err, true);
   }
-  return { action: CreateAction.CREATED, stats: await stat(absolute, { bigint: true }), truncate: false };
 }
 
-/** Carry out a CREATE disposition on the host, [MS-SMB2] 3.3.5.9 and [MS-FSA] 2.1.5.1. */
-export async function openOrCreate(absolute: string, disposition: number, options: number, readOnly: boolean): Promise<CreateOutcome> {
+/** ENOENT on the leaf: OBJECT_PATH_NOT_FOUND when already its parent is missing. */
+async function missingStatus(root: ShareRoot, parts: readonly string[]): Promise<number> {
+  const c = root.fs.constants;
+  const parent = await root.open(parts.slice(0, -1), c.O_PATH | c.O_DIRECTORY).catch(() => null);
+  if (parent === null) return Status.OBJECT_PATH_NOT_FOUND;
+  await closeQuietly(parent);
+  return Status.OBJECT_NAME_NOT_FOUND;
+}
+
+/** mkdirat in the parent, then the new directory itself (not a symlink swapped in since). */
+async function createDirectory(root: ShareRoot, parts: readonly string[]): Promise<number> {
+  const c = root.fs.constants;
+  await root.inParent(parts, (dirfd, leaf) => root.fs.mkdirat(dirfd, leaf, 0o777));
+  return root.open(parts, c.O_PATH | c.O_DIRECTORY | c.O_NOFOLLOW);
+}
+
+/** The new file or directory, or null when the name appeared meanwhile (the caller opens it instead). */
+async function createNew(root: ShareRoot, parts: readonly string[], disposition: number, options: number, readOnly: boolean): Promise<number | null> {
+  if (disposition === CreateDisposition.OPEN || disposition === CreateDisposition.OVERWRITE) {
+    throw new SmbStatusError(await missingStatus(root, parts));
+  }
+  if (readOnly) throw new SmbStatusError(Status.ACCESS_DENIED);
+  const c = root.fs.constants;
+  try {
+    if (!(options & CreateOption.DIRECTORY_FILE)) return await root.open(parts, c.O_CREAT | c.O_EXCL | c.O_RDWR, 0o644);
+    if (disposition !== CreateDisposition.CREATE && disposition !== CreateDisposition.OPEN_IF) {
+      throw new SmbStatusError(Status.INVALID_PARAMETER);
+    }
+    return await createDirectory(root, parts);
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST') return null;
+    throw hostFailure(err, true);
+  }
+}
+
+/** Tries: a name that keeps appearing and vanishing (or a dangling symlink) ends in ACCESS_DENIED. */
+const CREATE_ATTEMPTS = 3;
+
+/**
+ * Carry out a CREATE disposition beneath the share root, [MS-SMB2] 3.3.5.9 and [MS-FSA] 2.1.5.1.
+ * The outcome holds a descriptor of the very file the checks were made on.
+ */
+export async function openOrCreate(root: ShareRoot, parts: readonly string[], disposition: number, options: number, readOnly: boolean): Promise<CreateOutcome> {
   if (disposition > CreateDisposition.OVERWRITE_IF) throw new SmbStatusError(Status.INVALID_PARAMETER);
   if ((options & CreateOption.DIRECTORY_FILE) && (options & CreateOption.NON_DIRECTORY_FILE)) {
     throw new SmbStatusError(Status.INVALID_PARAMETER);
   }
-  const st = await statOrNull(absolute);
-  return st ? openExisting(absolute, st, disposition, options, readOnly) : createNew(absolute, disposition, options, readOnly);
+  for (let attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+    const existing = await openExistingPath(root, parts);
+    if (existing !== null) {
+      try {
+        const stats = await root.stat(existing);
+        return { ...checkExisting(stats, disposition, options, readOnly), stats, fd: existing };
+      } catch (err) {
+        await closeQuietly(existing);
+        throw hostFailure(err);
+      }
+    }
+    const created = await createNew(root, parts, disposition, options, readOnly);
+    if (created !== null) return { action: CreateAction.CREATED, stats: await root.stat(created), truncate: false, fd: created };
+  }
+  throw new SmbStatusError(Status.ACCESS_DENIED, 'dangling symlink or a name that keeps changing');
+}
+
+function openAsync(path: string, flags: number): Promise<number> {
+  return new Promise((resolve, reject) => openPath(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
+}
+
+/**
+ * The descriptor an open handle keeps: the file reopened through its O_PATH descriptor with
+ * the access it needs (read, or read-write), so metadata calls (fchmod, futimes) work on it.
+ * A file or directory we may not read is kept as O_PATH unless writing was asked for.
+ */
+export async function reopenForHandle(root: ShareRoot, outcome: CreateOutcome, writable: boolean): Promise<number> {
+  const c = root.fs.constants;
+  const flags = outcome.stats.isDirectory() ? c.O_RDONLY | c.O_DIRECTORY : writable ? c.O_RDWR : c.O_RDONLY;
+  try {
+    return await openAsync(descriptorPath(outcome.fd), flags);
+  } catch (err) {
+    if (writable || (errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'EPERM')) throw hostFailure(err);
+    return openAsync(descriptorPath(outcome.fd), c.O_PATH | (outcome.stats.isDirectory() ? c.O_DIRECTORY : 0));
+  }
 }

@@ -1,10 +1,11 @@
-import { rm, rmdir } from 'node:fs/promises';
 import { RELATED_FILE_ID } from '../smb2/constants.js';
 import { Status, SmbStatusError } from '../smb2/status.js';
 import type { FileId } from '../smb2/commands/create.js';
 import type { Connection } from './connection.js';
 import type { RequestContext } from './handler.js';
 import type { Open } from './state.js';
+import { fileKeyOf, type HostStats } from './host-fs.js';
+import { closeQuietly, type ShareRoot } from './share-root.js';
 
 /** The Open a request names, [MS-SMB2] 3.3.5.2.7.2 for the related-compound FileId. */
 export function findOpen(ctx: RequestContext, fileId: FileId): Open {
@@ -20,28 +21,82 @@ export function findOpen(ctx: RequestContext, fileId: FileId): Open {
   return open;
 }
 
-export function registerOpen(conn: Connection, open: Omit<Open, 'fileId'>): Open {
+/** The descriptor of a file or directory open (pipes have none). */
+export function descriptorOf(open: Open): number {
+  if (open.fd === undefined) throw new SmbStatusError(Status.INVALID_DEVICE_REQUEST);
+  return open.fd;
+}
+
+/** A place for one more open, taken before a CREATE's first await so pipelined CREATEs cannot overshoot the limit. */
+export interface OpenSlot {
+  release(): void;
+}
+
+const pendingCreates = new WeakMap<Connection, number>();
+
+export function reserveOpenSlot(conn: Connection, limit: number): OpenSlot | null {
+  const pending = pendingCreates.get(conn) ?? 0;
+  if (conn.opens.size + pending >= limit) return null;
+  pendingCreates.set(conn, pending + 1);
+  let held = true;
+  return {
+    release() {
+      if (!held) return;
+      held = false;
+      pendingCreates.set(conn, (pendingCreates.get(conn) ?? 1) - 1);
+    },
+  };
+}
+
+/** Register a new open; the slot it was reserved with becomes the open itself. */
+export function registerOpen(conn: Connection, open: Omit<Open, 'fileId'>, slot?: OpenSlot): Open {
   const volatile = conn.allocateFileId();
   const full: Open = { ...open, fileId: { persistent: volatile, volatile } };
   conn.opens.set(volatile, full);
+  slot?.release();
   conn.core.openFiles.opened(full.fileKey);
   conn.core.telemetry.fileOpened();
   return full;
 }
 
-/** Close an open: release locks, close its data handle, and delete the file on its last close if delete-pending. */
-export async function closeOpen(conn: Connection, open: Open): Promise<void> {
-  if (!conn.opens.delete(open.fileId.volatile)) return;
+/**
+ * Delete-on-close of the last open: unlinkat in the parent directory (resolved beneath the
+ * share root) only if the name still names the file this open had, never by a saved path.
+ */
+async function removeIfSame(root: ShareRoot, open: Open): Promise<void> {
+  const parts = open.relative.split('/');
+  const c = root.fs.constants;
+  await root.inParent(parts, async (dirfd, leaf) => {
+    const now = await root.fs.statAt(dirfd, leaf, c.AT_SYMLINK_NOFOLLOW);
+    if (fileKeyOf(now) !== open.fileKey) return;
+    await root.fs.unlinkat(dirfd, leaf, open.isDirectory ? c.AT_REMOVEDIR : 0);
+  });
+}
+
+/**
+ * Close an open: release locks, close its data handle, delete the file on its last close if
+ * delete-pending, close its descriptor. With `postQuery`, returns the file's attributes just
+ * before the descriptor closes (null once deleted).
+ */
+export async function closeOpen(conn: Connection, open: Open, postQuery = false): Promise<HostStats | null> {
+  if (!conn.opens.delete(open.fileId.volatile)) return null;
   conn.core.locks.releaseAll(open.fileKey, open);
   open.releaseShareMode?.();
   conn.core.telemetry.fileClosed();
+  const root = open.tree.root;
+  let deleted = false;
   try {
     await open.io?.close();
   } finally {
     const deleteNow = conn.core.openFiles.closed(open.fileKey, open.deleteOnClose);
-    if (deleteNow && open.relative !== '') {
-      if (open.isDirectory) await rmdir(open.absolute).catch(() => {});
-      else await rm(open.absolute, { force: true });
+    if (deleteNow && root && open.relative !== '') {
+      deleted = true;
+      await removeIfSame(root, open).catch((err) => conn.core.log.debug({ err: (err as Error).message, name: open.relative }, 'delete on close failed'));
     }
+  }
+  try {
+    return postQuery && !deleted && root && open.fd !== undefined ? await root.stat(open.fd).catch(() => null) : null;
+  } finally {
+    if (open.fd !== undefined) await closeQuietly(open.fd);
   }
 }

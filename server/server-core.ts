@@ -7,6 +7,7 @@ import type { FileIoProvider } from './file-io.js';
 import type { Connection } from './connection.js';
 import type { AuthExchange, Open } from './state.js';
 import { ShareRoot } from './share-root.js';
+import type { HostFs } from './host-fs.js';
 import { LockTable } from './lock-table.js';
 import { ShareModeTable } from './share-modes.js';
 import { OpenFileTable } from './open-file-table.js';
@@ -33,6 +34,7 @@ export class ServerCore {
     readonly telemetry: Telemetry,
     readonly log: Logger,
     readonly fileIo: FileIoProvider,
+    readonly hostFs: HostFs,
   ) {
     this.options = withDefaultLimits(options);
   }
@@ -51,10 +53,17 @@ export class ServerCore {
   shareRoot(share: ShareConfig): ShareRoot {
     let root = this.roots.get(share.path);
     if (!root) {
-      root = new ShareRoot(share.path);
+      root = new ShareRoot(share.path, this.hostFs);
       this.roots.set(share.path, root);
     }
     return root;
+  }
+
+  /** Close every share-root descriptor (server shutdown). */
+  async closeShareRoots(): Promise<void> {
+    const roots = [...this.roots.values()];
+    this.roots.clear();
+    await Promise.all(roots.map((r) => r.dispose()));
   }
 
   allocateSessionId(): bigint {

@@ -7,11 +7,14 @@ import { ServerCore } from './server-core.js';
 import { Connection } from './connection.js';
 import { TcpListener } from './tcp-transport.js';
 import { DirectFileIoProvider } from './direct-file-io.js';
+import type { HostFs } from './host-fs.js';
 
 export interface SmbServerDeps {
   telemetry?: Telemetry;
   log?: Logger;
   fileIo?: FileIoProvider;
+  /** The *at file system calls (the spliced_fs addon); required, there is no path-based fallback. */
+  hostFs?: HostFs;
 }
 
 export interface ServerStatus {
@@ -44,7 +47,8 @@ export class SmbServer {
   private nextConnectionId = 1;
 
   constructor(options: ServerOptions, deps: SmbServerDeps = {}) {
-    this.core = new ServerCore(options, deps.telemetry ?? noTelemetry, deps.log ?? silentLogger, deps.fileIo ?? new DirectFileIoProvider());
+    if (!deps.hostFs) throw new Error('SmbServer needs deps.hostFs (the spliced_fs addon, native/fs.ts): it never opens share files by path name');
+    this.core = new ServerCore(options, deps.telemetry ?? noTelemetry, deps.log ?? silentLogger, deps.fileIo ?? new DirectFileIoProvider(), deps.hostFs);
   }
 
   async listen(): Promise<{ tcpPort: number }> {
@@ -141,5 +145,6 @@ export class SmbServer {
     }
     await listenersClosed;
     await this.core.fileIo.flushAll();
+    await this.core.closeShareRoots();
   }
 }

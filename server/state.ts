@@ -51,9 +51,10 @@ export interface Open {
   fileId: FileId;
   session: Session;
   tree: TreeConnect;
-  /** Share-relative path with '/' separators ('' is the root). */
+  /** Share-relative path with '/' separators ('' is the root): a name for replies and renames, never opened by. */
   relative: string;
-  absolute: string;
+  /** The open file's own descriptor (pipes have none): every operation on the handle goes through it. */
+  fd?: number;
   /** File identity (device:inode): survives renames; keys share modes and byte-range locks. */
   fileKey: string;
   isDirectory: boolean;

@@ -96,6 +96,7 @@ export function statusFromErrno(code: string | undefined, missingParent = false)
     case 'EBUSY':
       return Status.SHARING_VIOLATION;
     case 'ELOOP':
+    case 'EXDEV': // openat2 RESOLVE_BENEATH: the path leads out of the share
       return Status.ACCESS_DENIED;
     default:
       return Status.UNSUCCESSFUL;

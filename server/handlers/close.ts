@@ -1,10 +1,9 @@
-import { stat } from 'node:fs/promises';
 import { CloseFlag } from '../../smb2/constants.js';
 import { decodeCloseRequest, encodeCloseResponse, type CloseResponse } from '../../smb2/commands/close.js';
 import { Status } from '../../smb2/status.js';
 import { fileRecordFromStats } from '../../smb2/info/index.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
-import type { Open } from '../state.js';
+import type { HostStats } from '../host-fs.js';
 import { closeOpen, findOpen } from '../open-files.js';
 import { openAttributesOf } from '../open-attributes.js';
 
@@ -12,8 +11,7 @@ const EMPTY: CloseResponse = {
   flags: 0, creationTime: 0n, lastAccessTime: 0n, lastWriteTime: 0n, changeTime: 0n, allocationSize: 0n, endOfFile: 0n, fileAttributes: 0,
 };
 
-async function attributesAfterClose(open: Open): Promise<CloseResponse> {
-  const st = await stat(open.absolute, { bigint: true }).catch(() => null);
+function attributesAfterClose(st: HostStats | null): CloseResponse {
   if (!st) return EMPTY;
   const rec = fileRecordFromStats('', st);
   return { flags: CloseFlag.POSTQUERY_ATTRIB, ...openAttributesOf(rec) };
@@ -23,7 +21,8 @@ async function attributesAfterClose(open: Open): Promise<CloseResponse> {
 export async function close(ctx: RequestContext): Promise<HandlerResult> {
   const req = decodeCloseRequest(ctx.reader);
   const open = findOpen(ctx, req.fileId);
-  await closeOpen(ctx.conn, open);
-  const body = req.flags & CloseFlag.POSTQUERY_ATTRIB ? await attributesAfterClose(open) : EMPTY;
+  const postQuery = (req.flags & CloseFlag.POSTQUERY_ATTRIB) !== 0;
+  const st = await closeOpen(ctx.conn, open, postQuery);
+  const body = postQuery ? attributesAfterClose(st) : EMPTY;
   return { status: Status.SUCCESS, body: encodeCloseResponse(body) };
 }

@@ -6,18 +6,18 @@ import {
 import { Status, SmbStatusError } from '../../smb2/status.js';
 import { fileRecordFromStats } from '../../smb2/info/index.js';
 import { isReadOnlyMode } from '../../smb2/info/from-stats.js';
-import type { BigIntStats } from 'node:fs';
-import { stat } from 'node:fs/promises';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { TreeConnect } from '../state.js';
 import { grantedAccess, canWrite } from '../access.js';
-import { openOrCreate, type CreateOutcome } from '../create-file.js';
-import { registerOpen } from '../open-files.js';
+import { openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
+import { fileKeyOf, type HostStats } from '../host-fs.js';
+import { closeQuietly, descriptorPath, splitSharePath, type ShareRoot } from '../share-root.js';
+import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
 import { openAttributesOf } from '../open-attributes.js';
 import { openPipe } from '../pipes/pipe-smb.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
-function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: BigIntStats): CreateContext[] {
+function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostStats): CreateContext[] {
   const out: CreateContext[] = [];
   for (const c of contexts) {
     if (c.name === CreateContextName.QUERY_MAXIMAL_ACCESS) {
@@ -38,23 +38,33 @@ function checkRequest(req: CreateRequest, tree: TreeConnect, access: number): vo
   }
 }
 
-function fileKeyOf(st: BigIntStats): string {
-  return `${st.dev}:${st.ino}`;
-}
-
-/** Take the share mode, open the data through the FileIo provider, and truncate for overwrite dispositions. */
-async function openData(ctx: RequestContext, absolute: string, outcome: CreateOutcome, access: number, shareAccess: number) {
+/**
+ * Take the share mode, reopen the file for the handle, open the data through the FileIo
+ * provider (by the handle's /proc descriptor path, so it gets this very file), and truncate
+ * for overwrite dispositions.
+ */
+async function openData(ctx: RequestContext, root: ShareRoot, outcome: CreateOutcome, access: number, shareAccess: number) {
   const releaseShareMode = ctx.core.shareModes.acquire(fileKeyOf(outcome.stats), access, shareAccess);
+  const writable = outcome.truncate || (canWrite(access) && !ctx.tree!.readOnly);
+  let fd: number | undefined;
   try {
-    if (outcome.stats.isDirectory()) return { io: undefined, stats: outcome.stats, releaseShareMode };
-    const writable = outcome.truncate || (canWrite(access) && !ctx.tree!.readOnly);
-    const io = await ctx.core.fileIo.open(absolute, { writable });
-    if (!outcome.truncate) return { io, stats: outcome.stats, releaseShareMode };
-    await io.setSize(0);
-    return { io, stats: await stat(absolute, { bigint: true }), releaseShareMode };
+    fd = await reopenForHandle(root, outcome, writable && !outcome.stats.isDirectory());
+    if (outcome.stats.isDirectory()) return { fd, io: undefined, stats: outcome.stats, releaseShareMode };
+    const io = await ctx.core.fileIo.open(descriptorPath(fd), { writable });
+    if (!outcome.truncate) return { fd, io, stats: outcome.stats, releaseShareMode };
+    try {
+      await io.setSize(0);
+      return { fd, io, stats: await root.stat(fd), releaseShareMode };
+    } catch (err) {
+      await io.close();
+      throw err;
+    }
   } catch (err) {
     releaseShareMode();
+    if (fd !== undefined) await closeQuietly(fd);
     throw err;
+  } finally {
+    await closeQuietly(outcome.fd);
   }
 }
 
@@ -63,22 +73,40 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
   const tree = ctx.tree!;
   const req = decodeCreateRequest(ctx.reader);
   if (!tree.root) return openPipe(ctx, req);
-  if (ctx.conn.opens.size >= ctx.core.options.limits.maxOpenFilesPerConnection) return { status: Status.TOO_MANY_OPENED_FILES };
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
   checkRequest(req, tree, access);
-  const target = await tree.root.resolve(req.name);
-  if (target.relative === '' && req.createOptions & CreateOption.DELETE_ON_CLOSE) return { status: Status.ACCESS_DENIED };
-  const outcome = await openOrCreate(target.absolute, req.createDisposition, req.createOptions, tree.readOnly);
-  if (ctx.core.openFiles.isDeletePending(fileKeyOf(outcome.stats))) return { status: Status.DELETE_PENDING }; // [MS-FSA] 2.1.5.1.2
-  const isDirectory = outcome.stats.isDirectory();
+  const parts = splitSharePath(req.name);
+  if (parts.length === 0 && req.createOptions & CreateOption.DELETE_ON_CLOSE) return { status: Status.ACCESS_DENIED };
+  const slot = reserveOpenSlot(ctx.conn, ctx.core.options.limits.maxOpenFilesPerConnection);
+  if (!slot) return { status: Status.TOO_MANY_OPENED_FILES };
+  try {
+    return await createInShare(ctx, req, tree.root, parts, access, slot);
+  } finally {
+    slot.release();
+  }
+}
+
+async function checkedOutcome(ctx: RequestContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number): Promise<CreateOutcome> {
+  const outcome = await openOrCreate(root, parts, req.createDisposition, req.createOptions, ctx.tree!.readOnly);
+  let refusal: number | undefined;
+  if (ctx.core.openFiles.isDeletePending(fileKeyOf(outcome.stats))) refusal = Status.DELETE_PENDING; // [MS-FSA] 2.1.5.1.2
   // READONLY lives in the mode bits and the server may run as root, so refuse writers here.
-  if (!isDirectory && isReadOnlyMode(outcome.stats.mode) && (canWrite(access) || outcome.truncate)) return { status: Status.ACCESS_DENIED }; // [MS-FSA] 2.1.5.1.2.1
-  const { io, stats, releaseShareMode } = await openData(ctx, target.absolute, outcome, access, req.shareAccess);
+  else if (!outcome.stats.isDirectory() && isReadOnlyMode(outcome.stats.mode) && (canWrite(access) || outcome.truncate)) refusal = Status.ACCESS_DENIED; // [MS-FSA] 2.1.5.1.2.1
+  if (refusal === undefined) return outcome;
+  await closeQuietly(outcome.fd);
+  throw new SmbStatusError(refusal);
+}
+
+async function createInShare(ctx: RequestContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot): Promise<HandlerResult> {
+  const tree = ctx.tree!;
+  const outcome = await checkedOutcome(ctx, req, root, parts, access);
+  const isDirectory = outcome.stats.isDirectory();
+  const { fd, io, stats, releaseShareMode } = await openData(ctx, root, outcome, access, req.shareAccess);
   const open = registerOpen(ctx.conn, {
     session: ctx.session!,
     tree,
-    relative: target.relative,
-    absolute: target.absolute,
+    relative: parts.join('/'),
+    fd,
     fileKey: fileKeyOf(outcome.stats),
     isDirectory,
     grantedAccess: access,
@@ -88,9 +116,9 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
     deleteOnClose: (req.createOptions & CreateOption.DELETE_ON_CLOSE) !== 0,
     position: 0,
     releaseShareMode,
-  });
+  }, slot);
   ctx.chain.fileId = open.fileId;
-  const rec = fileRecordFromStats(target.parts.at(-1) ?? '', stats);
+  const rec = fileRecordFromStats(parts.at(-1) ?? '', stats);
   if (io) rec.size = io.size(); // may include writes the page cache has not written back yet
   return {
     status: Status.SUCCESS,

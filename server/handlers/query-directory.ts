@@ -1,36 +1,95 @@
-import { readdir, stat, lstat } from 'node:fs/promises';
-import path from 'node:path';
 import { QueryDirectoryFlag } from '../../smb2/constants.js';
 import { decodeQueryDirectoryRequest, encodeQueryDirectoryResponse } from '../../smb2/commands/query-directory.js';
-import { Status, SmbStatusError, statusFromErrno } from '../../smb2/status.js';
+import { Status } from '../../smb2/status.js';
 import { encodeDirectoryEntries, fileRecordFromStats, isDirectoryInfoClass, matchesPattern, type FileRecord } from '../../smb2/info/index.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { DirectoryCursor, Open } from '../state.js';
-import { findOpen } from '../open-files.js';
+import { descriptorOf, findOpen } from '../open-files.js';
+import { HostStats, type HostDirEntry } from '../host-fs.js';
+import { closeQuietly, hostFailure, type ShareRoot } from '../share-root.js';
 import { requireCreditCharge } from './credit-charge.js';
 
-async function recordFor(name: string, absolute: string): Promise<FileRecord | null> {
-  const st = await stat(absolute, { bigint: true }).catch(() => lstat(absolute, { bigint: true }).catch(() => null));
-  return st ? fileRecordFromStats(name, st) : null;
+/** Entries read (and lstat'ed) per thread-pool job: other clients are served between batches. */
+const LISTING_BATCH = 512;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A host name as UTF-8, or null for names that are not (no client could open them). */
+function decodeName(raw: Buffer): string | null {
+  try {
+    return utf8.decode(raw);
+  } catch {
+    return null;
+  }
 }
 
-/** A snapshot of the directory: '.' and '..' first, then names in on-disk order. */
-async function listDirectory(open: Open, pattern: string): Promise<FileRecord[]> {
-  let names: string[];
+/** stat of share-relative `parts` beneath the root (symlinks followed only while inside), or null. */
+async function statInside(root: ShareRoot, parts: string[], flags: number): Promise<HostStats | null> {
+  const fd = await root.open(parts, root.fs.constants.O_PATH | flags).catch(() => null);
+  if (fd === null) return null;
   try {
-    names = await readdir(open.absolute);
-  } catch (err) {
-    throw new SmbStatusError(statusFromErrno((err as NodeJS.ErrnoException).code));
+    return await root.stat(fd);
+  } finally {
+    await closeQuietly(fd);
   }
-  const parent = open.relative === '' ? open.absolute : path.dirname(open.absolute);
-  const candidates: Array<[string, string]> = [['.', open.absolute], ['..', parent], ...names.map((n): [string, string] => [n, path.join(open.absolute, n)])];
+}
+
+/**
+ * An entry's stats come from lstat of the entry itself, never through a symlink to outside:
+ * a symlink that stays inside the share is reported as its target (as Samba's default
+ * "follow symlinks" with "wide links = no"); one that leads out, loops or dangles is
+ * reported as the link itself.
+ */
+async function entryStats(open: Open, entry: HostDirEntry, name: string): Promise<HostStats | null> {
+  if (!entry.stat) return null;
+  const own = new HostStats(entry.stat);
+  if (!own.isSymbolicLink()) return own;
+  const parts = open.relative === '' ? [name] : [...open.relative.split('/'), name];
+  return (await statInside(open.tree.root!, parts, 0)) ?? own;
+}
+
+/** '.' is the open directory itself (its descriptor); '..' its parent inside the share (the root for the root). */
+async function dotEntries(open: Open): Promise<Array<[string, HostStats | null]>> {
+  const root = open.tree.root!;
+  const self = await root.stat(descriptorOf(open));
+  if (open.relative === '') return [['.', self], ['..', self]];
+  const parentParts = open.relative.split('/').slice(0, -1);
+  return [['.', self], ['..', await statInside(root, parentParts, root.fs.constants.O_DIRECTORY)]];
+}
+
+/**
+ * A snapshot of the directory read from the open's own descriptor (a fresh descriptor of the
+ * same directory, so each listing starts at its beginning): '.' and '..' first, then names
+ * sorted, read in batches that yield to the event loop.
+ */
+async function listDirectory(open: Open, pattern: string): Promise<FileRecord[]> {
+  const root = open.tree.root!;
+  const c = root.fs.constants;
+  const dots: FileRecord[] = [];
+  for (const [name, st] of await dotEntries(open)) if (st && matchesPattern(pattern, name)) dots.push(fileRecordFromStats(name, st));
   const out: FileRecord[] = [];
-  for (const [name, absolute] of candidates) {
-    if (!matchesPattern(pattern, name)) continue;
-    const rec = await recordFor(name, absolute);
-    if (rec) out.push(rec);
+  let listing: number;
+  try {
+    listing = await root.fs.openat2(descriptorOf(open), '.', c.O_RDONLY | c.O_DIRECTORY, 0, c.RESOLVE_BENEATH);
+  } catch (err) {
+    throw hostFailure(err);
   }
-  return out;
+  try {
+    for (let batch = await root.fs.readDirectory(listing, LISTING_BATCH); batch.length > 0; batch = await root.fs.readDirectory(listing, LISTING_BATCH)) {
+      for (const entry of batch) {
+        const name = decodeName(entry.name);
+        if (name === null || !matchesPattern(pattern, name)) continue;
+        const st = await entryStats(open, entry, name);
+        if (st) out.push(fileRecordFromStats(name, st));
+      }
+    }
+  } catch (err) {
+    throw hostFailure(err);
+  } finally {
+    await closeQuietly(listing);
+  }
+  // Sorted by name, as clients have seen it so far (libuv's scandir sorts too).
+  out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return [...dots, ...out];
 }
 
 async function cursorFor(open: Open, flags: number, pattern: string): Promise<{ cursor: DirectoryCursor; fresh: boolean }> {

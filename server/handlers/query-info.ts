@@ -1,4 +1,3 @@
-import { stat } from 'node:fs/promises';
 import { InfoType } from '../../smb2/constants.js';
 import { decodeQueryInfoRequest, encodeQueryInfoResponse, type QueryInfoRequest } from '../../smb2/commands/query-info.js';
 import { Status } from '../../smb2/status.js';
@@ -8,12 +7,18 @@ import {
 } from '../../smb2/info/index.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { Open } from '../state.js';
-import { findOpen } from '../open-files.js';
+import { descriptorOf, findOpen } from '../open-files.js';
+import type { HostStats } from '../host-fs.js';
 import { requireCreditCharge } from './credit-charge.js';
 import { pipeOf, queryPipeInfo } from '../pipes/pipe-smb.js';
 
+/** fstat of the handle's own descriptor, whatever its name points to now. */
+function statOpen(open: Open): Promise<HostStats> {
+  return open.tree.root!.stat(descriptorOf(open));
+}
+
 async function fileInfo(open: Open, req: QueryInfoRequest): Promise<Buffer> {
-  const st = await stat(open.absolute, { bigint: true });
+  const st = await statOpen(open);
   const rec = fileRecordFromStats(open.relative.split('/').at(-1) ?? '', st);
   if (open.io) {
     rec.size = open.io.size();
@@ -28,8 +33,8 @@ async function fileInfo(open: Open, req: QueryInfoRequest): Promise<Buffer> {
 }
 
 async function securityInfo(open: Open, req: QueryInfoRequest): Promise<Buffer> {
-  const st = await stat(open.absolute);
-  return encodeSecurityDescriptor(req.additionalInformation, { uid: st.uid, gid: st.gid, mode: st.mode, isDirectory: st.isDirectory() });
+  const st = await statOpen(open);
+  return encodeSecurityDescriptor(req.additionalInformation, { uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode), isDirectory: st.isDirectory() });
 }
 
 /**
@@ -53,7 +58,7 @@ export async function queryInfo(ctx: RequestContext): Promise<HandlerResult> {
     case InfoType.FILE:
       return fit(await fileInfo(open, req), req.outputBufferLength, minimumFileInfoLength[req.infoClass]);
     case InfoType.FILESYSTEM: {
-      const facts = await volumeFactsFor(open.tree.root ? open.tree.share!.path : open.absolute, open.tree.share?.name ?? '');
+      const facts = await volumeFactsFor(open.tree.share!.path, open.tree.share!.name);
       return fit(encodeFsInfo(req.infoClass, facts), req.outputBufferLength, minimumFsInfoLength[req.infoClass]);
     }
     case InfoType.SECURITY: {

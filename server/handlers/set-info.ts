@@ -1,25 +1,40 @@
-import { chmod, readdir, rename, stat, utimes } from 'node:fs/promises';
-import path from 'node:path';
+import { fchmod as fchmodCb, futimes as futimesCb } from 'node:fs';
+import { chmod, utimes } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { Access, InfoType, ShareAccess } from '../../smb2/constants.js';
 import { decodeSetInfoRequest, encodeSetInfoResponse } from '../../smb2/commands/set-info.js';
-import { Status, SmbStatusError, statusFromErrno } from '../../smb2/status.js';
+import { Status, SmbStatusError } from '../../smb2/status.js';
 import { FileAttribute, decodeSetFileInfo, msFromFileTime, type SetFileInfo } from '../../smb2/info/index.js';
 import { OWNER_WRITE } from '../../smb2/info/from-stats.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { Open } from '../state.js';
-import { findOpen } from '../open-files.js';
+import { descriptorOf, findOpen } from '../open-files.js';
 import { requireAccess } from '../access.js';
+import { fileKeyOf } from '../host-fs.js';
+import { closeQuietly, descriptorPath, errnoCode, hostFailure, splitSharePath, type ShareRoot } from '../share-root.js';
+
+const fchmod = promisify(fchmodCb);
+const futimes = promisify(futimesCb);
 
 /** [MS-FSCC] FILE_DISPOSITION_INFORMATION_EX flag FILE_DISPOSITION_DELETE. */
 const DISPOSITION_EX_DELETE = 0x1;
 const UNCHANGED_TIMES = [0n, 0xffffffffffffffffn];
 
-function fsFailure(err: unknown): SmbStatusError {
-  return err instanceof SmbStatusError ? err : new SmbStatusError(statusFromErrno((err as NodeJS.ErrnoException).code));
-}
-
 /** Every write permission bit: READONLY takes them all away, as `chmod a-w` does. */
 const ANY_WRITE = 0o222;
+
+/**
+ * fchmod/futimes on the handle's descriptor. A handle kept as O_PATH (a file the server may
+ * not read) does not take them: then its /proc descriptor path, which names the same inode.
+ */
+async function onDescriptor(fd: number, viaFd: (fd: number) => Promise<void>, viaPath: (p: string) => Promise<void>): Promise<void> {
+  try {
+    await viaFd(fd);
+  } catch (err) {
+    if (errnoCode(err) !== 'EBADF') throw err;
+    await viaPath(descriptorPath(fd));
+  }
+}
 
 /**
  * FileAttributes 0 means "unchanged" ([MS-FSCC] 2.4.7). Only READONLY is stored, in the mode
@@ -27,9 +42,10 @@ const ANY_WRITE = 0o222;
  */
 async function setReadOnly(open: Open, attributes: number): Promise<void> {
   if (attributes === 0 || open.isDirectory) return;
-  const mode = (await stat(open.absolute)).mode & 0o7777;
+  const fd = descriptorOf(open);
+  const mode = Number((await open.tree.root!.stat(fd)).mode) & 0o7777;
   const wanted = attributes & FileAttribute.READONLY ? mode & ~ANY_WRITE : mode | OWNER_WRITE;
-  if (wanted !== mode) await chmod(open.absolute, wanted);
+  if (wanted !== mode) await onDescriptor(fd, (d) => fchmod(d, wanted), (p) => chmod(p, wanted));
 }
 
 async function setBasic(open: Open, info: Extract<SetFileInfo, { kind: 'basic' }>): Promise<void> {
@@ -38,26 +54,28 @@ async function setBasic(open: Open, info: Extract<SetFileInfo, { kind: 'basic' }
   const changeAccess = !UNCHANGED_TIMES.includes(info.lastAccessTime);
   const changeWrite = !UNCHANGED_TIMES.includes(info.lastWriteTime);
   if (!changeAccess && !changeWrite) return;
-  const st = await stat(open.absolute);
-  const atime = changeAccess ? msFromFileTime(info.lastAccessTime) / 1000 : st.atimeMs / 1000;
-  const mtime = changeWrite ? msFromFileTime(info.lastWriteTime) / 1000 : st.mtimeMs / 1000;
-  await utimes(open.absolute, atime, mtime);
+  const fd = descriptorOf(open);
+  const st = await open.tree.root!.stat(fd);
+  const atime = changeAccess ? msFromFileTime(info.lastAccessTime) / 1000 : Number(st.atimeNs) / 1e9;
+  const mtime = changeWrite ? msFromFileTime(info.lastWriteTime) / 1000 : Number(st.mtimeNs) / 1e9;
+  await onDescriptor(fd, (d) => futimes(d, atime, mtime), (p) => utimes(p, atime, mtime));
 }
 
 function under(parent: string, p: string): boolean {
-  return p.startsWith(parent + '/');
+  return parent === '' ? p !== '' : p.startsWith(parent + '/');
 }
 
-/** Opens below a directory keep their path valid only if it is not renamed away under them, [MS-FSA] 2.1.5.15.11. */
-function movePaths(ctx: RequestContext, from: { absolute: string; relative: string }, to: { absolute: string; relative: string }): void {
+function parentOf(relative: string): string {
+  const slash = relative.lastIndexOf('/');
+  return slash < 0 ? '' : relative.slice(0, slash);
+}
+
+/** Opens below a renamed directory keep their names in step, [MS-FSA] 2.1.5.15.11. */
+function movePaths(ctx: RequestContext, open: Open, from: string, to: string): void {
   for (const o of ctx.core.allOpens()) {
-    if (o.absolute === from.absolute) {
-      o.absolute = to.absolute;
-      o.relative = to.relative;
-    } else if (under(from.absolute, o.absolute)) {
-      o.absolute = to.absolute + o.absolute.slice(from.absolute.length);
-      o.relative = to.relative + o.relative.slice(from.relative.length);
-    }
+    if (o.tree.root !== open.tree.root) continue;
+    if (o.relative === from) o.relative = to;
+    else if (under(from, o.relative)) o.relative = to + o.relative.slice(from.length);
   }
 }
 
@@ -69,35 +87,66 @@ const PARENT_ACCESS_THAT_SHARES = Access.FILE_READ_DATA | Access.FILE_WRITE_DATA
  * blocks renaming a child (as Windows and Samba answer smbtorture smb2.rename).
  */
 function checkParentSharing(ctx: RequestContext, open: Open): void {
-  const parent = path.dirname(open.absolute);
+  const parent = parentOf(open.relative);
   for (const o of ctx.core.allOpens()) {
-    if (o === open || !o.isDirectory || o.absolute !== parent || !(o.grantedAccess & PARENT_ACCESS_THAT_SHARES)) continue;
+    if (o === open || !o.isDirectory || o.tree.root !== open.tree.root || o.relative !== parent || !(o.grantedAccess & PARENT_ACCESS_THAT_SHARES)) continue;
     if (o.grantedAccess & Access.DELETE || !(o.shareAccess & ShareAccess.DELETE)) throw new SmbStatusError(Status.SHARING_VIOLATION);
   }
+}
+
+/**
+ * renameat2 between the two parent directories (each resolved beneath the share root), after
+ * checking that the source name still names this open's file. Without ReplaceIfExists it is
+ * RENAME_NOREPLACE, so a name that appears meanwhile is not overwritten.
+ */
+async function renameBeneath(root: ShareRoot, open: Open, to: string[], replace: boolean): Promise<void> {
+  const c = root.fs.constants;
+  await root.inParent(open.relative.split('/'), (fromDir, fromLeaf) =>
+    root.inParent(to, async (toDir, toLeaf) => {
+      const source = await root.fs.statAt(fromDir, fromLeaf, c.AT_SYMLINK_NOFOLLOW);
+      if (fileKeyOf(source) !== open.fileKey) throw new SmbStatusError(Status.OBJECT_NAME_NOT_FOUND, 'the name no longer names the open file');
+      const existing = await root.fs.statAt(toDir, toLeaf, c.AT_SYMLINK_NOFOLLOW).catch(() => null);
+      if (existing && fileKeyOf(existing) !== open.fileKey) {
+        if (!replace) throw new SmbStatusError(Status.OBJECT_NAME_COLLISION);
+        if ((Number(existing.mode) & 0o170000) === 0o040000) throw new SmbStatusError(Status.ACCESS_DENIED);
+      }
+      const flags = replace || existing ? 0 : c.RENAME_NOREPLACE;
+      await root.fs.renameat2(fromDir, fromLeaf, toDir, toLeaf, flags).catch((err) => {
+        throw errnoCode(err) === 'EEXIST' ? new SmbStatusError(Status.OBJECT_NAME_COLLISION) : hostFailure(err);
+      });
+    }),
+  );
 }
 
 async function setRename(ctx: RequestContext, open: Open, info: Extract<SetFileInfo, { kind: 'rename' }>): Promise<void> {
   requireAccess(open.grantedAccess, Access.DELETE);
   checkParentSharing(ctx, open);
-  if (open.isDirectory && [...ctx.core.allOpens()].some((o) => under(open.absolute, o.absolute))) {
+  if (open.isDirectory && [...ctx.core.allOpens()].some((o) => o.tree.root === open.tree.root && under(open.relative, o.relative))) {
     throw new SmbStatusError(Status.ACCESS_DENIED, 'directory has open files');
   }
-  const target = await open.tree.root!.resolve(info.fileName);
-  if (target.relative === '' || open.relative === '') throw new SmbStatusError(Status.ACCESS_DENIED);
-  const exists = await stat(target.absolute).then(() => true, () => false);
-  if (exists && target.absolute !== open.absolute) {
-    if (!info.replaceIfExists) throw new SmbStatusError(Status.OBJECT_NAME_COLLISION);
-    if ((await stat(target.absolute)).isDirectory()) throw new SmbStatusError(Status.ACCESS_DENIED);
+  const to = splitSharePath(info.fileName);
+  if (to.length === 0 || open.relative === '') throw new SmbStatusError(Status.ACCESS_DENIED);
+  await renameBeneath(open.tree.root!, open, to, info.replaceIfExists);
+  movePaths(ctx, open, open.relative, to.join('/'));
+}
+
+/** Whether the open directory has any entry, read from its own descriptor. */
+async function hasEntries(open: Open): Promise<boolean> {
+  const root = open.tree.root!;
+  const c = root.fs.constants;
+  const listing = await root.fs.openat2(descriptorOf(open), '.', c.O_RDONLY | c.O_DIRECTORY, 0, c.RESOLVE_BENEATH);
+  try {
+    return (await root.fs.readDirectory(listing, 1)).length > 0;
+  } finally {
+    await closeQuietly(listing);
   }
-  await rename(open.absolute, target.absolute);
-  movePaths(ctx, { absolute: open.absolute, relative: open.relative }, target);
 }
 
 async function setDeletePending(open: Open, pending: boolean): Promise<void> {
   if (pending) {
     requireAccess(open.grantedAccess, Access.DELETE);
     if (open.relative === '') throw new SmbStatusError(Status.CANNOT_DELETE);
-    if (open.isDirectory && (await readdir(open.absolute)).length > 0) throw new SmbStatusError(Status.DIRECTORY_NOT_EMPTY);
+    if (open.isDirectory && (await hasEntries(open))) throw new SmbStatusError(Status.DIRECTORY_NOT_EMPTY);
   }
   open.deleteOnClose = pending;
 }
@@ -139,7 +188,7 @@ export async function setInfo(ctx: RequestContext): Promise<HandlerResult> {
   try {
     await applyFileInfo(ctx, open, info);
   } catch (err) {
-    throw fsFailure(err);
+    throw hostFailure(err);
   }
   return { status: Status.SUCCESS, body: encodeSetInfoResponse() };
 }

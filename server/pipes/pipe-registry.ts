@@ -9,6 +9,15 @@ import { srvsvcInterface, type ShareSource } from './srvsvc.js';
 export interface PipeCaller {
   anonymous: boolean;
   guest: boolean;
+  user: string;
+}
+
+/**
+ * Who may see host paths (NetrShareGetInfo/Enum level 2): Windows answers them to
+ * administrators only. spliced has no admin groups, so only a logon as `root` counts.
+ */
+export function isAdministrator(caller: PipeCaller): boolean {
+  return !caller.anonymous && !caller.guest && caller.user.toLowerCase() === 'root';
 }
 
 type PipeFactory = (core: ServerCore, caller: PipeCaller) => PipeEndpoint;
@@ -58,6 +67,6 @@ function shareSource(core: ServerCore, caller: PipeCaller): ShareSource {
   return {
     all: () => [...core.options.shares.map(disk), ipc()],
     browseable: () => [...core.options.shares.filter((s) => s.browseable).map(disk), ipc()],
-    mayReadPaths: !caller.anonymous && !caller.guest,
+    mayReadPaths: isAdministrator(caller),
   };
 }

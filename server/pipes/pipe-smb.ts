@@ -41,7 +41,6 @@ export function openPipe(ctx: RequestContext, req: CreateRequest): HandlerResult
     session: ctx.session!,
     tree: ctx.tree!,
     relative: handle.name,
-    absolute: '',
     fileKey: `pipe:${handle.name}`,
     isDirectory: false,
     grantedAccess: PIPE_ACCESS,

@@ -20,7 +20,7 @@ export interface ShareSource {
   all(): ShareInfo[];
   /** What NetrShareEnum lists: the browseable shares. */
   browseable(): ShareInfo[];
-  /** Whether the caller may see host paths (level 2): false for anonymous and guest sessions. */
+  /** Whether the caller may see host paths (level 2): administrators only (see isAdministrator). */
   mayReadPaths: boolean;
 }
 

@@ -1,4 +1,3 @@
-import type { BigIntStats } from 'node:fs';
 import type { FileRecord } from './file-record.js';
 import { FileAttribute } from './classes.js';
 import { fileTimeFromNs } from './filetime.js';
@@ -28,12 +27,25 @@ export function isReadOnlyMode(mode: number | bigint): boolean {
   return (Number(mode) & OWNER_WRITE) === 0;
 }
 
+/** What a FileRecord needs of a stat result (a bigint fs.Stats or the server's statx record). */
+export interface StatLike {
+  mode: bigint;
+  size: bigint;
+  nlink: bigint;
+  ino: bigint;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  birthtimeNs: bigint;
+  isDirectory(): boolean;
+}
+
 /** ARCHIVE for every file, plus READONLY. */
-function fileAttributes(st: BigIntStats): number {
+function fileAttributes(st: StatLike): number {
   return isReadOnlyMode(st.mode) ? FileAttribute.ARCHIVE | FileAttribute.READONLY : FileAttribute.ARCHIVE;
 }
 
-export function fileRecordFromStats(name: string, st: BigIntStats): FileRecord {
+export function fileRecordFromStats(name: string, st: StatLike): FileRecord {
   const isDirectory = st.isDirectory();
   const size = isDirectory ? 0 : Number(st.size);
   const creationNs = st.birthtimeNs > 0n ? st.birthtimeNs : st.ctimeNs;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { addUser } from '../../auth/users-file.js';
@@ -75,6 +75,9 @@ function configText(port: number, one: string, two?: string): string {
     `  tcp port = ${port}`,
     '  metrics address = 127.0.0.1:0',
     '  users file = users',
+    // This test is about reloads, which re-read the config and the users file in this 0700
+    // temp dir; privilege-drop.test.ts covers the default unprivileged user.
+    '  user = root',
     '[one]',
     `  path = ${one}`,
     '  guest ok = yes',
@@ -139,13 +142,15 @@ test('SIGHUP adds a share and a user while an old connection stays up, a bad rel
 
 test('no config: the embedded demo share answers smbclient -N, logs are structured, SIGINT exits 0', { skip, timeout: 120_000 }, async () => {
   const work = mkdtempSync(join(tmpdir(), 'spliced-demo-'));
+  chmodSync(work, 0o755); // run as root, serve drops to nobody, which must reach the demo directory
   const port = await freePort();
   const server = startServe(['--port', String(port), '--metrics', '127.0.0.1:0', '--log-level', 'debug'], { SPLICED_DEMO_DIR: join(work, 'demo') });
   try {
     const [line] = await server.waitFor('stdout', new RegExp(`smbclient //127\\.0\\.0\\.1/demo -p ${port} -N.*\\n`));
     assert.equal(server.stdout(), line, 'stdout carries exactly the one connect line');
-    const r = await smbclient(port, 'demo', 'ls; get sample.bin ' + join(work, 'sample.bin'));
+    const r = await smbclient(port, 'demo', 'ls; get sample.bin ' + join(work, 'sample.bin') + '; put ' + join(work, 'sample.bin') + ' uploaded.bin');
     assert.equal(r.code, 0, r.out);
+    assert.deepEqual(readFileSync(join(work, 'demo', 'uploaded.bin')), readFileSync(join(work, 'sample.bin')), 'the demo share is writable');
     assert.match(r.out, /README\.txt/);
     assert.deepEqual(readFileSync(join(work, 'sample.bin')), readFileSync(join(work, 'demo', 'sample.bin')));
     const logs = server.stderr().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -7,6 +7,8 @@ import { MemoryUserDb } from '../../auth/user-db.js';
 import { ntHash } from '../../auth/nt-hash.js';
 import { CacheFileIoProvider, PageCache } from '../../cache/index.js';
 import type { FileIoProvider } from '../../server/file-io.js';
+import type { HostFs } from '../../server/host-fs.js';
+import { loadFsBinding } from '../../native/fs.js';
 
 export const TEST_USER = 'alice';
 export const TEST_PASSWORD = 'Wonder-land 7';
@@ -56,13 +58,20 @@ function fileIoFromEnv(): { fileIo?: FileIoProvider; shutdown(): Promise<void> }
   return { fileIo: new CacheFileIoProvider(cache), shutdown: () => cache.shutdown() };
 }
 
+/** The spliced_fs addon the server needs (the tests fail loudly without it, as serve does). */
+export function testHostFs(): HostFs {
+  const loaded = loadFsBinding();
+  if ('error' in loaded) throw new Error(loaded.error);
+  return loaded.binding;
+}
+
 /** An in-process server on an ephemeral loopback port over fresh temp-dir shares. */
 export async function startServer(overrides: Partial<ServerOptions> = {}, deps: SmbServerDeps = {}): Promise<ServerFixture> {
   const dir = await mkdtemp(path.join(tmpdir(), 'spliced-share-'));
   const roDir = await mkdtemp(path.join(tmpdir(), 'spliced-ro-'));
   const options = testOptions(dir, roDir, overrides);
   const io = deps.fileIo ? { shutdown: async () => {} } : fileIoFromEnv();
-  const server = new SmbServer(options, { fileIo: io.fileIo, ...deps });
+  const server = new SmbServer(options, { fileIo: io.fileIo, hostFs: testHostFs(), ...deps });
   const { tcpPort } = await server.listen();
   return {
     server,

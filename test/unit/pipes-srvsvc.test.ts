@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cat, le32 } from '../support/bytes.js';
 import { netrShareEnum, netrShareGetInfo, srvsvcInterface, type ShareSource } from '../../server/pipes/srvsvc.js';
+import { isAdministrator } from '../../server/pipes/pipe-registry.js';
 import { RpcPipe } from '../../server/pipes/dcerpc-server.js';
 import type { ShareInfo } from '../../server/pipes/share-info.js';
 import { NDR20, SRVSVC_V3, REF, bindPdu, contextElement, faultPdu, ndrString, requestPdu, responsePdu } from './pipes-rpc-bytes.js';
@@ -93,4 +94,11 @@ test('over RPC: a truncated or inconsistent NetrShareEnum stub is a FAULT, not a
     cat(REF(0), le32(5), le32(0), le32(9)), // string with ActualCount > MaximumCount
   ];
   for (const stub of bad) assert.deepEqual(pipe.receive(requestPdu(3, 0, 15, stub)), [faultPdu(3, 0x6f7, 0x03)]);
+});
+
+test('host paths (level 2) only for administrators: not guests, not anonymous, not ordinary users (issue 9 item 10)', () => {
+  assert.equal(isAdministrator({ anonymous: false, guest: false, user: 'alice' }), false);
+  assert.equal(isAdministrator({ anonymous: false, guest: true, user: 'root' }), false);
+  assert.equal(isAdministrator({ anonymous: true, guest: false, user: '' }), false);
+  assert.equal(isAdministrator({ anonymous: false, guest: false, user: 'Root' }), true);
 });

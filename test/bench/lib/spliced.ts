@@ -18,6 +18,8 @@ export async function startSpliced(workDir: string, sharePath: string, port: num
       '  rdma port = 0',
       '  metrics address = 127.0.0.1:0',
       '  log level = warn',
+      // The benchmark shares live in root's temp dirs, as Samba's do; this compares I/O, not permissions.
+      '  user = root',
       ...extraGlobals.map((l) => `  ${l}`),
       ...benchShareSection(sharePath),
     ].join('\n'),

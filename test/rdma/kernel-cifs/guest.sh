@@ -72,6 +72,7 @@ start_spliced() {
   map to guest = bad user
   metrics address = 127.0.0.1:9445
   log level = debug
+  user = root
   interfaces = "$srv;capability=RDMA,speed=10000000000"
 [share]
   path = $back

@@ -1,0 +1,111 @@
+// Loads the spliced_fs addon: the *at file system calls (openat2, mkdirat, unlinkat,
+// renameat2, statx, getdents64) that Node's fs lacks. It needs no RDMA libraries and the
+// server refuses to serve without it (there is no path-based fallback).
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** A statx result; every field a bigint, times in nanoseconds since the epoch. */
+export interface FsStatRecord {
+  dev: bigint;
+  ino: bigint;
+  mode: bigint;
+  nlink: bigint;
+  uid: bigint;
+  gid: bigint;
+  rdev: bigint;
+  size: bigint;
+  blksize: bigint;
+  blocks: bigint;
+  atimeNs: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  /** 0 when the file system does not report a birth time. */
+  birthtimeNs: bigint;
+}
+
+/** One directory entry as getdents64 gave it, with its lstat (statx AT_SYMLINK_NOFOLLOW). */
+export interface FsDirEntry {
+  /** The name's raw bytes (host names need not be UTF-8). */
+  name: Buffer;
+  /** d_type (DT_DIR, DT_LNK, ...). */
+  type: number;
+  /** null when statx failed with statError. */
+  stat: FsStatRecord | null;
+  statError: number;
+}
+
+/** Numeric constants of this host's ABI, as the addon was compiled against them. */
+export interface FsConstants {
+  O_PATH: number;
+  O_DIRECTORY: number;
+  O_NOFOLLOW: number;
+  O_CREAT: number;
+  O_EXCL: number;
+  O_RDONLY: number;
+  O_RDWR: number;
+  O_NONBLOCK: number;
+  O_NOCTTY: number;
+  RESOLVE_NO_XDEV: number;
+  RESOLVE_NO_MAGICLINKS: number;
+  RESOLVE_NO_SYMLINKS: number;
+  RESOLVE_BENEATH: number;
+  RESOLVE_IN_ROOT: number;
+  AT_REMOVEDIR: number;
+  AT_SYMLINK_NOFOLLOW: number;
+  AT_EMPTY_PATH: number;
+  RENAME_NOREPLACE: number;
+  DT_DIR: number;
+  DT_LNK: number;
+  DT_REG: number;
+}
+
+/**
+ * The addon's surface. Every call runs on the libuv thread pool and rejects with an Error
+ * carrying `errno`, `code` (e.g. 'EXDEV') and `syscall`. O_CLOEXEC is always added to opens.
+ */
+export interface FsBinding {
+  /** openat2(2); `dirfd` -100 is AT_FDCWD. Resolves with the new descriptor. */
+  openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): Promise<number>;
+  mkdirat(dirfd: number, path: string, mode: number): Promise<void>;
+  unlinkat(dirfd: number, path: string, flags: number): Promise<void>;
+  renameat2(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags: number): Promise<void>;
+  /** statx(2) of `path` relative to `dirfd`; flags as AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
+  statAt(dirfd: number, path: string, flags: number): Promise<FsStatRecord>;
+  /**
+   * The next entries (about `max`, without '.' and '..') from the directory descriptor's
+   * current offset; an empty array at the end. Give each listing its own descriptor.
+   */
+  readDirectory(fd: number, max: number): Promise<FsDirEntry[]>;
+  constants: FsConstants;
+}
+
+const ADDON = join('build', 'Release', 'spliced_fs.node');
+export const FS_BUILD_LINE = 'npm run build:native (needs make and g++; no RDMA libraries)';
+
+/**
+ * Where the addon may be: $SPLICED_FS_ADDON, else native/build next to the sources, else the
+ * nearest native/build above a compiled copy (dist/, or the RDMA suite's .cache/vm/cifs-dist/).
+ */
+function addonCandidates(): string[] {
+  const here = dirname(fileURLToPath(import.meta.url));
+  const fromEnv = process.env.SPLICED_FS_ADDON;
+  if (fromEnv) return [resolve(fromEnv)];
+  const candidates = [join(here, ADDON)];
+  for (let dir = dirname(here); ; dir = dirname(dir)) {
+    candidates.push(join(dir, 'native', ADDON));
+    if (dirname(dir) === dir) return candidates;
+  }
+}
+
+/** The addon, or one line saying why it is missing and how to build it. */
+export function loadFsBinding(): { binding: FsBinding } | { error: string } {
+  const path = addonCandidates().find((p) => existsSync(p));
+  if (!path) return { error: `the file system addon spliced_fs.node is not built; run ${FS_BUILD_LINE}` };
+  try {
+    return { binding: createRequire(import.meta.url)(path) as FsBinding };
+  } catch (err) {
+    return { error: `cannot load ${path} (${String((err as Error).message).split('\n')[0]}); run ${FS_BUILD_LINE}` };
+  }
+}

@@ -1,0 +1,301 @@
+// The spliced_fs addon: the *at family of file system calls that Node's fs lacks, so the
+// server can resolve every share path beneath a directory descriptor (openat2) and act on
+// open handles through their descriptors. No policy here: each call does one syscall (or one
+// batch of them) on the libuv thread pool and resolves with plain values, or rejects with an
+// Error carrying errno, code and syscall.
+#include <napi.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/syscall.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <dirent.h>
+#include <cerrno>
+#include <cstdio>
+#include <algorithm>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace {
+
+Napi::Error ErrnoError(Napi::Env env, const char* call, int err) {
+  const char* name = strerrorname_np(err);
+  Napi::Error error = Napi::Error::New(env, std::string(call) + ": " + std::strerror(err));
+  error.Set("errno", Napi::Number::New(env, err));
+  error.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+  error.Set("syscall", Napi::String::New(env, call));
+  return error;
+}
+
+struct StatRecord {
+  uint64_t dev, ino, nlink, size, blocks, rdev;
+  uint32_t mode, uid, gid, blksize;
+  int64_t atimeNs, mtimeNs, ctimeNs, birthtimeNs;
+};
+
+int64_t Nanos(const struct statx_timestamp& t) { return t.tv_sec * 1000000000LL + t.tv_nsec; }
+
+int StatAt(int dirfd, const char* path, int flags, StatRecord& out) {
+  struct statx sx;
+  if (statx(dirfd, path, flags, STATX_BASIC_STATS | STATX_BTIME, &sx) != 0) return errno;
+  out.dev = makedev(sx.stx_dev_major, sx.stx_dev_minor);
+  out.rdev = makedev(sx.stx_rdev_major, sx.stx_rdev_minor);
+  out.ino = sx.stx_ino;
+  out.nlink = sx.stx_nlink;
+  out.size = sx.stx_size;
+  out.blocks = sx.stx_blocks;
+  out.mode = sx.stx_mode;
+  out.uid = sx.stx_uid;
+  out.gid = sx.stx_gid;
+  out.blksize = sx.stx_blksize;
+  out.atimeNs = Nanos(sx.stx_atime);
+  out.mtimeNs = Nanos(sx.stx_mtime);
+  out.ctimeNs = Nanos(sx.stx_ctime);
+  out.birthtimeNs = (sx.stx_mask & STATX_BTIME) ? Nanos(sx.stx_btime) : 0;
+  return 0;
+}
+
+Napi::Object StatToJs(Napi::Env env, const StatRecord& s) {
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("dev", Napi::BigInt::New(env, s.dev));
+  o.Set("ino", Napi::BigInt::New(env, s.ino));
+  o.Set("mode", Napi::BigInt::New(env, static_cast<uint64_t>(s.mode)));
+  o.Set("nlink", Napi::BigInt::New(env, s.nlink));
+  o.Set("uid", Napi::BigInt::New(env, static_cast<uint64_t>(s.uid)));
+  o.Set("gid", Napi::BigInt::New(env, static_cast<uint64_t>(s.gid)));
+  o.Set("rdev", Napi::BigInt::New(env, s.rdev));
+  o.Set("size", Napi::BigInt::New(env, s.size));
+  o.Set("blksize", Napi::BigInt::New(env, static_cast<uint64_t>(s.blksize)));
+  o.Set("blocks", Napi::BigInt::New(env, s.blocks));
+  o.Set("atimeNs", Napi::BigInt::New(env, s.atimeNs));
+  o.Set("mtimeNs", Napi::BigInt::New(env, s.mtimeNs));
+  o.Set("ctimeNs", Napi::BigInt::New(env, s.ctimeNs));
+  o.Set("birthtimeNs", Napi::BigInt::New(env, s.birthtimeNs));
+  return o;
+}
+
+// One syscall (or batch) on the thread pool. `run` returns 0 or an errno and never touches JS;
+// `result` builds the resolution value back on the loop thread.
+class FsWorker : public Napi::AsyncWorker {
+ public:
+  FsWorker(Napi::Env env, const char* call, std::function<int()> run,
+           std::function<Napi::Value(Napi::Env)> result)
+      : Napi::AsyncWorker(env, call), deferred_(env), call_(call), run_(std::move(run)),
+        result_(std::move(result)) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override { err_ = run_(); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (err_ != 0) deferred_.Reject(ErrnoError(env, call_, err_).Value());
+    else deferred_.Resolve(result_(env));
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  const char* call_;
+  std::function<int()> run_;
+  std::function<Napi::Value(Napi::Env)> result_;
+  int err_ = 0;
+};
+
+Napi::Value Queue(Napi::Env env, const char* call, std::function<int()> run,
+                  std::function<Napi::Value(Napi::Env)> result) {
+  auto* worker = new FsWorker(env, call, std::move(run), std::move(result));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+int32_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a number");
+  return info[i].As<Napi::Number>().Int32Value();
+}
+
+uint64_t Uint64Arg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info[i].IsBigInt()) {
+    bool lossless = false;
+    uint64_t v = info[i].As<Napi::BigInt>().Uint64Value(&lossless);
+    if (lossless) return v;
+  } else if (info[i].IsNumber()) {
+    double d = info[i].As<Napi::Number>().DoubleValue();
+    if (d >= 0 && d <= 9007199254740991.0) return static_cast<uint64_t>(d);
+  }
+  throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a uint64");
+}
+
+std::string PathArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (!info[i].IsString()) throw Napi::TypeError::New(info.Env(), std::string(what) + " must be a string");
+  std::string s = info[i].As<Napi::String>().Utf8Value();
+  if (s.find('\0') != std::string::npos) throw Napi::TypeError::New(info.Env(), std::string(what) + " contains NUL");
+  return s;
+}
+
+Napi::Value Undefined(Napi::Env env) { return env.Undefined(); }
+
+// openat2(dirfd, path, flags, mode, resolve) -> fd
+Napi::Value OpenAt2(const Napi::CallbackInfo& info) {
+  int dirfd = IntArg(info, 0, "dirfd");
+  std::string path = PathArg(info, 1, "path");
+  struct open_how how = {};
+  how.flags = Uint64Arg(info, 2, "flags") | O_CLOEXEC;
+  how.mode = (how.flags & (O_CREAT | __O_TMPFILE)) ? Uint64Arg(info, 3, "mode") : 0;
+  how.resolve = Uint64Arg(info, 4, "resolve");
+  auto fd = std::make_shared<int>(-1);
+  return Queue(
+      info.Env(), "openat2",
+      [=]() {
+        long r = syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
+        if (r < 0) return errno;
+        *fd = static_cast<int>(r);
+        return 0;
+      },
+      [fd](Napi::Env env) { return Napi::Number::New(env, *fd); });
+}
+
+// mkdirat(dirfd, path, mode)
+Napi::Value MkdirAt(const Napi::CallbackInfo& info) {
+  int dirfd = IntArg(info, 0, "dirfd");
+  std::string path = PathArg(info, 1, "path");
+  mode_t mode = static_cast<mode_t>(IntArg(info, 2, "mode"));
+  return Queue(info.Env(), "mkdirat", [=]() { return mkdirat(dirfd, path.c_str(), mode) == 0 ? 0 : errno; }, Undefined);
+}
+
+// unlinkat(dirfd, path, flags)
+Napi::Value UnlinkAt(const Napi::CallbackInfo& info) {
+  int dirfd = IntArg(info, 0, "dirfd");
+  std::string path = PathArg(info, 1, "path");
+  int flags = IntArg(info, 2, "flags");
+  return Queue(info.Env(), "unlinkat", [=]() { return unlinkat(dirfd, path.c_str(), flags) == 0 ? 0 : errno; }, Undefined);
+}
+
+// renameat2(olddirfd, oldpath, newdirfd, newpath, flags)
+Napi::Value RenameAt2(const Napi::CallbackInfo& info) {
+  int oldfd = IntArg(info, 0, "olddirfd");
+  std::string oldpath = PathArg(info, 1, "oldpath");
+  int newfd = IntArg(info, 2, "newdirfd");
+  std::string newpath = PathArg(info, 3, "newpath");
+  unsigned flags = static_cast<unsigned>(IntArg(info, 4, "flags"));
+  return Queue(
+      info.Env(), "renameat2",
+      [=]() { return renameat2(oldfd, oldpath.c_str(), newfd, newpath.c_str(), flags) == 0 ? 0 : errno; },
+      Undefined);
+}
+
+// statAt(dirfd, path, flags) -> stat record (statx; AT_EMPTY_PATH with "" stats dirfd itself)
+Napi::Value StatAtJs(const Napi::CallbackInfo& info) {
+  int dirfd = IntArg(info, 0, "dirfd");
+  std::string path = PathArg(info, 1, "path");
+  int flags = IntArg(info, 2, "flags");
+  auto out = std::make_shared<StatRecord>();
+  return Queue(
+      info.Env(), "statx", [=]() { return StatAt(dirfd, path.c_str(), flags, *out); },
+      [out](Napi::Env env) { return StatToJs(env, *out); });
+}
+
+struct DirEntryRecord {
+  std::string name;
+  unsigned char type;
+  int statError;
+  StatRecord stat;
+};
+
+struct linux_dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+// Reads about `max` entries (a few more when one getdents64 returns them; none once done) from the directory
+// descriptor's current offset with getdents64, and lstats each one relative to it.
+int ReadBatch(int fd, size_t max, std::vector<DirEntryRecord>& out) {
+  // About 32 bytes per short-named entry; at least one page so long names fit.
+  std::vector<char> buf(std::min<size_t>(std::max<size_t>(max * 32, 4096), 64 * 1024));
+  while (out.size() < max) {
+    long n = syscall(SYS_getdents64, fd, buf.data(), buf.size());
+    if (n < 0) return errno;
+    if (n == 0) break;
+    for (long at = 0; at < n;) {
+      auto* d = reinterpret_cast<linux_dirent64*>(buf.data() + at);
+      at += d->d_reclen;
+      if (std::strcmp(d->d_name, ".") == 0 || std::strcmp(d->d_name, "..") == 0) continue;
+      DirEntryRecord rec{d->d_name, d->d_type, 0, {}};
+      int err = StatAt(fd, d->d_name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, rec.stat);
+      if (err == ENOENT) continue;  // removed since it was listed
+      rec.statError = err;
+      out.push_back(std::move(rec));
+    }
+  }
+  return 0;
+}
+
+// readDirectory(fd, max) -> [{ name, type, stat | null, statError }]
+Napi::Value ReadDirectory(const Napi::CallbackInfo& info) {
+  int fd = IntArg(info, 0, "fd");
+  int max = IntArg(info, 1, "max");
+  if (max <= 0) throw Napi::RangeError::New(info.Env(), "max must be positive");
+  auto entries = std::make_shared<std::vector<DirEntryRecord>>();
+  return Queue(
+      info.Env(), "getdents64", [=]() { return ReadBatch(fd, static_cast<size_t>(max), *entries); },
+      [entries](Napi::Env env) {
+        Napi::Array arr = Napi::Array::New(env, entries->size());
+        for (size_t i = 0; i < entries->size(); i++) {
+          const DirEntryRecord& e = (*entries)[i];
+          Napi::Object o = Napi::Object::New(env);
+          o.Set("name", Napi::Buffer<char>::Copy(env, e.name.data(), e.name.size()));
+          o.Set("type", Napi::Number::New(env, e.type));
+          o.Set("stat", e.statError ? env.Null() : Napi::Value(StatToJs(env, e.stat)));
+          o.Set("statError", Napi::Number::New(env, e.statError));
+          arr.Set(static_cast<uint32_t>(i), o);
+        }
+        return arr;
+      });
+}
+
+Napi::Object Constants(Napi::Env env) {
+  Napi::Object c = Napi::Object::New(env);
+  c.Set("O_PATH", static_cast<double>(O_PATH));
+  c.Set("O_DIRECTORY", static_cast<double>(O_DIRECTORY));
+  c.Set("O_NOFOLLOW", static_cast<double>(O_NOFOLLOW));
+  c.Set("O_CREAT", static_cast<double>(O_CREAT));
+  c.Set("O_EXCL", static_cast<double>(O_EXCL));
+  c.Set("O_RDONLY", static_cast<double>(O_RDONLY));
+  c.Set("O_RDWR", static_cast<double>(O_RDWR));
+  c.Set("O_NONBLOCK", static_cast<double>(O_NONBLOCK));
+  c.Set("O_NOCTTY", static_cast<double>(O_NOCTTY));
+  c.Set("RESOLVE_NO_XDEV", static_cast<double>(RESOLVE_NO_XDEV));
+  c.Set("RESOLVE_NO_MAGICLINKS", static_cast<double>(RESOLVE_NO_MAGICLINKS));
+  c.Set("RESOLVE_NO_SYMLINKS", static_cast<double>(RESOLVE_NO_SYMLINKS));
+  c.Set("RESOLVE_BENEATH", static_cast<double>(RESOLVE_BENEATH));
+  c.Set("RESOLVE_IN_ROOT", static_cast<double>(RESOLVE_IN_ROOT));
+  c.Set("AT_REMOVEDIR", static_cast<double>(AT_REMOVEDIR));
+  c.Set("AT_SYMLINK_NOFOLLOW", static_cast<double>(AT_SYMLINK_NOFOLLOW));
+  c.Set("AT_EMPTY_PATH", static_cast<double>(AT_EMPTY_PATH));
+  c.Set("RENAME_NOREPLACE", static_cast<double>(RENAME_NOREPLACE));
+  c.Set("DT_DIR", static_cast<double>(DT_DIR));
+  c.Set("DT_LNK", static_cast<double>(DT_LNK));
+  c.Set("DT_REG", static_cast<double>(DT_REG));
+  return c;
+}
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("openat2", Napi::Function::New(env, OpenAt2, "openat2"));
+  exports.Set("mkdirat", Napi::Function::New(env, MkdirAt, "mkdirat"));
+  exports.Set("unlinkat", Napi::Function::New(env, UnlinkAt, "unlinkat"));
+  exports.Set("renameat2", Napi::Function::New(env, RenameAt2, "renameat2"));
+  exports.Set("statAt", Napi::Function::New(env, StatAtJs, "statAt"));
+  exports.Set("readDirectory", Napi::Function::New(env, ReadDirectory, "readDirectory"));
+  exports.Set("constants", Constants(env));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(spliced_fs, Init)
