@@ -11,6 +11,8 @@ export interface CacheStats {
   writebackBytes: number;
   writeThroughBytes: number;
   bounceOut: number;
+  /** Files looked at by the background flusher, summed over its passes. */
+  flusherFileVisits: number;
 }
 
 export function newStats(): CacheStats {
@@ -25,6 +27,7 @@ export function newStats(): CacheStats {
     writebackBytes: 0,
     writeThroughBytes: 0,
     bounceOut: 0,
+    flusherFileVisits: 0,
   };
 }
 
@@ -62,6 +65,10 @@ export interface CacheCounters {
   writebackBytes: number;
   /** Bytes written straight to disk because no page could be had under memory pressure. */
   writeThroughBytes: number;
+  /** Files the cache keeps state for (open, or with cached pages). */
+  trackedFiles: number;
+  /** Files looked at by the background flusher, summed over its passes. */
+  flusherFileVisits: number;
   totalPages: number;
   maxPages: number;
   slabs: number;

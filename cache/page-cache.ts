@@ -214,6 +214,8 @@ export class PageCache {
       towritePages: arena.flagCounts.towrite,
       writebackBytes: stats.writebackBytes,
       writeThroughBytes: stats.writeThroughBytes,
+      trackedFiles: this.files.size,
+      flusherFileVisits: stats.flusherFileVisits,
       totalPages: arena.totalPages,
       maxPages: arena.maxPages,
       slabs: arena.slabs().length,
@@ -270,7 +272,10 @@ export class PageCache {
   }
 
   private backgroundWriteback(): void {
-    for (const file of this.files.values()) if (file.index.count(PageFlag.DIRTY) > 0) this.startBackground(file);
+    for (const file of this.files.values()) {
+      this.stats.flusherFileVisits++;
+      if (file.index.count(PageFlag.DIRTY) > 0) this.startBackground(file);
+    }
   }
 
   private startBackground(file: CachedFile): void {
