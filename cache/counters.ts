@@ -13,6 +13,7 @@ export interface CacheStats {
   bounceOut: number;
   /** Files looked at by the background flusher, summed over its passes. */
   flusherFileVisits: number;
+  fdatasyncs: number;
 }
 
 export function newStats(): CacheStats {
@@ -28,6 +29,7 @@ export function newStats(): CacheStats {
     writeThroughBytes: 0,
     bounceOut: 0,
     flusherFileVisits: 0,
+    fdatasyncs: 0,
   };
 }
 
@@ -69,6 +71,8 @@ export interface CacheCounters {
   trackedFiles: number;
   /** Files looked at by the background flusher, summed over its passes. */
   flusherFileVisits: number;
+  /** fdatasync calls (FLUSH, write-through WRITEs, shutdown). */
+  fdatasyncs: number;
   totalPages: number;
   maxPages: number;
   slabs: number;

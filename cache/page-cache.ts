@@ -9,7 +9,8 @@ import type { SlabAllocator } from './slab-allocator.js';
 import { releaseBvecs, spliceToBvecs } from './splice.js';
 import { setFileSize, writeData } from './write-path.js';
 import { mapRange, unmapRange } from './mapping.js';
-import { identityOf, writeback } from './writeback.js';
+import { writeback } from './writeback.js';
+import { dropCleanPages, revalidateNow } from './coherence.js';
 import { closeAsync } from './fd-io.js';
 import { pageStates } from './page-states.js';
 
@@ -36,6 +37,12 @@ export interface PageCacheOptions {
   writebackIntervalMs?: number;
   /** Awaited before each writeback I/O; lets tests hold pages under WRITEBACK. */
   beforeWritebackIo?: () => Promise<void> | void;
+  /**
+   * Keep written data only in memory (DIRTY pages) until writeback, instead of handing every
+   * write to the kernel before it resolves. Faster for small writes, but whatever is not yet
+   * written back is lost if the process dies. Default false.
+   */
+  writeBehind?: boolean;
 }
 
 /** One open of a file through the cache. */
@@ -55,6 +62,12 @@ export class PageCache {
   private readonly ctx: CacheContext;
   private readonly files = new Map<string, CachedFile>();
   private readonly byPath = new Map<string, CachedFile>();
+  /** Files that may have something to write back: all the flusher looks at. */
+  private readonly dirtyFiles = new Set<CachedFile>();
+  private readonly fileEvents = {
+    mayBeIdle: (file: CachedFile) => this.forgetIfIdle(file),
+    becameDirty: (file: CachedFile) => this.dirtyFiles.add(file),
+  };
   private readonly timer: NodeJS.Timeout | null;
 
   constructor(options: PageCacheOptions = {}) {
@@ -67,6 +80,7 @@ export class PageCache {
       readaheadMinBytes: options.readaheadMinBytes ?? 128 * 1024,
       pressureWaitMs: options.pressureWaitMs ?? 20,
       dirtyRatio: options.dirtyRatio ?? 0.5,
+      writeBehind: options.writeBehind ?? false,
       beforeWritebackIo: options.beforeWritebackIo,
     };
     this.ctx = { arena: this.arena, stats: this.stats, tuning, requestWriteback: () => this.backgroundWriteback() };
@@ -75,32 +89,33 @@ export class PageCache {
   }
 
   /**
-   * Open a regular file. If it changed on disk since the cache last saw it (size,
-   * mtime or inode), its clean pages are dropped; our dirty pages win.
+   * Open a regular file. If it changed on disk since the cache last saw it (size, mtime,
+   * ctime or inode), its clean pages are dropped; our unwritten data wins.
    */
   async open(path: string, options: { writable?: boolean } = {}): Promise<CacheHandle> {
     const st = await stat(path, { bigint: true });
     const key = `${st.dev}:${st.ino}`;
     let file = this.files.get(key);
     const previous = this.byPath.get(path);
-    if (previous && previous !== file) this.dropClean(previous);
+    if (previous && previous !== file) {
+      dropCleanPages(previous);
+      this.byPath.delete(path);
+      this.forgetIfIdle(previous);
+    }
     if (!file) {
-      file = new CachedFile(key, path, this.arena);
+      file = new CachedFile(key, path, this.arena, this.fileEvents);
       this.files.set(key, file);
     }
     file.path = path;
     this.byPath.set(path, file);
-    await file.ensureFd();
-    const identity = identityOf(st);
-    const seen = file.seen;
-    if (!seen || seen.size !== identity.size || seen.mtimeNs !== identity.mtimeNs || seen.ino !== identity.ino) {
-      this.dropClean(file);
-      const ours = file.index.count(PageFlag.DIRTY) + file.index.count(PageFlag.WRITEBACK) + file.mappings.size;
-      if (ours === 0 || !seen) file.size = Number(st.size);
-      file.diskSize = Number(st.size);
-      file.seen = identity;
-    }
     file.handles++;
+    try {
+      await revalidateNow(file);
+    } catch (err) {
+      file.handles--;
+      this.forgetIfIdle(file);
+      throw err;
+    }
     return { file, writable: options.writable ?? false, closed: false };
   }
 
@@ -111,13 +126,9 @@ export class PageCache {
     const file = handle.file;
     file.handles--;
     if (file.handles > 0) return;
-    await writeback(this.ctx, file, false);
+    await this.writebackFile(file, false);
     await Promise.allSettled([...file.fills]);
-    if (file.handles === 0 && file.mapped === 0 && file.fd !== null && file.index.count(PageFlag.DIRTY) === 0 && file.fills.size === 0) {
-      const fd = file.fd;
-      file.fd = null;
-      await file.serialized(() => closeAsync(fd));
-    }
+    await this.closeUnusedFd(file);
   }
 
   spliceToBvecs(handle: CacheHandle, offset: number, length: number, options: { forceCopy?: boolean } = {}): Promise<SpliceResult> {
@@ -139,9 +150,14 @@ export class PageCache {
     }
   }
 
-  async write(handle: CacheHandle, offset: number, data: Buffer): Promise<number> {
+  /**
+   * Resolves once the bytes are in the kernel (or, in write-behind mode, in DIRTY pages);
+   * `writeThrough` (SMB2_WRITEFLAG_WRITE_THROUGH, FILE_WRITE_THROUGH opens) adds fdatasync.
+   */
+  async write(handle: CacheHandle, offset: number, data: Buffer, options: { writeThrough?: boolean } = {}): Promise<number> {
     const file = this.live(handle);
-    const written = await writeData(this.ctx, file, offset, data);
+    const writeThrough = options.writeThrough ?? false;
+    const written = this.ctx.tuning.writeBehind && writeThrough ? await this.writeBehindThrough(file, offset, data) : await writeData(this.ctx, file, offset, data, writeThrough);
     if (this.arena.flagCounts.dirty > this.arena.maxPages * this.ctx.tuning.dirtyRatio) this.startBackground(file);
     return written;
   }
@@ -154,8 +170,11 @@ export class PageCache {
     return handle.file.size;
   }
 
-  map(handle: CacheHandle, offset: number, length: number, options: { writable?: boolean } = {}): Promise<Mapping> {
-    return mapRange(this.ctx, this.live(handle), offset, length, options.writable ?? true);
+  async map(handle: CacheHandle, offset: number, length: number, options: { writable?: boolean } = {}): Promise<Mapping> {
+    const file = this.live(handle);
+    const mapping = await mapRange(this.ctx, file, offset, length, options.writable ?? true);
+    this.dirtyFiles.add(file);
+    return mapping;
   }
 
   unmap(mapping: Mapping): void {
@@ -164,21 +183,16 @@ export class PageCache {
 
   /** Writeback plus fdatasync: afterwards everything written to the file is on disk. */
   flush(handle: CacheHandle): Promise<void> {
-    return writeback(this.ctx, handle.file, true);
+    return this.writebackFile(handle.file, true);
   }
 
   /** Write dirty pages back without waiting for the disk to make them durable. */
   writeback(handle: CacheHandle): Promise<void> {
-    return writeback(this.ctx, handle.file, false);
+    return this.writebackFile(handle.file, false);
   }
 
   async flushAll(): Promise<void> {
-    const jobs: Promise<void>[] = [];
-    for (const file of this.files.values()) {
-      const pending = file.index.count(PageFlag.DIRTY) > 0 || file.mappings.size > 0 || file.diskSize !== file.size;
-      if (pending) jobs.push(writeback(this.ctx, file, true));
-    }
-    await Promise.all(jobs);
+    await Promise.all([...this.dirtyFiles].map((file) => this.writebackFile(file, true)));
   }
 
   /** Evict up to `maxPages` clean, unreferenced pages; returns how many went. */
@@ -216,6 +230,7 @@ export class PageCache {
       writeThroughBytes: stats.writeThroughBytes,
       trackedFiles: this.files.size,
       flusherFileVisits: stats.flusherFileVisits,
+      fdatasyncs: stats.fdatasyncs,
       totalPages: arena.totalPages,
       maxPages: arena.maxPages,
       slabs: arena.slabs().length,
@@ -253,6 +268,7 @@ export class PageCache {
     if (this.timer) clearInterval(this.timer);
     this.files.clear();
     this.byPath.clear();
+    this.dirtyFiles.clear();
     this.arena.destroy();
   }
 
@@ -261,20 +277,51 @@ export class PageCache {
     return handle.file;
   }
 
-  private dropClean(file: CachedFile): void {
-    const keep = PageFlag.DIRTY | PageFlag.WRITEBACK | PageFlag.TOWRITE;
-    for (const page of file.index.allPages()) {
-      if (page.flags & keep || page.loading || file.mappings.size > 0) continue;
-      file.index.remove(page);
+  /** Write-behind still honours a write-through request: the write, then a durable writeback of the file. */
+  private async writeBehindThrough(file: CachedFile, offset: number, data: Buffer): Promise<number> {
+    const written = await writeData(this.ctx, file, offset, data);
+    await this.writebackFile(file, true);
+    return written;
+  }
+
+  private async writebackFile(file: CachedFile, sync: boolean): Promise<void> {
+    try {
+      await writeback(this.ctx, file, sync);
+    } finally {
+      this.settle(file);
     }
-    file.lastReadEnd = -1;
-    file.readaheadEnd = 0;
+  }
+
+  /** After writeback: a file with nothing left to write leaves the dirty set, and may be forgotten. */
+  private settle(file: CachedFile): void {
+    if (file.hasUnwrittenData()) return;
+    this.dirtyFiles.delete(file);
+    if (file.handles === 0) void this.closeUnusedFd(file);
+  }
+
+  /** Close the descriptor of a file nobody has open and nothing needs, then forget it if nothing is cached. */
+  private async closeUnusedFd(file: CachedFile): Promise<void> {
+    const unused = (): boolean => file.handles === 0 && file.mapped === 0 && file.fills.size === 0 && !file.hasUnwrittenData();
+    if (file.fd !== null && unused()) {
+      const fd = file.fd;
+      file.fd = null;
+      await file.serialized(() => closeAsync(fd)).catch(() => undefined);
+    }
+    this.forgetIfIdle(file);
+  }
+
+  private forgetIfIdle(file: CachedFile): void {
+    if (!file.isIdle()) return;
+    if (this.files.get(file.key) === file) this.files.delete(file.key);
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    this.dirtyFiles.delete(file);
   }
 
   private backgroundWriteback(): void {
-    for (const file of this.files.values()) {
+    for (const file of this.dirtyFiles) {
       this.stats.flusherFileVisits++;
       if (file.index.count(PageFlag.DIRTY) > 0) this.startBackground(file);
+      else if (!file.backgroundWriteback) this.settle(file);
     }
   }
 
@@ -285,6 +332,7 @@ export class PageCache {
       .catch(() => undefined) // pages stay DIRTY; the next FLUSH reports the error
       .finally(() => {
         file.backgroundWriteback = false;
+        this.settle(file);
       });
   }
 }

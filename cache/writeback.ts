@@ -1,8 +1,9 @@
 import type { CacheContext } from './context.js';
-import type { CachedFile, DiskIdentity } from './cached-file.js';
+import type { CachedFile } from './cached-file.js';
 import type { Page } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
-import { fdatasyncAsync, fstatAsync, ftruncateAsync, writeAll } from './fd-io.js';
+import { fdatasyncAsync, ftruncateAsync, writeAll } from './fd-io.js';
+import { ownIoNow } from './coherence.js';
 
 /** Largest single write issued by writeback (consecutive dirty pages are merged up to this). */
 const MAX_RUN_PAGES = 256;
@@ -21,25 +22,26 @@ export function writeback(ctx: CacheContext, file: CachedFile, sync: boolean): P
   }
   const bit = sync ? PageFlag.TOWRITE : PageFlag.DIRTY;
   return file.serialized(async () => {
-    if (file.index.count(bit) === 0 && file.diskSize === file.size && !sync) return;
-    const fd = await file.ensureFd();
-    await writeTagged(ctx, file, fd, bit);
-    if (file.diskSize !== file.size) {
-      await ftruncateAsync(fd, file.size);
-      file.diskSize = file.size;
+    if (file.index.count(bit) === 0 && file.diskSize === file.size) {
+      if (sync) await syncOnly(ctx, file);
+      return;
     }
-    if (sync) await fdatasyncAsync(fd);
-    await refreshSeen(file, fd);
+    await ownIoNow(file, async (fd) => {
+      await writeTagged(ctx, file, fd, bit);
+      if (file.diskSize !== file.size) {
+        await ftruncateAsync(fd, file.size);
+        file.diskSize = file.size;
+      }
+      if (sync) await fdatasyncAsync(fd);
+    });
+    if (sync) ctx.stats.fdatasyncs++;
   });
 }
 
-/** Record what our own change did to the file on disk, so the next open does not take it for someone else's. */
-export async function refreshSeen(file: CachedFile, fd: number): Promise<void> {
-  file.seen = identityOf(await fstatAsync(fd));
-}
-
-export function identityOf(stats: { size: bigint; mtimeNs: bigint; ino: bigint }): DiskIdentity {
-  return { size: stats.size, mtimeNs: stats.mtimeNs, ino: stats.ino };
+/** Nothing to write: FLUSH still makes what earlier writes handed to the kernel durable. */
+async function syncOnly(ctx: CacheContext, file: CachedFile): Promise<void> {
+  await fdatasyncAsync(await file.ensureFd());
+  ctx.stats.fdatasyncs++;
 }
 
 /** A writable mapping may have changed its pages at any time: treat them as dirty. */
