@@ -18,7 +18,7 @@ export interface AssembledServer {
 }
 
 export function assembleServer(options: ServerOptions, metrics: SplicedMetrics, log?: Logger): AssembledServer {
-  const cache = options.cacheBytes > 0 ? new PageCache({ maxBytes: options.cacheBytes }) : undefined;
+  const cache = options.cacheBytes > 0 ? new PageCache({ maxBytes: options.cacheBytes, writeBehind: options.writeBehind ?? false }) : undefined;
   if (cache) metrics.setCacheCounters(() => cache.counters());
   const fileIo = cache ? new CacheFileIoProvider(cache) : new DirectFileIoProvider();
   const smb = new SmbServer(options, { telemetry: metrics, log, fileIo });

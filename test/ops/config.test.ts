@@ -276,3 +276,13 @@ test('cache size = 0 turns the page cache off and prints back as 0', () => {
   assert.equal(parseConfig(formatConfig(cfg), join(work, 'again.conf')).options.cacheBytes, 0);
   assert.throws(() => parse(`[global]\ncache size = 1K\n[s]\npath = ${dirA}\n`), /cache size/);
 });
+
+test('write cache: through by default, behind only when asked, printed back', () => {
+  const plain = parse(`[s]\npath = ${dirA}\n`);
+  assert.equal(plain.options.writeBehind, false);
+  assert.match(formatConfig(plain), /\twrite cache = through\n/);
+  const behind = parse(`[global]\nwrite cache = Behind\n[s]\npath = ${dirA}\n`);
+  assert.equal(behind.options.writeBehind, true);
+  assert.match(formatConfig(behind), /\twrite cache = behind\n/);
+  assert.throws(() => parse(`[global]\nwrite cache = later\n[s]\npath = ${dirA}\n`), /unknown value "later" for "write cache"/);
+});

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PageCache, PageFlag, PAGE_SIZE, type PageCacheOptions } from '../../cache/index.js';
+import { CacheFileIoProvider, PageCache, PageFlag, PAGE_SIZE, type PageCacheOptions } from '../../cache/index.js';
+import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture.js';
+import { Smb2Client } from '../../client/smb2-client.js';
+import { Access, Command, CreateDisposition, CreateOption, WriteFlag } from '../../smb2/constants.js';
+import { encodeWriteRequestHeader } from '../../smb2/commands/write.js';
+import type { FileId } from '../../smb2/commands/create.js';
 
 function pattern(length: number, seed: number): Buffer {
   const out = Buffer.alloc(length);
@@ -70,4 +75,38 @@ test('write-behind is an explicit option: then data stays dirty in memory until 
     assert.deepEqual((await readFile(path)).subarray(0, 5), Buffer.from('later'));
     await cache.close(h);
   });
+});
+
+test('over SMB: SMB2_WRITEFLAG_WRITE_THROUGH and FILE_WRITE_THROUGH opens add fdatasync, plain WRITEs do not', async () => {
+  const cache = new PageCache({ writebackIntervalMs: 0 });
+  const f = await startServer({}, { fileIo: new CacheFileIoProvider(cache) });
+  const c = await Smb2Client.connect({ port: f.port });
+  try {
+    await c.login({ user: TEST_USER, password: TEST_PASSWORD });
+    const tree = await c.treeConnect('share');
+    const access = (Access.GENERIC_READ | Access.GENERIC_WRITE) >>> 0;
+    const write = async (fileId: FileId, flags: number): Promise<void> => {
+      const body = encodeWriteRequestHeader({ offset: 0, fileId, channel: 0, remainingBytes: 0, flags, channelInfo: [], length: 4 });
+      await c.request(Command.WRITE, body, { treeId: tree.treeId, payload: [Buffer.from('data')] });
+    };
+    const syncs = (): number => cache.counters().fdatasyncs;
+    const plain = await tree.create('w.bin', { desiredAccess: access, disposition: CreateDisposition.OVERWRITE_IF });
+    const before = syncs();
+    await write(plain.fileId, 0);
+    assert.equal(syncs(), before, 'a plain WRITE is not synced');
+    await write(plain.fileId, WriteFlag.WRITE_THROUGH);
+    assert.equal(syncs(), before + 1, 'WRITE_THROUGH flag');
+    const through = await tree.create('w.bin', { desiredAccess: access, createOptions: CreateOption.WRITE_THROUGH });
+    await write(through.fileId, 0);
+    assert.equal(syncs(), before + 2, 'FILE_WRITE_THROUGH open');
+    await tree.flush(plain.fileId);
+    assert.equal(syncs(), before + 3, 'FLUSH');
+    await tree.close(through.fileId);
+    await tree.close(plain.fileId);
+    assert.deepEqual(await readFile(join(f.dir, 'w.bin')), Buffer.from('data'));
+  } finally {
+    c.close();
+    await f.close();
+    await cache.shutdown();
+  }
 });
