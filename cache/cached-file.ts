@@ -86,6 +86,8 @@ export class CachedFile {
   private opening: Promise<number> | null = null;
   /** Serialises writeback and ftruncate of this file. */
   ioTail: Promise<void> = Promise.resolve();
+  /** Jobs queued or running in serialized(). */
+  ioJobs = 0;
 
   constructor(
     readonly key: string,
@@ -147,10 +149,11 @@ export class CachedFile {
 
   /** Run `job` after every earlier writeback/ftruncate of this file. */
   serialized<T>(job: () => Promise<T>): Promise<T> {
+    this.ioJobs++;
     const run = this.ioTail.then(job);
     this.ioTail = run.then(
-      () => undefined,
-      () => undefined,
+      () => void this.ioJobs--,
+      () => void this.ioJobs--,
     );
     return run;
   }

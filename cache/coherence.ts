@@ -55,10 +55,12 @@ export function ownIo<T>(file: CachedFile, job: (fd: number) => Promise<T>): Pro
 
 /**
  * Compare the file with the disk when the last look is older than REVALIDATE_MS; null when
- * it is recent. Runs in order with our own I/O, so only someone else's change can differ.
+ * it is recent, or when our own I/O is under way (it looks itself, and a read should not
+ * wait behind a long writeback). Runs in order with our own I/O, so only someone else's
+ * change can differ.
  */
 export function revalidate(file: CachedFile): Promise<void> | null {
-  if (file.fd === null || performance.now() - file.validatedAt < REVALIDATE_MS) return null;
+  if (file.fd === null || file.ioJobs > 0 || performance.now() - file.validatedAt < REVALIDATE_MS) return null;
   return revalidateNow(file).catch(() => undefined); // a failed look changes nothing; the next one tries again
 }
 
