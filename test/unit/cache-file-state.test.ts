@@ -4,7 +4,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PageCache, PAGE_SIZE, type PageCacheOptions } from '../../cache/index.js';
+import { CacheFileIoProvider, PageCache, PAGE_SIZE, type PageCacheOptions } from '../../cache/index.js';
+import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture.js';
+import { Smb2Client } from '../../client/smb2-client.js';
+import { Access, CreateDisposition } from '../../smb2/constants.js';
 
 const FILES = 300;
 
@@ -59,4 +62,26 @@ test('the flusher visits only the files with data to write back, not every file 
     assert.ok(visits <= 40, `the flusher visited ${visits} files in about 15 passes while one file was dirty`);
     await cache.close(dirty);
   });
+});
+
+test('over SMB: opening and closing many distinct names leaves the cache at its idle size', async () => {
+  const cache = new PageCache({ writebackIntervalMs: 0 });
+  const f = await startServer({}, { fileIo: new CacheFileIoProvider(cache) });
+  const c = await Smb2Client.connect({ port: f.port });
+  try {
+    await c.login({ user: TEST_USER, password: TEST_PASSWORD });
+    const tree = await c.treeConnect('share');
+    const idle = cache.counters().trackedFiles;
+    for (let k = 0; k < FILES; k++) {
+      const h = await tree.create(`n${k}.bin`, { desiredAccess: (Access.GENERIC_READ | Access.GENERIC_WRITE) >>> 0, disposition: CreateDisposition.OVERWRITE_IF });
+      await tree.write(h.fileId, 0, Buffer.from([k & 0xff]));
+      await tree.close(h.fileId);
+    }
+    cache.evict();
+    assert.equal(cache.counters().trackedFiles, idle);
+  } finally {
+    c.close();
+    await f.close();
+    await cache.shutdown();
+  }
 });
