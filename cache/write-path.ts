@@ -6,6 +6,7 @@ import { fillRun } from './page-fill.js';
 import { fdatasyncAsync, ftruncateAsync, writeAll } from './fd-io.js';
 import { ownIo } from './coherence.js';
 import { queueKernelWrite } from './kernel-writes.js';
+import { copyDirtyBytes, markDirty } from './dirty-bytes.js';
 
 /** Kernel writes of one client WRITE, one per page it touched (write-behind leaves it empty). */
 type KernelWrites = Promise<void>[];
@@ -19,6 +20,7 @@ export function copyOnWrite(ctx: CacheContext, file: CachedFile, old: Page): Pag
   const fresh = ctx.arena.allocate();
   if (!fresh) return null;
   old.view.copy(fresh.view);
+  copyDirtyBytes(old, fresh);
   const index = old.index;
   const carried = old.flags & (PageFlag.DIRTY | PageFlag.TOWRITE);
   file.index.detach(old);
@@ -153,7 +155,7 @@ function store(ctx: CacheContext, file: CachedFile, page: Page, target: PageWrit
   const { inPage, chunk } = target;
   chunk.copy(page.view, inPage);
   ctx.arena.touch(page);
-  if (ctx.tuning.writeBehind) ctx.arena.setFlag(page, PageFlag.DIRTY);
+  if (ctx.tuning.writeBehind) markDirty(ctx.arena, page, inPage, inPage + chunk.length);
   else kernelWrites.push(queueKernelWrite(ctx, file, page, target.position, page.view.subarray(inPage, inPage + chunk.length)));
 }
 
@@ -208,7 +210,7 @@ async function patchCached(ctx: CacheContext, file: CachedFile, index: number, i
     if (!target) return;
     target.view.set(bytes, inPage);
     // A dirty copy (or one being written back) was filled before our bytes reached disk: write it again.
-    if (target.flags & (PageFlag.DIRTY | PageFlag.WRITEBACK)) ctx.arena.setFlag(target, PageFlag.DIRTY);
+    if (target.flags & (PageFlag.DIRTY | PageFlag.WRITEBACK)) markDirty(ctx.arena, target, inPage, inPage + bytes.length);
     return;
   }
 }

@@ -4,7 +4,7 @@ import { mkdtemp, open, readFile, rename, rm, stat, utimes, writeFile } from 'no
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PageCache, PAGE_SIZE } from '../../cache/index.js';
+import { PageCache, PAGE_SIZE, type PageCacheOptions } from '../../cache/index.js';
 import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture.js';
 import { Smb2Client } from '../../client/smb2-client.js';
 import { Access } from '../../smb2/constants.js';
@@ -32,11 +32,11 @@ async function rewriteInPlaceKeepingMtime(path: string, data: Buffer): Promise<v
   assert.deepEqual([after.ino, after.size, after.mtimeNs], [before.ino, before.size, before.mtimeNs], 'only ctime tells');
 }
 
-async function withCachedFile(body: (cache: PageCache, path: string) => Promise<void>): Promise<void> {
+async function withCachedFile(body: (cache: PageCache, path: string) => Promise<void>, options: PageCacheOptions = {}): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'spliced-coherence-'));
   const path = join(dir, 'f.bin');
   await writeWithPinnedMtime(path, Buffer.alloc(SIZE, 0x11));
-  const cache = new PageCache({ writebackIntervalMs: 0 });
+  const cache = new PageCache({ writebackIntervalMs: 0, ...options });
   try {
     await body(cache, path);
   } finally {
@@ -76,21 +76,29 @@ test('a local change of size, or a new inode under the name, is seen through an 
   });
 });
 
-test('a 1-byte write after a local change writes only that byte, never the stale cached page', async () => {
-  await withCachedFile(async (cache, path) => {
-    const h = await cache.open(path, { writable: true });
-    assert.deepEqual(await cache.read(h, 0, SIZE), Buffer.alloc(SIZE, 0x11));
-    await rewriteInPlaceKeepingMtime(path, Buffer.alloc(SIZE, 0x66));
-    await cache.write(h, 5, Buffer.from([0x77]));
-    await cache.flush(h);
-    const expected = Buffer.alloc(SIZE, 0x66);
-    expected[5] = 0x77;
-    assert.deepEqual(await readFile(path), expected, 'on disk');
-    await sleep(SETTLE_MS);
-    assert.deepEqual(await cache.read(h, 0, SIZE), expected, 'through the cache');
-    await cache.close(h);
+for (const writeBehind of [false, true]) {
+  test(`a 1-byte write after a local change writes only that byte, never the stale cached page${writeBehind ? ' (write-behind)' : ''}`, async () => {
+    await withCachedFile(
+      async (cache, path) => {
+        const h = await cache.open(path, { writable: true });
+        assert.deepEqual(await cache.read(h, 0, SIZE), Buffer.alloc(SIZE, 0x11));
+        await rewriteInPlaceKeepingMtime(path, Buffer.alloc(SIZE, 0x66));
+        await cache.write(h, 5, Buffer.from([0x77]));
+        await cache.write(h, 3000, Buffer.from([0x78, 0x79]));
+        await cache.flush(h);
+        const expected = Buffer.alloc(SIZE, 0x66);
+        expected[5] = 0x77;
+        expected[3000] = 0x78;
+        expected[3001] = 0x79;
+        assert.deepEqual(await readFile(path), expected, 'on disk');
+        await sleep(SETTLE_MS);
+        assert.deepEqual(await cache.read(h, 0, SIZE), expected, 'through the cache');
+        await cache.close(h);
+      },
+      { writeBehind },
+    );
   });
-});
+}
 
 test('over SMB: a local rewrite is seen by the next READ on an open handle, and a client write does not undo it', async () => {
   const f = await startServer();
