@@ -45,6 +45,14 @@ export interface PageCacheOptions {
   writeBehind?: boolean;
 }
 
+/**
+ * Past this, offsets lose integer precision, and the kernel's positional calls would take
+ * them for "the current position": refused as too large before anything changes.
+ */
+function refuseBeyondMaxOffset(end: number): void {
+  if (!Number.isSafeInteger(end) || end < 0) throw Object.assign(new RangeError(`cache: offset ${end} is beyond the largest file`), { code: 'EFBIG' });
+}
+
 /** One open of a file through the cache. */
 export interface CacheHandle {
   readonly file: CachedFile;
@@ -156,14 +164,17 @@ export class PageCache {
    */
   async write(handle: CacheHandle, offset: number, data: Buffer, options: { writeThrough?: boolean } = {}): Promise<number> {
     const file = this.live(handle);
+    refuseBeyondMaxOffset(offset + data.length);
     const writeThrough = options.writeThrough ?? false;
     const written = this.ctx.tuning.writeBehind && writeThrough ? await this.writeBehindThrough(file, offset, data) : await writeData(this.ctx, file, offset, data, writeThrough);
     if (this.arena.flagCounts.dirty > this.arena.maxPages * this.ctx.tuning.dirtyRatio) this.startBackground(file);
     return written;
   }
 
-  setSize(handle: CacheHandle, size: number): Promise<void> {
-    return setFileSize(this.ctx, this.live(handle), size);
+  async setSize(handle: CacheHandle, size: number): Promise<void> {
+    const file = this.live(handle);
+    refuseBeyondMaxOffset(size);
+    await setFileSize(this.ctx, file, size);
   }
 
   size(handle: CacheHandle): number {

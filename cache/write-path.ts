@@ -62,14 +62,25 @@ export function zeroTail(ctx: CacheContext, file: CachedFile, size: number): voi
  */
 export async function writeData(ctx: CacheContext, file: CachedFile, offset: number, data: Buffer, writeThrough = false): Promise<number> {
   const kernelWrites: KernelWrites = [];
+  const sizeBefore = file.size;
   try {
-    await storeData(ctx, file, offset, data, kernelWrites);
-  } finally {
-    await Promise.allSettled(kernelWrites);
+    try {
+      await storeData(ctx, file, offset, data, kernelWrites);
+    } finally {
+      await Promise.allSettled(kernelWrites);
+    }
+    await Promise.all(kernelWrites);
+  } catch (err) {
+    undoFailedGrowth(file, sizeBefore, offset + data.length);
+    throw err;
   }
-  await Promise.all(kernelWrites);
   if (writeThrough) await syncData(ctx, file);
   return data.length;
+}
+
+/** A write or extension the disk refused (EFBIG, ENOSPC) must not leave the file looking larger. */
+function undoFailedGrowth(file: CachedFile, sizeBefore: number, grownTo: number): void {
+  if (file.size === grownTo && file.diskSize < grownTo) file.size = Math.max(sizeBefore, file.diskSize);
 }
 
 /** fdatasync after every write of the file issued so far. */
@@ -227,7 +238,9 @@ export async function setFileSize(ctx: CacheContext, file: CachedFile, size: num
     }
     zeroTail(ctx, file, size);
     file.diskStaleFrom = Math.min(file.diskStaleFrom, size);
-  } else if (size > file.size) {
+  }
+  const sizeBefore = file.size;
+  if (size > file.size) {
     zeroTail(ctx, file, file.size);
     file.size = size;
   }
@@ -237,6 +250,9 @@ export async function setFileSize(ctx: CacheContext, file: CachedFile, size: num
       await ftruncateAsync(fd, size);
       file.diskSize = size;
     });
+  } catch (err) {
+    undoFailedGrowth(file, sizeBefore, size);
+    throw err;
   } finally {
     if (--file.pendingTruncates === 0) file.diskStaleFrom = Infinity;
   }

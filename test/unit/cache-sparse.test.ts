@@ -76,3 +76,26 @@ test('over SMB: a 1-byte WRITE at 2^40 and SET_INFO EndOfFile 0 do not stall the
     await f.close();
   }
 });
+
+test('a write or extension past the largest file offset is refused (EFBIG) and leaves the size as it was and no state behind', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'spliced-sparse-'));
+  const path = join(dir, 'refused.bin');
+  await writeFile(path, Buffer.from('abc'));
+  const cache = new PageCache({ writebackIntervalMs: 0 });
+  try {
+    const idle = cache.counters().trackedFiles;
+    const h = await cache.open(path, { writable: true });
+    await assert.rejects(cache.write(h, 2 ** 63, Buffer.from('x')), { code: 'EFBIG' });
+    assert.equal(cache.size(h), 3);
+    await assert.rejects(cache.setSize(h, 2 ** 63), { code: 'EFBIG' });
+    assert.equal(cache.size(h), 3);
+    assert.deepEqual(await cache.read(h, 0, 10), Buffer.from('abc'));
+    await cache.close(h);
+    cache.evict();
+    assert.equal(cache.counters().trackedFiles, idle, 'nothing left pending for the file');
+    await cache.flushAll();
+  } finally {
+    await cache.shutdown();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
