@@ -64,11 +64,12 @@ export function revalidate(file: CachedFile): Promise<void> | null {
   return revalidateNow(file).catch(() => undefined); // a failed look changes nothing; the next one tries again
 }
 
-/** Compare the file with the disk now (on open), in order with our own I/O. */
+/** Compare the file with the disk now (on open), in order with our own I/O; a closed descriptor is not reopened for it. */
 export function revalidateNow(file: CachedFile): Promise<void> {
   file.validatedAt = performance.now();
   return file.serialized(async () => {
-    const now = identityOf(await fstatAsync(await file.ensureFd()));
+    if (file.fd === null) return;
+    const now = identityOf(await fstatAsync(file.fd));
     if (!sameIdentity(file.seen, now)) adoptDiskState(file, now);
   });
 }

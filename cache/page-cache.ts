@@ -118,6 +118,7 @@ export class PageCache {
     this.byPath.set(path, file);
     file.handles++;
     try {
+      await file.ensureFd();
       await revalidateNow(file);
     } catch (err) {
       file.handles--;
