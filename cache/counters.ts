@@ -69,6 +69,8 @@ export interface CacheCounters {
   writeThroughBytes: number;
   /** Files the cache keeps state for (open, or with cached pages). */
   trackedFiles: number;
+  /** Names the cache maps to those files. */
+  trackedPaths: number;
   /** Files looked at by the background flusher, summed over its passes. */
   flusherFileVisits: number;
   /** fdatasync calls (FLUSH, write-through WRITEs, shutdown). */

@@ -114,6 +114,7 @@ export class PageCache {
       file = new CachedFile(key, path, this.arena, this.fileEvents);
       this.files.set(key, file);
     }
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path); // renamed since: one name per file
     file.path = path;
     this.byPath.set(path, file);
     file.handles++;
@@ -241,6 +242,7 @@ export class PageCache {
       writebackBytes: stats.writebackBytes,
       writeThroughBytes: stats.writeThroughBytes,
       trackedFiles: this.files.size,
+      trackedPaths: this.byPath.size,
       flusherFileVisits: stats.flusherFileVisits,
       fdatasyncs: stats.fdatasyncs,
       totalPages: arena.totalPages,

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,4 +84,23 @@ test('over SMB: opening and closing many distinct names leaves the cache at its 
     await f.close();
     await cache.shutdown();
   }
+});
+
+test('a file opened under a new name after a rename keeps one entry, and none once idle', async () => {
+  await withNames({}, async (cache, paths) => {
+    const idle = cache.counters();
+    let current = paths[0];
+    for (let k = 0; k < 50; k++) {
+      const next = `${paths[0]}.${k}`;
+      await rename(current, next);
+      current = next;
+      const h = await cache.open(current);
+      await cache.read(h, 0, 10);
+      await cache.close(h);
+    }
+    assert.equal(cache.counters().trackedFiles, idle.trackedFiles + 1);
+    assert.equal(cache.counters().trackedPaths, idle.trackedPaths + 1, 'one name per file');
+    cache.evict();
+    assert.equal(cache.counters().trackedPaths, idle.trackedPaths);
+  });
 });
