@@ -1,4 +1,4 @@
-import type { FileIo, FileIoProvider, ReadPayload } from '../server/file-io.js';
+import type { FileIo, FileIoProvider, ReadPayload, WriteOptions } from '../server/file-io.js';
 import type { CacheHandle, PageCache } from './page-cache.js';
 
 /** The SMB core's view of the page cache: READ payloads are the spliced page views themselves. */
@@ -40,9 +40,9 @@ class CacheFileIo implements FileIo {
     return payload;
   }
 
-  write(offset: number, data: Buffer): Promise<number> {
+  write(offset: number, data: Buffer, options: WriteOptions = {}): Promise<number> {
     if (!this.handle.writable) return Promise.reject(new Error('cache: handle was opened read-only'));
-    return this.cache.write(this.handle, offset, data);
+    return this.cache.write(this.handle, offset, data, options);
   }
 
   flush(): Promise<void> {

@@ -3,12 +3,34 @@ import { fstatAsync, openAsync } from './fd-io.js';
 import { PageIndex } from './page-index.js';
 import type { PageArena } from './page-arena.js';
 import type { Page } from './page.js';
+import { PageFlag } from './page-flags.js';
 
-/** What the cache last saw of the file on disk; a mismatch at open means someone else changed it. */
+/**
+ * What the cache last saw of the file on disk; a mismatch means someone else changed it.
+ * ctime is there because a rewrite can put size and mtime back, but not ctime.
+ */
 export interface DiskIdentity {
   size: bigint;
   mtimeNs: bigint;
+  ctimeNs: bigint;
   ino: bigint;
+}
+
+/** Bytes of one WRITE waiting to be handed to the kernel, straight from the page they were stored in. */
+export interface QueuedWrite {
+  position: number;
+  view: Buffer;
+  /** Pinned until the write is done, so eviction cannot drop bytes the disk does not have yet. */
+  page: Page;
+  done(err?: unknown): void;
+}
+
+/** What the cache does when a file may have become idle or dirty. */
+export interface FileEvents {
+  /** Nothing of the file is left in memory but its entry: it may be forgotten. */
+  mayBeIdle(file: CachedFile): void;
+  /** The file has something to write back. */
+  becameDirty(file: CachedFile): void;
 }
 
 /** A local consumer's writable window onto cache pages (the analogue of an mmap). */
@@ -52,16 +74,55 @@ export class CachedFile {
   readonly fills = new Set<Promise<void>>();
   /** A background writeback is queued or running. */
   backgroundWriteback = false;
+  /** Client bytes stored in pages but not yet handed to the kernel, in store order. */
+  readonly kernelQueue: QueuedWrite[] = [];
+  /** Queued writes not yet written (the queue plus the batch being written). */
+  kernelWritesPending = 0;
+  kernelDrainScheduled = false;
+  /** Wakes readers waiting for the kernel queue to empty. */
+  kernelIdleWaiters: Array<() => void> = [];
+  /** When the disk identity was last compared (ms, performance.now()). */
+  validatedAt = 0;
   private opening: Promise<number> | null = null;
   /** Serialises writeback and ftruncate of this file. */
   ioTail: Promise<void> = Promise.resolve();
+  /** Jobs queued or running in serialized(). */
+  ioJobs = 0;
 
   constructor(
     readonly key: string,
     public path: string,
     arena: PageArena,
+    private readonly events?: FileEvents,
   ) {
-    this.index = new PageIndex(arena);
+    this.index = new PageIndex(arena, {
+      onEmpty: () => this.events?.mayBeIdle(this),
+      onFirstDirty: () => this.events?.becameDirty(this),
+    });
+  }
+
+  /** Pages, mappings, queued writes or a size change of ours are not on disk yet. */
+  hasOwnPending(): boolean {
+    const { index } = this;
+    return index.count(PageFlag.DIRTY) + index.count(PageFlag.WRITEBACK) + this.mappings.size + this.kernelWritesPending + this.pendingTruncates > 0;
+  }
+
+  /** Something of ours is not on disk yet, the logical size included. */
+  hasUnwrittenData(): boolean {
+    return this.hasOwnPending() || this.diskSize !== this.size;
+  }
+
+  /** No open, no page, no descriptor and no I/O: the entry holds nothing worth keeping. */
+  isIdle(): boolean {
+    return (
+      this.handles === 0 && this.index.size === 0 && this.fd === null && this.opening === null && this.fills.size === 0 && !this.backgroundWriteback && !this.hasUnwrittenData()
+    );
+  }
+
+  /** Resolves once every queued client write has been handed to the kernel. */
+  kernelWritesSettled(): Promise<void> {
+    if (this.kernelWritesPending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.kernelIdleWaiters.push(resolve));
   }
 
   /** The open descriptor, opening the file again (read-write if allowed) when it was closed. */
@@ -88,10 +149,11 @@ export class CachedFile {
 
   /** Run `job` after every earlier writeback/ftruncate of this file. */
   serialized<T>(job: () => Promise<T>): Promise<T> {
+    this.ioJobs++;
     const run = this.ioTail.then(job);
     this.ioTail = run.then(
-      () => undefined,
-      () => undefined,
+      () => void this.ioJobs--,
+      () => void this.ioJobs--,
     );
     return run;
   }

@@ -10,6 +10,8 @@ export interface CacheTuning {
   pressureWaitMs: number;
   /** Background writeback starts when this fraction of pages is dirty. */
   dirtyRatio: number;
+  /** Keep written data in memory only (DIRTY) until writeback: lost if the process dies. */
+  writeBehind: boolean;
   /** Awaited before each writeback I/O (instrumentation for tests). */
   beforeWritebackIo?: () => Promise<void> | void;
 }

@@ -11,6 +11,9 @@ export interface CacheStats {
   writebackBytes: number;
   writeThroughBytes: number;
   bounceOut: number;
+  /** Files looked at by the background flusher, summed over its passes. */
+  flusherFileVisits: number;
+  fdatasyncs: number;
 }
 
 export function newStats(): CacheStats {
@@ -25,6 +28,8 @@ export function newStats(): CacheStats {
     writebackBytes: 0,
     writeThroughBytes: 0,
     bounceOut: 0,
+    flusherFileVisits: 0,
+    fdatasyncs: 0,
   };
 }
 
@@ -62,6 +67,14 @@ export interface CacheCounters {
   writebackBytes: number;
   /** Bytes written straight to disk because no page could be had under memory pressure. */
   writeThroughBytes: number;
+  /** Files the cache keeps state for (open, or with cached pages). */
+  trackedFiles: number;
+  /** Names the cache maps to those files. */
+  trackedPaths: number;
+  /** Files looked at by the background flusher, summed over its passes. */
+  flusherFileVisits: number;
+  /** fdatasync calls (FLUSH, write-through WRITEs, shutdown). */
+  fdatasyncs: number;
   totalPages: number;
   maxPages: number;
   slabs: number;

@@ -73,3 +73,20 @@ export async function readAt(fd: number, target: Buffer, targetOffset: number, l
   }
   return done;
 }
+
+const writevAsync = (fd: number, buffers: Buffer[], position: number): Promise<number> =>
+  new Promise((resolve, reject) => fs.writev(fd, buffers, position, (err, bytesWritten) => (err ? reject(err) : resolve(bytesWritten))));
+
+/** Positional gather write of all of `views` (page memory, no copy). */
+export async function writevAll(fd: number, views: Buffer[], position: number): Promise<void> {
+  let rest = views;
+  let at = position;
+  while (rest.length > 0) {
+    let written = await writevAsync(fd, rest, at);
+    at += written;
+    let k = 0;
+    while (k < rest.length && written >= rest[k].length) written -= rest[k++].length;
+    rest = rest.slice(k);
+    if (written > 0) rest[0] = rest[0].subarray(written);
+  }
+}

@@ -4,6 +4,7 @@ import type { Page } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { pinRange } from './page-fill.js';
 import { copyOnWrite } from './write-path.js';
+import { markDirty } from './dirty-bytes.js';
 
 /** map() could not pin its pages: every page is referenced, dirty or under writeback. */
 export class CachePressureError extends Error {
@@ -67,7 +68,7 @@ function buildMapping(ctx: CacheContext, file: CachedFile, pages: Page[], first:
     const inPage = position - (first + k) * PAGE_SIZE;
     const take = Math.min(PAGE_SIZE - inPage, offset + length - position);
     views.push(pages[k].view.subarray(inPage, inPage + take));
-    if (writable) ctx.arena.setFlag(pages[k], PageFlag.DIRTY);
+    if (writable) markDirty(ctx.arena, pages[k]);
     position += take;
   }
   const state: MappingState = {
@@ -88,7 +89,7 @@ export function unmapRange(ctx: CacheContext, state: MappingState): void {
   if (!state.active) return;
   state.active = false;
   for (const page of state.pages) {
-    if (state.writable && page.owner === state.file.index) ctx.arena.setFlag(page, PageFlag.DIRTY);
+    if (state.writable && page.owner === state.file.index) markDirty(ctx.arena, page);
     ctx.arena.unref(page);
   }
   state.file.mappings.delete(state);

@@ -230,6 +230,7 @@ export class PageArena {
       page.flags = 0;
     }
     page.bounce = false;
+    page.dirtyBytes = null;
     page.referenced = false;
     page.owner = null;
     page.index = -1;

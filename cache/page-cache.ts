@@ -9,7 +9,8 @@ import type { SlabAllocator } from './slab-allocator.js';
 import { releaseBvecs, spliceToBvecs } from './splice.js';
 import { setFileSize, writeData } from './write-path.js';
 import { mapRange, unmapRange } from './mapping.js';
-import { identityOf, writeback } from './writeback.js';
+import { writeback } from './writeback.js';
+import { dropCleanPages, revalidateNow } from './coherence.js';
 import { closeAsync } from './fd-io.js';
 import { pageStates } from './page-states.js';
 
@@ -36,6 +37,20 @@ export interface PageCacheOptions {
   writebackIntervalMs?: number;
   /** Awaited before each writeback I/O; lets tests hold pages under WRITEBACK. */
   beforeWritebackIo?: () => Promise<void> | void;
+  /**
+   * Keep written data only in memory (DIRTY pages) until writeback, instead of handing every
+   * write to the kernel before it resolves. Faster for small writes, but whatever is not yet
+   * written back is lost if the process dies. Default false.
+   */
+  writeBehind?: boolean;
+}
+
+/**
+ * Past this, offsets lose integer precision, and the kernel's positional calls would take
+ * them for "the current position": refused as too large before anything changes.
+ */
+function refuseBeyondMaxOffset(end: number): void {
+  if (!Number.isSafeInteger(end) || end < 0) throw Object.assign(new RangeError(`cache: offset ${end} is beyond the largest file`), { code: 'EFBIG' });
 }
 
 /** One open of a file through the cache. */
@@ -55,6 +70,12 @@ export class PageCache {
   private readonly ctx: CacheContext;
   private readonly files = new Map<string, CachedFile>();
   private readonly byPath = new Map<string, CachedFile>();
+  /** Files that may have something to write back: all the flusher looks at. */
+  private readonly dirtyFiles = new Set<CachedFile>();
+  private readonly fileEvents = {
+    mayBeIdle: (file: CachedFile) => this.forgetIfIdle(file),
+    becameDirty: (file: CachedFile) => this.dirtyFiles.add(file),
+  };
   private readonly timer: NodeJS.Timeout | null;
 
   constructor(options: PageCacheOptions = {}) {
@@ -67,6 +88,7 @@ export class PageCache {
       readaheadMinBytes: options.readaheadMinBytes ?? 128 * 1024,
       pressureWaitMs: options.pressureWaitMs ?? 20,
       dirtyRatio: options.dirtyRatio ?? 0.5,
+      writeBehind: options.writeBehind ?? false,
       beforeWritebackIo: options.beforeWritebackIo,
     };
     this.ctx = { arena: this.arena, stats: this.stats, tuning, requestWriteback: () => this.backgroundWriteback() };
@@ -75,8 +97,8 @@ export class PageCache {
   }
 
   /**
-   * Open a regular file. If it changed on disk since the cache last saw it (size,
-   * mtime or inode), its clean pages are dropped; our dirty pages win.
+   * Open a regular file. If it changed on disk since the cache last saw it (size, mtime,
+   * ctime or inode), its clean pages are dropped; our unwritten data wins.
    */
   async open(path: string, options: { writable?: boolean } = {}): Promise<CacheHandle> {
     const st = await stat(path, { bigint: true });
@@ -84,24 +106,27 @@ export class PageCache {
     let file = this.files.get(key);
     // A /proc/self/fd/N name (how the server opens) is reused by unrelated files: not a replacement.
     const previous = path.startsWith('/proc/self/fd/') ? undefined : this.byPath.get(path);
-    if (previous && previous !== file) this.dropClean(previous);
+    if (previous && previous !== file) {
+      dropCleanPages(previous);
+      this.byPath.delete(path);
+      this.forgetIfIdle(previous);
+    }
     if (!file) {
-      file = new CachedFile(key, path, this.arena);
+      file = new CachedFile(key, path, this.arena, this.fileEvents);
       this.files.set(key, file);
     }
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path); // renamed since: one name per file
     file.path = path;
     this.byPath.set(path, file);
-    await file.ensureFd();
-    const identity = identityOf(st);
-    const seen = file.seen;
-    if (!seen || seen.size !== identity.size || seen.mtimeNs !== identity.mtimeNs || seen.ino !== identity.ino) {
-      this.dropClean(file);
-      const ours = file.index.count(PageFlag.DIRTY) + file.index.count(PageFlag.WRITEBACK) + file.mappings.size;
-      if (ours === 0 || !seen) file.size = Number(st.size);
-      file.diskSize = Number(st.size);
-      file.seen = identity;
-    }
     file.handles++;
+    try {
+      await file.ensureFd();
+      await revalidateNow(file);
+    } catch (err) {
+      file.handles--;
+      this.forgetIfIdle(file);
+      throw err;
+    }
     return { file, writable: options.writable ?? false, closed: false };
   }
 
@@ -112,13 +137,9 @@ export class PageCache {
     const file = handle.file;
     file.handles--;
     if (file.handles > 0) return;
-    await writeback(this.ctx, file, false);
+    await this.writebackFile(file, false);
     await Promise.allSettled([...file.fills]);
-    if (file.handles === 0 && file.mapped === 0 && file.fd !== null && file.index.count(PageFlag.DIRTY) === 0 && file.fills.size === 0) {
-      const fd = file.fd;
-      file.fd = null;
-      await file.serialized(() => closeAsync(fd));
-    }
+    await this.closeUnusedFd(file);
   }
 
   spliceToBvecs(handle: CacheHandle, offset: number, length: number, options: { forceCopy?: boolean } = {}): Promise<SpliceResult> {
@@ -140,23 +161,34 @@ export class PageCache {
     }
   }
 
-  async write(handle: CacheHandle, offset: number, data: Buffer): Promise<number> {
+  /**
+   * Resolves once the bytes are in the kernel (or, in write-behind mode, in DIRTY pages);
+   * `writeThrough` (SMB2_WRITEFLAG_WRITE_THROUGH, FILE_WRITE_THROUGH opens) adds fdatasync.
+   */
+  async write(handle: CacheHandle, offset: number, data: Buffer, options: { writeThrough?: boolean } = {}): Promise<number> {
     const file = this.live(handle);
-    const written = await writeData(this.ctx, file, offset, data);
+    refuseBeyondMaxOffset(offset + data.length);
+    const writeThrough = options.writeThrough ?? false;
+    const written = this.ctx.tuning.writeBehind && writeThrough ? await this.writeBehindThrough(file, offset, data) : await writeData(this.ctx, file, offset, data, writeThrough);
     if (this.arena.flagCounts.dirty > this.arena.maxPages * this.ctx.tuning.dirtyRatio) this.startBackground(file);
     return written;
   }
 
-  setSize(handle: CacheHandle, size: number): Promise<void> {
-    return setFileSize(this.ctx, this.live(handle), size);
+  async setSize(handle: CacheHandle, size: number): Promise<void> {
+    const file = this.live(handle);
+    refuseBeyondMaxOffset(size);
+    await setFileSize(this.ctx, file, size);
   }
 
   size(handle: CacheHandle): number {
     return handle.file.size;
   }
 
-  map(handle: CacheHandle, offset: number, length: number, options: { writable?: boolean } = {}): Promise<Mapping> {
-    return mapRange(this.ctx, this.live(handle), offset, length, options.writable ?? true);
+  async map(handle: CacheHandle, offset: number, length: number, options: { writable?: boolean } = {}): Promise<Mapping> {
+    const file = this.live(handle);
+    const mapping = await mapRange(this.ctx, file, offset, length, options.writable ?? true);
+    this.dirtyFiles.add(file);
+    return mapping;
   }
 
   unmap(mapping: Mapping): void {
@@ -165,21 +197,16 @@ export class PageCache {
 
   /** Writeback plus fdatasync: afterwards everything written to the file is on disk. */
   flush(handle: CacheHandle): Promise<void> {
-    return writeback(this.ctx, handle.file, true);
+    return this.writebackFile(handle.file, true);
   }
 
   /** Write dirty pages back without waiting for the disk to make them durable. */
   writeback(handle: CacheHandle): Promise<void> {
-    return writeback(this.ctx, handle.file, false);
+    return this.writebackFile(handle.file, false);
   }
 
   async flushAll(): Promise<void> {
-    const jobs: Promise<void>[] = [];
-    for (const file of this.files.values()) {
-      const pending = file.index.count(PageFlag.DIRTY) > 0 || file.mappings.size > 0 || file.diskSize !== file.size;
-      if (pending) jobs.push(writeback(this.ctx, file, true));
-    }
-    await Promise.all(jobs);
+    await Promise.all([...this.dirtyFiles].map((file) => this.writebackFile(file, true)));
   }
 
   /** Evict up to `maxPages` clean, unreferenced pages; returns how many went. */
@@ -215,6 +242,10 @@ export class PageCache {
       towritePages: arena.flagCounts.towrite,
       writebackBytes: stats.writebackBytes,
       writeThroughBytes: stats.writeThroughBytes,
+      trackedFiles: this.files.size,
+      trackedPaths: this.byPath.size,
+      flusherFileVisits: stats.flusherFileVisits,
+      fdatasyncs: stats.fdatasyncs,
       totalPages: arena.totalPages,
       maxPages: arena.maxPages,
       slabs: arena.slabs().length,
@@ -252,6 +283,7 @@ export class PageCache {
     if (this.timer) clearInterval(this.timer);
     this.files.clear();
     this.byPath.clear();
+    this.dirtyFiles.clear();
     this.arena.destroy();
   }
 
@@ -260,18 +292,52 @@ export class PageCache {
     return handle.file;
   }
 
-  private dropClean(file: CachedFile): void {
-    const keep = PageFlag.DIRTY | PageFlag.WRITEBACK | PageFlag.TOWRITE;
-    for (const page of file.index.allPages()) {
-      if (page.flags & keep || page.loading || file.mappings.size > 0) continue;
-      file.index.remove(page);
+  /** Write-behind still honours a write-through request: the write, then a durable writeback of the file. */
+  private async writeBehindThrough(file: CachedFile, offset: number, data: Buffer): Promise<number> {
+    const written = await writeData(this.ctx, file, offset, data);
+    await this.writebackFile(file, true);
+    return written;
+  }
+
+  private async writebackFile(file: CachedFile, sync: boolean): Promise<void> {
+    try {
+      await writeback(this.ctx, file, sync);
+    } finally {
+      this.settle(file);
     }
-    file.lastReadEnd = -1;
-    file.readaheadEnd = 0;
+  }
+
+  /** After writeback: a file with nothing left to write leaves the dirty set, and may be forgotten. */
+  private settle(file: CachedFile): void {
+    if (file.hasUnwrittenData()) return;
+    this.dirtyFiles.delete(file);
+    if (file.handles === 0) void this.closeUnusedFd(file);
+  }
+
+  /** Close the descriptor of a file nobody has open and nothing needs, then forget it if nothing is cached. */
+  private async closeUnusedFd(file: CachedFile): Promise<void> {
+    const unused = (): boolean => file.handles === 0 && file.mapped === 0 && file.fills.size === 0 && !file.hasUnwrittenData();
+    if (file.fd !== null && unused()) {
+      const fd = file.fd;
+      file.fd = null;
+      await file.serialized(() => closeAsync(fd)).catch(() => undefined);
+    }
+    this.forgetIfIdle(file);
+  }
+
+  private forgetIfIdle(file: CachedFile): void {
+    if (!file.isIdle()) return;
+    if (this.files.get(file.key) === file) this.files.delete(file.key);
+    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    this.dirtyFiles.delete(file);
   }
 
   private backgroundWriteback(): void {
-    for (const file of this.files.values()) if (file.index.count(PageFlag.DIRTY) > 0) this.startBackground(file);
+    for (const file of this.dirtyFiles) {
+      this.stats.flusherFileVisits++;
+      if (file.index.count(PageFlag.DIRTY) > 0) this.startBackground(file);
+      else if (!file.backgroundWriteback) this.settle(file);
+    }
   }
 
   private startBackground(file: CachedFile): void {
@@ -281,6 +347,7 @@ export class PageCache {
       .catch(() => undefined) // pages stay DIRTY; the next FLUSH reports the error
       .finally(() => {
         file.backgroundWriteback = false;
+        this.settle(file);
       });
   }
 }

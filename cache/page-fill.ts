@@ -114,6 +114,8 @@ export function fillRun(ctx: CacheContext, file: CachedFile, firstIndex: number,
 }
 
 async function readRun(file: CachedFile, firstIndex: number, pages: Page[]): Promise<void> {
+  // A page dropped while its bytes were still queued for the kernel must not come back old.
+  await file.kernelWritesSettled();
   if (file.fd === null) throw new Error(`cache: ${file.path} has no open descriptor`);
   const views = pages.map((page) => page.view);
   const start = firstIndex * PAGE_SIZE;

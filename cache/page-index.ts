@@ -9,34 +9,44 @@ function slot(bit: number): number {
   return 31 - Math.clz32(bit);
 }
 
+/** What the owning file hears from its index. */
+export interface PageIndexEvents {
+  /** The last page left the index. */
+  onEmpty(): void;
+  /** The first page was tagged DIRTY. */
+  onFirstDirty(): void;
+}
+
 /**
- * One file's pages by page index, like the kernel's i_pages xarray: O(1) lookup in a
- * (possibly holey) array, and one Set per tag so "any DIRTY page in this range?" costs
- * the smaller of the range length and the number of tagged pages, never the file size.
+ * One file's pages by page index, like the kernel's i_pages xarray: O(1) lookup in a Map
+ * (never an array: a client picks the offsets, and a sparse array is walked over its whole
+ * length), and one Set per tag so "any DIRTY page in this range?" costs the smaller of the
+ * range length and the number of tagged pages. Every walk costs the pages that exist.
  */
 export class PageIndex implements PageOwner {
-  private pages: Array<Page | undefined> = [];
-  private count_ = 0;
+  private readonly pages = new Map<number, Page>();
   private readonly tagged: Set<number>[] = TAG_BITS.map(() => new Set<number>());
 
-  constructor(private readonly arena: PageArena) {}
+  constructor(
+    private readonly arena: PageArena,
+    private readonly events?: PageIndexEvents,
+  ) {}
 
   get size(): number {
-    return this.count_;
+    return this.pages.size;
   }
 
   get(index: number): Page | undefined {
-    return this.pages[index];
+    return this.pages.get(index);
   }
 
   /** Put a page (holding its base reference) at `index`; the slot must be empty. */
   insert(index: number, page: Page): void {
-    if (this.pages[index]) throw new Error(`page ${index} already indexed`);
+    if (this.pages.has(index)) throw new Error(`page ${index} already indexed`);
     page.owner = this;
     page.index = index;
-    this.pages[index] = page;
-    this.count_++;
-    for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].add(index);
+    this.pages.set(index, page);
+    for (const bit of TAG_BITS) if (page.flags & bit) this.retag(index, bit, true);
     this.arena.lruAdd(page);
   }
 
@@ -48,18 +58,22 @@ export class PageIndex implements PageOwner {
 
   detach(page: Page): void {
     if (page.owner !== this) return;
-    delete this.pages[page.index];
-    this.count_--;
+    this.pages.delete(page.index);
     for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].delete(page.index);
     if (page.flags & PageFlag.SPLICED) this.arena.orphanSpliced++;
     page.owner = null;
     this.arena.lruRemove(page);
+    if (this.pages.size === 0) this.events?.onEmpty();
   }
 
   retag(index: number, bit: number, set: boolean): void {
     const tags = this.tagged[slot(bit)];
-    if (set) tags.add(index);
-    else tags.delete(index);
+    if (!set) {
+      tags.delete(index);
+      return;
+    }
+    tags.add(index);
+    if (bit === PageFlag.DIRTY && tags.size === 1) this.events?.onFirstDirty();
   }
 
   count(bit: number): number {
@@ -88,21 +102,14 @@ export class PageIndex implements PageOwner {
     for (const tags of this.tagged) for (const index of tags) visit(index);
   }
 
-  /** Pages with index >= first (for truncation). */
+  /** Pages with index >= first, in index order (for truncation). */
   pagesFrom(first: number): Page[] {
     const out: Page[] = [];
-    this.pages.forEach((page, index) => {
-      if (page && index >= first) out.push(page);
-    });
-    return out;
+    for (const page of this.pages.values()) if (page.index >= first) out.push(page);
+    return out.sort((a, b) => a.index - b.index);
   }
 
   allPages(): Page[] {
-    return this.pagesFrom(0);
-  }
-
-  /** Forget trailing empty slots after a truncation. */
-  trim(length: number): void {
-    if (this.pages.length > length && this.pagesFrom(length).length === 0) this.pages.length = length;
+    return [...this.pages.values()];
   }
 }

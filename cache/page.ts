@@ -36,6 +36,8 @@ export class Page {
   referenced = false;
   /** A private copy handed to one reader (not in any index). */
   bounce = false;
+  /** Write-behind: the bytes the client wrote since the last writeback (null: none recorded). */
+  dirtyBytes: Uint8Array | null = null;
 
   constructor(
     readonly slab: SlabPages,

@@ -5,6 +5,7 @@ import { COPY_TAGS, PAGE_SIZE, PageFlag, type CopyReason } from './page-flags.js
 import { HeapBvec, PageBvec, type Bvec, type SpliceResult } from './bvec.js';
 import { maybeReadahead, pinRange } from './page-fill.js';
 import { readAt } from './fd-io.js';
+import { revalidate } from './coherence.js';
 
 function emptyResult(): SpliceResult {
   return { bvecs: [], length: 0, copiedBytes: 0, reason: null };
@@ -23,6 +24,8 @@ export async function spliceToBvecs(
   length: number,
   forceCopy: boolean,
 ): Promise<SpliceResult> {
+  const check = revalidate(file);
+  if (check) await check;
   const end = Math.min(offset + length, file.size);
   if (length <= 0 || offset >= end) return emptyResult();
   const first = Math.floor(offset / PAGE_SIZE);
@@ -155,6 +158,7 @@ function copyPages(ctx: CacheContext, pages: Page[], first: number, offset: numb
  */
 async function pressureCopy(ctx: CacheContext, file: CachedFile, offset: number, end: number): Promise<SpliceResult> {
   const out = Buffer.alloc(end - offset);
+  await file.kernelWritesSettled();
   let position = offset;
   while (position < end) {
     const index = Math.floor(position / PAGE_SIZE);

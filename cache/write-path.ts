@@ -3,8 +3,13 @@ import type { CachedFile } from './cached-file.js';
 import type { Page } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { fillRun } from './page-fill.js';
-import { ftruncateAsync, writeAll } from './fd-io.js';
-import { refreshSeen } from './writeback.js';
+import { fdatasyncAsync, ftruncateAsync, writeAll } from './fd-io.js';
+import { ownIo } from './coherence.js';
+import { queueKernelWrite } from './kernel-writes.js';
+import { copyDirtyBytes, markDirty } from './dirty-bytes.js';
+
+/** Kernel writes of one client WRITE, one per page it touched (write-behind leaves it empty). */
+type KernelWrites = Promise<void>[];
 
 /**
  * Stable pages: replace a SPLICED page in the index with a fresh copy so the bytes
@@ -15,6 +20,7 @@ export function copyOnWrite(ctx: CacheContext, file: CachedFile, old: Page): Pag
   const fresh = ctx.arena.allocate();
   if (!fresh) return null;
   old.view.copy(fresh.view);
+  copyDirtyBytes(old, fresh);
   const index = old.index;
   const carried = old.flags & (PageFlag.DIRTY | PageFlag.TOWRITE);
   file.index.detach(old);
@@ -49,8 +55,44 @@ export function zeroTail(ctx: CacheContext, file: CachedFile, size: number): voi
   target?.view.fill(0, inPage);
 }
 
-export async function writeData(ctx: CacheContext, file: CachedFile, offset: number, data: Buffer): Promise<number> {
-  if (data.length === 0) return 0;
+/**
+ * Store a client WRITE in the cache. By default it resolves once the bytes have been handed
+ * to the kernel from the pages themselves (a dead server process loses nothing acknowledged);
+ * with `writeThrough` fdatasync follows. In write-behind mode the pages are only tagged DIRTY.
+ */
+export async function writeData(ctx: CacheContext, file: CachedFile, offset: number, data: Buffer, writeThrough = false): Promise<number> {
+  const kernelWrites: KernelWrites = [];
+  const sizeBefore = file.size;
+  try {
+    try {
+      await storeData(ctx, file, offset, data, kernelWrites);
+    } finally {
+      await Promise.allSettled(kernelWrites);
+    }
+    await Promise.all(kernelWrites);
+  } catch (err) {
+    undoFailedGrowth(file, sizeBefore, offset + data.length);
+    throw err;
+  }
+  if (writeThrough) await syncData(ctx, file);
+  return data.length;
+}
+
+/** A write or extension the disk refused (EFBIG, ENOSPC) must not leave the file looking larger. */
+function undoFailedGrowth(file: CachedFile, sizeBefore: number, grownTo: number): void {
+  if (file.size === grownTo && file.diskSize < grownTo) file.size = Math.max(sizeBefore, file.diskSize);
+}
+
+/** fdatasync after every write of the file issued so far. */
+export function syncData(ctx: CacheContext, file: CachedFile): Promise<void> {
+  return file.serialized(async () => {
+    await fdatasyncAsync(await file.ensureFd());
+    ctx.stats.fdatasyncs++;
+  });
+}
+
+async function storeData(ctx: CacheContext, file: CachedFile, offset: number, data: Buffer, kernelWrites: KernelWrites): Promise<void> {
+  if (data.length === 0) return;
   const sizeBefore = file.size;
   const end = offset + data.length;
   if (end > file.size) {
@@ -63,18 +105,27 @@ export async function writeData(ctx: CacheContext, file: CachedFile, offset: num
     const index = Math.floor(position / PAGE_SIZE);
     const inPage = position - index * PAGE_SIZE;
     const take = Math.min(PAGE_SIZE - inPage, data.length - done);
-    if (!(await writePage(ctx, file, index, inPage, data.subarray(done, done + take), sizeBefore))) {
+    const target: PageWrite = { index, inPage, position, chunk: data.subarray(done, done + take) };
+    if (!(await writePage(ctx, file, target, sizeBefore, kernelWrites))) {
       // No page to be had: the rest of this write goes to disk in one piece.
       await writeThrough(ctx, file, position, data.subarray(done));
-      break;
+      return;
     }
     done += take;
   }
-  return data.length;
 }
 
-/** Store `chunk` into the cached page at `index`; false when no page can be had (memory pressure). */
-async function writePage(ctx: CacheContext, file: CachedFile, index: number, inPage: number, chunk: Buffer, sizeBefore: number): Promise<boolean> {
+/** The part of one WRITE that falls into one page. */
+interface PageWrite {
+  index: number;
+  inPage: number;
+  position: number;
+  chunk: Buffer;
+}
+
+/** Store the chunk into the cached page; false when no page can be had (memory pressure). */
+async function writePage(ctx: CacheContext, file: CachedFile, target: PageWrite, sizeBefore: number, kernelWrites: KernelWrites): Promise<boolean> {
+  const { index, inPage } = target;
   for (;;) {
     const cached = file.index.get(index);
     if (cached?.loading) {
@@ -84,7 +135,7 @@ async function writePage(ctx: CacheContext, file: CachedFile, index: number, inP
     if (cached) {
       const page = modifiablePage(ctx, file, cached);
       if (!page) return false;
-      storeDirty(ctx, page, inPage, chunk);
+      store(ctx, file, page, target, kernelWrites);
       return true;
     }
     const page = await allocateForWrite(ctx);
@@ -95,21 +146,28 @@ async function writePage(ctx: CacheContext, file: CachedFile, index: number, inP
     }
     const pageStart = index * PAGE_SIZE;
     const existing = Math.max(0, Math.min(PAGE_SIZE, sizeBefore - pageStart));
-    if (existing === 0 || (inPage === 0 && chunk.length >= existing)) {
+    if (existing === 0 || (inPage === 0 && target.chunk.length >= existing)) {
       // Nothing of the old page survives: build it complete before anyone can see it.
       page.view.fill(0);
       file.index.insert(index, page);
-      storeDirty(ctx, page, inPage, chunk);
+      store(ctx, file, page, target, kernelWrites);
       return true;
     }
     await fillForWrite(ctx, file, index, page);
   }
 }
 
-function storeDirty(ctx: CacheContext, page: Page, inPage: number, chunk: Buffer): void {
+/**
+ * Copy the chunk into the page. Write-behind tags it DIRTY; otherwise the same bytes are queued
+ * for the kernel in this same step, so writes reach the kernel in the order they were stored,
+ * and the page is pinned before anything else can run.
+ */
+function store(ctx: CacheContext, file: CachedFile, page: Page, target: PageWrite, kernelWrites: KernelWrites): void {
+  const { inPage, chunk } = target;
   chunk.copy(page.view, inPage);
-  ctx.arena.setFlag(page, PageFlag.DIRTY);
   ctx.arena.touch(page);
+  if (ctx.tuning.writeBehind) markDirty(ctx.arena, page, inPage, inPage + chunk.length);
+  else kernelWrites.push(queueKernelWrite(ctx, file, page, target.position, page.view.subarray(inPage, inPage + chunk.length)));
 }
 
 /** A partial write to an uncached page: read the page first (read-modify-write). */
@@ -138,11 +196,9 @@ async function allocateForWrite(ctx: CacheContext): Promise<Page | null> {
  */
 async function writeThrough(ctx: CacheContext, file: CachedFile, position: number, chunk: Buffer): Promise<void> {
   const data = Buffer.from(chunk); // the caller's buffer may be reused once we return
-  await file.serialized(async () => {
-    const fd = await file.ensureFd();
+  await ownIo(file, async (fd) => {
     await writeAll(fd, data, position);
     file.diskSize = Math.max(file.diskSize, position + data.length);
-    await refreshSeen(file, fd);
   });
   ctx.stats.writeThroughBytes += data.length;
   const end = position + data.length;
@@ -165,7 +221,7 @@ async function patchCached(ctx: CacheContext, file: CachedFile, index: number, i
     if (!target) return;
     target.view.set(bytes, inPage);
     // A dirty copy (or one being written back) was filled before our bytes reached disk: write it again.
-    if (target.flags & (PageFlag.DIRTY | PageFlag.WRITEBACK)) ctx.arena.setFlag(target, PageFlag.DIRTY);
+    if (target.flags & (PageFlag.DIRTY | PageFlag.WRITEBACK)) markDirty(ctx.arena, target, inPage, inPage + bytes.length);
     return;
   }
 }
@@ -180,21 +236,23 @@ export async function setFileSize(ctx: CacheContext, file: CachedFile, size: num
       ctx.arena.clearFlag(page, PageFlag.TOWRITE);
       file.index.remove(page);
     }
-    file.index.trim(firstGone);
     zeroTail(ctx, file, size);
     file.diskStaleFrom = Math.min(file.diskStaleFrom, size);
-  } else if (size > file.size) {
+  }
+  const sizeBefore = file.size;
+  if (size > file.size) {
     zeroTail(ctx, file, file.size);
     file.size = size;
   }
   file.pendingTruncates++;
   try {
-    await file.serialized(async () => {
-      const fd = await file.ensureFd();
+    await ownIo(file, async (fd) => {
       await ftruncateAsync(fd, size);
       file.diskSize = size;
-      await refreshSeen(file, fd);
     });
+  } catch (err) {
+    undoFailedGrowth(file, sizeBefore, size);
+    throw err;
   } finally {
     if (--file.pendingTruncates === 0) file.diskStaleFrom = Infinity;
   }

@@ -1,8 +1,10 @@
 import type { CacheContext } from './context.js';
-import type { CachedFile, DiskIdentity } from './cached-file.js';
+import type { CachedFile } from './cached-file.js';
 import type { Page } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
-import { fdatasyncAsync, fstatAsync, ftruncateAsync, writeAll } from './fd-io.js';
+import { fdatasyncAsync, ftruncateAsync, writeAll } from './fd-io.js';
+import { ownIoNow } from './coherence.js';
+import { dirtyRanges, markDirty, restoreDirtyBytes, takeDirtyBytes, type DirtyBytes } from './dirty-bytes.js';
 
 /** Largest single write issued by writeback (consecutive dirty pages are merged up to this). */
 const MAX_RUN_PAGES = 256;
@@ -21,32 +23,33 @@ export function writeback(ctx: CacheContext, file: CachedFile, sync: boolean): P
   }
   const bit = sync ? PageFlag.TOWRITE : PageFlag.DIRTY;
   return file.serialized(async () => {
-    if (file.index.count(bit) === 0 && file.diskSize === file.size && !sync) return;
-    const fd = await file.ensureFd();
-    await writeTagged(ctx, file, fd, bit);
-    if (file.diskSize !== file.size) {
-      await ftruncateAsync(fd, file.size);
-      file.diskSize = file.size;
+    if (file.index.count(bit) === 0 && file.diskSize === file.size) {
+      if (sync) await syncOnly(ctx, file);
+      return;
     }
-    if (sync) await fdatasyncAsync(fd);
-    await refreshSeen(file, fd);
+    await ownIoNow(file, async (fd) => {
+      await writeTagged(ctx, file, fd, bit);
+      if (file.diskSize !== file.size) {
+        await ftruncateAsync(fd, file.size);
+        file.diskSize = file.size;
+      }
+      if (sync) await fdatasyncAsync(fd);
+    });
+    if (sync) ctx.stats.fdatasyncs++;
   });
 }
 
-/** Record what our own change did to the file on disk, so the next open does not take it for someone else's. */
-export async function refreshSeen(file: CachedFile, fd: number): Promise<void> {
-  file.seen = identityOf(await fstatAsync(fd));
-}
-
-export function identityOf(stats: { size: bigint; mtimeNs: bigint; ino: bigint }): DiskIdentity {
-  return { size: stats.size, mtimeNs: stats.mtimeNs, ino: stats.ino };
+/** Nothing to write: FLUSH still makes what earlier writes handed to the kernel durable. */
+async function syncOnly(ctx: CacheContext, file: CachedFile): Promise<void> {
+  await fdatasyncAsync(await file.ensureFd());
+  ctx.stats.fdatasyncs++;
 }
 
 /** A writable mapping may have changed its pages at any time: treat them as dirty. */
 function redirtyMappings(ctx: CacheContext, file: CachedFile): void {
   for (const mapping of file.mappings) {
     if (!mapping.writable) continue;
-    for (const page of mapping.pages) if (page.owner === file.index) ctx.arena.setFlag(page, PageFlag.DIRTY);
+    for (const page of mapping.pages) if (page.owner === file.index) markDirty(ctx.arena, page);
   }
 }
 
@@ -68,13 +71,13 @@ async function writeTagged(ctx: CacheContext, file: CachedFile, fd: number, bit:
 }
 
 /**
- * One positional write of consecutive pages. The bytes are snapshotted first, so a write
+ * Positional writes of the dirty bytes of consecutive pages: only what the client wrote,
+ * never the rest of a page (it may be stale). The bytes are snapshotted first, so a write
  * landing during the I/O simply re-dirties the page instead of tearing what goes to disk.
  */
 async function writeRun(ctx: CacheContext, file: CachedFile, fd: number, firstIndex: number, pages: Page[]): Promise<void> {
   const { arena } = ctx;
-  const start = firstIndex * PAGE_SIZE;
-  const length = Math.min(pages.length * PAGE_SIZE, file.size - start);
+  const taken = pages.map(takeDirtyBytes);
   for (const page of pages) {
     page.refcount++;
     arena.clearFlag(page, PageFlag.DIRTY);
@@ -82,15 +85,21 @@ async function writeRun(ctx: CacheContext, file: CachedFile, fd: number, firstIn
     arena.setFlag(page, PageFlag.WRITEBACK);
   }
   try {
-    if (length <= 0) return;
-    const snapshot = Buffer.allocUnsafe(length);
-    for (let k = 0; k * PAGE_SIZE < length; k++) pages[k].view.copy(snapshot, k * PAGE_SIZE, 0, Math.min(PAGE_SIZE, length - k * PAGE_SIZE));
+    const ranges = fileRanges(firstIndex, taken, file.size);
+    if (ranges.length === 0) return;
+    const snapshots = ranges.map(([start, end]) => snapshot(pages, firstIndex, start, end));
     await ctx.tuning.beforeWritebackIo?.();
-    await writeAll(fd, snapshot, start);
-    file.diskSize = Math.max(file.diskSize, start + length);
-    ctx.stats.writebackBytes += length;
+    for (let k = 0; k < ranges.length; k++) {
+      await writeAll(fd, snapshots[k], ranges[k][0]);
+      ctx.stats.writebackBytes += snapshots[k].length;
+    }
+    file.diskSize = Math.max(file.diskSize, ranges[ranges.length - 1][1]);
   } catch (err) {
-    for (const page of pages) if (page.owner === file.index) arena.setFlag(page, PageFlag.DIRTY);
+    pages.forEach((page, k) => {
+      if (page.owner !== file.index) return;
+      restoreDirtyBytes(page, taken[k]);
+      arena.setFlag(page, PageFlag.DIRTY);
+    });
     throw err;
   } finally {
     for (const page of pages) {
@@ -98,4 +107,33 @@ async function writeRun(ctx: CacheContext, file: CachedFile, fd: number, firstIn
       arena.unref(page);
     }
   }
+}
+
+/** Dirty byte ranges of consecutive pages as file offsets, clipped to the size, joined across page edges. */
+function fileRanges(firstIndex: number, taken: DirtyBytes[], size: number): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  taken.forEach((bits, k) => {
+    const base = (firstIndex + k) * PAGE_SIZE;
+    for (const [from, to] of dirtyRanges(bits)) {
+      const start = base + from;
+      const end = Math.min(base + to, size);
+      if (start >= end) continue;
+      const last = out[out.length - 1];
+      if (last && last[1] === start) last[1] = end;
+      else out.push([start, end]);
+    }
+  });
+  return out;
+}
+
+function snapshot(pages: Page[], firstIndex: number, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  for (let at = start; at < end; ) {
+    const index = Math.floor(at / PAGE_SIZE);
+    const inPage = at - index * PAGE_SIZE;
+    const take = Math.min(PAGE_SIZE - inPage, end - at);
+    pages[index - firstIndex].view.copy(out, at - start, inPage, inPage + take);
+    at += take;
+  }
+  return out;
 }

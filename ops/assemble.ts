@@ -23,7 +23,7 @@ export function assembleServer(options: ServerOptions, metrics: SplicedMetrics, 
   // Never a path-based fallback: without openat2 and friends the shares could be escaped.
   const fs = loadFsBinding();
   if ('error' in fs) throw new SplicedError(ERROR_CODES.NATIVE_FS, `cannot serve: ${fs.error}`);
-  const cache = options.cacheBytes > 0 ? new PageCache({ maxBytes: options.cacheBytes }) : undefined;
+  const cache = options.cacheBytes > 0 ? new PageCache({ maxBytes: options.cacheBytes, writeBehind: options.writeBehind ?? false }) : undefined;
   if (cache) metrics.setCacheCounters(() => cache.counters());
   const fileIo = cache ? new CacheFileIoProvider(cache) : new DirectFileIoProvider();
   const smb = new SmbServer(options, { telemetry: metrics, log, fileIo, hostFs: fs.binding });

@@ -17,6 +17,7 @@ import {
   parseProtocol,
   parseSigning,
   parseSize,
+  parseWriteCache,
   unquote,
   type HostPort,
   type LogFormat,
@@ -67,6 +68,7 @@ export interface GlobalDraft {
   rdmaPort?: number;
   signing?: SigningPolicy;
   cacheBytes?: number;
+  writeBehind?: boolean;
   metricsAddress?: HostPort;
   usersFile?: Located<string>;
   mapToGuest?: MapToGuest;
@@ -109,6 +111,8 @@ export const GLOBAL_KEYS: Record<string, Setter<GlobalDraft>> = {
   'server signing': (d, v, at, k) => (d.signing = parseSigning(v, k, at)),
   // 0 turns the page cache off: plain positional file I/O, every read copied.
   'cache size': (d, v, at, k) => (d.cacheBytes = /^\s*0+\s*$/.test(v) ? 0 : parseSize(v, k, at, CACHE_SIZE_RANGE)),
+  // behind: WRITEs are answered from memory and written back later; lost if the process dies.
+  'write cache': (d, v, at, k) => (d.writeBehind = parseWriteCache(v, k, at) === 'behind'),
   'metrics address': (d, v, at, k) => (d.metricsAddress = parseHostPort(v, k, at)),
   'users file': (d, v, at) => (d.usersFile = { value: unquote(v), line: at.line }),
   'map to guest': (d, v, at, k) => (d.mapToGuest = parseMapToGuest(v, k, at)),

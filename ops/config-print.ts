@@ -23,6 +23,7 @@ function globalLines(cfg: SplicedConfig): Array<[string, string]> {
     ['server signing', o.signing],
     ['smbd max io size', formatSize(o.maxIoSize)],
     ['cache size', formatSize(o.cacheBytes)],
+    ['write cache', o.writeBehind ? 'behind' : 'through'],
     ['interfaces', o.interfaces.map(formatInterface).join(' ')],
     ['bind interfaces only', yesNo(bindOnly)],
     ['metrics address', formatHostPort(cfg.metricsAddress)],

@@ -173,6 +173,17 @@ export function parseMapToGuest(value: string, key: string, at: Where): MapToGue
   return fail(ERROR_CODES.CONFIG_VALUE, at, `unknown value "${value}" for "${key}" (never, bad user or bad password)`);
 }
 
+export const WRITE_CACHE_MODES = ['through', 'behind'] as const;
+export type WriteCacheMode = (typeof WRITE_CACHE_MODES)[number];
+
+/** `write cache`: through (every WRITE handed to the kernel before it is answered) or behind. */
+export function parseWriteCache(value: string, key: string, at: Where): WriteCacheMode {
+  const word = value.trim().toLowerCase();
+  const found = WRITE_CACHE_MODES.find((w) => w === word);
+  if (found) return found;
+  return fail(ERROR_CODES.CONFIG_VALUE, at, `unknown value "${value}" for "${key}" (through or behind)`);
+}
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 

@@ -211,6 +211,7 @@ export function parseConfig(text: string, fileName: string): SplicedConfig {
     mapToGuest: guestMapping(ctx, g.mapToGuest ?? CONFIG_DEFAULTS.mapToGuest),
     maxIoSize: g.maxIoSize ?? CONFIG_DEFAULTS.maxIoSize,
     cacheBytes: g.cacheBytes ?? CONFIG_DEFAULTS.cacheBytes,
+    writeBehind: g.writeBehind ?? false,
     shares: buildShares(ctx, shareSections, shareDefaults, users),
     interfaces: g.interfaces?.value ?? [],
     users,

@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import type { FileIo, FileIoProvider, ReadPayload } from './file-io.js';
+import type { FileIo, FileIoProvider, ReadPayload, WriteOptions } from './file-io.js';
 
 /** Shared per-path state so several handles see one size. */
 interface FileState {
@@ -30,13 +30,14 @@ class DirectFileIo implements FileIo {
     return { chunks: got ? [data] : [], length: got, path: 'copy', copyReason: 'direct', release() {} };
   }
 
-  async write(offset: number, data: Buffer): Promise<number> {
+  async write(offset: number, data: Buffer, options: WriteOptions = {}): Promise<number> {
     let done = 0;
     while (done < data.length) {
       const { bytesWritten } = await this.fh.write(data, done, data.length - done, offset + done);
       done += bytesWritten;
     }
     this.state.size = Math.max(this.state.size, offset + done);
+    if (options.writeThrough) await this.fh.datasync();
     return done;
   }
 

@@ -16,11 +16,19 @@ export interface ReadPayload {
   release(): void;
 }
 
+export interface WriteOptions {
+  /** SMB2_WRITEFLAG_WRITE_THROUGH, or an open with FILE_WRITE_THROUGH: durable before the answer. */
+  writeThrough?: boolean;
+}
+
 /** Data access for one open handle. Several handles on one file share state inside the provider. */
 export interface FileIo {
   read(offset: number, length: number): Promise<ReadPayload>;
-  /** Returns bytes written. Extends the file when writing past its end. */
-  write(offset: number, data: Buffer): Promise<number>;
+  /**
+   * Returns bytes written, once they are in the kernel (unless the provider was set up for
+   * write-behind). Extends the file when writing past its end. `writeThrough` adds fdatasync.
+   */
+  write(offset: number, data: Buffer, options?: WriteOptions): Promise<number>;
   /** After it resolves, everything written through any handle of this file is on disk. */
   flush(): Promise<void>;
   /** Truncate or extend. */

@@ -54,6 +54,11 @@ export interface ServerOptions {
   maxIoSize: number;
   /** Page cache limit in bytes. */
   cacheBytes: number;
+  /**
+   * `write cache = behind`: answer WRITEs once the data is in cache pages and write it back
+   * later (lost if the process dies). Default false: every WRITE reaches the kernel first.
+   */
+  writeBehind?: boolean;
   shares: ShareConfig[];
   interfaces: InterfaceConfig[];
   users: UserDb;

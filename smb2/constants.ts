@@ -223,6 +223,9 @@ export const QueryDirectoryFlag = { RESTART_SCANS: 0x01, RETURN_SINGLE_ENTRY: 0x
 /** QUERY_INFO / SET_INFO InfoType, [MS-SMB2] 2.2.37. */
 export const InfoType = { FILE: 0x01, FILESYSTEM: 0x02, SECURITY: 0x03, QUOTA: 0x04 } as const;
 
+/** WRITE request Flags, [MS-SMB2] 2.2.21. */
+export const WriteFlag = { WRITE_THROUGH: 0x00000001, WRITE_UNBUFFERED: 0x00000002 } as const;
+
 /** LOCK element Flags, [MS-SMB2] 2.2.26.1. */
 export const LockFlag = { SHARED: 0x1, EXCLUSIVE: 0x2, UNLOCK: 0x4, FAIL_IMMEDIATELY: 0x10 } as const;
 

@@ -1,4 +1,4 @@
-import { Channel } from '../../smb2/constants.js';
+import { Channel, CreateOption, WriteFlag } from '../../smb2/constants.js';
 import { decodeWriteRequest, encodeWriteResponse } from '../../smb2/commands/write.js';
 import { Status, SmbStatusError } from '../../smb2/status.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
@@ -22,7 +22,8 @@ export async function write(ctx: RequestContext): Promise<HandlerResult> {
   const length = rdma ? req.remainingBytes : req.data.length;
   if (length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
   const data = rdma ? await ctx.conn.transport.rdmaRead!(req.channelInfo, length) : req.data;
-  const count = await open.io.write(req.offset, data);
+  const writeThrough = (req.flags & WriteFlag.WRITE_THROUGH) !== 0 || (open.createOptions & CreateOption.WRITE_THROUGH) !== 0;
+  const count = await open.io.write(req.offset, data, { writeThrough });
   open.position = req.offset + count;
   ctx.core.telemetry.writeBytes(ctx.conn.transport.kind, count);
   const invalidateToken = req.channel === Channel.RDMA_V1_INVALIDATE ? req.channelInfo[0]?.token : undefined;

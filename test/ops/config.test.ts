@@ -296,3 +296,13 @@ test('limit keys: connections, deadtime, frame timeout, pre-auth frame and READ 
   assert.throws(() => parse('[global]\nframe timeout = soon\n'), { code: ERROR_CODES.CONFIG_VALUE });
   assert.throws(() => parse('[global]\nmax read bytes per connection = 1M\n'), { code: ERROR_CODES.CONFIG_SIZE });
 });
+
+test('write cache: through by default, behind only when asked, printed back', () => {
+  const plain = parse(`[s]\npath = ${dirA}\n`);
+  assert.equal(plain.options.writeBehind, false);
+  assert.match(formatConfig(plain), /\twrite cache = through\n/);
+  const behind = parse(`[global]\nwrite cache = Behind\n[s]\npath = ${dirA}\n`);
+  assert.equal(behind.options.writeBehind, true);
+  assert.match(formatConfig(behind), /\twrite cache = behind\n/);
+  assert.throws(() => parse(`[global]\nwrite cache = later\n[s]\npath = ${dirA}\n`), /unknown value "later" for "write cache"/);
+});

@@ -6,7 +6,7 @@
  *
  * Imported by test/unit/cache-model.test.ts (a few hundred runs); run directly for a soak:
  *   tsx test/soak/cache-model-soak.ts [runs] [seed]     (or CACHE_SOAK_RUNS / CACHE_SOAK_SEED)
- * (runs the sequential model `runs` times, then the concurrency property runs/4 times)
+ * (in the default mode and in write-behind mode: the sequential model `runs` times, then the concurrency property runs/4 times)
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
@@ -257,7 +257,7 @@ export const cacheCommands = [
 ];
 
 /** Setup, run, and tear down one command sequence against a fresh file and a small cache. */
-async function runSequence(initialSize: number, commands: Iterable<CacheCommand>, maxPages: number): Promise<void> {
+async function runSequence(initialSize: number, commands: Iterable<CacheCommand>, maxPages: number, writeBehind: boolean): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'spliced-model-'));
   const path = join(dir, 'model.bin');
   const initial = fillPattern(initialSize, 99);
@@ -269,6 +269,7 @@ async function runSequence(initialSize: number, commands: Iterable<CacheCommand>
     writebackIntervalMs: 0,
     readaheadMinBytes: 2 * PAGE_SIZE,
     readaheadMaxBytes: 8 * PAGE_SIZE,
+    writeBehind,
   });
   const model: Model = { data: Buffer.from(initial), outstanding: [], mappings: [] };
   const real: Real = { cache, handle: await cache.open(path, { writable: true }), path };
@@ -298,13 +299,15 @@ export interface ModelRunOptions {
   maxCommands?: number;
   /** Cache size in pages; small so eviction and memory pressure happen. */
   maxPages?: number;
+  /** Run the cache in write-behind mode instead of handing each write to the kernel. */
+  writeBehind?: boolean;
 }
 
 export async function runCacheModel(options: ModelRunOptions): Promise<void> {
   const maxPages = options.maxPages ?? 32;
   await fc.assert(
     fc.asyncProperty(fc.integer({ min: 0, max: 12 * PAGE_SIZE }), fc.commands(cacheCommands, { maxCommands: options.maxCommands ?? 40, size: 'max' }), (size, commands) =>
-      runSequence(size, commands, maxPages),
+      runSequence(size, commands, maxPages, options.writeBehind ?? false),
     ),
     { numRuns: options.runs, seed: options.seed, endOnFailure: true },
   );
@@ -321,7 +324,7 @@ const readArb = fc.record({ offset: fc.integer({ min: 0, max: 16 * PAGE_SIZE }),
  * flushes in a tiny cache: every read byte is old or new, the final file is exact.
  * Returns the bytes that had to be written straight to disk under memory pressure.
  */
-export async function runConcurrentModel(options: { runs: number; seed: number }): Promise<number> {
+export async function runConcurrentModel(options: { runs: number; seed: number; writeBehind?: boolean }): Promise<number> {
   let writeThroughSeen = 0;
   await fc.assert(
     fc.asyncProperty(
@@ -335,7 +338,7 @@ export async function runConcurrentModel(options: { runs: number; seed: number }
         const path = join(dir, 'f.bin');
         const initial = Buffer.alloc(size, 0xaa);
         await writeFile(path, initial);
-        const cache = new PageCache({ maxBytes: cachePages * PAGE_SIZE, slabBytes: 2 * PAGE_SIZE, pressureWaitMs: 1, writebackIntervalMs: 0 });
+        const cache = new PageCache({ maxBytes: cachePages * PAGE_SIZE, slabBytes: 2 * PAGE_SIZE, pressureWaitMs: 1, writebackIntervalMs: 0, writeBehind: options.writeBehind });
         try {
           const handle = await cache.open(path, { writable: true });
           let expected = Buffer.from(initial);
@@ -382,7 +385,9 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const seed = Number(process.argv[3] ?? process.env.CACHE_SOAK_SEED ?? Date.now() % 2 ** 31);
   const started = Date.now();
   console.log(`cache model soak: ${runs} runs, seed ${seed}`);
-  await runCacheModel({ runs, seed, maxCommands: 80 });
-  await runConcurrentModel({ runs: Math.ceil(runs / 4), seed });
+  for (const writeBehind of [false, true]) {
+    await runCacheModel({ runs, seed, maxCommands: 80, writeBehind });
+    await runConcurrentModel({ runs: Math.ceil(runs / 4), seed, writeBehind });
+  }
   console.log(`ok in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }

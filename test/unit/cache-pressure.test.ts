@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { PageCache, PageFlag, PAGE_SIZE, type PageCacheOptions, type SpliceResult } from '../../cache/index.js';
 
 const { DIRTY, WRITEBACK, SPLICED } = PageFlag;
-const SMALL: PageCacheOptions = { maxBytes: 16 * PAGE_SIZE, slabBytes: 4 * PAGE_SIZE, pressureWaitMs: 2, writebackIntervalMs: 0 };
+/** Write-behind: these tests watch DIRTY and WRITEBACK pages under pressure (the model test covers the default mode). */
+const SMALL: PageCacheOptions = { maxBytes: 16 * PAGE_SIZE, slabBytes: 4 * PAGE_SIZE, pressureWaitMs: 2, writebackIntervalMs: 0, writeBehind: true };
 
 function pattern(length: number, seed: number): Buffer {
   const out = Buffer.alloc(length);

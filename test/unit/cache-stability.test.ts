@@ -40,7 +40,7 @@ test('stability through the FileIo provider: an outstanding READ payload keeps i
   const path = join(dir, 'f.bin');
   const before = pattern(256 * 1024 + 123, 1);
   await writeFile(path, before);
-  const cache = new PageCache({ writebackIntervalMs: 0 });
+  const cache = new PageCache({ writebackIntervalMs: 0, writeBehind: true });
   const provider = new CacheFileIoProvider(cache);
   try {
     const io = await provider.open(path, { writable: true });
@@ -80,7 +80,7 @@ test('a dirty or mapped file is served by copying, with the reason counted', asy
   const dir = await tempDir();
   const path = join(dir, 'f.bin');
   await writeFile(path, pattern(8 * PAGE_SIZE, 3));
-  const cache = new PageCache({ writebackIntervalMs: 0 });
+  const cache = new PageCache({ writebackIntervalMs: 0, writeBehind: true });
   const provider = new CacheFileIoProvider(cache);
   try {
     const io = await provider.open(path, { writable: true });
@@ -185,7 +185,7 @@ function spawnChild(source: string, args: string[], dir: string): Promise<{ chil
 const WRITER = (cacheUrl: string): string => `
 const { PageCache, CacheFileIoProvider } = await import(${JSON.stringify(cacheUrl)});
 const [path, mode, length] = process.argv.slice(2);
-const cache = new PageCache({ writebackIntervalMs: 0 });
+const cache = new PageCache({ writebackIntervalMs: 0, writeBehind: mode === 'behind' });
 const io = await new CacheFileIoProvider(cache).open(path, { writable: true });
 const data = Buffer.alloc(Number(length));
 for (let i = 0; i < data.length; i++) data[i] = (i * 5 + 3) & 0xff;
@@ -195,22 +195,22 @@ process.stdout.write('ready\\n');
 setInterval(() => {}, 1000);
 `;
 
-test('durability: after FLUSH answers, the data survives kill -9 of the writer', async () => {
+test('durability: once a write (or a FLUSH in write-behind mode) answers, the data survives kill -9 of the writer', async () => {
   const dir = await tempDir();
   const cacheUrl = pathToFileURL(join(ROOT, 'cache/index.ts')).href;
   const length = 3 * 1024 * 1024 + 77;
   const expected = Buffer.alloc(length);
   for (let i = 0; i < length; i++) expected[i] = (i * 5 + 3) & 0xff;
   try {
-    for (const mode of ['flush', 'no-flush']) {
+    for (const mode of ['flush', 'no-flush', 'behind']) {
       const path = join(dir, `${mode}.bin`);
       await writeFile(path, Buffer.alloc(0));
       const { child, exited } = await spawnChild(WRITER(cacheUrl), [path, mode, String(length)], dir);
       child.kill('SIGKILL');
       assert.equal(await exited, 'SIGKILL');
       const onDisk = await readFile(path);
-      if (mode === 'flush') assert.ok(onDisk.equals(expected), 'flushed data is on disk after kill -9');
-      else assert.equal(onDisk.length, 0, 'control: without FLUSH the data lived only in the cache');
+      if (mode === 'behind') assert.equal(onDisk.length, 0, 'control: write-behind without FLUSH kept the data only in the cache');
+      else assert.ok(onDisk.equals(expected), `${mode}: acknowledged data is on disk after kill -9`);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

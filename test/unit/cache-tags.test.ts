@@ -17,7 +17,8 @@ async function withFile(content: Buffer, options: PageCacheOptions, body: (cache
   const dir = await mkdtemp(join(tmpdir(), 'spliced-cache-'));
   const path = join(dir, 'f.bin');
   await writeFile(path, content);
-  const cache = new PageCache({ writebackIntervalMs: 0, ...options });
+  // Write-behind, so the DIRTY/TOWRITE/WRITEBACK life of a page can be watched (cache-durability covers the default).
+  const cache = new PageCache({ writebackIntervalMs: 0, writeBehind: true, ...options });
   try {
     await body(cache, path);
   } finally {
@@ -176,9 +177,9 @@ test('flush moves DIRTY pages through TOWRITE and WRITEBACK to clean; reads mean
     const disk = await readFile(path);
     assert.equal(disk.subarray(0, 2).toString(), 'A' + String.fromCharCode(content[1]));
     assert.equal(disk[10 * PAGE_SIZE], 'B'.charCodeAt(0));
-    entered = null;
+    const lastIo = new Promise<void>((resolve) => (entered = resolve));
     const last = cache.flush(h);
-    await new Promise((resolve) => setImmediate(resolve));
+    await lastIo;
     hold!();
     await last;
     assert.equal((await readFile(path)).subarray(0, 2).toString(), 'AC');

@@ -1,0 +1,72 @@
+import type { CacheContext } from './context.js';
+import type { CachedFile, QueuedWrite } from './cached-file.js';
+import type { Page } from './page.js';
+import { ownIo } from './coherence.js';
+import { writevAll } from './fd-io.js';
+
+/** Most views in one writev (IOV_MAX on Linux). */
+const MAX_IOVECS = 1024;
+
+/**
+ * Hand `view`, the bytes of a client WRITE just stored in `page`, to the kernel. Writes of a
+ * file go out in the order they were stored, so the last store to a byte is the last write
+ * of it. Only the client's own range is written: never whole pages that may be stale.
+ */
+export function queueKernelWrite(ctx: CacheContext, file: CachedFile, page: Page, position: number, view: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    page.refcount++;
+    file.kernelQueue.push({ position, view, page, done: (err) => (err === undefined ? resolve() : reject(err)) });
+    file.kernelWritesPending++;
+    if (file.kernelDrainScheduled) return;
+    file.kernelDrainScheduled = true;
+    let started = false;
+    ownIo(file, (fd) => {
+      started = true;
+      return drain(ctx, file, fd);
+    }).catch((err: unknown) => {
+      if (!started) finish(ctx, file, file.kernelQueue.splice(0), err);
+    });
+  });
+}
+
+async function drain(ctx: CacheContext, file: CachedFile, fd: number): Promise<void> {
+  file.kernelDrainScheduled = false;
+  const batch = file.kernelQueue.splice(0);
+  let failure: unknown;
+  try {
+    for (const run of contiguousRuns(batch)) {
+      await writevAll(fd, run.map((item) => item.view), run[0].position);
+      const last = run[run.length - 1];
+      file.diskSize = Math.max(file.diskSize, last.position + last.view.length);
+    }
+  } catch (err) {
+    failure = err;
+    throw err;
+  } finally {
+    finish(ctx, file, batch, failure);
+  }
+}
+
+/** Settle a batch. After a failure its pages leave the index: they hold bytes the disk may not have. */
+function finish(ctx: CacheContext, file: CachedFile, batch: QueuedWrite[], failure: unknown): void {
+  if (batch.length === 0) return;
+  for (const item of batch) {
+    if (failure !== undefined && item.page.owner === file.index) file.index.remove(item.page);
+    ctx.arena.unref(item.page);
+    item.done(failure);
+  }
+  file.kernelWritesPending -= batch.length;
+  if (file.kernelWritesPending === 0) for (const wake of file.kernelIdleWaiters.splice(0)) wake();
+}
+
+/** Queued writes that follow one another on disk, merged into single writev calls. */
+function contiguousRuns(batch: QueuedWrite[]): QueuedWrite[][] {
+  const runs: QueuedWrite[][] = [];
+  for (const item of batch) {
+    const run = runs[runs.length - 1];
+    const tail = run?.[run.length - 1];
+    if (tail && run.length < MAX_IOVECS && tail.position + tail.view.length === item.position) run.push(item);
+    else runs.push([item]);
+  }
+  return runs;
+}
