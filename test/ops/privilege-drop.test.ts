@@ -3,25 +3,24 @@
 // and a root-only file inside a share stays unreadable through SMB.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { smbclient, smbclientMissing } from './smb-core.js';
 import { freePort } from '../support/net.js';
+import { handShareToServeUser, nobodyIds } from '../support/serve-user.js';
 
 const repo = resolve(import.meta.dirname, '../..');
-const nobody = spawnSync('getent', ['passwd', 'nobody'], { encoding: 'utf8' }).stdout.split(':');
-const skip = smbclientMissing || (process.getuid?.() !== 0 ? 'needs root (it tests the drop from root)' : false) || (nobody.length < 4 ? 'no nobody account' : false);
+const nobody = nobodyIds();
+const skip = smbclientMissing || (process.getuid?.() !== 0 ? 'needs root (it tests the drop from root)' : false) || (nobody ? false : 'no nobody account');
 
 test('serve as root drops to nobody after binding: new files are nobody\'s, root-only files stay unreadable', { skip, timeout: 60_000 }, async () => {
-  const uid = Number(nobody[2]);
-  const gid = Number(nobody[3]);
+  const { uid, gid } = nobody!;
   const work = mkdtempSync(join(tmpdir(), 'spliced-drop-'));
-  chmodSync(work, 0o755);
   const share = join(work, 'share');
   mkdirSync(share);
-  chownSync(share, uid, gid);
+  handShareToServeUser(work, share);
   writeFileSync(join(share, 'root-only.txt'), 'ROOT SECRET', { mode: 0o600 });
   writeFileSync(join(work, 'upload.txt'), 'from a guest');
   const port = await freePort();

@@ -10,6 +10,7 @@ import { parseConfig } from '../../ops/config.js';
 import { Smb2Client } from '../../client/smb2-client.js';
 import { Access, CreateDisposition } from '../../smb2/constants.js';
 import { freePort, waitForPort } from '../support/net.js';
+import { handShareToServeUser } from '../support/serve-user.js';
 
 const repo = resolve(import.meta.dirname, '../..');
 const MiB = 1024 * 1024;
@@ -18,6 +19,7 @@ test('acknowledged WRITEs survive a SIGKILL of spliced serve (write-behind is of
   const work = mkdtempSync(join(tmpdir(), 'spliced-kill-'));
   const share = join(work, 'share');
   mkdirSync(share);
+  handShareToServeUser(work, share);
   addUser(join(work, 'users'), 'bob', 'Bob-pass1');
   const port = await freePort();
   const conf = join(work, 'spliced.conf');
