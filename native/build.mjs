@@ -2,6 +2,8 @@
 // Builds the addons with the node-gyp that npm bundles.
 //   node native/build.mjs          -> native/build/Release/spliced_fs.node (+ spliced_rdma.node)
 //   node native/build.mjs --asan   -> the same in .cache/native-asan/build/Release/
+//   node native/build.mjs --project-dir DIR -> the same in DIR/build/Release/ (a copy of the project)
+// SPLICED_NATIVE_NO_RDMA=1 builds as on a host without the RDMA headers.
 // spliced_fs (the *at file system calls) is always built: the server refuses to serve
 // without it. spliced_rdma needs the RDMA headers; without them it is skipped with a hint and
 // the server runs over TCP only (see loadRdmaBinding()).
@@ -15,6 +17,7 @@ const repoDir = resolve(nativeDir, '..');
 export const APT_LINE = 'apt-get install libibverbs-dev librdmacm-dev';
 
 function haveRdmaHeaders() {
+  if (process.env.SPLICED_NATIVE_NO_RDMA === '1') return false;
   const probe = '#include <infiniband/verbs.h>\n#include <rdma/rdma_cma.h>\n';
   const cxx = process.env.CXX || 'c++';
   const r = spawnSync(cxx, ['-E', '-x', 'c++', '-'], { input: probe, stdio: ['pipe', 'ignore', 'ignore'] });
@@ -36,10 +39,10 @@ function nodeDirArgs() {
   return existsSync(join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
 }
 
-// A copy of binding.gyp for the ASan variant, with sources relative to its own folder.
-function writeAsanProject(dir) {
+// A copy of binding.gyp in another folder (the ASan variant, or a test's), with sources relative to it.
+function writeProjectCopy(dir, asan) {
   const gyp = JSON.parse(readFileSync(join(nativeDir, 'binding.gyp'), 'utf8'));
-  gyp.variables.asan = 1;
+  if (asan) gyp.variables.asan = 1;
   const rdmaTargets = gyp.conditions.flatMap(([, branch]) => branch.targets ?? []);
   for (const target of [...gyp.targets, ...rdmaTargets]) target.sources = target.sources.map((s) => relative(dir, join(nativeDir, s)));
   mkdirSync(dir, { recursive: true });
@@ -52,9 +55,15 @@ function run(cmd, args, cwd) {
   return r.status ?? 1;
 }
 
+function projectDirFor(asan) {
+  const at = process.argv.indexOf('--project-dir');
+  if (at >= 0 && process.argv[at + 1]) return resolve(process.argv[at + 1]);
+  return asan ? join(repoDir, '.cache', 'native-asan') : nativeDir;
+}
+
 function build(asan, rdma) {
-  const projectDir = asan ? join(repoDir, '.cache', 'native-asan') : nativeDir;
-  if (asan) writeAsanProject(projectDir);
+  const projectDir = projectDirFor(asan);
+  if (projectDir !== nativeDir) writeProjectCopy(projectDir, asan);
   const gyp = nodeGypCommand();
   // Configure every time: whether the RDMA target exists depends on this machine's headers.
   const status = run(gyp, ['configure', ...nodeDirArgs(), '--', `-Drdma=${rdma ? 1 : 0}`], projectDir);
