@@ -12,6 +12,7 @@ import { StallMonitor } from './probes.js';
 import { commandsOf } from './frame.js';
 import { recordInputs, saveEntry } from './corpus.js';
 import { shrink } from './shrink.js';
+import { describeInputs } from './describe.js';
 
 export interface CampaignOptions {
   seed: number;
@@ -172,7 +173,7 @@ class Campaign {
     }
     if (this.o.corpusDir) {
       report.file = await saveEntry(this.o.corpusDir, {
-        kind: f.kind, signature, detail: f.detail.split('\n')[0], phase, scratchName, window: this.o.window, found: { seed: this.o.seed, case: this.cases - 1 }, inputs: recordInputs(inputs),
+        kind: f.kind, signature, detail: f.detail.split('\n')[0], phase, scratchName, window: this.o.window, found: { seed: this.o.seed, case: this.cases - 1 }, shape: describeInputs(inputs), inputs: recordInputs(inputs),
       });
       this.o.log(`[fuzz]   saved ${inputs.length} input(s) to ${report.file}`);
     }

@@ -23,6 +23,8 @@ export interface CorpusEntry {
   /** Post-auth inputs sent back to back, as when found. */
   window: number;
   found: { seed: number; case: number };
+  /** The inputs in words (commands, header faults, sizes), see describe.ts. */
+  shape?: string[];
   inputs: Array<{ hex: string; raw: boolean; sessionId: string }>;
 }
 

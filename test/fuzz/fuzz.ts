@@ -1,11 +1,13 @@
 /**
+ * npm run fuzz -- --describe   (the corpus in words)
  * npm run fuzz -- [--seed N] [--inputs N] [--batch N] [--window N] [--max-seconds N] [--pre-ratio F] [--answer-ms N] [--stall-ms N] [--no-save]
  * Grammar-aware SMB2 fuzzing of an in-process server; prints progress and a summary, saves
  * confirmed findings to test/fuzz/corpus/, and exits 1 when it found anything.
  */
 import { parseArgs } from 'node:util';
 import { runCampaign, DEFAULT_CAMPAIGN, type CampaignSummary } from './campaign.js';
-import { CORPUS_DIR } from './corpus.js';
+import { CORPUS_DIR, loadCorpus, entryInputs } from './corpus.js';
+import { describeInputs } from './describe.js';
 
 function options(): Parameters<typeof runCampaign>[0] {
   const { values } = parseArgs({
@@ -20,6 +22,7 @@ function options(): Parameters<typeof runCampaign>[0] {
       'progress-ms': { type: 'string' },
       'max-seconds': { type: 'string' },
       'no-save': { type: 'boolean' },
+      describe: { type: 'boolean' },
     },
   });
   const num = (v: string | undefined, d: number): number => (v === undefined ? d : Number(v));
@@ -50,6 +53,18 @@ function printSummary(s: CampaignSummary): void {
   }
 }
 
+/** --describe: list the corpus entries in words and exit. */
+async function describeCorpus(): Promise<void> {
+  for (const { file, entry } of await loadCorpus()) {
+    console.log(`${file}  ${entry.phase}  ${entry.detail}`);
+    for (const line of describeInputs(entryInputs(entry))) console.log(`    ${line}`);
+  }
+}
+
+if (process.argv.includes('--describe')) {
+  await describeCorpus();
+  process.exit(0);
+}
 const o = options();
 process.on('uncaughtException', (err) => {
   console.error('[fuzz] uncaught exception (crash):', err);

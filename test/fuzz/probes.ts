@@ -5,7 +5,7 @@
  * (logged 'request processing failed' and counted as protocol error 'internal'), and
  * event-loop stalls.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { performance } from 'node:perf_hooks';
 import type { FileIo, FileIoProvider, ReadPayload } from '../../server/file-io.js';
 import type { Logger } from '../../server/log.js';
 import { noTelemetry, type Telemetry } from '../../server/telemetry.js';
@@ -110,22 +110,36 @@ export class ErrorSink {
   }
 }
 
-/** Event-loop delay, read and reset per input. */
+/**
+ * Event-loop stalls, from a 10 ms interval timer: the longest gap beyond its period, and
+ * the gap still open when read. (monitorEventLoopDelay's histogram missed single long blocks.)
+ */
 export class StallMonitor {
-  private readonly h: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });
+  private static readonly PERIOD_MS = 10;
+  private last = performance.now();
+  private max = 0;
+  private readonly timer: NodeJS.Timeout;
 
   constructor() {
-    this.h.enable();
+    this.timer = setInterval(() => this.tick(), StallMonitor.PERIOD_MS);
+    this.timer.unref();
   }
 
-  /** Largest delay (ms) since the last call. */
+  private tick(): void {
+    const now = performance.now();
+    this.max = Math.max(this.max, now - this.last - StallMonitor.PERIOD_MS);
+    this.last = now;
+  }
+
+  /** Longest stall (ms) since the last call. */
   takeMaxMs(): number {
-    const ms = this.h.max / 1e6;
-    this.h.reset();
+    this.tick();
+    const ms = this.max;
+    this.max = 0;
     return ms;
   }
 
   stop(): void {
-    this.h.disable();
+    clearInterval(this.timer);
   }
 }

@@ -1,5 +1,5 @@
 /** The server under fuzz: in-process on a loopback port, over the page cache, with probes attached. */
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startServer, type ServerFixture } from '../support/server-fixture.js';
 import { CacheFileIoProvider, PageCache } from '../../cache/index.js';
@@ -40,6 +40,10 @@ async function restoreFixtures(dir: string): Promise<void> {
     await rm(at('dir'), { recursive: true, force: true });
     await mkdir(at('dir'));
     for (let i = 0; i < 5; i++) await writeFile(at(`dir/f${i}.txt`), `file ${i}`);
+  }
+  // SET_INFO may have set READONLY (kept in the mode bits), which refuses the setup's opens for writing.
+  for (const [name, mode] of [['small.txt', 0o644], ['big.bin', 0o644], ['dir', 0o755], ['scratch', 0o755], ['.', 0o755]] as const) {
+    await chmod(at(name), mode).catch(() => undefined);
   }
 }
 
