@@ -28,7 +28,7 @@ export interface CampaignOptions {
   bounds: Bounds;
   /** Where to save confirmed findings; null saves nothing. */
   corpusDir: string | null;
-  /** After this many confirmed stalls, stop generating 64-bit values >= 2^32 (known stall, issue 9 finding 4). */
+  /** After this many stalls, stop generating offsets and sizes >= 2^32 (the known stall of issue 9 finding 4 would eat the run). */
   saturateStallsAfter: number;
   /** Stop after this many seconds even if fewer inputs ran (0: no limit). */
   maxSeconds: number;
@@ -40,7 +40,7 @@ export interface CampaignOptions {
 
 export const DEFAULT_CAMPAIGN: Omit<CampaignOptions, 'log'> = {
   seed: 1, inputs: 1_000_000, batch: 64, window: 8, preRatio: 0.2, restartEvery: 300, bounds: DEFAULT_BOUNDS, corpusDir: null,
-  saturateStallsAfter: 2, maxSignaturesPerKind: 2, maxSeconds: 0, progressMs: 10_000,
+  saturateStallsAfter: 3, maxSignaturesPerKind: 2, maxSeconds: 0, progressMs: 10_000,
 };
 
 export interface SignatureReport {
@@ -66,6 +66,9 @@ export interface CampaignSummary {
   memory: { rssStartMb: number; rssPeakMb: number; rssEndMb: number; heapStartMb: number; heapEndMb: number };
 }
 
+/** Stalls this long count toward giving up far offsets; shorter ones are often a loaded machine. */
+const SATURATING_STALL_MS = 500;
+
 const mb = (n: number): number => Math.round(n / 1048576);
 
 function signatureOf(f: Finding, inputs: FuzzInput[]): string {
@@ -83,7 +86,7 @@ class Campaign {
   private target!: Target;
   private sent = 0;
   private cases = 0;
-  private confirmedStalls = 0;
+  private stalls = 0;
   private shutdownTimeouts = 0;
   private replaySeconds = 0;
   private rssPeak = 0;
@@ -140,6 +143,12 @@ class Campaign {
     this.o.log(`[fuzz] ${this.sent} inputs, ${this.cases} cases, ${Math.round(this.sent / s)}/s, rss ${mb(process.memoryUsage().rss)} MB${found ? `, found ${found}` : ''}`);
   }
 
+  private saturate(): void {
+    if (++this.stalls < this.o.saturateStallsAfter || !this.gen.giantValues) return;
+    this.gen.giantValues = false;
+    this.o.log(`[fuzz] ${this.stalls} stalls: no more offsets or sizes >= 2^32 from now on`);
+  }
+
   private async restart(): Promise<void> {
     if (!(await this.target.close())) this.shutdownTimeouts++;
     this.target = await startTarget();
@@ -148,6 +157,7 @@ class Campaign {
   private async record(f: Finding, result: CaseResult, phase: Phase, scratchName: string): Promise<void> {
     const signature = signatureOf(f, result.inputs);
     const known = this.signatures.get(signature);
+    if (f.kind === 'stall' && (f.ms ?? 0) >= SATURATING_STALL_MS) this.saturate();
     if (known) {
       known.count++;
       return;
@@ -167,10 +177,6 @@ class Campaign {
       return;
     }
     report.confirmed = true;
-    if (f.kind === 'stall' && ++this.confirmedStalls >= this.o.saturateStallsAfter && this.gen.giantValues) {
-      this.gen.giantValues = false;
-      this.o.log(`[fuzz]   ${this.confirmedStalls} confirmed stalls: no more 64-bit values >= 2^32 from now on`);
-    }
     if (this.o.corpusDir) {
       report.file = await saveEntry(this.o.corpusDir, {
         kind: f.kind, signature, detail: f.detail.split('\n')[0], phase, scratchName, window: this.o.window, found: { seed: this.o.seed, case: this.cases - 1 }, shape: describeInputs(inputs), inputs: recordInputs(inputs),

@@ -101,11 +101,11 @@ function postAuthShape(rng: Rng, h: SessionHandles, o: GeneratorOptions): Shape 
 function postAuthPdus(rng: Rng, h: SessionHandles, o: GeneratorOptions): Pdu[] | Shape {
   switch (rng.weighted<string>([[700, 'single'], [120, 'unrelated'], [120, 'related'], [5, 'bigread+bad'], [1, 'bigreads'], [2, 'giant']])) {
     case 'single':
-      return [postAuthPdu(rng, h)];
+      return [postAuthPdu(rng, h, o)];
     case 'unrelated':
-      return Array.from({ length: 2 + rng.int(3) }, () => postAuthPdu(rng, h));
+      return Array.from({ length: 2 + rng.int(3) }, () => postAuthPdu(rng, h, o));
     case 'related':
-      return relatedChain(rng, h);
+      return relatedChain(rng, h, o);
     case 'bigread+bad':
       // A large READ whose pages are pinned, then a request the server refuses (issue 9, finding 3).
       return { pdus: [readPdu(h.big, 0, 8 * MiB), rng.chance(0.5) ? emptyPdu(Command.ECHO) : readPdu(h.small, 0, 100)], fault: rng.chance(0.5) ? 'reuse' : 'to-redir' };
@@ -113,7 +113,7 @@ function postAuthPdus(rng: Rng, h: SessionHandles, o: GeneratorOptions): Pdu[] |
       // A response larger than a direct-TCP frame can carry (issue 9, finding 6).
       return [readPdu(h.big, 0, 8 * MiB), readPdu(h.big, 0, 8 * MiB), readPdu(h.big, 0, 8 * MiB)];
     default:
-      if (!o.giantValues) return [postAuthPdu(rng, h)];
+      if (!o.giantValues) return [postAuthPdu(rng, h, o)];
       // Extend or truncate around a far offset (issue 9, finding 4).
       return rng.chance(0.5)
         ? [writePdu(h.scratch, 2 ** 36, Buffer.from('x')), setEndOfFilePdu(h.scratch, 0n)]
@@ -121,7 +121,7 @@ function postAuthPdus(rng: Rng, h: SessionHandles, o: GeneratorOptions): Pdu[] |
   }
 }
 
-function relatedChain(rng: Rng, h: SessionHandles): Pdu[] {
+function relatedChain(rng: Rng, h: SessionHandles, o: GeneratorOptions): Pdu[] {
   const first = createPdu(rng.pick([h.scratchName, 'small.txt', 'big.bin', 'new.txt', 'dir']), { disposition: rng.pick([1, 3, 5]), options: rng.pick([0, 0x1000]) });
   const rest = Array.from({ length: 1 + rng.int(3) }, () =>
     rng.pick<Pdu>([
@@ -129,7 +129,7 @@ function relatedChain(rng: Rng, h: SessionHandles): Pdu[] {
       writePdu(RELATED, rng.int(MiB), rng.bytes(100)),
       setEndOfFilePdu(RELATED, BigInt(rng.int(MiB))),
       closePdu(RELATED),
-      { ...postAuthPdu(rng, h) },
+      { ...postAuthPdu(rng, h, o) },
     ]),
   );
   return [first, ...rest];

@@ -40,6 +40,8 @@ export const RELATED: FileId = { persistent: 0xffffffffffffffffn, volatile: 0xff
 export const MiB = 1024 * 1024;
 /** Offsets that have broken servers: page and credit boundaries, 2^31/2^32, and sparse giants. */
 export const OFFSETS = [0, 1, 4095, 4096, 65535, 65536, MiB, 8 * MiB - 1, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 36, 2 ** 40, 2 ** 53 - 1];
+/** OFFSETS below 2^32, once giant values are off (see MutationOptions.giantValues). */
+const SMALL_OFFSETS = OFFSETS.filter((o) => o < 2 ** 32);
 export const LENGTHS = [0, 1, 100, 4096, 65536, 65537, MiB, 8 * MiB, 8 * MiB + 1];
 
 const CREDIT_UNIT = 65536;
@@ -121,18 +123,19 @@ const CONTEXTS: CreateContext[] = [
 const FSCTLS = [0x00140204, 0x001401fc, 0x0011c017, 0x001440f2, 0x00140078, 0x000900c4, 0x000980c8, 0x000940cf, 0x000900a8, 0x00060194, 0x12345678];
 const QUERY_CLASSES: Array<[number, number]> = [[1, 4], [1, 5], [1, 6], [1, 0x12], [1, 0x16], [1, 0x22], [1, 0x0e], [1, 0x3b], [2, 1], [2, 3], [2, 7], [3, 0], [4, 0], [1, 0xff]];
 
-/** A valid post-authentication request chosen with the given weights. */
-export function postAuthPdu(rng: Rng, h: SessionHandles): Pdu {
+/** A valid post-authentication request chosen with the given weights; far offsets only with `giantValues`. */
+export function postAuthPdu(rng: Rng, h: SessionHandles, o: { giantValues: boolean }): Pdu {
+  const offsets = o.giantValues ? OFFSETS : SMALL_OFFSETS;
   const kind = rng.weighted<string>([
     [10, 'read'], [10, 'write'], [6, 'create'], [4, 'querydir'], [6, 'queryinfo'], [8, 'setinfo'], [5, 'ioctl'], [4, 'lock'],
     [3, 'flush'], [2, 'close'], [3, 'echo'], [2, 'cancel'], [1, 'logoff'], [1, 'treedisc'], [1, 'treeconn'], [1, 'sessetup'], [1, 'negotiate'],
   ]);
   switch (kind) {
     case 'read':
-      return readPdu(rng.pick([h.big, h.small, h.scratch, anyFile(rng, h)]), rng.chance(0.7) ? rng.int(9 * MiB) : rng.pick(OFFSETS), rng.pick(LENGTHS), rng.chance(0.05) ? 1 : 0);
+      return readPdu(rng.pick([h.big, h.small, h.scratch, anyFile(rng, h)]), rng.chance(0.7) ? rng.int(9 * MiB) : rng.pick(offsets), rng.pick(LENGTHS), rng.chance(0.05) ? 1 : 0);
     case 'write': {
       const data = rng.bytes(rng.pick([1, 7, 512, 4096, 5000, 65536]));
-      return writePdu(rng.chance(0.8) ? h.scratch : anyFile(rng, h), rng.chance(0.6) ? rng.int(2 * MiB) : rng.pick(OFFSETS), data, rng.chance(0.1) ? 1 : 0);
+      return writePdu(rng.chance(0.8) ? h.scratch : anyFile(rng, h), rng.chance(0.6) ? rng.int(2 * MiB) : rng.pick(offsets), data, rng.chance(0.1) ? 1 : 0);
     }
     case 'create':
       return createPdu(rng.pick([...NAMES, h.scratchName]), {
@@ -152,13 +155,13 @@ export function postAuthPdu(rng: Rng, h: SessionHandles): Pdu {
       return { command: Command.QUERY_INFO, body, creditCharge: 1 };
     }
     case 'setinfo':
-      return setInfoBody(rng, h);
+      return setInfoBody(rng, h, offsets);
     case 'ioctl': {
-      const body = encodeIoctlRequest({ ctlCode: rng.pick(FSCTLS), fileId: anyFile(rng, h), input: ioctlInput(rng), maxInputResponse: 0, maxOutputResponse: rng.pick([0, 24, 4096, 65536]), flags: 1 });
+      const body = encodeIoctlRequest({ ctlCode: rng.pick(FSCTLS), fileId: anyFile(rng, h), input: ioctlInput(rng, offsets), maxInputResponse: 0, maxOutputResponse: rng.pick([0, 24, 4096, 65536]), flags: 1 });
       return { command: Command.IOCTL, body, creditCharge: 1 };
     }
     case 'lock': {
-      const locks = Array.from({ length: 1 + rng.int(3) }, () => ({ offset: BigInt(rng.pick(OFFSETS)), length: rng.pick([0n, 1n, 10n, 0xffffffffffffffffn]), flags: rng.pick([1, 2, 4, 0x11, 0x12, 0x10, 7]) }));
+      const locks = Array.from({ length: 1 + rng.int(3) }, () => ({ offset: BigInt(rng.pick(offsets)), length: rng.pick([0n, 1n, 10n, 0xffffffffffffffffn]), flags: rng.pick([1, 2, 4, 0x11, 0x12, 0x10, 7]) }));
       return { command: Command.LOCK, body: encodeLockRequest({ lockSequence: 0, fileId: anyFile(rng, h), locks }), creditCharge: 1 };
     }
     case 'flush':
@@ -182,13 +185,13 @@ export function postAuthPdu(rng: Rng, h: SessionHandles): Pdu {
   }
 }
 
-function setInfoBody(rng: Rng, h: SessionHandles): Pdu {
+function setInfoBody(rng: Rng, h: SessionHandles, offsets: number[]): Pdu {
   const file = rng.chance(0.7) ? h.scratch : anyFile(rng, h);
   switch (rng.int(6)) {
     case 0:
     case 1: {
-      const size = rng.chance(0.5) ? BigInt(rng.int(4 * MiB)) : BigInt(rng.pick(OFFSETS));
-      return setEndOfFilePdu(file, rng.chance(0.05) ? 0xffffffffffffffffn : size);
+      const size = rng.chance(0.5) ? BigInt(rng.int(4 * MiB)) : BigInt(rng.pick(offsets));
+      return setEndOfFilePdu(file, rng.chance(0.05) && offsets === OFFSETS ? 0xffffffffffffffffn : size);
     }
     case 2:
       return setInfoPdu(file, 0x04, rng.chance(0.8) ? Buffer.alloc(40) : rng.bytes(40)); // FileBasicInformation
@@ -207,8 +210,8 @@ function setInfoBody(rng: Rng, h: SessionHandles): Pdu {
   }
 }
 
-function ioctlInput(rng: Rng): Buffer {
+function ioctlInput(rng: Rng, offsets: number[]): Buffer {
   const b = Buffer.alloc(rng.pick([0, 8, 16, 24, 32]));
-  for (let at = 0; at + 8 <= b.length; at += 8) b.writeBigUInt64LE(BigInt(rng.pick(OFFSETS)), at);
+  for (let at = 0; at + 8 <= b.length; at += 8) b.writeBigUInt64LE(BigInt(rng.pick(offsets)), at);
   return b;
 }

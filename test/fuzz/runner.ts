@@ -20,6 +20,8 @@ export interface Finding {
   /** Index of the input it showed after (the last input for case-level findings). */
   input: number;
   detail: string;
+  /** How long the event loop was blocked (stalls). */
+  ms?: number;
 }
 
 export interface Bounds {
@@ -129,7 +131,7 @@ async function collect(client: RawClient, expected: number, state: CaseState, ju
 function checkStall(judge: Judge, input: number): boolean {
   const ms = judge.monitor.takeMaxMs();
   if (ms <= judge.bounds.stallMs) return false;
-  judge.result.findings.push({ kind: 'stall', input, detail: `event loop blocked ${Math.round(ms)} ms` });
+  judge.result.findings.push({ kind: 'stall', input, ms, detail: `event loop blocked ${Math.round(ms)} ms` });
   return true;
 }
 
