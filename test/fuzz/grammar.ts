@@ -206,7 +206,7 @@ function setInfoBody(rng: Rng, h: SessionHandles, offsets: number[]): Pdu {
       return setInfoPdu(file, 0x0a, info); // FileRenameInformation
     }
     default:
-      return setInfoPdu(file, rng.pick([0x13, 0x0e, 0x10, 0x27, 0x99]), rng.bytes(rng.pick([0, 4, 8, 16])));
+      return setInfoPdu(file, rng.pick([0x13, 0x0e, 0x10, 0x27, 0x99]), offsets === OFFSETS ? rng.bytes(rng.pick([0, 4, 8, 16])) : Buffer.alloc(8));
   }
 }
 

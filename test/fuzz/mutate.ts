@@ -42,9 +42,21 @@ function flipBytes(rng: Rng, body: Buffer): Buffer {
   return body;
 }
 
+/** With giant values off, bring every 64-bit field of the body below 2^32 again (bit flips and splices make them too). */
+export function clampGiant(command: number, body: Buffer): Buffer {
+  for (const field of REQUEST_FIELDS[command] ?? []) {
+    if (field.size === 8 && field.at + 8 <= body.length && body.readBigUInt64LE(field.at) >= GIANT) body.writeBigUInt64LE(body.readBigUInt64LE(field.at) % GIANT, field.at);
+  }
+  return body;
+}
+
 /** One mutation of a request body (a copy): field value, truncation, growth, bit flips or a splice. */
 export function mutateBody(rng: Rng, command: number, body: Buffer, donor: Buffer, o: MutationOptions): Buffer {
-  const b = Buffer.from(body);
+  const b = mutateCopy(rng, command, Buffer.from(body), donor, o);
+  return o.giantValues ? b : clampGiant(command, b);
+}
+
+function mutateCopy(rng: Rng, command: number, b: Buffer, donor: Buffer, o: MutationOptions): Buffer {
   switch (rng.weighted<string>([[6, 'field'], [2, 'truncate'], [1, 'grow'], [2, 'flip'], [1, 'splice']])) {
     case 'field':
       return mutateField(rng, command, b, o);
