@@ -1,5 +1,6 @@
 /**
- * npm run fuzz -- --describe   (the corpus in words)
+ * npm run fuzz -- --describe        (the corpus in words)
+ * npm run fuzz -- --shrink-corpus   (replay, confirm and shrink every corpus entry again)
  * npm run fuzz -- [--seed N] [--inputs N] [--batch N] [--window N] [--max-seconds N] [--pre-ratio F] [--answer-ms N] [--stall-ms N] [--no-save]
  * Grammar-aware SMB2 fuzzing of an in-process server; prints progress and a summary, saves
  * confirmed findings to test/fuzz/corpus/, and exits 1 when it found anything.
@@ -8,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { runCampaign, DEFAULT_CAMPAIGN, type CampaignSummary } from './campaign.js';
 import { CORPUS_DIR, loadCorpus, entryInputs } from './corpus.js';
 import { describeInputs } from './describe.js';
+import { reshrinkCorpus } from './reshrink.js';
 
 function options(): Parameters<typeof runCampaign>[0] {
   const { values } = parseArgs({
@@ -23,6 +25,7 @@ function options(): Parameters<typeof runCampaign>[0] {
       'max-seconds': { type: 'string' },
       'no-save': { type: 'boolean' },
       describe: { type: 'boolean' },
+      'shrink-corpus': { type: 'boolean' },
     },
   });
   const num = (v: string | undefined, d: number): number => (v === undefined ? d : Number(v));
@@ -63,6 +66,10 @@ async function describeCorpus(): Promise<void> {
 
 if (process.argv.includes('--describe')) {
   await describeCorpus();
+  process.exit(0);
+}
+if (process.argv.includes('--shrink-corpus')) {
+  await reshrinkCorpus((line) => console.log(`[fuzz] ${line}`));
   process.exit(0);
 }
 const o = options();

@@ -1,6 +1,6 @@
 /**
- * Confirm a finding on a fresh server and shrink its inputs: the last input alone, then
- * removing ever smaller runs of the ones before it while the same kind of finding shows.
+ * Confirm a finding on a fresh server and shrink its inputs: the last or the first input
+ * alone, then removing ever smaller runs of inputs while the same kind of finding shows.
  */
 import { runCase, type Bounds, type FindingKind } from './runner.js';
 import { startTarget } from './target.js';
@@ -38,12 +38,13 @@ export async function shrink(r: ShrinkRequest): Promise<FuzzInput[] | null> {
   if (!(await reproduces(r, r.inputs))) return null;
   let current = r.inputs;
   if (current.length === 1) return current;
-  const last = current[current.length - 1];
-  if (await reproduces(r, [last])) return [last];
+  // The finding shows after the last input, but a leak or a wedge is often caused by an earlier one.
+  for (const single of [current[current.length - 1], current[0]]) if (await reproduces(r, [single])) return [single];
   let tries = r.maxTries ?? (TIMED.has(r.kind) ? 3 : 10);
-  for (let chunk = Math.ceil((current.length - 1) / 2); chunk >= 1 && tries > 0; chunk = Math.floor(chunk / 2)) {
-    for (let start = 0; start < current.length - 1 && tries > 0; start += chunk) {
+  for (let chunk = Math.ceil(current.length / 2); chunk >= 1 && tries > 0; chunk = Math.floor(chunk / 2)) {
+    for (let start = 0; start < current.length && current.length > 1 && tries > 0; start += chunk) {
       const candidate = [...current.slice(0, start), ...current.slice(start + chunk)];
+      if (candidate.length === 0) continue;
       tries--;
       if (await reproduces(r, candidate)) {
         current = candidate;
