@@ -69,7 +69,7 @@ export async function runCase(target: Target, spec: CaseSpec, bounds: Bounds, mo
   if (result.findings.length === 0) await sendInputs(client, spec.source, state, { bounds, monitor, target, result, window: spec.window ?? 1, errorMark: base.errors, internalMark: base.internal });
   if (client.closed) result.closedByServer = true;
   await client.close();
-  await judgeAfterClose(target, base, bounds, result);
+  await judgeAfterClose(target, base, bounds, result, monitor);
   return result;
 }
 
@@ -167,9 +167,14 @@ interface Baseline {
   internal: number;
 }
 
-async function judgeAfterClose(target: Target, base: Baseline, bounds: Bounds, result: CaseResult): Promise<void> {
+async function judgeAfterClose(target: Target, base: Baseline, bounds: Bounds, result: CaseResult, monitor: StallMonitor): Promise<void> {
   const last = Math.max(0, result.inputs.length - 1);
   const gone = await waitFor(() => target.connections() <= base.connections, bounds.lingerMs);
+  // Work the server still did for the closed connection (closing its opens) may block the loop too.
+  const ms = monitor.takeMaxMs();
+  if (ms > bounds.stallMs && !result.findings.some((f) => f.kind === 'stall')) {
+    result.findings.push({ kind: 'stall', input: last, ms, detail: `event loop blocked ${Math.round(ms)} ms after the client closed` });
+  }
   if (!gone) result.findings.push({ kind: 'linger', input: last, detail: `server kept the connection ${bounds.lingerMs} ms after the client closed` });
   const errors = target.errors.since(base.errors);
   const crashed = result.findings.some((f) => f.kind === 'crash');
