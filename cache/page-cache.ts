@@ -288,7 +288,8 @@ export class PageCache {
   }
 
   private live(handle: CacheHandle): CachedFile {
-    if (handle.closed) throw new Error('cache: handle is closed');
+    // EBADF, as a closed descriptor would give: a request racing its handle's CLOSE gets FILE_CLOSED.
+    if (handle.closed) throw Object.assign(new Error('cache: handle is closed'), { code: 'EBADF' });
     return handle.file;
   }
 

@@ -90,6 +90,8 @@ export function statusFromErrno(code: string | undefined, missingParent = false)
     case 'ENAMETOOLONG':
     case 'EINVAL':
       return Status.OBJECT_NAME_INVALID;
+    case 'EBADF':
+      return Status.FILE_CLOSED;
     case 'EMFILE':
     case 'ENFILE':
       return Status.TOO_MANY_OPENED_FILES;
