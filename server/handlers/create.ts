@@ -31,11 +31,9 @@ function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostSt
   return out;
 }
 
-function checkRequest(req: CreateRequest, tree: TreeConnect, access: number): void {
-  if (req.createOptions & CreateOption.DELETE_ON_CLOSE) {
-    if (tree.readOnly) throw new SmbStatusError(Status.ACCESS_DENIED);
-    if (!(access & Access.DELETE)) throw new SmbStatusError(Status.ACCESS_DENIED);
-  }
+/** DELETE_ON_CLOSE needs a writable share and DELETE access, [MS-SMB2] 3.3.5.9. */
+function deleteOnCloseRefused(req: CreateRequest, tree: TreeConnect, access: number): boolean {
+  return (req.createOptions & CreateOption.DELETE_ON_CLOSE) !== 0 && (tree.readOnly || !(access & Access.DELETE));
 }
 
 /**
@@ -74,7 +72,7 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
   const req = decodeCreateRequest(ctx.reader);
   if (!tree.root) return openPipe(ctx, req);
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
-  checkRequest(req, tree, access);
+  if (deleteOnCloseRefused(req, tree, access)) return { status: Status.ACCESS_DENIED };
   const parts = splitSharePath(req.name);
   if (parts.length === 0 && req.createOptions & CreateOption.DELETE_ON_CLOSE) return { status: Status.ACCESS_DENIED };
   const slot = reserveOpenSlot(ctx.conn, ctx.core.options.limits.maxOpenFilesPerConnection);
