@@ -140,5 +140,5 @@ export function encodeDirectoryEntries(
     count++;
     if (singleEntry) break;
   }
-  return { buffer: Buffer.from(w.finish()), count };
+  return { buffer: w.finish(), count };
 }

@@ -120,7 +120,7 @@ export function encodeFileInfo(infoClass: number, rec: FileRecord, ctx: FileInfo
   }
   const w = new Writer(0, 128);
   write(w, rec, ctx);
-  return Buffer.from(w.finish());
+  return w.finish();
 }
 
 /**

@@ -85,7 +85,7 @@ export function encodeFsInfo(infoClass: number, v: VolumeFacts): Buffer {
   }
   const w = new Writer(0, 128);
   write(w, v);
-  return Buffer.from(w.finish());
+  return w.finish();
 }
 
 /**
