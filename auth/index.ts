@@ -1,5 +1,5 @@
 /** The auth module's public surface: SESSION_SETUP authentication, SMB2 signing, the users file. */
-export { AuthError, AuthStatus } from './auth-error.js';
+export { AuthError } from './auth-error.js';
 export type { AuthResult, NtlmServerOptions } from './ntlm-server.js';
 export { NtlmServer } from './ntlm-server.js';
 export { ServerAuthExchange, type AuthStep } from './server-session-auth.js';

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DecodeError, Reader } from '../wire/index.js';
-import { AuthError, AuthStatus } from './auth-error.js';
+import { AuthError } from './auth-error.js';
+import { Status } from '../smb2/status.js';
 import { AvFlag, AvId, NtlmFlag, NtlmSize } from './ntlm-constants.js';
 import {
   AUTHENTICATE_MIC_OFFSET,
@@ -154,19 +155,19 @@ export class ClientAuthExchange {
   next(serverToken: Buffer): Buffer {
     try {
       const reply = spnegoParse(serverToken);
-      if (reply.kind !== 'resp') throw new AuthError('expected a SPNEGO NegTokenResp', AuthStatus.STATUS_INVALID_PARAMETER);
+      if (reply.kind !== 'resp') throw new AuthError('expected a SPNEGO NegTokenResp', Status.INVALID_PARAMETER);
       if (reply.negState === NegState.reject) throw new AuthError('server rejected the authentication');
       if (this.state === 'negotiated') return this.answerChallenge(reply.mechToken);
       if (this.state === 'authenticated') return this.finish(reply.negState, reply.mechListMic);
-      throw new AuthError('authentication exchange already complete', AuthStatus.STATUS_INVALID_PARAMETER);
+      throw new AuthError('authentication exchange already complete', Status.INVALID_PARAMETER);
     } catch (e) {
-      if (e instanceof DecodeError) throw new AuthError(`malformed server token: ${e.message}`, AuthStatus.STATUS_INVALID_PARAMETER);
+      if (e instanceof DecodeError) throw new AuthError(`malformed server token: ${e.message}`, Status.INVALID_PARAMETER);
       throw e;
     }
   }
 
   private answerChallenge(challenge: Buffer | undefined): Buffer {
-    if (!challenge) throw new AuthError('server sent no NTLM challenge', AuthStatus.STATUS_INVALID_PARAMETER);
+    if (!challenge) throw new AuthError('server sent no NTLM challenge', Status.INVALID_PARAMETER);
     const authenticate = this.ntlm.authenticate(challenge);
     this.state = 'authenticated';
     if (!this.ntlm.sentMic) return spnegoClientResp(authenticate);
@@ -178,7 +179,7 @@ export class ClientAuthExchange {
     if (negState !== NegState['accept-completed']) throw new AuthError(`SPNEGO negState ${negState} after AUTHENTICATE`);
     if (serverMic) {
       const inbound = NtlmSessionSecurity.forDirection(this.sessionKey, this.ntlm.flags, 'server-to-client');
-      if (!inbound.verify(0, this.mechTypesDer, serverMic)) throw new AuthError('server mechListMIC does not verify', AuthStatus.STATUS_ACCESS_DENIED);
+      if (!inbound.verify(0, this.mechTypesDer, serverMic)) throw new AuthError('server mechListMIC does not verify', Status.ACCESS_DENIED);
       this.serverMicVerified = true;
     }
     this.state = 'done';

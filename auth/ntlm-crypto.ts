@@ -1,6 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { Reader, Writer, DecodeError } from '../wire/index.js';
-import { AuthError, AuthStatus } from './auth-error.js';
+import { AuthError } from './auth-error.js';
+import { Status } from '../smb2/status.js';
 import { NtlmFlag, NtlmSize } from './ntlm-constants.js';
 import { Rc4 } from './rc4.js';
 
@@ -109,7 +110,7 @@ export class NtlmSessionSecurity {
 
   static forDirection(exportedSessionKey: Buffer, flags: number, direction: Direction): NtlmSessionSecurity {
     if (!(flags & NtlmFlag.NEGOTIATE_EXTENDED_SESSIONSECURITY)) {
-      throw new AuthError('NTLM signing without extended session security is not supported', AuthStatus.STATUS_NOT_SUPPORTED);
+      throw new AuthError('NTLM signing without extended session security is not supported', Status.NOT_SUPPORTED);
     }
     const keyExchange = (flags & NtlmFlag.NEGOTIATE_KEY_EXCH) !== 0;
     return new NtlmSessionSecurity(signKey(exportedSessionKey, direction), sealKey(exportedSessionKey, flags, direction), keyExchange);

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { DecodeError } from '../wire/index.js';
-import { AuthError, AuthStatus } from './auth-error.js';
+import { AuthError } from './auth-error.js';
+import { Status } from '../smb2/status.js';
 import { AvFlag, AvId, NtlmFlag, NtlmSize } from './ntlm-constants.js';
 import {
   AUTHENTICATE_MIC_OFFSET,
@@ -16,7 +17,7 @@ import { constantTimeEqual, decodeClientBlob, fileTimeNow, hmacMd5, ntowfv2, ntP
 import { rc4 } from './rc4.js';
 import type { UserAccount, UserDb } from './user-db.js';
 
-export { AuthError, AuthStatus } from './auth-error.js';
+export { AuthError } from './auth-error.js';
 
 export interface AuthResult {
   user: string;
@@ -56,7 +57,7 @@ const ALWAYS =
   NtlmFlag.NEGOTIATE_TARGET_INFO |
   NtlmFlag.NEGOTIATE_VERSION;
 
-const failure = (why: string): AuthError => new AuthError(why, AuthStatus.STATUS_LOGON_FAILURE);
+const failure = (why: string): AuthError => new AuthError(why, Status.LOGON_FAILURE);
 
 /**
  * The server side of one NTLMv2 exchange ([MS-NLMP] 3.2): one object per SESSION_SETUP
@@ -76,7 +77,7 @@ export class NtlmServer {
 
   /** NEGOTIATE_MESSAGE in, CHALLENGE_MESSAGE out, [MS-NLMP] 3.2.5.1.1. */
   challenge(negotiateMessage: Buffer): Buffer {
-    if (this.challengeMessage) throw new AuthError('NTLM challenge already sent', AuthStatus.STATUS_INVALID_PARAMETER);
+    if (this.challengeMessage) throw new AuthError('NTLM challenge already sent', Status.INVALID_PARAMETER);
     const negotiate = asAuthError(() => decodeNegotiate(negotiateMessage), 'NEGOTIATE_MESSAGE');
     this.negotiatedFlags = ALWAYS | (negotiate.flags & NEGOTIABLE);
     this.serverChallenge = this.opts.challengeSource?.() ?? randomBytes(NtlmSize.CHALLENGE);
@@ -107,8 +108,8 @@ export class NtlmServer {
 
   /** AUTHENTICATE_MESSAGE in, identity and session key out, [MS-NLMP] 3.2.5.1.2. */
   authenticate(authenticateMessage: Buffer): AuthResult {
-    if (!this.challengeMessage || !this.serverChallenge) throw new AuthError('NTLM AUTHENTICATE before CHALLENGE', AuthStatus.STATUS_INVALID_PARAMETER);
-    if (this.answered) throw new AuthError('NTLM exchange already complete', AuthStatus.STATUS_INVALID_PARAMETER);
+    if (!this.challengeMessage || !this.serverChallenge) throw new AuthError('NTLM AUTHENTICATE before CHALLENGE', Status.INVALID_PARAMETER);
+    if (this.answered) throw new AuthError('NTLM exchange already complete', Status.INVALID_PARAMETER);
     this.answered = true;
     return asAuthError(() => this.check(decodeAuthenticate(authenticateMessage), authenticateMessage), 'AUTHENTICATE_MESSAGE');
   }
@@ -161,7 +162,7 @@ export class NtlmServer {
   private exportedKey(keyExchangeKey: Buffer, msg: AuthenticateMessage): Buffer {
     if (!(this.negotiatedFlags & NtlmFlag.NEGOTIATE_KEY_EXCH)) return keyExchangeKey;
     if (msg.encryptedRandomSessionKey.length !== NtlmSize.SESSION_KEY) {
-      throw new AuthError('key exchange negotiated without a 16-byte EncryptedRandomSessionKey', AuthStatus.STATUS_INVALID_PARAMETER);
+      throw new AuthError('key exchange negotiated without a 16-byte EncryptedRandomSessionKey', Status.INVALID_PARAMETER);
     }
     return rc4(keyExchangeKey, msg.encryptedRandomSessionKey);
   }
@@ -182,7 +183,7 @@ function asAuthError<T>(run: () => T, what: string): T {
   try {
     return run();
   } catch (e) {
-    if (e instanceof DecodeError) throw new AuthError(`malformed ${what}: ${e.message}`, AuthStatus.STATUS_INVALID_PARAMETER);
+    if (e instanceof DecodeError) throw new AuthError(`malformed ${what}: ${e.message}`, Status.INVALID_PARAMETER);
     throw e;
   }
 }

@@ -1,5 +1,6 @@
 import { DecodeError } from '../wire/index.js';
-import { AuthError, AuthStatus } from './auth-error.js';
+import { AuthError } from './auth-error.js';
+import { Status } from '../smb2/status.js';
 import { NtlmSessionSecurity } from './ntlm-crypto.js';
 import { type AuthResult, NtlmServer, type NtlmServerOptions } from './ntlm-server.js';
 import { NTLMSSP_OID, type NegStateName, type SpnegoIn, isNtlmssp, spnegoParse, spnegoResponse } from './spnego.js';
@@ -30,14 +31,14 @@ export class ServerAuthExchange {
     try {
       const token = spnegoParse(securityBuffer);
       if (this.state === 'initial') return this.first(token);
-      if (token.kind !== (this.raw ? 'raw' : 'resp')) throw new AuthError(`unexpected ${token.kind} token mid-exchange`, AuthStatus.STATUS_INVALID_PARAMETER);
+      if (token.kind !== (this.raw ? 'raw' : 'resp')) throw new AuthError(`unexpected ${token.kind} token mid-exchange`, Status.INVALID_PARAMETER);
       if (this.state === 'mech-selected') return this.challenge(requireToken(token), false);
       if (this.state === 'challenged') return this.authenticate(token);
-      throw new AuthError('authentication exchange already complete', AuthStatus.STATUS_INVALID_PARAMETER);
+      throw new AuthError('authentication exchange already complete', Status.INVALID_PARAMETER);
     } catch (e) {
       // A failed exchange is over: SMB starts a new one, and a wrong guess is never retried here.
       this.state = 'done';
-      if (e instanceof DecodeError) throw new AuthError(`malformed security buffer: ${e.message}`, AuthStatus.STATUS_INVALID_PARAMETER);
+      if (e instanceof DecodeError) throw new AuthError(`malformed security buffer: ${e.message}`, Status.INVALID_PARAMETER);
       throw e;
     }
   }
@@ -47,10 +48,10 @@ export class ServerAuthExchange {
       this.raw = true;
       return this.challenge(token.mechToken!, true);
     }
-    if (token.kind !== 'init') throw new AuthError('SPNEGO exchange must start with NegTokenInit', AuthStatus.STATUS_INVALID_PARAMETER);
+    if (token.kind !== 'init') throw new AuthError('SPNEGO exchange must start with NegTokenInit', Status.INVALID_PARAMETER);
     const mechs = token.mechTypes ?? [];
     const ntlmIndex = mechs.findIndex((m) => m.equals(NTLMSSP_OID));
-    if (ntlmIndex < 0) throw new AuthError('client offers no NTLMSSP', AuthStatus.STATUS_NOT_SUPPORTED);
+    if (ntlmIndex < 0) throw new AuthError('client offers no NTLMSSP', Status.NOT_SUPPORTED);
     this.mechTypesDer = token.mechTypesDer;
     this.micRequired = ntlmIndex > 0;
     // An optimistic token belongs to the client's first mech; only an NTLMSSP one is usable.
@@ -83,18 +84,18 @@ export class ServerAuthExchange {
   private checkMechListMic(result: AuthResult, clientMic: Buffer | undefined): Buffer | undefined {
     if (result.sessionKey.length === 0) return undefined;
     if (!clientMic) {
-      if (this.micRequired) throw new AuthError('mechListMIC required but missing', AuthStatus.STATUS_ACCESS_DENIED);
+      if (this.micRequired) throw new AuthError('mechListMIC required but missing', Status.ACCESS_DENIED);
       return undefined;
     }
     const key = this.ntlm.exportedSessionKey;
     const flags = this.ntlm.flags;
     const inbound = NtlmSessionSecurity.forDirection(key, flags, 'client-to-server');
-    if (!inbound.verify(0, this.mechTypesDer!, clientMic)) throw new AuthError('client mechListMIC does not verify', AuthStatus.STATUS_ACCESS_DENIED);
+    if (!inbound.verify(0, this.mechTypesDer!, clientMic)) throw new AuthError('client mechListMIC does not verify', Status.ACCESS_DENIED);
     return NtlmSessionSecurity.forDirection(key, flags, 'server-to-client').sign(0, this.mechTypesDer!);
   }
 }
 
 function requireToken(token: SpnegoIn): Buffer {
-  if (!token.mechToken || !isNtlmssp(token.mechToken)) throw new AuthError('expected an NTLMSSP token', AuthStatus.STATUS_INVALID_PARAMETER);
+  if (!token.mechToken || !isNtlmssp(token.mechToken)) throw new AuthError('expected an NTLMSSP token', Status.INVALID_PARAMETER);
   return token.mechToken;
 }

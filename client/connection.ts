@@ -95,7 +95,7 @@ export class Smb2Connection {
       credits: this.creditRequest, flags: opts.flags ?? 0, messageId, treeId: opts.treeId ?? 0, sessionId: opts.sessionId ?? 0n,
     }));
     w.bytes(body);
-    return Buffer.from(w.finish());
+    return w.finish();
   }
 
   private signParts(parts: Buffer[], sessionId: bigint, command: number): Buffer[] {

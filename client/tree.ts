@@ -224,7 +224,7 @@ export class Tree {
   async truncate(path: string, size: number): Promise<void> {
     const h = await this.create(path, { desiredAccess: (Access.GENERIC_WRITE | Access.GENERIC_READ) >>> 0 });
     try {
-      await this.setInfo(h.fileId, InfoType.FILE, FileClass.EndOfFile, Buffer.from(new Writer(0, 8).u64(BigInt(size)).finish()));
+      await this.setInfo(h.fileId, InfoType.FILE, FileClass.EndOfFile, new Writer(0, 8).u64(BigInt(size)).finish());
     } finally {
       await this.close(h.fileId);
     }

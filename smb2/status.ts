@@ -28,6 +28,7 @@ export const Status = {
   OBJECT_PATH_SYNTAX_BAD: 0xc000003b,
   SHARING_VIOLATION: 0xc0000043,
   EAS_NOT_SUPPORTED: 0xc000004f,
+  NO_EAS_ON_FILE: 0xc0000052,
   FILE_LOCK_CONFLICT: 0xc0000054,
   LOCK_NOT_GRANTED: 0xc0000055,
   DELETE_PENDING: 0xc0000056,
@@ -41,6 +42,7 @@ export const Status = {
   NETWORK_ACCESS_DENIED: 0xc00000ca,
   BAD_NETWORK_NAME: 0xc00000cc,
   REQUEST_NOT_ACCEPTED: 0xc00000d0,
+  PIPE_EMPTY: 0xc00000d9,
   INTERNAL_ERROR: 0xc00000e5,
   DIRECTORY_NOT_EMPTY: 0xc0000101,
   NOT_A_DIRECTORY: 0xc0000103,
@@ -105,7 +107,11 @@ export function statusFromErrno(code: string | undefined, missingParent = false)
   }
 }
 
-/** An operation failure that carries the NTSTATUS to answer (handlers convert it, never leak it). */
+/**
+ * An operation failure that carries the NTSTATUS to answer. The convention: decoders and
+ * helpers throw it (or its subclass DecodeError for malformed bytes), handlers return their
+ * own statuses, and dispatch turns a thrown one into the response status.
+ */
 export class SmbStatusError extends Error {
   constructor(
     readonly status: number,

@@ -1,16 +1,13 @@
-/** NTSTATUS STATUS_INVALID_PARAMETER, [MS-ERREF] 2.3.1. Kept here so wire/ depends on nothing. */
-const STATUS_INVALID_PARAMETER = 0xc000000d;
+import { Status, SmbStatusError } from '../smb2/status.js';
 
 /**
- * The one error type a decoder throws. It carries the NTSTATUS the server answers with,
- * so a malformed request becomes an error response, never a crash.
+ * The one error type a decoder throws: an SmbStatusError for bytes that do not parse,
+ * so a malformed request becomes an error response (INVALID_PARAMETER unless the spec
+ * names another status), never a crash.
  */
-export class DecodeError extends Error {
-  constructor(
-    message: string,
-    readonly status: number = STATUS_INVALID_PARAMETER,
-  ) {
-    super(message);
+export class DecodeError extends SmbStatusError {
+  constructor(message: string, status: number = Status.INVALID_PARAMETER) {
+    super(status, message);
     this.name = 'DecodeError';
   }
 }

@@ -89,6 +89,13 @@ export class Writer {
     return this.zeros(pad);
   }
 
+  /** Reserve a u8 to back-fill; returns its handle. */
+  reserveU8(): number {
+    const at = this.len;
+    this.u8(0);
+    return at;
+  }
+
   /** Reserve a u16 to back-fill; returns its handle. */
   reserveU16(): number {
     const at = this.len;
@@ -102,6 +109,11 @@ export class Writer {
     return at;
   }
 
+  fillU8(handle: number, v: number): this {
+    this.buf.writeUInt8(v, handle);
+    return this;
+  }
+
   fillU16(handle: number, v: number): this {
     this.buf.writeUInt16LE(v, handle);
     return this;
@@ -112,7 +124,25 @@ export class Writer {
     return this;
   }
 
-  /** The bytes written so far (a view; the writer must not be used afterwards). */
+  /** Back-fill a reserved u8 offset field with the current logical position (what comes next starts here). */
+  fillOffsetU8(handle: number): this {
+    return this.fillU8(handle, this.position);
+  }
+
+  /** Back-fill a reserved u16 offset field with the current logical position. */
+  fillOffsetU16(handle: number): this {
+    return this.fillU16(handle, this.position);
+  }
+
+  /** Back-fill a reserved u32 offset field with the current logical position. */
+  fillOffsetU32(handle: number): this {
+    return this.fillU32(handle, this.position);
+  }
+
+  /**
+   * The bytes written so far: a view of the writer's storage, not a copy, so a finished
+   * message needs no Buffer.from. The writer must not be used afterwards.
+   */
   finish(): Buffer {
     return this.buf.subarray(0, this.len);
   }

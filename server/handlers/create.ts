@@ -1,8 +1,8 @@
-import { Writer } from '../../wire/index.js';
 import { Access, CreateOption } from '../../smb2/constants.js';
 import {
   CreateContextName, decodeCreateRequest, encodeCreateResponse, type CreateContext, type CreateRequest,
 } from '../../smb2/commands/create.js';
+import { encodeMaximalAccessResponse, encodeOnDiskIdResponse } from '../../smb2/commands/create-contexts.js';
 import { Status, SmbStatusError } from '../../smb2/status.js';
 import { fileRecordFromStats } from '../../smb2/info/index.js';
 import { isReadOnlyMode } from '../../smb2/info/from-stats.js';
@@ -21,21 +21,17 @@ function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostSt
   const out: CreateContext[] = [];
   for (const c of contexts) {
     if (c.name === CreateContextName.QUERY_MAXIMAL_ACCESS) {
-      // [MS-SMB2] 2.2.14.2.5: QueryStatus, MaximalAccess.
-      out.push({ name: c.name, data: Buffer.from(new Writer(0, 8).u32(Status.SUCCESS).u32(tree.maximalAccess).finish()) });
+      out.push({ name: c.name, data: encodeMaximalAccessResponse({ queryStatus: Status.SUCCESS, maximalAccess: tree.maximalAccess }) });
     } else if (c.name === CreateContextName.QUERY_ON_DISK_ID) {
-      // [MS-SMB2] 2.2.14.2.9: DiskFileId, VolumeId, Reserved.
-      out.push({ name: c.name, data: Buffer.from(new Writer(0, 32).u64(st.ino).u64(st.dev).zeros(16).finish()) });
+      out.push({ name: c.name, data: encodeOnDiskIdResponse({ diskFileId: st.ino, volumeId: st.dev }) });
     }
   }
   return out;
 }
 
-function checkRequest(req: CreateRequest, tree: TreeConnect, access: number): void {
-  if (req.createOptions & CreateOption.DELETE_ON_CLOSE) {
-    if (tree.readOnly) throw new SmbStatusError(Status.ACCESS_DENIED);
-    if (!(access & Access.DELETE)) throw new SmbStatusError(Status.ACCESS_DENIED);
-  }
+/** DELETE_ON_CLOSE needs a writable share and DELETE access, [MS-SMB2] 3.3.5.9. */
+function deleteOnCloseRefused(req: CreateRequest, tree: TreeConnect, access: number): boolean {
+  return (req.createOptions & CreateOption.DELETE_ON_CLOSE) !== 0 && (tree.readOnly || !(access & Access.DELETE));
 }
 
 /**
@@ -74,7 +70,7 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
   const req = decodeCreateRequest(ctx.reader);
   if (!tree.root) return openPipe(ctx, req);
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
-  checkRequest(req, tree, access);
+  if (deleteOnCloseRefused(req, tree, access)) return { status: Status.ACCESS_DENIED };
   const parts = splitSharePath(req.name);
   if (parts.length === 0 && req.createOptions & CreateOption.DELETE_ON_CLOSE) return { status: Status.ACCESS_DENIED };
   const slot = reserveOpenSlot(ctx.conn, ctx.core.options.limits.maxOpenFilesPerConnection);

@@ -125,5 +125,5 @@ export async function answerSmb1Negotiate(conn: Connection, message: Buffer): Pr
   const w = new Writer(0);
   encodeHeader(w, headerDefaults({ command: Command.NEGOTIATE, credits: conn.credits.grant(1), flags: HeaderFlag.SERVER_TO_REDIR }));
   w.bytes(responseFor(conn, dialect, []));
-  return Buffer.from(w.finish());
+  return w.finish();
 }

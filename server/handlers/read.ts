@@ -1,6 +1,6 @@
 import { Channel } from '../../smb2/constants.js';
 import { decodeReadRequest, encodeReadResponseHeader } from '../../smb2/commands/read.js';
-import { Status, SmbStatusError } from '../../smb2/status.js';
+import { Status } from '../../smb2/status.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { ReadPayload } from '../file-io.js';
 import type { BufferDescriptor } from '../../smb2/commands/buffer-desc.js';
@@ -28,7 +28,7 @@ export async function read(ctx: RequestContext): Promise<HandlerResult> {
   if (!canRead(open.grantedAccess)) return { status: Status.ACCESS_DENIED };
   if (req.length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
   const rdma = req.channel === Channel.RDMA_V1 || req.channel === Channel.RDMA_V1_INVALIDATE;
-  if (req.channel !== Channel.NONE && (!rdma || !ctx.conn.transport.rdmaWrite)) throw new SmbStatusError(Status.INVALID_PARAMETER);
+  if (req.channel !== Channel.NONE && (!rdma || !ctx.conn.transport.rdmaWrite)) return { status: Status.INVALID_PARAMETER };
   await ctx.payloads.admit(req.length);
   const payload = ctx.payloads.adopt(await open.io.read(req.offset, req.length));
   if (payload.length === 0 && req.length > 0 || payload.length < req.minimumCount) {

@@ -1,6 +1,6 @@
 import { Channel, CreateOption, WriteFlag } from '../../smb2/constants.js';
 import { decodeWriteRequest, encodeWriteResponse } from '../../smb2/commands/write.js';
-import { Status, SmbStatusError } from '../../smb2/status.js';
+import { Status } from '../../smb2/status.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import { findOpen } from '../open-files.js';
 import { canWrite } from '../access.js';
@@ -18,7 +18,7 @@ export async function write(ctx: RequestContext): Promise<HandlerResult> {
   if (open.tree.readOnly) return { status: Status.ACCESS_DENIED };
   if (open.isDirectory || !open.io) return { status: Status.INVALID_DEVICE_REQUEST };
   if (!canWrite(open.grantedAccess)) return { status: Status.ACCESS_DENIED };
-  if (req.channel !== Channel.NONE && (!rdma || !ctx.conn.transport.rdmaRead)) throw new SmbStatusError(Status.INVALID_PARAMETER);
+  if (req.channel !== Channel.NONE && (!rdma || !ctx.conn.transport.rdmaRead)) return { status: Status.INVALID_PARAMETER };
   const length = rdma ? req.remainingBytes : req.data.length;
   if (length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
   const data = rdma ? await ctx.conn.transport.rdmaRead!(req.channelInfo, length) : req.data;

@@ -161,7 +161,7 @@ function startPdu(type: number, flags: number, callId: number): { w: Writer; len
 
 function finishPdu(p: { w: Writer; lengthAt: number }): Buffer {
   p.w.fillU16(p.lengthAt, p.w.length);
-  return Buffer.from(p.w.finish());
+  return p.w.finish();
 }
 
 /** BIND_ACK or ALTER_CONTEXT_RESP, [C706] 12.6.4.4 (the latter with an empty secondary address). */

@@ -37,7 +37,7 @@ export class NdrWriter {
   }
 
   finish(): Buffer {
-    return Buffer.from(this.w.finish());
+    return this.w.finish();
   }
 }
 

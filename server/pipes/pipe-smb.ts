@@ -13,8 +13,6 @@ import { registerOpen } from '../open-files.js';
 import { openPipeEndpoint } from './pipe-registry.js';
 import type { PipeHandle, PipeRead } from './pipe-handle.js';
 
-/** NTSTATUS values only pipes use, [MS-ERREF] 2.3.1. */
-const PipeStatus = { PIPE_EMPTY: 0xc00000d9 } as const;
 /** FILE_ATTRIBUTE_NORMAL, [MS-FSCC] 2.6: what Windows and Samba report for a pipe. */
 const FILE_ATTRIBUTE_NORMAL = 0x80;
 /** CreateAction FILE_OPENED, [MS-SMB2] 2.2.14. */
@@ -74,7 +72,7 @@ function readStatus(got: PipeRead): number {
 /** READ on a pipe: the next message, or as much of it as fits. */
 export function readPipe(pipe: PipeHandle, req: ReadRequest): HandlerResult {
   const got = pipe.read(req.length);
-  if (!got) return { status: PipeStatus.PIPE_EMPTY };
+  if (!got) return { status: Status.PIPE_EMPTY };
   return {
     status: readStatus(got),
     body: encodeReadResponseHeader({ dataLength: got.data.length, dataRemaining: 0, flags: 0 }),
@@ -92,7 +90,7 @@ export function writePipe(pipe: PipeHandle, req: WriteRequest): HandlerResult {
 /** FSCTL_PIPE_TRANSCEIVE, [MS-SMB2] 3.3.5.15.7: write the input, answer with the first message. */
 export function transceivePipe(pipe: PipeHandle, req: IoctlRequest): HandlerResult {
   const got = pipe.transceive(req.input, req.maxOutputResponse);
-  if (!got) return { status: PipeStatus.PIPE_EMPTY };
+  if (!got) return { status: Status.PIPE_EMPTY };
   return { status: readStatus(got), body: encodeIoctlResponse({ ctlCode: req.ctlCode, fileId: req.fileId, flags: 0, output: got.data }) };
 }
 

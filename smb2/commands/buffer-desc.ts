@@ -17,5 +17,5 @@ export function decodeBufferDescriptors(buf: Buffer): BufferDescriptor[] {
 export function encodeBufferDescriptors(descs: BufferDescriptor[]): Buffer {
   const w = new Writer(0, descs.length * 16);
   for (const d of descs) w.u64(d.offset).u32(d.token).u32(d.length);
-  return Buffer.from(w.finish());
+  return w.finish();
 }

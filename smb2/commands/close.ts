@@ -1,5 +1,5 @@
 import { Reader, Writer } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize, ResponseStructureSize } from '../constants.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
 import { readOpenAttributes, writeOpenAttributes, type OpenAttributes } from './open-attributes.js';
 
@@ -23,14 +23,14 @@ export function decodeCloseRequest(r: Reader): CloseRequest {
 
 export function encodeCloseResponse(m: CloseResponse): Buffer {
   const w = new Writer(HEADER_SIZE, 60);
-  w.u16(60).u16(m.flags).u32(0);
+  w.u16(ResponseStructureSize[Command.CLOSE]).u16(m.flags).u32(0);
   writeOpenAttributes(w, m);
   return w.finish();
 }
 
 export function encodeCloseRequest(m: CloseRequest): Buffer {
   const w = new Writer(HEADER_SIZE, 24);
-  w.u16(24).u16(m.flags).u32(0);
+  w.u16(RequestStructureSize[Command.CLOSE]).u16(m.flags).u32(0);
   writeFileId(w, m.fileId);
   return w.finish();
 }

@@ -1,5 +1,5 @@
 import { Reader, Writer, DecodeError } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize, ResponseStructureSize } from '../constants.js';
 import { Status } from '../status.js';
 import { readOpenAttributes, writeOpenAttributes, type OpenAttributes } from './open-attributes.js';
 
@@ -83,9 +83,11 @@ export function encodeCreateContexts(contexts: CreateContext[]): Buffer {
     const start = w.position;
     const next = w.reserveU32();
     const name = Buffer.from(c.name, 'latin1');
-    w.u16(16).u16(name.length).u16(0);
+    const nameOffset = w.reserveU16();
+    w.u16(name.length).u16(0);
     const dataOffset = w.reserveU16();
-    w.u32(c.data.length).bytes(name);
+    w.u32(c.data.length);
+    w.fillU16(nameOffset, w.position - start).bytes(name);
     if (c.data.length) {
       w.align(8);
       w.fillU16(dataOffset, w.position - start);
@@ -96,7 +98,7 @@ export function encodeCreateContexts(contexts: CreateContext[]): Buffer {
       w.fillU32(next, w.position - start);
     }
   });
-  return Buffer.from(w.finish());
+  return w.finish();
 }
 
 export function decodeCreateRequest(r: Reader): CreateRequest {
@@ -125,7 +127,7 @@ export function decodeCreateRequest(r: Reader): CreateRequest {
 
 export function encodeCreateResponse(m: CreateResponse): Buffer {
   const w = new Writer(HEADER_SIZE, 160);
-  w.u16(89).u8(m.oplockLevel).u8(m.flags).u32(m.createAction);
+  w.u16(ResponseStructureSize[Command.CREATE]).u8(m.oplockLevel).u8(m.flags).u32(m.createAction);
   writeOpenAttributes(w, m);
   w.u32(0);
   writeFileId(w, m.fileId);
@@ -133,7 +135,7 @@ export function encodeCreateResponse(m: CreateResponse): Buffer {
   const offset = w.reserveU32();
   w.u32(contexts.length);
   if (contexts.length) {
-    w.fillU32(offset, w.position);
+    w.fillOffsetU32(offset);
     w.bytes(contexts);
   } else {
     w.u8(0);
@@ -144,16 +146,17 @@ export function encodeCreateResponse(m: CreateResponse): Buffer {
 export function encodeCreateRequest(m: CreateRequest): Buffer {
   const name = Buffer.from(m.name, 'utf16le');
   const w = new Writer(HEADER_SIZE);
-  w.u16(57).u8(0).u8(m.requestedOplockLevel).u32(m.impersonationLevel).zeros(16);
+  w.u16(RequestStructureSize[Command.CREATE]).u8(0).u8(m.requestedOplockLevel).u32(m.impersonationLevel).zeros(16);
   w.u32(m.desiredAccess).u32(m.fileAttributes).u32(m.shareAccess).u32(m.createDisposition).u32(m.createOptions);
-  w.u16(HEADER_SIZE + 56).u16(name.length);
+  const nameOffset = w.reserveU16();
+  w.u16(name.length);
   const ctxOffset = w.reserveU32();
   const ctxLength = w.reserveU32();
-  w.bytes(name.length ? name : Buffer.alloc(1));
+  w.fillOffsetU16(nameOffset).bytes(name.length ? name : Buffer.alloc(1));
   const contexts = encodeCreateContexts(m.contexts);
   if (contexts.length) {
     w.align(8);
-    w.fillU32(ctxOffset, w.position).fillU32(ctxLength, contexts.length);
+    w.fillOffsetU32(ctxOffset).fillU32(ctxLength, contexts.length);
     w.bytes(contexts);
   }
   return w.finish();

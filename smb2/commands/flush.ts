@@ -1,5 +1,5 @@
 import { Reader, Writer } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize } from '../constants.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
 export { encodeEmptyBody as encodeFlushResponse } from './simple.js';
 
@@ -13,7 +13,7 @@ export function decodeFlushRequest(r: Reader): { fileId: FileId } {
 
 export function encodeFlushRequest(m: { fileId: FileId }): Buffer {
   const w = new Writer(HEADER_SIZE, 24);
-  w.u16(24).u16(0).u32(0);
+  w.u16(RequestStructureSize[Command.FLUSH]).u16(0).u32(0);
   writeFileId(w, m.fileId);
   return w.finish();
 }

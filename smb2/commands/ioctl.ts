@@ -1,5 +1,5 @@
 import { Reader, Writer } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize, ResponseStructureSize } from '../constants.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
 
 /** IOCTL request, [MS-SMB2] 2.2.31. */
@@ -37,21 +37,26 @@ export function decodeIoctlRequest(r: Reader): IoctlRequest {
 
 export function encodeIoctlResponse(m: IoctlResponse): Buffer {
   const w = new Writer(HEADER_SIZE, 48 + m.output.length);
-  const dataOffset = HEADER_SIZE + 48;
-  w.u16(49).u16(0).u32(m.ctlCode);
+  w.u16(ResponseStructureSize[Command.IOCTL]).u16(0).u32(m.ctlCode);
   writeFileId(w, m.fileId);
-  w.u32(dataOffset).u32(0).u32(dataOffset).u32(m.output.length).u32(m.flags).u32(0);
+  const inputOffset = w.reserveU32();
+  w.u32(0);
+  const outputOffset = w.reserveU32();
+  w.u32(m.output.length).u32(m.flags).u32(0);
+  // Windows points both offsets at the end of the fixed part, even for an empty buffer.
+  w.fillOffsetU32(inputOffset).fillOffsetU32(outputOffset);
   w.bytes(m.output);
   return w.finish();
 }
 
 export function encodeIoctlRequest(m: IoctlRequest): Buffer {
   const w = new Writer(HEADER_SIZE, 56 + m.input.length);
-  const dataOffset = HEADER_SIZE + 56;
-  w.u16(57).u16(0).u32(m.ctlCode);
+  w.u16(RequestStructureSize[Command.IOCTL]).u16(0).u32(m.ctlCode);
   writeFileId(w, m.fileId);
-  w.u32(m.input.length ? dataOffset : 0).u32(m.input.length).u32(m.maxInputResponse);
+  const inputOffset = w.reserveU32();
+  w.u32(m.input.length).u32(m.maxInputResponse);
   w.u32(0).u32(0).u32(m.maxOutputResponse).u32(m.flags).u32(0);
+  if (m.input.length) w.fillOffsetU32(inputOffset);
   w.bytes(m.input);
   return w.finish();
 }

@@ -1,5 +1,5 @@
 import { Reader, Writer, DecodeError } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize } from '../constants.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
 export { encodeEmptyBody as encodeLockResponse } from './simple.js';
 
@@ -36,7 +36,7 @@ export function decodeLockRequest(r: Reader): LockRequest {
 
 export function encodeLockRequest(m: LockRequest): Buffer {
   const w = new Writer(HEADER_SIZE, 24 + 24 * m.locks.length);
-  w.u16(48).u16(m.locks.length).u32(m.lockSequence);
+  w.u16(RequestStructureSize[Command.LOCK]).u16(m.locks.length).u32(m.lockSequence);
   writeFileId(w, m.fileId);
   for (const l of m.locks) w.u64(l.offset).u64(l.length).u32(l.flags).u32(0);
   return w.finish();

@@ -1,5 +1,5 @@
 import { Reader, Writer, DecodeError } from '../../wire/index.js';
-import { HEADER_SIZE, NegotiateContextType, Dialect } from '../constants.js';
+import { Command, Dialect, HEADER_SIZE, NegotiateContextType, RequestStructureSize, ResponseStructureSize } from '../constants.js';
 
 /** One negotiate context, [MS-SMB2] 2.2.3.1: type plus opaque data. */
 export interface NegotiateContext {
@@ -71,15 +71,17 @@ function encodeContexts(w: Writer, contexts: NegotiateContext[]): void {
 
 export function encodeNegotiateResponse(m: NegotiateResponse): Buffer {
   const w = new Writer(HEADER_SIZE);
-  w.u16(65).u16(m.securityMode).u16(m.dialect).u16(m.contexts.length).bytes(m.serverGuid);
+  w.u16(ResponseStructureSize[Command.NEGOTIATE]).u16(m.securityMode).u16(m.dialect).u16(m.contexts.length).bytes(m.serverGuid);
   w.u32(m.capabilities).u32(m.maxTransactSize).u32(m.maxReadSize).u32(m.maxWriteSize);
   w.u64(m.systemTime).u64(m.serverStartTime);
-  w.u16(m.securityBuffer.length ? HEADER_SIZE + 64 : 0).u16(m.securityBuffer.length);
+  const bufferOffset = w.reserveU16();
+  w.u16(m.securityBuffer.length);
   const contextOffset = w.reserveU32();
+  if (m.securityBuffer.length) w.fillOffsetU16(bufferOffset);
   w.bytes(m.securityBuffer.length ? m.securityBuffer : Buffer.alloc(1));
   if (m.contexts.length) {
     w.align(8);
-    w.fillU32(contextOffset, w.position);
+    w.fillOffsetU32(contextOffset);
     encodeContexts(w, m.contexts);
   }
   return w.finish();
@@ -87,13 +89,13 @@ export function encodeNegotiateResponse(m: NegotiateResponse): Buffer {
 
 export function encodeNegotiateRequest(m: NegotiateRequest): Buffer {
   const w = new Writer(HEADER_SIZE);
-  w.u16(36).u16(m.dialects.length).u16(m.securityMode).u16(0).u32(m.capabilities).bytes(m.clientGuid);
+  w.u16(RequestStructureSize[Command.NEGOTIATE]).u16(m.dialects.length).u16(m.securityMode).u16(0).u32(m.capabilities).bytes(m.clientGuid);
   const contextOffset = w.reserveU32();
   w.u16(m.contexts.length).u16(0);
   for (const d of m.dialects) w.u16(d);
   if (m.contexts.length) {
     w.align(8);
-    w.fillU32(contextOffset, w.position);
+    w.fillOffsetU32(contextOffset);
     encodeContexts(w, m.contexts);
   }
   return w.finish();
@@ -128,7 +130,7 @@ export function encodePreauthContext(hashAlgorithms: number[], salt: Buffer): Ne
   w.u16(hashAlgorithms.length).u16(salt.length);
   for (const h of hashAlgorithms) w.u16(h);
   w.bytes(salt);
-  return { type: NegotiateContextType.PREAUTH_INTEGRITY_CAPABILITIES, data: Buffer.from(w.finish()) };
+  return { type: NegotiateContextType.PREAUTH_INTEGRITY_CAPABILITIES, data: w.finish() };
 }
 
 export function decodePreauthContext(data: Buffer): { hashAlgorithms: number[]; salt: Buffer } {
@@ -145,7 +147,7 @@ export function encodeIdListContext(type: number, ids: number[]): NegotiateConte
   const w = new Writer();
   w.u16(ids.length);
   for (const id of ids) w.u16(id);
-  return { type, data: Buffer.from(w.finish()) };
+  return { type, data: w.finish() };
 }
 
 export function decodeIdListContext(data: Buffer): number[] {

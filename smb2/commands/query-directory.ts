@@ -1,5 +1,5 @@
 import { Reader, Writer, DecodeError } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize, ResponseStructureSize } from '../constants.js';
 import { Status } from '../status.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
 
@@ -30,9 +30,11 @@ export function decodeQueryDirectoryRequest(r: Reader): QueryDirectoryRequest {
 export function encodeQueryDirectoryRequest(m: QueryDirectoryRequest): Buffer {
   const name = Buffer.from(m.pattern, 'utf16le');
   const w = new Writer(HEADER_SIZE, 40 + name.length);
-  w.u16(33).u8(m.infoClass).u8(m.flags).u32(m.fileIndex);
+  w.u16(RequestStructureSize[Command.QUERY_DIRECTORY]).u8(m.infoClass).u8(m.flags).u32(m.fileIndex);
   writeFileId(w, m.fileId);
-  w.u16(name.length ? HEADER_SIZE + 32 : 0).u16(name.length).u32(m.outputBufferLength);
+  const nameOffset = w.reserveU16();
+  w.u16(name.length).u32(m.outputBufferLength);
+  if (name.length) w.fillOffsetU16(nameOffset);
   w.bytes(name.length ? name : Buffer.alloc(1));
   return w.finish();
 }
@@ -40,7 +42,10 @@ export function encodeQueryDirectoryRequest(m: QueryDirectoryRequest): Buffer {
 /** The shared "StructureSize 9, offset, length, buffer" response of QUERY_DIRECTORY (2.2.34), QUERY_INFO (2.2.38) and CHANGE_NOTIFY (2.2.36). */
 export function encodeOutputBufferResponse(output: Buffer): Buffer {
   const w = new Writer(HEADER_SIZE, 8 + Math.max(1, output.length));
-  w.u16(9).u16(output.length ? HEADER_SIZE + 8 : 0).u32(output.length);
+  w.u16(ResponseStructureSize[Command.QUERY_DIRECTORY]);
+  const outputOffset = w.reserveU16();
+  w.u32(output.length);
+  if (output.length) w.fillOffsetU16(outputOffset);
   w.bytes(output.length ? output : Buffer.alloc(1));
   return w.finish();
 }

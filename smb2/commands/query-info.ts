@@ -1,5 +1,5 @@
 import { Reader, Writer } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize } from '../constants.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
 export {
   encodeOutputBufferResponse as encodeQueryInfoResponse,
@@ -33,9 +33,11 @@ export function decodeQueryInfoRequest(r: Reader): QueryInfoRequest {
 
 export function encodeQueryInfoRequest(m: QueryInfoRequest): Buffer {
   const w = new Writer(HEADER_SIZE, 48 + m.input.length);
-  w.u16(41).u8(m.infoType).u8(m.infoClass).u32(m.outputBufferLength);
-  w.u16(m.input.length ? HEADER_SIZE + 40 : 0).u16(0).u32(m.input.length).u32(m.additionalInformation).u32(m.flags);
+  w.u16(RequestStructureSize[Command.QUERY_INFO]).u8(m.infoType).u8(m.infoClass).u32(m.outputBufferLength);
+  const inputOffset = w.reserveU16();
+  w.u16(0).u32(m.input.length).u32(m.additionalInformation).u32(m.flags);
   writeFileId(w, m.fileId);
+  if (m.input.length) w.fillOffsetU16(inputOffset);
   w.bytes(m.input.length ? m.input : Buffer.alloc(1));
   return w.finish();
 }

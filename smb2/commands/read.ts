@@ -1,5 +1,5 @@
 import { Reader, Writer, DecodeError } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize, ResponseStructureSize } from '../constants.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
 import { decodeBufferDescriptors, encodeBufferDescriptors, type BufferDescriptor } from './buffer-desc.js';
 
@@ -22,9 +22,6 @@ export interface ReadResponse {
   flags: number;
 }
 
-/** Where READ response data starts: header (64) + fixed part (16), [MS-SMB2] 2.2.20. */
-export const READ_RESPONSE_DATA_OFFSET = HEADER_SIZE + 16;
-
 export function decodeReadRequest(r: Reader): ReadRequest {
   r.u16();
   r.u8(); // Padding
@@ -45,17 +42,22 @@ export function decodeReadRequest(r: Reader): ReadRequest {
 /** Only the 16 fixed bytes: the caller sends the data chunks right after (DataOffset 80). */
 export function encodeReadResponseHeader(m: ReadResponse): Buffer {
   const w = new Writer(HEADER_SIZE, 16);
-  w.u16(17).u8(m.dataLength ? READ_RESPONSE_DATA_OFFSET : 0).u8(0).u32(m.dataLength).u32(m.dataRemaining).u32(m.flags);
+  w.u16(ResponseStructureSize[Command.READ]);
+  const dataOffset = w.reserveU8();
+  w.u8(0).u32(m.dataLength).u32(m.dataRemaining).u32(m.flags);
+  if (m.dataLength) w.fillOffsetU8(dataOffset);
   return w.finish();
 }
 
 export function encodeReadRequest(m: ReadRequest): Buffer {
   const w = new Writer(HEADER_SIZE, 64);
   const info = encodeBufferDescriptors(m.channelInfo);
-  w.u16(49).u8(0).u8(m.flags).u32(m.length).u64(m.offset);
+  w.u16(RequestStructureSize[Command.READ]).u8(0).u8(m.flags).u32(m.length).u64(m.offset);
   writeFileId(w, m.fileId);
   w.u32(m.minimumCount).u32(m.channel).u32(m.remainingBytes);
-  w.u16(info.length ? HEADER_SIZE + 48 : 0).u16(info.length);
+  const infoOffset = w.reserveU16();
+  w.u16(info.length);
+  if (info.length) w.fillOffsetU16(infoOffset);
   w.bytes(info.length ? info : Buffer.alloc(1));
   return w.finish();
 }

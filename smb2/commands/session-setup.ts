@@ -1,5 +1,5 @@
 import { Reader, Writer } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize, ResponseStructureSize } from '../constants.js';
 
 /** SESSION_SETUP request, [MS-SMB2] 2.2.5. */
 export interface SessionSetupRequest {
@@ -30,15 +30,18 @@ export function decodeSessionSetupRequest(r: Reader): SessionSetupRequest {
 
 export function encodeSessionSetupResponse(m: SessionSetupResponse): Buffer {
   const w = new Writer(HEADER_SIZE);
-  w.u16(9).u16(m.sessionFlags).u16(HEADER_SIZE + 8).u16(m.securityBuffer.length);
+  w.u16(ResponseStructureSize[Command.SESSION_SETUP]).u16(m.sessionFlags);
+  const bufferOffset = w.reserveU16();
+  w.u16(m.securityBuffer.length).fillOffsetU16(bufferOffset);
   w.bytes(m.securityBuffer.length ? m.securityBuffer : Buffer.alloc(1));
   return w.finish();
 }
 
 export function encodeSessionSetupRequest(m: SessionSetupRequest): Buffer {
   const w = new Writer(HEADER_SIZE);
-  w.u16(25).u8(m.flags).u8(m.securityMode).u32(m.capabilities).u32(0);
-  w.u16(HEADER_SIZE + 24).u16(m.securityBuffer.length).u64(m.previousSessionId);
+  w.u16(RequestStructureSize[Command.SESSION_SETUP]).u8(m.flags).u8(m.securityMode).u32(m.capabilities).u32(0);
+  const bufferOffset = w.reserveU16();
+  w.u16(m.securityBuffer.length).u64(m.previousSessionId).fillOffsetU16(bufferOffset);
   w.bytes(m.securityBuffer.length ? m.securityBuffer : Buffer.alloc(1));
   return w.finish();
 }

@@ -1,5 +1,5 @@
 import { Reader, Writer } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize, ResponseStructureSize } from '../constants.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
 
 /** SET_INFO request, [MS-SMB2] 2.2.39; the response is StructureSize 2 (2.2.40). */
@@ -24,14 +24,15 @@ export function decodeSetInfoRequest(r: Reader): SetInfoRequest {
 }
 
 export function encodeSetInfoResponse(): Buffer {
-  return new Writer(HEADER_SIZE, 2).u16(2).finish();
+  return new Writer(HEADER_SIZE, 2).u16(ResponseStructureSize[Command.SET_INFO]).finish();
 }
 
 export function encodeSetInfoRequest(m: SetInfoRequest): Buffer {
   const w = new Writer(HEADER_SIZE, 32 + m.buffer.length);
-  w.u16(33).u8(m.infoType).u8(m.infoClass).u32(m.buffer.length).u16(HEADER_SIZE + 32).u16(0);
-  w.u32(m.additionalInformation);
+  w.u16(RequestStructureSize[Command.SET_INFO]).u8(m.infoType).u8(m.infoClass).u32(m.buffer.length);
+  const bufferOffset = w.reserveU16();
+  w.u16(0).u32(m.additionalInformation);
   writeFileId(w, m.fileId);
-  w.bytes(m.buffer.length ? m.buffer : Buffer.alloc(1));
+  w.fillOffsetU16(bufferOffset).bytes(m.buffer.length ? m.buffer : Buffer.alloc(1));
   return w.finish();
 }

@@ -1,5 +1,5 @@
 import { Writer } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, ResponseStructureSize } from '../constants.js';
 
 /**
  * The four-byte bodies (StructureSize 4, Reserved) shared by LOGOFF (2.2.7/2.2.8),
@@ -7,5 +7,5 @@ import { HEADER_SIZE } from '../constants.js';
  * FLUSH and LOCK responses (2.2.18, 2.2.27) of [MS-SMB2].
  */
 export function encodeEmptyBody(): Buffer {
-  return new Writer(HEADER_SIZE, 4).u16(4).u16(0).finish();
+  return new Writer(HEADER_SIZE, 4).u16(ResponseStructureSize[Command.ECHO]).u16(0).finish();
 }

@@ -1,5 +1,5 @@
 import { Reader, Writer } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize, ResponseStructureSize } from '../constants.js';
 
 /** TREE_CONNECT request, [MS-SMB2] 2.2.9: the UNC path \\server\share. */
 export interface TreeConnectRequest {
@@ -25,14 +25,16 @@ export function decodeTreeConnectRequest(r: Reader): TreeConnectRequest {
 
 export function encodeTreeConnectResponse(m: TreeConnectResponse): Buffer {
   const w = new Writer(HEADER_SIZE, 16);
-  w.u16(16).u8(m.shareType).u8(0).u32(m.shareFlags).u32(m.capabilities).u32(m.maximalAccess);
+  w.u16(ResponseStructureSize[Command.TREE_CONNECT]).u8(m.shareType).u8(0).u32(m.shareFlags).u32(m.capabilities).u32(m.maximalAccess);
   return w.finish();
 }
 
 export function encodeTreeConnectRequest(m: TreeConnectRequest): Buffer {
   const path = Buffer.from(m.path, 'utf16le');
   const w = new Writer(HEADER_SIZE);
-  w.u16(9).u16(m.flags).u16(HEADER_SIZE + 8).u16(path.length).bytes(path.length ? path : Buffer.alloc(1));
+  w.u16(RequestStructureSize[Command.TREE_CONNECT]).u16(m.flags);
+  const pathOffset = w.reserveU16();
+  w.u16(path.length).fillOffsetU16(pathOffset).bytes(path.length ? path : Buffer.alloc(1));
   return w.finish();
 }
 

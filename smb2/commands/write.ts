@@ -1,5 +1,5 @@
 import { Reader, Writer } from '../../wire/index.js';
-import { HEADER_SIZE } from '../constants.js';
+import { Command, HEADER_SIZE, RequestStructureSize, ResponseStructureSize } from '../constants.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
 import { decodeBufferDescriptors, encodeBufferDescriptors, type BufferDescriptor } from './buffer-desc.js';
 
@@ -20,9 +20,6 @@ export interface WriteResponse {
   remaining: number;
 }
 
-/** Where the client puts WRITE data: header (64) + fixed part (48), [MS-SMB2] 2.2.21. */
-export const WRITE_REQUEST_DATA_OFFSET = HEADER_SIZE + 48;
-
 export function decodeWriteRequest(r: Reader): WriteRequest {
   r.u16();
   const dataOffset = r.u16();
@@ -40,7 +37,7 @@ export function decodeWriteRequest(r: Reader): WriteRequest {
 
 export function encodeWriteResponse(m: WriteResponse): Buffer {
   const w = new Writer(HEADER_SIZE, 17);
-  w.u16(17).u16(0).u32(m.count).u32(m.remaining).u16(0).u16(0).u8(0);
+  w.u16(ResponseStructureSize[Command.WRITE]).u16(0).u32(m.count).u32(m.remaining).u16(0).u16(0).u8(0);
   return w.finish();
 }
 
@@ -51,9 +48,16 @@ export function encodeWriteResponse(m: WriteResponse): Buffer {
 export function encodeWriteRequestHeader(m: Omit<WriteRequest, 'data'> & { length: number }): Buffer {
   const info = encodeBufferDescriptors(m.channelInfo);
   const w = new Writer(HEADER_SIZE, 48 + info.length);
-  w.u16(49).u16(m.length ? WRITE_REQUEST_DATA_OFFSET : 0).u32(m.length).u64(m.offset);
+  w.u16(RequestStructureSize[Command.WRITE]);
+  const dataOffset = w.reserveU16();
+  w.u32(m.length).u64(m.offset);
   writeFileId(w, m.fileId);
-  w.u32(m.channel).u32(m.remainingBytes).u16(info.length ? WRITE_REQUEST_DATA_OFFSET : 0).u16(info.length).u32(m.flags);
+  w.u32(m.channel).u32(m.remainingBytes);
+  const infoOffset = w.reserveU16();
+  w.u16(info.length).u32(m.flags);
+  // Data (sent as a separate chunk) and descriptors both start right after the fixed part.
+  if (m.length) w.fillOffsetU16(dataOffset);
+  if (info.length) w.fillOffsetU16(infoOffset);
   w.bytes(info);
   return w.finish();
 }

@@ -2,7 +2,7 @@ import { Writer } from '../../wire/writer.js';
 import { DecodeError } from '../../wire/decode-error.js';
 import type { FileRecord } from './file-record.js';
 import { FileInfoClass } from './classes.js';
-import { InfoStatus } from './status.js';
+import { Status } from '../status.js';
 import { wireAttributes, writeFileId128, writeTimes } from './record-fields.js';
 
 /**
@@ -105,7 +105,7 @@ export function directoryEntrySize(infoClass: number, name: string): number {
 
 function layoutFor(infoClass: number): DirectoryLayout {
   const layout = layouts[infoClass];
-  if (!layout) throw new DecodeError(`directory info class ${infoClass} not supported`, InfoStatus.STATUS_INVALID_INFO_CLASS);
+  if (!layout) throw new DecodeError(`directory info class ${infoClass} not supported`, Status.INVALID_INFO_CLASS);
   return layout;
 }
 
@@ -140,5 +140,5 @@ export function encodeDirectoryEntries(
     count++;
     if (singleEntry) break;
   }
-  return { buffer: Buffer.from(w.finish()), count };
+  return { buffer: w.finish(), count };
 }

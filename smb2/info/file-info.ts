@@ -2,7 +2,7 @@ import { Writer } from '../../wire/writer.js';
 import { DecodeError } from '../../wire/decode-error.js';
 import type { FileRecord } from './file-record.js';
 import { FileInfoClass, isKnownFileInfoClass } from './classes.js';
-import { InfoStatus } from './status.js';
+import { Status } from '../status.js';
 import { wireAttributes, writeFileId128, writeTimes } from './record-fields.js';
 
 /** Per-open facts the file information classes report besides the FileRecord. */
@@ -75,7 +75,7 @@ const writers: Record<number, FileInfoWriter> = {
   },
   [FileInfoClass.FileAlternateNameInformation]: () => {
     // Like Samba without 8.3 name mangling: there is no alternate name to report.
-    throw new DecodeError('no short names', InfoStatus.STATUS_OBJECT_NAME_NOT_FOUND);
+    throw new DecodeError('no short names', Status.OBJECT_NAME_NOT_FOUND);
   },
   // [MS-FSCC] 2.4 FileStreamInformation: directories have no unnamed data stream.
   [FileInfoClass.FileStreamInformation]: (w, rec) => {
@@ -102,7 +102,7 @@ const writers: Record<number, FileInfoWriter> = {
   },
   // No extended attributes are kept, [MS-FSA] 2.1.5.12.
   [FileInfoClass.FileFullEaInformation]: () => {
-    throw new DecodeError('no EAs', InfoStatus.STATUS_NO_EAS_ON_FILE);
+    throw new DecodeError('no EAs', Status.NO_EAS_ON_FILE);
   },
 };
 
@@ -115,12 +115,12 @@ const writers: Record<number, FileInfoWriter> = {
 export function encodeFileInfo(infoClass: number, rec: FileRecord, ctx: FileInfoContext): Buffer {
   const write = writers[infoClass];
   if (!write) {
-    const status = isKnownFileInfoClass(infoClass) ? InfoStatus.STATUS_NOT_SUPPORTED : InfoStatus.STATUS_INVALID_INFO_CLASS;
+    const status = isKnownFileInfoClass(infoClass) ? Status.NOT_SUPPORTED : Status.INVALID_INFO_CLASS;
     throw new DecodeError(`file info class ${infoClass} not supported`, status);
   }
   const w = new Writer(0, 128);
   write(w, rec, ctx);
-  return Buffer.from(w.finish());
+  return w.finish();
 }
 
 /**

@@ -2,7 +2,7 @@ import { stat, statfs } from 'node:fs/promises';
 import { Writer } from '../../wire/writer.js';
 import { DecodeError } from '../../wire/decode-error.js';
 import { FileSystemAttribute, FsDevice, FsInfoClass, SectorSizeFlag, isKnownFsInfoClass } from './classes.js';
-import { InfoStatus } from './status.js';
+import { Status } from '../status.js';
 import { fileTimeFromNs } from './filetime.js';
 
 /** What the file system information classes report about a share's volume. */
@@ -80,12 +80,12 @@ const writers: Record<number, FsInfoWriter> = {
 export function encodeFsInfo(infoClass: number, v: VolumeFacts): Buffer {
   const write = writers[infoClass];
   if (!write) {
-    const status = isKnownFsInfoClass(infoClass) ? InfoStatus.STATUS_NOT_SUPPORTED : InfoStatus.STATUS_INVALID_INFO_CLASS;
+    const status = isKnownFsInfoClass(infoClass) ? Status.NOT_SUPPORTED : Status.INVALID_INFO_CLASS;
     throw new DecodeError(`fs info class ${infoClass} not supported`, status);
   }
   const w = new Writer(0, 128);
   write(w, v);
-  return Buffer.from(w.finish());
+  return w.finish();
 }
 
 /**

@@ -1,6 +1,5 @@
 export type { FileRecord } from './file-record.js';
 export * from './classes.js';
-export { InfoStatus } from './status.js';
 export { fileTimeFromMs, fileTimeFromNs, msFromFileTime, UNIX_EPOCH_AS_FILETIME } from './filetime.js';
 export { fileRecordFromStats, allocationFor, ALLOCATION_UNIT } from './from-stats.js';
 export { encodeDirectoryEntries, isDirectoryInfoClass, directoryEntrySize } from './directory-entries.js';

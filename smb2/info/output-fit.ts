@@ -1,4 +1,4 @@
-import { InfoStatus } from './status.js';
+import { Status } from '../status.js';
 import { minimumFileInfoLength } from './file-info.js';
 import { minimumFsInfoLength } from './fs-info.js';
 import { InfoType } from './classes.js';
@@ -22,10 +22,10 @@ export function fitInfoOutput(
   const table = infoType === InfoType.SMB2_0_INFO_FILE ? minimumFileInfoLength : minimumFsInfoLength;
   const minimum = Math.min(table[infoClass] ?? 0, full.length);
   if (outputBufferLength < minimum || (outputBufferLength === 0 && full.length > 0)) {
-    return { status: InfoStatus.STATUS_INFO_LENGTH_MISMATCH, buffer: full.subarray(0, 0) };
+    return { status: Status.INFO_LENGTH_MISMATCH, buffer: full.subarray(0, 0) };
   }
   if (full.length > outputBufferLength) {
-    return { status: InfoStatus.STATUS_BUFFER_OVERFLOW, buffer: full.subarray(0, outputBufferLength) };
+    return { status: Status.BUFFER_OVERFLOW, buffer: full.subarray(0, outputBufferLength) };
   }
   return { status: STATUS_SUCCESS, buffer: full };
 }

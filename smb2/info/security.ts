@@ -151,5 +151,5 @@ export function encodeSecurityDescriptor(additionalInformation: number, facts: S
     w.fillU32(daclOffset, w.position);
     writeDacl(w, acesForMode(facts));
   }
-  return Buffer.from(w.finish());
+  return w.finish();
 }

@@ -1,7 +1,7 @@
 import { Reader } from '../../wire/reader.js';
 import { DecodeError } from '../../wire/decode-error.js';
 import { FileInfoClass, RenameExFlag } from './classes.js';
-import { InfoStatus } from './status.js';
+import { Status } from '../status.js';
 
 /** A decoded SET_INFO (SMB2_0_INFO_FILE) input buffer, [MS-SMB2] 3.3.5.21.1. */
 export type SetFileInfo =
@@ -25,7 +25,7 @@ interface SetInfoLayout {
 }
 
 function invalid(message: string): DecodeError {
-  return new DecodeError(message, InfoStatus.STATUS_INVALID_PARAMETER);
+  return new DecodeError(message, Status.INVALID_PARAMETER);
 }
 
 /** RootDirectory(8) FileNameLength(4) FileName, shared by both rename layouts. */
@@ -121,7 +121,7 @@ export function decodeSetFileInfo(infoClass: number, buffer: Buffer): SetFileInf
   const layout = layouts[infoClass];
   if (!layout) throw unsupported(infoClass);
   if (buffer.length < layout.minLength) {
-    throw new DecodeError(`info class ${infoClass} needs ${layout.minLength} bytes, got ${buffer.length}`, InfoStatus.STATUS_INFO_LENGTH_MISMATCH);
+    throw new DecodeError(`info class ${infoClass} needs ${layout.minLength} bytes, got ${buffer.length}`, Status.INFO_LENGTH_MISMATCH);
   }
   return layout.decode(new Reader(buffer));
 }
@@ -144,10 +144,10 @@ const settableButUnsupported: readonly number[] = [
 
 function unsupported(infoClass: number): DecodeError {
   if (infoClass === FileInfoClass.FileFullEaInformation) {
-    return new DecodeError('extended attributes are not kept', InfoStatus.STATUS_EAS_NOT_SUPPORTED);
+    return new DecodeError('extended attributes are not kept', Status.EAS_NOT_SUPPORTED);
   }
   if (settableButUnsupported.includes(infoClass)) {
-    return new DecodeError(`setting info class ${infoClass} is not supported`, InfoStatus.STATUS_NOT_SUPPORTED);
+    return new DecodeError(`setting info class ${infoClass} is not supported`, Status.NOT_SUPPORTED);
   }
-  return new DecodeError(`info class ${infoClass} cannot be set`, InfoStatus.STATUS_INVALID_INFO_CLASS);
+  return new DecodeError(`info class ${infoClass} cannot be set`, Status.INVALID_INFO_CLASS);
 }

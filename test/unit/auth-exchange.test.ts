@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuthError, AuthStatus, NtlmServer } from '../../auth/ntlm-server.js';
+import { AuthError, NtlmServer } from '../../auth/ntlm-server.js';
+import { Status } from '../../smb2/status.js';
 import { ServerAuthExchange, type AuthStep } from '../../auth/server-session-auth.js';
 import { ClientAuthExchange, NtlmClient, type ClientCredentials } from '../../auth/ntlm-client.js';
 import { NtlmSessionSecurity } from '../../auth/ntlm-crypto.js';
@@ -47,18 +48,18 @@ test('right password: both sides derive the same 16-byte session key and verify 
 });
 
 test('wrong password fails with STATUS_LOGON_FAILURE', () => {
-  assert.throws(() => exchange({ user: 'Alice', password: 'Correct horse' }), isAuthError(AuthStatus.STATUS_LOGON_FAILURE));
+  assert.throws(() => exchange({ user: 'Alice', password: 'Correct horse' }), isAuthError(Status.LOGON_FAILURE));
 });
 
 test('unknown user: STATUS_LOGON_FAILURE, or a guest session without a key when mapped to guest', () => {
-  assert.throws(() => exchange({ user: 'mallory', password: 'x' }), isAuthError(AuthStatus.STATUS_LOGON_FAILURE));
+  assert.throws(() => exchange({ user: 'mallory', password: 'x' }), isAuthError(Status.LOGON_FAILURE));
   const { result, client } = exchange({ user: 'mallory', password: 'x' }, { guest: true });
   assert.deepEqual(result, { user: 'mallory', domain: '', anonymous: false, guest: true, sessionKey: Buffer.alloc(0) });
   assert.equal(client.serverMicVerified, false);
 });
 
 test('a known user with a wrong password is not mapped to guest', () => {
-  assert.throws(() => exchange({ user: 'alice', password: 'nope' }, { guest: true }), isAuthError(AuthStatus.STATUS_LOGON_FAILURE));
+  assert.throws(() => exchange({ user: 'alice', password: 'nope' }, { guest: true }), isAuthError(Status.LOGON_FAILURE));
 });
 
 test('anonymous: empty user and NT response give an anonymous session without a key', () => {
@@ -79,12 +80,12 @@ function rewrite(token: Buffer, edit: { ntlm?: (b: Buffer) => void; mic?: (b: Bu
 
 test('a corrupted client mechListMIC is refused', () => {
   const tamper = (t: Buffer): Buffer => rewrite(t, { mic: (m) => void (m[5] ^= 1) });
-  assert.throws(() => exchange({ user: 'alice', password: 'correct horse' }, { tamper }), isAuthError(AuthStatus.STATUS_ACCESS_DENIED));
+  assert.throws(() => exchange({ user: 'alice', password: 'correct horse' }, { tamper }), isAuthError(Status.ACCESS_DENIED));
 });
 
 test('a corrupted AUTHENTICATE MIC is refused', () => {
   const tamper = (t: Buffer): Buffer => rewrite(t, { ntlm: (m) => void (m[72] ^= 1) });
-  assert.throws(() => exchange({ user: 'alice', password: 'correct horse' }, { tamper }), isAuthError(AuthStatus.STATUS_LOGON_FAILURE));
+  assert.throws(() => exchange({ user: 'alice', password: 'correct horse' }, { tamper }), isAuthError(Status.LOGON_FAILURE));
 });
 
 test('the client refuses a corrupted server mechListMIC', () => {
@@ -104,7 +105,7 @@ test('an AUTHENTICATE replayed into another exchange fails (new challenge)', () 
   const second = client.next(original.step(first).outToken);
   const other = new ServerAuthExchange(serverOpts);
   other.step(first);
-  assert.throws(() => other.step(second), isAuthError(AuthStatus.STATUS_LOGON_FAILURE));
+  assert.throws(() => other.step(second), isAuthError(Status.LOGON_FAILURE));
 });
 
 test('raw NTLMSSP without SPNEGO is answered raw', () => {
@@ -147,7 +148,7 @@ test('NTLMSSP as second choice: request-mic, then the MIC covers the client\'s f
 });
 
 test('NTLMSSP as second choice without a client mechListMIC is refused', () => {
-  assert.throws(() => krbFirstExchange(false), isAuthError(AuthStatus.STATUS_ACCESS_DENIED));
+  assert.throws(() => krbFirstExchange(false), isAuthError(Status.ACCESS_DENIED));
 });
 
 test('malformed or out-of-order security buffers raise AuthError, never another error', () => {
@@ -172,10 +173,10 @@ test('a failed exchange is over: a second AUTHENTICATE, even a correct one, is r
   const server = new ServerAuthExchange(serverOpts);
   const wrong = new ClientAuthExchange({ user: 'alice', password: 'guess 1' });
   const challenge = server.step(wrong.first()).outToken;
-  assert.throws(() => server.step(wrong.next(challenge)), isAuthError(AuthStatus.STATUS_LOGON_FAILURE));
+  assert.throws(() => server.step(wrong.next(challenge)), isAuthError(Status.LOGON_FAILURE));
   const right = new ClientAuthExchange({ user: 'alice', password: 'correct horse' });
   right.first();
-  assert.throws(() => server.step(right.next(challenge)), isAuthError(AuthStatus.STATUS_INVALID_PARAMETER));
+  assert.throws(() => server.step(right.next(challenge)), isAuthError(Status.INVALID_PARAMETER));
 });
 
 test('the client turns truncated or corrupted server tokens into AuthError', () => {

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AuthError, AuthStatus, NtlmServer } from '../../auth/ntlm-server.js';
+import { AuthError, NtlmServer } from '../../auth/ntlm-server.js';
+import { Status } from '../../smb2/status.js';
 import { ntHash } from '../../auth/nt-hash.js';
 import { rc4 } from '../../auth/rc4.js';
 import { MemoryUserDb } from '../../auth/user-db.js';
@@ -141,17 +142,17 @@ test('NtlmServer matches the user name case-insensitively and reports the stored
 test('NtlmServer refuses the 4.2.4.3 AUTHENTICATE under a wrong password or another challenge', () => {
   const wrong = specServer(new MemoryUserDb([{ name: USER, ntHash: ntHash('password') }]));
   wrong.challenge(NEGOTIATE);
-  assert.throws(() => wrong.authenticate(SPEC_AUTHENTICATE), (e) => e instanceof AuthError && e.status === AuthStatus.STATUS_LOGON_FAILURE);
-  assert.throws(() => wrong.authenticate(SPEC_AUTHENTICATE), (e) => e instanceof AuthError && e.status === AuthStatus.STATUS_INVALID_PARAMETER, 'no second try');
+  assert.throws(() => wrong.authenticate(SPEC_AUTHENTICATE), (e) => e instanceof AuthError && e.status === Status.LOGON_FAILURE);
+  assert.throws(() => wrong.authenticate(SPEC_AUTHENTICATE), (e) => e instanceof AuthError && e.status === Status.INVALID_PARAMETER, 'no second try');
   const other = new NtlmServer({ users: new MemoryUserDb([{ name: USER, ntHash: ntHash(PASSWORD) }]), serverName: 'S', domain: 'D' });
   other.challenge(NEGOTIATE);
-  assert.throws(() => other.authenticate(SPEC_AUTHENTICATE), (e) => e instanceof AuthError && e.status === AuthStatus.STATUS_LOGON_FAILURE);
+  assert.throws(() => other.authenticate(SPEC_AUTHENTICATE), (e) => e instanceof AuthError && e.status === Status.LOGON_FAILURE);
 });
 
 test('NtlmServer refuses the 4.2.2.3 NTLMv1 AUTHENTICATE even with the right password', () => {
   const server = specServer();
   server.challenge(NEGOTIATE);
-  assert.throws(() => server.authenticate(SPEC_NTLMV1_AUTHENTICATE), (e) => e instanceof AuthError && e.status === AuthStatus.STATUS_LOGON_FAILURE);
+  assert.throws(() => server.authenticate(SPEC_NTLMV1_AUTHENTICATE), (e) => e instanceof AuthError && e.status === Status.LOGON_FAILURE);
 });
 
 test('NtlmServer refuses a named user with no password proof (smbclient -N tries this before anonymous)', () => {
@@ -162,7 +163,7 @@ test('NtlmServer refuses a named user with no password proof (smbclient -N tries
       flags: CHALLENGE_FLAGS, lmResponse: Buffer.alloc(0), ntResponse: Buffer.alloc(0),
       domain: 'WORKGROUP', user: USER, workstation: 'W', encryptedRandomSessionKey: Buffer.alloc(0),
     });
-    assert.throws(() => server.authenticate(empty), (e) => e instanceof AuthError && e.status === AuthStatus.STATUS_LOGON_FAILURE && /no password proof/.test(e.message));
+    assert.throws(() => server.authenticate(empty), (e) => e instanceof AuthError && e.status === Status.LOGON_FAILURE && /no password proof/.test(e.message));
   }
 });
 
@@ -176,7 +177,7 @@ test('NtlmServer turns every truncation and out-of-range field into AuthError', 
   pastEnd.writeUInt32LE(0xfffffff0, 32); // DomainNameFields.Offset
   const server = specServer();
   server.challenge(NEGOTIATE);
-  assert.throws(() => server.authenticate(pastEnd), (e) => e instanceof AuthError && e.status === AuthStatus.STATUS_INVALID_PARAMETER);
+  assert.throws(() => server.authenticate(pastEnd), (e) => e instanceof AuthError && e.status === Status.INVALID_PARAMETER);
 });
 
 test('NtlmServer refuses messages out of order and malformed NEGOTIATE', () => {

@@ -18,7 +18,7 @@ import { decodeSetInfoRequest, encodeSetInfoResponse } from '../../smb2/commands
 import { encodeErrorResponse } from '../../smb2/commands/error.js';
 import { encodeEchoResponse } from '../../smb2/commands/echo.js';
 import { decodeSmb1Negotiate } from '../../smb2/smb1-negotiate.js';
-import { encodeInterfaceList } from '../../server/handlers/ioctl.js';
+import { encodeNetworkInterfaceInfo } from '../../smb2/commands/fsctl.js';
 import { DecodeError } from '../../wire/index.js';
 import { smb1NegotiateMessage } from '../support/server-pdus.js';
 
@@ -184,7 +184,7 @@ test('IOCTL request, response and the interface list', () => {
   const m = decodeIoctlRequest(bodyReader(body));
   assert.deepEqual({ ctl: m.ctlCode, input: m.input, max: m.maxOutputResponse, flags: m.flags }, { ctl: 0x00140204, input, max: 24, flags: 1 });
   assert.deepEqual(encodeIoctlResponse({ ctlCode: 0x001401fc, fileId, flags: 0, output: hex('aabb') }), cat(le16(49), le16(0), le32(0x001401fc), FILE_ID, le32(112), le32(0), le32(112), le32(2), le32(0), le32(0), hex('aabb')));
-  const list = encodeInterfaceList([{ address: '10.0.0.7', speed: 25e9, rdmaCapable: true, rssCapable: false }]);
+  const list = encodeNetworkInterfaceInfo([{ address: '10.0.0.7', speed: 25e9, rdmaCapable: true, rssCapable: false }]);
   assert.deepEqual(list, cat(le32(0), le32(1), le32(2), le32(0), le64(25_000_000_000n), le16(2), le16(0), [10, 0, 0, 7], zeros(8), zeros(112)));
 });
 
