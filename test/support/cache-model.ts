@@ -4,16 +4,14 @@
  * against a plain in-memory file. After every step each outstanding bvec must still
  * hold the bytes it had when spliced; after every flush the disk must equal the model.
  *
- * Imported by test/unit/cache-model.test.ts (a few hundred runs); run directly for a soak:
- *   tsx test/soak/cache-model-soak.ts [runs] [seed]     (or CACHE_SOAK_RUNS / CACHE_SOAK_SEED)
- * (in the default mode and in write-behind mode: the sequential model `runs` times, then the concurrency property runs/4 times)
+ * Run a few hundred times by test/unit/cache-model.test.ts; test/soak/cache-model-soak.ts runs it
+ * for as long as a soak should.
  */
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { CachePressureError, PageCache, PAGE_SIZE, type CacheHandle, type Mapping, type SpliceResult } from '../../cache/index.js';
 
 interface Outstanding {
@@ -378,16 +376,4 @@ export async function runConcurrentModel(options: { runs: number; seed: number; 
     { numRuns: options.runs, seed: options.seed },
   );
   return writeThroughSeen;
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const runs = Number(process.argv[2] ?? process.env.CACHE_SOAK_RUNS ?? 5000);
-  const seed = Number(process.argv[3] ?? process.env.CACHE_SOAK_SEED ?? Date.now() % 2 ** 31);
-  const started = Date.now();
-  console.log(`cache model soak: ${runs} runs, seed ${seed}`);
-  for (const writeBehind of [false, true]) {
-    await runCacheModel({ runs, seed, maxCommands: 80, writeBehind });
-    await runConcurrentModel({ runs: Math.ceil(runs / 4), seed, writeBehind });
-  }
-  console.log(`ok in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 }
