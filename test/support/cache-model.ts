@@ -237,7 +237,7 @@ const writeArb = fc
   .map(([o, l, s]) => new WriteCommand(Math.min(o, MAX_FILE - l), l, s));
 
 /** fc.commands picks uniformly, so the commonest operations are listed more than once. */
-export const cacheCommands = [
+const cacheCommands = [
   fc.tuple(offsetArb, lengthArb).map(([o, l]) => new ReadCommand(o, l)),
   spliceArb,
   spliceArb,
