@@ -4,13 +4,13 @@ import { PageFlag } from './page-flags.js';
 import { fstatAsync } from './fd-io.js';
 
 /** How often the read path compares a file with the disk: changes made beside the server show within this. */
-export const REVALIDATE_MS = 250;
+const REVALIDATE_MS = 250;
 
-export function identityOf(stats: { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint }): DiskIdentity {
+function identityOf(stats: { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint }): DiskIdentity {
   return { size: stats.size, mtimeNs: stats.mtimeNs, ctimeNs: stats.ctimeNs, ino: stats.ino };
 }
 
-export function sameIdentity(a: DiskIdentity | null, b: DiskIdentity): boolean {
+function sameIdentity(a: DiskIdentity | null, b: DiskIdentity): boolean {
   return a !== null && a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
 }
 
@@ -25,7 +25,7 @@ export function dropCleanPages(file: CachedFile): void {
 }
 
 /** Someone else changed the file: forget the cached bytes and take the disk's size unless ours is pending. */
-export function adoptDiskState(file: CachedFile, identity: DiskIdentity): void {
+function adoptDiskState(file: CachedFile, identity: DiskIdentity): void {
   dropCleanPages(file);
   if (!file.hasOwnPending() || file.seen === null) file.size = Number(identity.size);
   file.diskSize = Number(identity.size);

@@ -1,6 +1,5 @@
 /** Cache page size; matches the kernel page size the design mirrors. */
 export const PAGE_SIZE = 4096;
-export const PAGE_SHIFT = 12;
 
 /**
  * Tag bits of a page in a file's index, mirroring the i_pages xarray marks
@@ -12,7 +11,6 @@ export const PageFlag = {
   TOWRITE: 1 << 2,
   SPLICED: 1 << 3,
 } as const;
-export type PageFlagBit = (typeof PageFlag)[keyof typeof PageFlag];
 
 /**
  * Tags that force the copy path in spliceToBvecs(), most specific first: a TOWRITE page

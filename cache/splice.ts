@@ -78,7 +78,7 @@ function finish(ctx: CacheContext, file: CachedFile, pages: Page[], first: numbe
   return copyPages(ctx, pages, first, offset, stop, reason);
 }
 
-export function copyReason(file: CachedFile, first: number, last: number): CopyReason | null {
+function copyReason(file: CachedFile, first: number, last: number): CopyReason | null {
   if (file.mapped > 0) return 'mapped';
   for (const [bit, reason] of COPY_TAGS) if (file.index.anyTagged(bit, first, last)) return reason;
   return null;

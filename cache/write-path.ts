@@ -46,7 +46,7 @@ function modifiablePage(ctx: CacheContext, file: CachedFile, page: Page): Page |
 }
 
 /** Bytes of the last page past `size` must read as zeros once the file grows again. */
-export function zeroTail(ctx: CacheContext, file: CachedFile, size: number): void {
+function zeroTail(ctx: CacheContext, file: CachedFile, size: number): void {
   const inPage = size % PAGE_SIZE;
   if (inPage === 0) return;
   const page = file.index.get(Math.floor(size / PAGE_SIZE));
@@ -84,7 +84,7 @@ function undoFailedGrowth(file: CachedFile, sizeBefore: number, grownTo: number)
 }
 
 /** fdatasync after every write of the file issued so far. */
-export function syncData(ctx: CacheContext, file: CachedFile): Promise<void> {
+function syncData(ctx: CacheContext, file: CachedFile): Promise<void> {
   return file.serialized(async () => {
     await fdatasyncAsync(await file.ensureFd());
     ctx.stats.fdatasyncs++;

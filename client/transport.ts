@@ -1,5 +1,5 @@
 import net from 'node:net';
-import { DirectTcpFramer, writeDirectTcpFrame } from '../server/direct-tcp-framer.js';
+import { FramedSocket } from '../server/framed-socket.js';
 
 /**
  * What the client needs from a transport: whole SMB2 messages in, gather lists out.
@@ -12,36 +12,10 @@ export interface ClientTransport {
   close(): void;
 }
 
-/** Direct TCP, [MS-SMB2] 2.1. */
-export class TcpClientTransport implements ClientTransport {
-  private readonly framer: DirectTcpFramer;
-  private messageHandler: (m: Buffer) => void = () => {};
-  private closeHandlers: Array<(reason?: Error) => void> = [];
-  private closed = false;
-  private reason?: Error;
-
-  private constructor(
-    private readonly socket: net.Socket,
-    maxMessageBytes: number,
-  ) {
-    this.framer = new DirectTcpFramer(maxMessageBytes);
-    socket.setNoDelay(true);
-    socket.on('data', (chunk) => {
-      let messages: Buffer[];
-      try {
-        messages = this.framer.push(chunk);
-      } catch (err) {
-        this.reason = err as Error;
-        socket.destroy();
-        return;
-      }
-      for (const m of messages) this.messageHandler(m);
-    });
-    socket.on('error', (err) => (this.reason ??= err));
-    socket.on('close', () => {
-      this.closed = true;
-      for (const h of this.closeHandlers.splice(0)) h(this.reason);
-    });
+/** Direct TCP, [MS-SMB2] 2.1: the server's framed socket without its time limits. */
+export class TcpClientTransport extends FramedSocket implements ClientTransport {
+  private constructor(socket: net.Socket, maxMessageBytes: number) {
+    super(socket, { maxMessageBytes, frameTimeoutMs: 0 });
   }
 
   static connect(host: string, port: number, maxMessageBytes = 16 * 1024 * 1024): Promise<TcpClientTransport> {
@@ -55,26 +29,12 @@ export class TcpClientTransport implements ClientTransport {
     });
   }
 
-  send(parts: Buffer[]): Promise<void> {
-    if (this.closed) return Promise.reject(new Error('connection closed'));
-    return writeDirectTcpFrame(this.socket, parts);
-  }
-
   /** Send raw bytes with no framing (tests of the server's framer). */
   sendRaw(bytes: Buffer): void {
     this.socket.write(bytes);
   }
 
-  onMessage(handler: (message: Buffer) => void): void {
-    this.messageHandler = handler;
-  }
-
-  onClose(handler: (reason?: Error) => void): void {
-    if (this.closed) handler(this.reason);
-    else this.closeHandlers.push(handler);
-  }
-
   close(): void {
-    this.socket.destroy();
+    this.disconnect();
   }
 }

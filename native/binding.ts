@@ -186,6 +186,7 @@ export interface NativeCmId {
 export interface NativeQueuePair {
   readonly qpNum: number;
   readonly caps: QpCaps;
+  /** Both throw errors that also carry `badWrIndex`: the first work request that was not posted. */
   postSend(wrs: SendWr[]): void;
   postRecv(wrs: RecvWr[]): void;
   close(): void;
@@ -226,13 +227,4 @@ export interface RdmaBinding {
   ) => NativeQueuePair;
   /** The ABI constants the addon was compiled with, by their C names. */
   constants: Readonly<Record<string, number>>;
-}
-
-/** An Error thrown by the binding for a failed verbs/rdma_cm call. */
-export interface RdmaError extends Error {
-  errno: number;
-  code: string;
-  syscall: string;
-  /** postSend/postRecv: index of the first work request that was not posted. */
-  badWrIndex?: number;
 }

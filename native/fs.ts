@@ -82,7 +82,7 @@ export interface FsBinding {
 }
 
 const ADDON = join('build', 'Release', 'spliced_fs.node');
-export const FS_BUILD_LINE = 'npm run build:native (needs make and g++; no RDMA libraries)';
+const FS_BUILD_LINE = 'npm run build:native (needs make and g++; no RDMA libraries)';
 
 /**
  * Where the addon may be: $SPLICED_FS_ADDON, else native/build next to the sources, else the

@@ -2,13 +2,13 @@ import type { Socket } from 'node:net';
 import { DecodeError } from '../wire/index.js';
 
 /** Direct-TCP transport header, [MS-SMB2] 2.1: a zero byte and a 24-bit big-endian length. */
-export const DIRECT_TCP_HEADER_SIZE = 4;
+const DIRECT_TCP_HEADER_SIZE = 4;
 /** The largest message a 24-bit length can frame. */
 export const DIRECT_TCP_MAX_MESSAGE = 0xffffff;
 
 export function directTcpHeader(length: number): Buffer {
   if (length > DIRECT_TCP_MAX_MESSAGE) throw new RangeError(`SMB2 message of ${length} bytes exceeds direct-TCP framing`);
-  const h = Buffer.allocUnsafe(4);
+  const h = Buffer.allocUnsafe(DIRECT_TCP_HEADER_SIZE);
   h.writeUInt32BE(length, 0);
   return h;
 }
@@ -48,7 +48,7 @@ export function writeDirectTcpFrame(socket: Socket, parts: Buffer[]): Promise<vo
  * peer announces.
  */
 export class DirectTcpFramer {
-  private header = Buffer.alloc(4);
+  private header = Buffer.alloc(DIRECT_TCP_HEADER_SIZE);
   private headerHave = 0;
   /** Length of the frame being gathered, or -1 between frames. */
   private want = -1;
@@ -78,9 +78,9 @@ export class DirectTcpFramer {
     let at = 0;
     while (at < chunk.length) {
       if (this.want < 0) {
-        if (this.headerHave === 0 && chunk.length - at >= 4) {
+        if (this.headerHave === 0 && chunk.length - at >= DIRECT_TCP_HEADER_SIZE) {
           const length = this.checkLength(chunk.readUInt32BE(at));
-          at += 4;
+          at += DIRECT_TCP_HEADER_SIZE;
           if (chunk.length - at >= length) {
             out.push(chunk.subarray(at, at + length));
             at += length;
@@ -89,11 +89,11 @@ export class DirectTcpFramer {
           this.want = length;
           continue;
         }
-        const n = Math.min(4 - this.headerHave, chunk.length - at);
+        const n = Math.min(DIRECT_TCP_HEADER_SIZE - this.headerHave, chunk.length - at);
         chunk.copy(this.header, this.headerHave, at, at + n);
         this.headerHave += n;
         at += n;
-        if (this.headerHave === 4) {
+        if (this.headerHave === DIRECT_TCP_HEADER_SIZE) {
           this.headerHave = 0;
           this.want = this.checkLength(this.header.readUInt32BE(0));
           if (this.want === 0) out.push(this.takeBody());

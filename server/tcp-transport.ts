@@ -1,151 +1,19 @@
 import net from 'node:net';
 import type { Transport, TransportListener } from './transport.js';
-import { DIRECT_TCP_MAX_MESSAGE, DirectTcpFramer, writeDirectTcpFrame } from './direct-tcp-framer.js';
+import { DIRECT_TCP_MAX_MESSAGE } from './direct-tcp-framer.js';
+import { FramedSocket, type FrameLimits } from './framed-socket.js';
 
-/** What a TCP connection is allowed, read when it is accepted. */
-export interface TcpLimits {
-  /** Largest frame before the client authenticates (raised with setMaxMessageBytes). */
-  maxMessageBytes: number;
-  /** A started frame must complete within this long, and a frame being sent must make progress; 0 = no limit. */
-  frameTimeoutMs: number;
-  /** Called when a limit closes the connection ('frame_timeout', 'send_timeout'). */
-  limitHit?(limit: string): void;
-}
-
-/** Direct TCP ([MS-SMB2] 2.1) over one socket. */
-export class TcpTransport implements Transport {
+/** Direct TCP ([MS-SMB2] 2.1) over one accepted socket, with the server's limits. */
+export class TcpTransport extends FramedSocket implements Transport {
   readonly kind = 'tcp' as const;
   readonly peer: string;
   readonly remoteAddress?: string;
   readonly maxSendBytes = DIRECT_TCP_MAX_MESSAGE;
-  private readonly framer: DirectTcpFramer;
-  private readonly limits: TcpLimits;
-  private messageHandler: (m: Buffer) => void = () => {};
-  private closeHandlers: Array<(reason?: Error) => void> = [];
-  private closed = false;
-  private closeReason?: Error;
-  private frameTimer?: NodeJS.Timeout;
 
-  constructor(
-    private readonly socket: net.Socket,
-    limits: TcpLimits | number,
-  ) {
-    this.limits = typeof limits === 'number' ? { maxMessageBytes: limits, frameTimeoutMs: 0 } : limits;
+  constructor(socket: net.Socket, limits: FrameLimits) {
+    super(socket, limits);
     this.remoteAddress = socket.remoteAddress;
     this.peer = `tcp ${socket.remoteAddress}:${socket.remotePort}`;
-    this.framer = new DirectTcpFramer(this.limits.maxMessageBytes);
-    socket.setNoDelay(true);
-    socket.on('data', (chunk) => this.onData(chunk));
-    socket.on('error', (err) => {
-      this.closeReason ??= err;
-    });
-    socket.on('close', () => this.finish());
-  }
-
-  get maxMessageBytes(): number {
-    return this.limits.maxMessageBytes;
-  }
-
-  setMaxMessageBytes(bytes: number): void {
-    this.limits.maxMessageBytes = bytes;
-    this.framer.setMaxMessageBytes(bytes);
-  }
-
-  bufferedBytes(): number {
-    return this.framer.buffered;
-  }
-
-  private onData(chunk: Buffer): void {
-    let messages: Buffer[];
-    try {
-      messages = this.framer.push(chunk);
-    } catch (err) {
-      this.closeReason = err as Error;
-      this.disconnect();
-      return;
-    }
-    this.watchFrame(messages.length > 0);
-    for (const m of messages) {
-      if (this.closed) return;
-      this.messageHandler(m);
-    }
-  }
-
-  /** Slow-sender limit: a frame that has started must complete within frameTimeoutMs. */
-  private watchFrame(completed: boolean): void {
-    if (completed || !this.framer.partial) {
-      clearTimeout(this.frameTimer);
-      this.frameTimer = undefined;
-      if (!this.framer.partial) return;
-    }
-    if (this.frameTimer || !this.limits.frameTimeoutMs) return;
-    this.frameTimer = setTimeout(() => this.timedOut('frame_timeout', 'frame not completed in time'), this.limits.frameTimeoutMs).unref();
-  }
-
-  private timedOut(limit: string, why: string): void {
-    if (this.closed || this.socket.destroyed) return;
-    this.limits.limitHit?.(limit);
-    this.closeReason ??= new Error(why);
-    this.disconnect();
-  }
-
-  private finish(): void {
-    if (this.closed) return;
-    this.closed = true;
-    clearTimeout(this.frameTimer);
-    for (const h of this.closeHandlers) h(this.closeReason);
-  }
-
-  onMessage(handler: (message: Buffer) => void): void {
-    this.messageHandler = handler;
-  }
-
-  onClose(handler: (reason?: Error) => void): void {
-    if (this.closed) handler(this.closeReason);
-    else this.closeHandlers.push(handler);
-  }
-
-  /**
-   * One frame: the 4-byte header then every part, corked so the kernel sees one writev.
-   * A peer that takes none of it for frameTimeoutMs is disconnected (a slow reader that
-   * makes progress is not).
-   */
-  async send(parts: Buffer[]): Promise<void> {
-    if (this.closed || this.socket.destroyed) throw new Error('connection closed');
-    const stall = this.watchSend();
-    try {
-      await writeDirectTcpFrame(this.socket, parts);
-    } finally {
-      clearTimeout(stall);
-    }
-  }
-
-  private watchSend(): NodeJS.Timeout | undefined {
-    const ms = this.limits.frameTimeoutMs;
-    if (!ms) return undefined;
-    let pending = Infinity;
-    const timer: NodeJS.Timeout = setTimeout(() => {
-      const now = this.socket.writableLength;
-      if (now < pending) {
-        pending = now;
-        timer.refresh();
-        return;
-      }
-      this.timedOut('send_timeout', 'peer does not read its responses');
-    }, ms).unref();
-    return timer;
-  }
-
-  pause(): void {
-    this.socket.pause();
-  }
-
-  resume(): void {
-    this.socket.resume();
-  }
-
-  disconnect(): void {
-    this.socket.destroy();
   }
 }
 
@@ -153,10 +21,11 @@ export class TcpListener implements TransportListener {
   readonly kind = 'tcp' as const;
   private readonly servers: net.Server[] = [];
 
+  /** `limits` is asked once per accepted connection (what a connection is allowed, read when it is accepted). */
   constructor(
     private readonly addresses: string[],
     private readonly port: number,
-    private readonly limits: () => TcpLimits,
+    private readonly limits: () => FrameLimits,
   ) {}
 
   async listen(onConnection: (t: TcpTransport) => void): Promise<{ port: number }> {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SplicedMetrics } from '../../ops/metrics.js';
 import { buildOpsApp } from '../../ops/http.js';
-import { parsePromText } from './prom-text.js';
+import { parsePromText } from '../support/prom-text.js';
 
 const dashboard = JSON.parse(readFileSync(new URL('../../grafana/dashboard.json', import.meta.url), 'utf8')) as unknown;
 

@@ -18,8 +18,8 @@ import {
 } from '../../ops/metrics.js';
 import { buildOpsApp, type ServerStatus } from '../../ops/http.js';
 import { parseConfig } from '../../ops/config.js';
-import { declaredTypes, parsePromText, sampleSum } from './prom-text.js';
-import { coreMissing, smbclient, smbclientMissing, startCore } from './smb-core.js';
+import { declaredTypes, parsePromText, sampleSum } from '../support/prom-text.js';
+import { coreMissing, smbclient, smbclientMissing, startCore } from '../support/smb-core.js';
 
 /** Every label the spliced_ metrics may carry, with its closed set of values. */
 const ALLOWED_LABEL_VALUES: Record<string, readonly string[]> = {

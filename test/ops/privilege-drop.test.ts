@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { smbclient, smbclientMissing } from './smb-core.js';
+import { smbclient, smbclientMissing } from '../support/smb-core.js';
 import { freePort } from '../support/net.js';
 import { handShareToServeUser, nobodyIds } from '../support/serve-user.js';
 

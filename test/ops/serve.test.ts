@@ -5,8 +5,8 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { addUser } from '../../auth/users-file.js';
-import { coreMissing, smbclient, smbclientMissing } from './smb-core.js';
-import { parsePromText, sampleSum } from './prom-text.js';
+import { coreMissing, smbclient, smbclientMissing } from '../support/smb-core.js';
+import { parsePromText, sampleSum } from '../support/prom-text.js';
 import { createServer } from 'node:net';
 import { freePort } from '../support/net.js';
 

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { parseConfig } from '../../ops/config.js';
 import { buildOpsApp } from '../../ops/http.js';
 import { SplicedMetrics } from '../../ops/metrics.js';
-import { chromiumMissing, launchChromium } from './browser.js';
-import { coreMissing, smbclient, smbclientMissing, startCore } from './smb-core.js';
+import { chromiumMissing, launchChromium } from '../support/browser.js';
+import { coreMissing, smbclient, smbclientMissing, startCore } from '../support/smb-core.js';
 
 interface PageState {
   samples: Array<{ zeroCopy: number; copy: number; write: number }>;

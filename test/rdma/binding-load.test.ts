@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { RDMA_APT_LINE, listRdmaDevices, loadRdmaBinding } from '../../native/index.js';
-import { REPO_ROOT } from '../vm/vm.js';
+import { REPO_ROOT } from '../support/vm.js';
 
 const BUILT_ADDON = join(REPO_ROOT, 'native', 'build', 'Release', 'spliced_rdma.node');
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, runInVm, vmUnavailableReason, type VmRun } from '../vm/vm.js';
+import { REPO_ROOT, runInVm, vmUnavailableReason, type VmRun } from '../support/vm.js';
 
 const inCi = Boolean(process.env.CI) && process.env.CI !== 'false';
 // Compiled JavaScript starts in seconds in the emulated guest; tsx there takes close to a minute.

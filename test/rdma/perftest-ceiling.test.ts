@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPO_ROOT } from '../vm/vm.js';
-import { ceilingMBps, describeCeiling, type PerftestCeiling } from './perftest-ceiling.js';
+import { REPO_ROOT } from '../support/vm.js';
+import { ceilingMBps, describeCeiling, type PerftestCeiling } from '../support/perftest-ceiling.js';
 
 const SCRIPT = join(REPO_ROOT, 'test', 'rdma', 'guest', 'perftest-ceiling.sh');
 

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, preparedKernelRelease, runInVm, vmUnavailableReason, type VmRun } from '../vm/vm.js';
-import { ceilingMBps, describeCeiling, type PerftestCeiling } from './perftest-ceiling.js';
+import { REPO_ROOT, preparedKernelRelease, runInVm, vmUnavailableReason, type VmRun } from '../support/vm.js';
+import { ceilingMBps, describeCeiling, type PerftestCeiling } from '../support/perftest-ceiling.js';
 
 const ASAN_ADDON = '.cache/native-asan/build/Release/spliced_rdma.node';
 const inCi = Boolean(process.env.CI) && process.env.CI !== 'false';

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export const SMBD = '/usr/sbin/smbd';
+const SMBD = '/usr/sbin/smbd';
 
 export function sambaAvailable(): boolean {
   return existsSync(SMBD);

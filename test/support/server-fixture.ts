@@ -24,7 +24,7 @@ export interface ServerFixture {
   close(): Promise<void>;
 }
 
-export function testOptions(dir: string, roDir: string, overrides: Partial<ServerOptions> = {}): ServerOptions {
+function testOptions(dir: string, roDir: string, overrides: Partial<ServerOptions> = {}): ServerOptions {
   const share = (name: string, p: string, extra: Partial<ShareConfig> = {}): ShareConfig => ({
     name, path: p, readOnly: false, guestOk: true, validUsers: [], browseable: true, comment: '', ...extra,
   });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCacheModel, runConcurrentModel } from '../soak/cache-model-soak.js';
+import { runCacheModel, runConcurrentModel } from '../support/cache-model.js';
 
 for (const writeBehind of [false, true]) {
   const mode = writeBehind ? 'write-behind' : 'default (writes handed to the kernel)';

@@ -5,7 +5,7 @@ import { RpcPipe, type RpcInterface } from '../../server/pipes/dcerpc-server.js'
 import { DecodeError } from '../../wire/index.js';
 import {
   FEATURE_NEGOTIATION, NDR20, NDR64, NULL_SYNTAX, SRVSVC_V3, bindPdu, contextElement, faultPdu, pduHeader, requestPdu, responsePdu,
-} from './pipes-rpc-bytes.js';
+} from '../support/pipes-rpc-bytes.js';
 
 /** A test interface with the srvsvc identity whose opnum 7 echoes its stub reversed and opnum 8 rejects its stub. */
 const echo: RpcInterface = {

@@ -6,7 +6,7 @@ import { SmbError } from '../../client/connection.js';
 import { Access, Command, Dialect, Fsctl, InfoType, IoctlFlag } from '../../smb2/constants.js';
 import { Status } from '../../smb2/status.js';
 import { encodeIoctlRequest, decodeIoctlResponse } from '../../smb2/commands/ioctl.js';
-import { NDR20, REF, SRVSVC_V3, bindPdu, contextElement, faultPdu, ndrString, requestPdu } from './pipes-rpc-bytes.js';
+import { NDR20, REF, SRVSVC_V3, bindPdu, contextElement, faultPdu, ndrString, requestPdu } from '../support/pipes-rpc-bytes.js';
 import { cat, le32 } from '../support/bytes.js';
 import type { FileId } from '../../smb2/commands/create.js';
 

@@ -5,7 +5,7 @@ import { netrShareEnum, netrShareGetInfo, srvsvcInterface, type ShareSource } fr
 import { isAdministrator } from '../../server/pipes/pipe-registry.js';
 import { RpcPipe } from '../../server/pipes/dcerpc-server.js';
 import type { ShareInfo } from '../../server/pipes/share-info.js';
-import { NDR20, SRVSVC_V3, REF, bindPdu, contextElement, faultPdu, ndrString, requestPdu, responsePdu } from './pipes-rpc-bytes.js';
+import { NDR20, SRVSVC_V3, REF, bindPdu, contextElement, faultPdu, ndrString, requestPdu, responsePdu } from '../support/pipes-rpc-bytes.js';
 
 const data: ShareInfo = { name: 'data', type: 0, comment: 'Team data', path: 'C:\\srv\\data', currentUses: 2 };
 const hidden: ShareInfo = { name: 'hidden', type: 0, comment: '', path: 'C:\\srv\\hidden', currentUses: 0 };

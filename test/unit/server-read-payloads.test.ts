@@ -21,7 +21,7 @@ import { DirectTcpFramer, writeDirectTcpFrame } from '../../server/direct-tcp-fr
 import { DEFAULT_LIMITS } from '../../server/options.js';
 import { noTelemetry } from '../../server/telemetry.js';
 import { SplicedMetrics } from '../../ops/metrics.js';
-import { parsePromText, sampleSum } from '../ops/prom-text.js';
+import { parsePromText, sampleSum } from '../support/prom-text.js';
 
 const MiB = 1024 * 1024;
 const BIG = 8 * MiB;

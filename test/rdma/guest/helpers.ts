@@ -10,7 +10,7 @@ import type { NativeContext, NativeProtectionDomain, ConnParams } from '../../..
 export const GUEST_IP = '10.77.0.1';
 export const REMOTE_ACCESS = Access.LOCAL_WRITE | Access.REMOTE_WRITE | Access.REMOTE_READ;
 
-export function requireBinding(): RdmaBinding {
+function requireBinding(): RdmaBinding {
   const loaded = loadRdmaBinding({ requireDevice: true });
   if ('error' in loaded) throw new Error(loaded.error);
   return loaded.binding;

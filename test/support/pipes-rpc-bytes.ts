@@ -1,5 +1,5 @@
 /** Hand-built DCE/RPC PDUs and NDR pieces for the pipe tests, spelled out with the independent byte builder. */
-import { cat, hex, le16, le32, utf16, zeros } from '../support/bytes.js';
+import { cat, hex, le16, le32, utf16, zeros } from './bytes.js';
 
 /** Interface and transfer syntax ids as they travel ([C706] Appendix A byte order) plus version. */
 export const SRVSVC_V3 = cat(hex('c84f324b 7016 d301 1278 5a47bf6ee188'), le16(3), le16(0));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
 
-export const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM = '/usr/bin/chromium';
 export const chromiumMissing = existsSync(CHROMIUM) ? false : `install Debian's chromium (${CHROMIUM}) to run the status-page tests`;
 
 export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {

@@ -1,0 +1,145 @@
+import type net from 'node:net';
+import { DirectTcpFramer, writeDirectTcpFrame } from './direct-tcp-framer.js';
+
+/** What a framed socket allows its peer. The object is kept: setMaxMessageBytes updates it. */
+export interface FrameLimits {
+  /** Largest frame accepted (before the client authenticates; raised with setMaxMessageBytes). */
+  maxMessageBytes: number;
+  /** A started frame must complete within this long, and a frame being sent must make progress; 0 = no limit. */
+  frameTimeoutMs: number;
+  /** Called when a limit closes the connection ('frame_timeout', 'send_timeout'). */
+  limitHit?(limit: string): void;
+}
+
+/**
+ * Direct TCP ([MS-SMB2] 2.1) over one socket, for both ends: whole messages in, and each
+ * gather list out as one corked frame. The server's TcpTransport and the client's
+ * TcpClientTransport are this class plus what their side needs.
+ */
+export class FramedSocket {
+  private readonly framer: DirectTcpFramer;
+  private messageHandler: (m: Buffer) => void = () => {};
+  private readonly closeHandlers: Array<(reason?: Error) => void> = [];
+  private closed = false;
+  private closeReason?: Error;
+  private frameTimer?: NodeJS.Timeout;
+
+  constructor(
+    protected readonly socket: net.Socket,
+    private readonly limits: FrameLimits,
+  ) {
+    this.framer = new DirectTcpFramer(limits.maxMessageBytes);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk) => this.onData(chunk));
+    socket.on('error', (err) => {
+      this.closeReason ??= err;
+    });
+    socket.on('close', () => this.finish());
+  }
+
+  get maxMessageBytes(): number {
+    return this.limits.maxMessageBytes;
+  }
+
+  setMaxMessageBytes(bytes: number): void {
+    this.limits.maxMessageBytes = bytes;
+    this.framer.setMaxMessageBytes(bytes);
+  }
+
+  bufferedBytes(): number {
+    return this.framer.buffered;
+  }
+
+  onMessage(handler: (message: Buffer) => void): void {
+    this.messageHandler = handler;
+  }
+
+  onClose(handler: (reason?: Error) => void): void {
+    if (this.closed) handler(this.closeReason);
+    else this.closeHandlers.push(handler);
+  }
+
+  /**
+   * One frame: the 4-byte header then every part, corked so the kernel sees one writev.
+   * A peer that takes none of it for frameTimeoutMs is disconnected (a slow reader that
+   * makes progress is not).
+   */
+  async send(parts: Buffer[]): Promise<void> {
+    if (this.closed || this.socket.destroyed) throw new Error('connection closed');
+    const stall = this.watchSend();
+    try {
+      await writeDirectTcpFrame(this.socket, parts);
+    } finally {
+      clearTimeout(stall);
+    }
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  disconnect(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    let messages: Buffer[];
+    try {
+      messages = this.framer.push(chunk);
+    } catch (err) {
+      this.closeReason = err as Error;
+      this.disconnect();
+      return;
+    }
+    this.watchFrame(messages.length > 0);
+    for (const m of messages) {
+      if (this.closed) return;
+      this.messageHandler(m);
+    }
+  }
+
+  /** Slow-sender limit: a frame that has started must complete within frameTimeoutMs. */
+  private watchFrame(completed: boolean): void {
+    if (completed || !this.framer.partial) {
+      clearTimeout(this.frameTimer);
+      this.frameTimer = undefined;
+      if (!this.framer.partial) return;
+    }
+    if (this.frameTimer || !this.limits.frameTimeoutMs) return;
+    this.frameTimer = setTimeout(() => this.timedOut('frame_timeout', 'frame not completed in time'), this.limits.frameTimeoutMs).unref();
+  }
+
+  private watchSend(): NodeJS.Timeout | undefined {
+    const ms = this.limits.frameTimeoutMs;
+    if (!ms) return undefined;
+    let pending = Infinity;
+    const timer: NodeJS.Timeout = setTimeout(() => {
+      const now = this.socket.writableLength;
+      if (now < pending) {
+        pending = now;
+        timer.refresh();
+        return;
+      }
+      this.timedOut('send_timeout', 'peer does not read its responses');
+    }, ms).unref();
+    return timer;
+  }
+
+  private timedOut(limit: string, why: string): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.limits.limitHit?.(limit);
+    this.closeReason ??= new Error(why);
+    this.disconnect();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.frameTimer);
+    for (const h of this.closeHandlers) h(this.closeReason);
+  }
+}
