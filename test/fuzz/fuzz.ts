@@ -6,10 +6,10 @@
  * confirmed findings to test/fuzz/corpus/, and exits 1 when it found anything.
  */
 import { parseArgs } from 'node:util';
-import { runCampaign, DEFAULT_CAMPAIGN, type CampaignSummary } from './campaign.js';
-import { CORPUS_DIR, loadCorpus, entryInputs } from './corpus.js';
-import { describeInputs } from './describe.js';
-import { reshrinkCorpus } from './reshrink.js';
+import { runCampaign, DEFAULT_CAMPAIGN, type CampaignSummary } from '../support/fuzz/campaign.js';
+import { CORPUS_DIR, loadCorpus, entryInputs } from '../support/fuzz/corpus.js';
+import { describeInputs } from '../support/fuzz/describe.js';
+import { reshrinkCorpus } from '../support/fuzz/reshrink.js';
 
 function options(): Parameters<typeof runCampaign>[0] {
   const { values } = parseArgs({

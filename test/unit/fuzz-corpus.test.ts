@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadCorpus, entryInputs } from '../fuzz/corpus.js';
-import { runCase, DEFAULT_BOUNDS } from '../fuzz/runner.js';
-import { startTarget } from '../fuzz/target.js';
-import { StallMonitor } from '../fuzz/probes.js';
+import { loadCorpus, entryInputs } from '../support/fuzz/corpus.js';
+import { runCase, DEFAULT_BOUNDS } from '../support/fuzz/runner.js';
+import { startTarget } from '../support/fuzz/target.js';
+import { StallMonitor } from '../support/fuzz/probes.js';
 
 // Every input the fuzzer once found (test/fuzz/corpus/) is replayed on a fresh server and
 // must now be answered or refused without a crash, stall, hang, lingering connection or leaked pin.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCampaign, DEFAULT_CAMPAIGN } from '../fuzz/campaign.js';
+import { runCampaign, DEFAULT_CAMPAIGN } from '../support/fuzz/campaign.js';
 
 // A short, fixed-seed run of the fuzzer (`npm run fuzz` runs 10^6 inputs), at most 1,500 inputs
 // or 40 s on a loaded machine: every finding is

@@ -3,8 +3,8 @@
  * compounds, then mutated (body fields, headers, whole frames). Pre-authentication inputs
  * go to a fresh connection; post-authentication ones follow a scripted login.
  */
-import { Command, Dialect, HeaderFlag } from '../../smb2/constants.js';
-import { smb1NegotiateMessage } from '../support/server-pdus.js';
+import { Command, Dialect, HeaderFlag } from '../../../smb2/constants.js';
+import { smb1NegotiateMessage } from '../server-pdus.js';
 import {
   postAuthPdu, readPdu, writePdu, setEndOfFilePdu, closePdu, createPdu, negotiatePdu, sessionSetupPdu, ntlmNegotiateToken,
   treeConnectPdu, emptyPdu, RELATED, MiB, type Pdu, type SessionHandles,

@@ -6,10 +6,10 @@
  * event-loop stalls.
  */
 import { performance } from 'node:perf_hooks';
-import type { FileIo, FileIoProvider, ReadPayload } from '../../server/file-io.js';
-import type { Logger } from '../../server/log.js';
-import { noTelemetry, type Telemetry } from '../../server/telemetry.js';
-import type { PageCache } from '../../cache/index.js';
+import type { FileIo, FileIoProvider, ReadPayload } from '../../../server/file-io.js';
+import type { Logger } from '../../../server/log.js';
+import { noTelemetry, type Telemetry } from '../../../server/telemetry.js';
+import type { PageCache } from '../../../cache/index.js';
 
 /** Counts READ payloads that are out (handed to the SMB core and not yet released). */
 export class PayloadCounter implements FileIoProvider {

@@ -1,5 +1,5 @@
 /** A one-line account of fuzz inputs for corpus entries and reports: commands, header faults, READ/WRITE sizes. */
-import { commandName, HeaderFlag } from '../../smb2/constants.js';
+import { commandName, HeaderFlag } from '../../../smb2/constants.js';
 import { headerOffsets, H } from './frame.js';
 import type { FuzzInput } from './generator.js';
 

@@ -1,8 +1,8 @@
 /** The server under fuzz: in-process on a loopback port, over the page cache, with probes attached. */
 import { chmod, mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, type ServerFixture } from '../support/server-fixture.js';
-import { CacheFileIoProvider, PageCache } from '../../cache/index.js';
+import { startServer, type ServerFixture } from '../server-fixture.js';
+import { CacheFileIoProvider, PageCache } from '../../../cache/index.js';
 import { ErrorSink, PayloadCounter, pinnedPages } from './probes.js';
 
 export const BIG_FILE_BYTES = 9 * 1024 * 1024;

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { FuzzInput, Phase } from './generator.js';
 import type { FindingKind } from './runner.js';
 
-export const CORPUS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'corpus');
+export const CORPUS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'fuzz', 'corpus');
 
 export interface CorpusEntry {
   kind: FindingKind;

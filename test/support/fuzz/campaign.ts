@@ -3,7 +3,7 @@
  * restarted every so many cases and after every finding. A finding's first occurrence per
  * signature is replayed on a fresh server to confirm it, shrunk, and saved to the corpus.
  */
-import { commandName } from '../../smb2/constants.js';
+import { commandName } from '../../../smb2/constants.js';
 import { Rng } from './rng.js';
 import { DEFAULT_GENERATOR, type FuzzInput, type GeneratorOptions, type Phase } from './generator.js';
 import { runCase, DEFAULT_BOUNDS, type Bounds, type Finding, type FindingKind, type CaseResult } from './runner.js';

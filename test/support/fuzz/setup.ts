@@ -3,13 +3,13 @@
  * SESSION_SETUP as the test user, TREE_CONNECT to 'share', and four opens (a small file,
  * a 9 MiB file for large READs, a directory and a fresh scratch file).
  */
-import { Reader } from '../../wire/index.js';
-import { decodeHeader, type Smb2Header } from '../../smb2/header.js';
-import { decodeSessionSetupResponse } from '../../smb2/commands/session-setup.js';
-import { decodeCreateResponse, type FileId } from '../../smb2/commands/create.js';
-import { Status, statusName } from '../../smb2/status.js';
-import { ClientAuthExchange } from '../../auth/ntlm-client.js';
-import { TEST_USER, TEST_PASSWORD } from '../support/server-fixture.js';
+import { Reader } from '../../../wire/index.js';
+import { decodeHeader, type Smb2Header } from '../../../smb2/header.js';
+import { decodeSessionSetupResponse } from '../../../smb2/commands/session-setup.js';
+import { decodeCreateResponse, type FileId } from '../../../smb2/commands/create.js';
+import { Status, statusName } from '../../../smb2/status.js';
+import { ClientAuthExchange } from '../../../auth/ntlm-client.js';
+import { TEST_USER, TEST_PASSWORD } from '../server-fixture.js';
 import { negotiatePdu, sessionSetupPdu, treeConnectPdu, createPdu, type Pdu } from './grammar.js';
 import { assemble, plan } from './frame.js';
 import type { RawClient } from './raw-client.js';

@@ -1,5 +1,5 @@
 /** Mutations of request bodies (field-aware), headers and whole frames. */
-import { HeaderFlag } from '../../smb2/constants.js';
+import { HeaderFlag } from '../../../smb2/constants.js';
 import { REQUEST_FIELDS, INTERESTING, writeField, type Field } from './fields.js';
 import { H, type HeaderPlan } from './frame.js';
 import type { Rng } from './rng.js';

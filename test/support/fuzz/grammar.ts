@@ -2,22 +2,22 @@
  * Valid SMB2 request bodies, built with the project's own codecs (smb2/commands/*), for the
  * handles and names a fuzz session holds. The mutators then break them field by field.
  */
-import { Command, Dialect, HashAlgorithm, NegotiateContextType, SigningAlgorithm } from '../../smb2/constants.js';
-import { encodeNegotiateRequest, encodePreauthContext, encodeIdListContext } from '../../smb2/commands/negotiate.js';
-import { encodeSessionSetupRequest } from '../../smb2/commands/session-setup.js';
-import { encodeTreeConnectRequest } from '../../smb2/commands/tree-connect.js';
-import { encodeCreateRequest, type FileId, type CreateContext } from '../../smb2/commands/create.js';
-import { encodeReadRequest } from '../../smb2/commands/read.js';
-import { encodeWriteRequestHeader } from '../../smb2/commands/write.js';
-import { encodeCloseRequest } from '../../smb2/commands/close.js';
-import { encodeFlushRequest } from '../../smb2/commands/flush.js';
-import { encodeQueryDirectoryRequest } from '../../smb2/commands/query-directory.js';
-import { encodeQueryInfoRequest } from '../../smb2/commands/query-info.js';
-import { encodeSetInfoRequest } from '../../smb2/commands/set-info.js';
-import { encodeIoctlRequest } from '../../smb2/commands/ioctl.js';
-import { encodeLockRequest } from '../../smb2/commands/lock.js';
-import { encodeEmptyBody } from '../../smb2/commands/simple.js';
-import { ClientAuthExchange } from '../../auth/ntlm-client.js';
+import { Command, Dialect, HashAlgorithm, NegotiateContextType, SigningAlgorithm } from '../../../smb2/constants.js';
+import { encodeNegotiateRequest, encodePreauthContext, encodeIdListContext } from '../../../smb2/commands/negotiate.js';
+import { encodeSessionSetupRequest } from '../../../smb2/commands/session-setup.js';
+import { encodeTreeConnectRequest } from '../../../smb2/commands/tree-connect.js';
+import { encodeCreateRequest, type FileId, type CreateContext } from '../../../smb2/commands/create.js';
+import { encodeReadRequest } from '../../../smb2/commands/read.js';
+import { encodeWriteRequestHeader } from '../../../smb2/commands/write.js';
+import { encodeCloseRequest } from '../../../smb2/commands/close.js';
+import { encodeFlushRequest } from '../../../smb2/commands/flush.js';
+import { encodeQueryDirectoryRequest } from '../../../smb2/commands/query-directory.js';
+import { encodeQueryInfoRequest } from '../../../smb2/commands/query-info.js';
+import { encodeSetInfoRequest } from '../../../smb2/commands/set-info.js';
+import { encodeIoctlRequest } from '../../../smb2/commands/ioctl.js';
+import { encodeLockRequest } from '../../../smb2/commands/lock.js';
+import { encodeEmptyBody } from '../../../smb2/commands/simple.js';
+import { ClientAuthExchange } from '../../../auth/ntlm-client.js';
 import type { Rng } from './rng.js';
 
 /** One request before it is framed: the command, its body, and the credits it should charge. */

@@ -3,7 +3,7 @@
  * of the body, after the 64-byte header), so mutations hit lengths, offsets and ids rather
  * than random bytes.
  */
-import { Command } from '../../smb2/constants.js';
+import { Command } from '../../../smb2/constants.js';
 
 export type FieldSize = 1 | 2 | 4 | 8 | 16;
 export interface Field {

@@ -4,7 +4,7 @@
  * within the bound, a connection the server never lets go, or pins not back to idle after
  * the connection closed.
  */
-import { Command } from '../../smb2/constants.js';
+import { Command } from '../../../smb2/constants.js';
 import { RawClient } from './raw-client.js';
 import { loginAndOpen, SetupError } from './setup.js';
 import { nextInput, type CaseState, type FuzzInput, type GeneratorOptions, type Phase } from './generator.js';

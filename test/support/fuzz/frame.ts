@@ -2,8 +2,8 @@
  * Framing of fuzz requests: SMB2 headers from the independent test builder
  * (test/support/server-pdus.ts), compounds with 8-byte aligned NextCommand, [MS-SMB2] 3.2.4.1.4.
  */
-import { smb2Header } from '../support/server-pdus.js';
-import { Command, HeaderFlag } from '../../smb2/constants.js';
+import { smb2Header } from '../server-pdus.js';
+import { Command, HeaderFlag } from '../../../smb2/constants.js';
 import type { Pdu } from './grammar.js';
 
 /** The header fields of one request of a frame. */
