@@ -167,7 +167,13 @@ function store(ctx: CacheContext, file: CachedFile, page: Page, target: PageWrit
   chunk.copy(page.view, inPage);
   ctx.arena.touch(page);
   if (ctx.tuning.writeBehind) markDirty(ctx.arena, page, inPage, inPage + chunk.length);
-  else kernelWrites.push(queueKernelWrite(ctx, file, page, target.position, page.view.subarray(inPage, inPage + chunk.length)));
+  else {
+    const written = queueKernelWrite(ctx, file, page, target.position, page.view.subarray(inPage, inPage + chunk.length));
+    // writeData awaits it; until then a refusal (EFBIG at a far offset) must not be an
+    // unhandled rejection, which would end the whole server process.
+    written.catch(() => undefined);
+    kernelWrites.push(written);
+  }
 }
 
 /** A partial write to an uncached page: read the page first (read-modify-write). */
