@@ -9,7 +9,7 @@ import type { PreauthHash } from '../auth/preauth.js';
 import type { Transport } from './transport.js';
 import type { Logger } from './log.js';
 import type { ServerCore } from './server-core.js';
-import type { Session, Open } from './state.js';
+import type { Session, Open, ConnectionState, Negotiated } from './state.js';
 import type { ChainState, HandlerResult } from './handler.js';
 import { CreditWindow } from './credits.js';
 import { runRequest } from './dispatch.js';
@@ -43,19 +43,10 @@ interface MessageState {
   compound: boolean;
 }
 
-/** What NEGOTIATE settled, [MS-SMB2] 3.3.1.7 Connection. */
-export interface Negotiated {
-  dialect: number;
-  clientGuid: Buffer;
-  clientCapabilities: number;
-  clientSecurityMode: number;
-  clientDialects: number[];
-  serverSecurityMode: number;
-  serverCapabilities: number;
-}
-
 /** One client connection: message loop, compounds, credits, signing, and its sessions and opens. */
-export class Connection {
+export type { Negotiated };
+
+export class Connection implements ConnectionState {
   negotiated?: Negotiated;
   /** Connection.PreauthIntegrityHashValue for 3.1.1. */
   preauth?: PreauthHash;
@@ -77,7 +68,7 @@ export class Connection {
   constructor(
     readonly id: number,
     readonly transport: Transport,
-    readonly core: ServerCore,
+    readonly core: ServerCore<Connection>,
     readonly log: Logger,
   ) {
     this.credits = new CreditWindow(core.options.limits.maxCredits);
@@ -164,7 +155,7 @@ export class Connection {
 
   private async handleMessage(message: Buffer, payloads: MessagePayloads): Promise<void> {
     const protocol = message.length >= 4 ? message.readUInt32LE(0) : 0;
-    if (protocol === SMB1_PROTOCOL_ID && !this.negotiated) return this.sendRaw(await answerSmb1Negotiate(this, message));
+    if (protocol === SMB1_PROTOCOL_ID && !this.negotiated) return this.sendRaw(await answerSmb1Negotiate(this.core, this, message));
     if (protocol !== SMB2_PROTOCOL_ID) return this.drop('framing', `unexpected protocol id 0x${protocol.toString(16)}`);
     let pdus: Buffer[];
     try {
@@ -314,7 +305,7 @@ export class Connection {
 
   /** Close every open and session (connection loss or server shutdown). */
   async closeAll(): Promise<void> {
-    for (const open of [...this.opens.values()]) await closeOpen(this, open).catch(() => {});
+    for (const open of [...this.opens.values()]) await closeOpen(this.core, this, open).catch(() => {});
     for (const session of this.sessions.values()) if (session.state === 'valid') this.core.telemetry.sessionClosed();
     this.sessions.clear();
   }

@@ -2,7 +2,7 @@ import { DecodeError } from '../wire/index.js';
 import { Command, HeaderFlag, HEADER_SIZE, RequestStructureSize, commandName } from '../smb2/constants.js';
 import { Status, SmbStatusError, isError, statusFromErrno, statusName } from '../smb2/status.js';
 import { verify } from '../auth/signing.js';
-import type { HandlerResult, HandlerSpec, RequestContext } from './handler.js';
+import type { Handler, HandlerResult, HandlerSpec, RequestContext, SessionContext, TreeContext } from './handler.js';
 import type { Session } from './state.js';
 import { handlers } from './handlers/index.js';
 
@@ -46,9 +46,9 @@ function lookupSession(ctx: RequestContext): Session | number {
   return session;
 }
 
-async function callHandler(spec: HandlerSpec, ctx: RequestContext): Promise<HandlerResult> {
+async function callHandler<C extends RequestContext>(handler: Handler<C>, ctx: C): Promise<HandlerResult> {
   try {
-    return await spec.handler(ctx);
+    return await handler(ctx);
   } catch (err) {
     if (err instanceof DecodeError || err instanceof SmbStatusError) {
       if (err instanceof DecodeError) ctx.core.telemetry.protocolError('decode');
@@ -67,35 +67,49 @@ async function callHandler(spec: HandlerSpec, ctx: RequestContext): Promise<Hand
   }
 }
 
+function checkedSize(ctx: RequestContext): number {
+  const sizeStatus = checkStructureSize(ctx.header.command, ctx.message);
+  if (sizeStatus !== Status.SUCCESS) ctx.core.telemetry.protocolError('structure-size');
+  else ctx.reader.seek(HEADER_SIZE);
+  return sizeStatus;
+}
+
+/** Run the handler with the context its table row asks for; the size check runs after the session/tree lookup, as before. */
+async function runSpec(spec: HandlerSpec, ctx: RequestContext, session: Session | undefined): Promise<HandlerResult> {
+  if (spec.needs === 'connection') {
+    const status = checkedSize(ctx);
+    return status === Status.SUCCESS ? callHandler(spec.handler, ctx) : { status };
+  }
+  if (!session) return { status: Status.USER_SESSION_DELETED };
+  const inSession: SessionContext = { ...ctx, session };
+  if (spec.needs === 'session') {
+    const status = checkedSize(inSession);
+    return status === Status.SUCCESS ? callHandler(spec.handler, inSession) : { status };
+  }
+  const tree = session.trees.get(ctx.header.treeId);
+  if (!tree) return { status: Status.NETWORK_NAME_DELETED };
+  ctx.chain.treeId = tree.id;
+  const inTree: TreeContext = { ...inSession, tree };
+  const status = checkedSize(inTree);
+  return status === Status.SUCCESS ? callHandler(spec.handler, inTree) : { status };
+}
+
 /** Validate, look up session and tree, then run the command's handler. Never throws. */
 export async function runRequest(ctx: RequestContext): Promise<{ result: HandlerResult; session?: Session }> {
   inheritFromChain(ctx);
   const spec = handlers[ctx.header.command as Command];
   if (!spec) return { result: { status: Status.INVALID_PARAMETER } };
   let session: Session | undefined;
-  if (spec.session) {
+  if (spec.needs !== 'connection') {
     const found = lookupSession(ctx);
     if (typeof found === 'number') return { result: { status: found } };
     session = found;
-    ctx.session = session;
     ctx.chain.sessionId = session.id;
-  } else if (ctx.header.sessionId !== 0n && ctx.header.command === Command.ECHO) {
+  } else if (spec.signsWithSession && ctx.header.sessionId !== 0n) {
     const found = lookupSession(ctx);
     if (typeof found !== 'number') session = found; // signs the answer when the session signs
   }
-  if (spec.tree && session) {
-    const tree = session.trees.get(ctx.header.treeId);
-    if (!tree) return { result: { status: Status.NETWORK_NAME_DELETED }, session };
-    ctx.tree = tree;
-    ctx.chain.treeId = tree.id;
-  }
-  const sizeStatus = checkStructureSize(ctx.header.command, ctx.message);
-  if (sizeStatus !== Status.SUCCESS) {
-    ctx.core.telemetry.protocolError('structure-size');
-    return { result: { status: sizeStatus }, session };
-  }
-  ctx.reader.seek(HEADER_SIZE);
-  const result = await callHandler(spec, ctx);
+  const result = await runSpec(spec, ctx, session);
   if (ctx.header.command === Command.CREATE && isError(result.status)) {
     ctx.chain.fileId = undefined;
     ctx.chain.failure = result.status;

@@ -2,9 +2,8 @@ import type { Reader } from '../wire/index.js';
 import type { Smb2Header } from '../smb2/header.js';
 import type { ReadPayload } from './file-io.js';
 import type { Logger } from './log.js';
-import type { Session, TreeConnect, Open } from './state.js';
+import type { ConnectionState, Session, TreeConnect, Open } from './state.js';
 import type { FileId } from '../smb2/commands/create.js';
-import type { Connection } from './connection.js';
 import type { ServerCore } from './server-core.js';
 import type { MessagePayloads } from './message-payloads.js';
 
@@ -19,7 +18,7 @@ export interface ChainState {
 
 export interface RequestContext {
   core: ServerCore;
-  conn: Connection;
+  conn: ConnectionState;
   header: Smb2Header;
   /** This PDU only (one element of a compound), header included. */
   message: Buffer;
@@ -55,18 +54,28 @@ export interface HandlerResult {
   disconnect?: boolean;
 }
 
-export type Handler = (ctx: RequestContext) => Promise<HandlerResult>;
-
-export interface HandlerSpec {
-  handler: Handler;
-  /** Needs a valid session (SessionId looked up and signature checked). */
-  session: boolean;
-  /** Needs a tree connect (TreeId looked up). */
-  tree: boolean;
+/** A request whose SessionId named a valid session (signature checked), [MS-SMB2] 3.3.5.2.9. */
+export interface SessionContext extends RequestContext {
+  session: Session;
 }
 
-export function fail(status: number): HandlerResult {
-  return { status };
+/** A request whose TreeId named a tree connect of its session, [MS-SMB2] 3.3.5.2.11. */
+export interface TreeContext extends SessionContext {
+  tree: TreeConnect;
 }
+
+export type Handler<C extends RequestContext = RequestContext> = (ctx: C) => Promise<HandlerResult>;
+
+/**
+ * One row of the command table: what validation must establish before the handler runs,
+ * and the handler typed with exactly that context.
+ * - `connection`: nothing beyond NEGOTIATE order; with `signsWithSession` a valid session
+ *   named by the request (if any) still signs the response (ECHO).
+ * - `session`: a valid session; `tree`: a valid session and one of its tree connects.
+ */
+export type HandlerSpec =
+  | { needs: 'connection'; handler: Handler; signsWithSession?: boolean }
+  | { needs: 'session'; handler: Handler<SessionContext> }
+  | { needs: 'tree'; handler: Handler<TreeContext> };
 
 export type { Open };

@@ -42,13 +42,13 @@ const SHUTDOWN_GRACE_MS = 5000;
 
 /** The SMB2/3 server: listeners feed transports into connections that share one ServerCore. */
 export class SmbServer {
-  private readonly core: ServerCore;
+  private readonly core: ServerCore<Connection>;
   private readonly listeners: TransportListener[] = [];
   private nextConnectionId = 1;
 
   constructor(options: ServerOptions, deps: SmbServerDeps = {}) {
     if (!deps.hostFs) throw new Error('SmbServer needs deps.hostFs (the spliced_fs addon, native/fs.ts): it never opens share files by path name');
-    this.core = new ServerCore(options, deps.telemetry ?? noTelemetry, deps.log ?? silentLogger, deps.fileIo ?? new DirectFileIoProvider(), deps.hostFs);
+    this.core = new ServerCore<Connection>(options, deps.telemetry ?? noTelemetry, deps.log ?? silentLogger, deps.fileIo ?? new DirectFileIoProvider(), deps.hostFs);
   }
 
   async listen(): Promise<{ tcpPort: number }> {

@@ -3,7 +3,7 @@ import { Reader, Writer } from '../../wire/index.js';
 import { Fsctl, InterfaceCapability, IoctlFlag, Dialect } from '../../smb2/constants.js';
 import { decodeIoctlRequest, encodeIoctlResponse, type IoctlRequest } from '../../smb2/commands/ioctl.js';
 import { Status } from '../../smb2/status.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, SessionContext } from '../handler.js';
 import type { InterfaceConfig } from '../options.js';
 import { requireCreditCharge } from './credit-charge.js';
 import { findOpen } from '../open-files.js';
@@ -52,7 +52,7 @@ export function encodeInterfaceList(interfaces: InterfaceConfig[]): Buffer {
  * FSCTL_VALIDATE_NEGOTIATE_INFO, [MS-SMB2] 3.3.5.15.12: the client's view of NEGOTIATE must match
  * ours, or someone tampered with it and the connection is closed.
  */
-function validateNegotiate(ctx: RequestContext, req: IoctlRequest): HandlerResult {
+function validateNegotiate(ctx: SessionContext, req: IoctlRequest): HandlerResult {
   const n = ctx.conn.negotiated!;
   const r = new Reader(req.input);
   const capabilities = r.u32();
@@ -74,7 +74,7 @@ function validateNegotiate(ctx: RequestContext, req: IoctlRequest): HandlerResul
 }
 
 /** IOCTL, [MS-SMB2] 3.3.5.15: the two FSCTLs clients need; anything else is not supported. */
-export async function ioctl(ctx: RequestContext): Promise<HandlerResult> {
+export async function ioctl(ctx: SessionContext): Promise<HandlerResult> {
   const req = decodeIoctlRequest(ctx.reader);
   requireCreditCharge(ctx, Math.max(req.input.length, req.maxOutputResponse, req.maxInputResponse));
   if (!(req.flags & IoctlFlag.IS_FSCTL)) return { status: Status.NOT_SUPPORTED };

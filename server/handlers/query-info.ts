@@ -5,7 +5,7 @@ import {
   encodeFileInfo, encodeFsInfo, encodeSecurityDescriptor, fileRecordFromStats, minimumFileInfoLength, minimumFsInfoLength,
   volumeFactsFor,
 } from '../../smb2/info/index.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, TreeContext } from '../handler.js';
 import type { Open } from '../state.js';
 import { descriptorOf, findOpen } from '../open-files.js';
 import type { HostStats } from '../host-fs.js';
@@ -48,7 +48,7 @@ function fit(output: Buffer, max: number, minimum: number | undefined): HandlerR
 }
 
 /** QUERY_INFO, [MS-SMB2] 3.3.5.20: file, filesystem and security information. */
-export async function queryInfo(ctx: RequestContext): Promise<HandlerResult> {
+export async function queryInfo(ctx: TreeContext): Promise<HandlerResult> {
   const req = decodeQueryInfoRequest(ctx.reader);
   requireCreditCharge(ctx, Math.max(req.input.length, req.outputBufferLength));
   const open = findOpen(ctx, req.fileId);

@@ -1,7 +1,7 @@
 import { Channel } from '../../smb2/constants.js';
 import { decodeReadRequest, encodeReadResponseHeader } from '../../smb2/commands/read.js';
 import { Status, SmbStatusError } from '../../smb2/status.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, TreeContext } from '../handler.js';
 import type { ReadPayload } from '../file-io.js';
 import type { BufferDescriptor } from '../../smb2/commands/buffer-desc.js';
 import { findOpen } from '../open-files.js';
@@ -10,7 +10,7 @@ import { requireCreditCharge } from './credit-charge.js';
 import { pipeOf, readPipe } from '../pipes/pipe-smb.js';
 
 /** Push the data into the client's registered buffers (SMB Direct), [MS-SMB2] 3.3.5.12. ctx.payloads releases it. */
-async function readOverRdma(ctx: RequestContext, payload: ReadPayload, descriptors: BufferDescriptor[], channel: number): Promise<HandlerResult> {
+async function readOverRdma(ctx: TreeContext, payload: ReadPayload, descriptors: BufferDescriptor[], channel: number): Promise<HandlerResult> {
   const sent = await ctx.conn.transport.rdmaWrite!(descriptors, payload.chunks);
   ctx.payloads.delivered(payload, sent);
   const invalidateToken = channel === Channel.RDMA_V1_INVALIDATE ? descriptors[0]?.token : undefined;
@@ -18,7 +18,7 @@ async function readOverRdma(ctx: RequestContext, payload: ReadPayload, descripto
 }
 
 /** READ, [MS-SMB2] 3.3.5.12: file data goes out as the provider's chunks, never copied here. */
-export async function read(ctx: RequestContext): Promise<HandlerResult> {
+export async function read(ctx: TreeContext): Promise<HandlerResult> {
   const req = decodeReadRequest(ctx.reader);
   requireCreditCharge(ctx, req.length);
   const open = findOpen(ctx, req.fileId);

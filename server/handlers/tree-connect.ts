@@ -1,7 +1,7 @@
 import { decodeTreeConnectRequest, encodeTreeConnectResponse } from '../../smb2/commands/tree-connect.js';
 import { FILE_ALL_ACCESS, FILE_READ_ONLY_ACCESS, ShareType } from '../../smb2/constants.js';
 import { Status } from '../../smb2/status.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, SessionContext } from '../handler.js';
 import type { ShareConfig } from '../options.js';
 import type { Session } from '../state.js';
 
@@ -12,8 +12,8 @@ function allowed(session: Session, share: ShareConfig): boolean {
 }
 
 /** TREE_CONNECT, [MS-SMB2] 3.3.5.7: disk shares from the options, plus IPC$. */
-export async function treeConnect(ctx: RequestContext): Promise<HandlerResult> {
-  const session = ctx.session!;
+export async function treeConnect(ctx: SessionContext): Promise<HandlerResult> {
+  const session = ctx.session;
   const req = decodeTreeConnectRequest(ctx.reader);
   const name = req.path.slice(req.path.lastIndexOf('\\') + 1);
   const id = session.nextTreeId++;

@@ -1,14 +1,14 @@
 import { Channel, CreateOption, WriteFlag } from '../../smb2/constants.js';
 import { decodeWriteRequest, encodeWriteResponse } from '../../smb2/commands/write.js';
 import { Status, SmbStatusError } from '../../smb2/status.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, TreeContext } from '../handler.js';
 import { findOpen } from '../open-files.js';
 import { canWrite } from '../access.js';
 import { requireCreditCharge } from './credit-charge.js';
 import { pipeOf, writePipe } from '../pipes/pipe-smb.js';
 
 /** WRITE, [MS-SMB2] 3.3.5.13: inline data, or pulled with RDMA READ on SMB Direct. */
-export async function write(ctx: RequestContext): Promise<HandlerResult> {
+export async function write(ctx: TreeContext): Promise<HandlerResult> {
   const req = decodeWriteRequest(ctx.reader);
   const rdma = req.channel === Channel.RDMA_V1 || req.channel === Channel.RDMA_V1_INVALIDATE;
   requireCreditCharge(ctx, rdma ? req.remainingBytes : req.data.length);
