@@ -18,14 +18,14 @@ import { queryInfo } from './query-info.js';
 import { setInfo } from './set-info.js';
 import { notSupported } from './not-supported.js';
 
-/** The command table, [MS-SMB2] 3.3.5.2: what each command needs before its handler runs. CANCEL never gets here. */
+/** The command table, [MS-SMB2] 3.3.5.2: what each command needs before its handler runs. CANCEL is the async stage's (async-requests.ts). */
 export const handlers: Record<Command, HandlerSpec | undefined> = {
   [Command.NEGOTIATE]: { needs: 'connection', handler: negotiate },
   [Command.SESSION_SETUP]: { needs: 'connection', handler: sessionSetup },
   [Command.LOGOFF]: { needs: 'session', handler: logoff },
   [Command.TREE_CONNECT]: { needs: 'session', handler: treeConnect },
   [Command.TREE_DISCONNECT]: { needs: 'tree', handler: treeDisconnect },
-  [Command.CREATE]: { needs: 'tree', handler: create },
+  [Command.CREATE]: { needs: 'tree', handler: create, opensFile: true },
   [Command.CLOSE]: { needs: 'tree', handler: close },
   [Command.FLUSH]: { needs: 'tree', handler: flush },
   [Command.READ]: { needs: 'tree', handler: read },

@@ -64,12 +64,12 @@ function validateNegotiate(ctx: SessionContext, req: IoctlRequest): HandlerResul
   const matches =
     capabilities === n.clientCapabilities && guid.equals(n.clientGuid) && securityMode === n.clientSecurityMode &&
     dialects.length === n.clientDialects.length && dialects.every((d, i) => d === n.clientDialects[i]);
-  if (!matches || ctx.conn.dialect === Dialect.SMB3_1_1) return { status: Status.ACCESS_DENIED, disconnect: true };
+  if (!matches || ctx.conn.dialect === Dialect.SMB3_1_1) return { status: Status.ACCESS_DENIED, reply: { disconnect: true } };
   const out = new Writer(0, 24).u32(n.serverCapabilities).bytes(ctx.core.serverGuid).u16(n.serverSecurityMode).u16(n.dialect);
   return {
     status: Status.SUCCESS,
     body: encodeIoctlResponse({ ctlCode: req.ctlCode, fileId: req.fileId, flags: 0, output: Buffer.from(out.finish()) }),
-    forceSign: true,
+    reply: { sign: 'always' },
   };
 }
 

@@ -71,7 +71,7 @@ function responseFor(core: ServerCore, dialect: number, contexts: NegotiateConte
 /** NEGOTIATE, [MS-SMB2] 3.3.5.4. A second NEGOTIATE on a connection closes it. */
 export async function negotiate(ctx: RequestContext): Promise<HandlerResult> {
   const conn = ctx.conn;
-  if (conn.negotiated) return { status: Status.INVALID_PARAMETER, disconnect: true };
+  if (conn.negotiated) return { status: Status.INVALID_PARAMETER, reply: { disconnect: true } };
   const req = decodeNegotiateRequest(ctx.reader);
   const dialect = pickDialect(ctx.core, req.dialects);
   if (dialect === undefined) return { status: Status.NOT_SUPPORTED };
@@ -96,7 +96,7 @@ export async function negotiate(ctx: RequestContext): Promise<HandlerResult> {
   return {
     status: Status.SUCCESS,
     body: responseFor(ctx.core, dialect, contexts),
-    onEncoded: dialect === Dialect.SMB3_1_1 ? (m) => void preauth?.update(m) : undefined,
+    reply: { onEncoded: dialect === Dialect.SMB3_1_1 ? (m) => void preauth?.update(m) : undefined },
   };
 }
 

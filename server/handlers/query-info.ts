@@ -1,6 +1,7 @@
 import { InfoType } from '../../smb2/constants.js';
 import { decodeQueryInfoRequest, encodeQueryInfoResponse, type QueryInfoRequest } from '../../smb2/commands/query-info.js';
 import { Status } from '../../smb2/status.js';
+import { encodeErrorResponse } from '../../smb2/commands/error.js';
 import {
   encodeFileInfo, encodeFsInfo, encodeSecurityDescriptor, fileRecordFromStats, minimumFileInfoLength, minimumFsInfoLength,
   volumeFactsFor,
@@ -67,7 +68,7 @@ export async function queryInfo(ctx: TreeContext): Promise<HandlerResult> {
         // [MS-SMB2] 3.3.5.20.3: tell the client how big a buffer it needs.
         const needed = Buffer.alloc(4);
         needed.writeUInt32LE(sd.length);
-        return { status: Status.BUFFER_TOO_SMALL, errorData: needed };
+        return { status: Status.BUFFER_TOO_SMALL, body: encodeErrorResponse(needed) };
       }
       return { status: Status.SUCCESS, body: encodeQueryInfoResponse(sd) };
     }

@@ -19,7 +19,7 @@ export async function treeConnect(ctx: SessionContext): Promise<HandlerResult> {
   const id = session.nextTreeId++;
   if (name.toUpperCase() === 'IPC$') {
     session.trees.set(id, { id, share: null, root: null, readOnly: true, maximalAccess: FILE_READ_ONLY_ACCESS });
-    return { status: Status.SUCCESS, body: encodeTreeConnectResponse({ shareType: ShareType.PIPE, shareFlags: 0, capabilities: 0, maximalAccess: FILE_READ_ONLY_ACCESS }), treeId: id };
+    return { status: Status.SUCCESS, body: encodeTreeConnectResponse({ shareType: ShareType.PIPE, shareFlags: 0, capabilities: 0, maximalAccess: FILE_READ_ONLY_ACCESS }), reply: { treeId: id } };
   }
   const share = ctx.core.findShare(name);
   if (!share) return { status: Status.BAD_NETWORK_NAME };
@@ -30,6 +30,6 @@ export async function treeConnect(ctx: SessionContext): Promise<HandlerResult> {
   return {
     status: Status.SUCCESS,
     body: encodeTreeConnectResponse({ shareType: ShareType.DISK, shareFlags: 0, capabilities: 0, maximalAccess }),
-    treeId: id,
+    reply: { treeId: id },
   };
 }

@@ -18,14 +18,14 @@ export async function write(ctx: TreeContext): Promise<HandlerResult> {
   if (open.tree.readOnly) return { status: Status.ACCESS_DENIED };
   if (open.isDirectory || !open.io) return { status: Status.INVALID_DEVICE_REQUEST };
   if (!canWrite(open.grantedAccess)) return { status: Status.ACCESS_DENIED };
-  if (req.channel !== Channel.NONE && (!rdma || !ctx.conn.transport.rdmaRead)) throw new SmbStatusError(Status.INVALID_PARAMETER);
+  if (req.channel !== Channel.NONE && (!rdma || !ctx.remote.read)) throw new SmbStatusError(Status.INVALID_PARAMETER);
   const length = rdma ? req.remainingBytes : req.data.length;
   if (length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
-  const data = rdma ? await ctx.conn.transport.rdmaRead!(req.channelInfo, length) : req.data;
+  const data = rdma ? await ctx.remote.read!(req.channelInfo, length) : req.data;
   const writeThrough = (req.flags & WriteFlag.WRITE_THROUGH) !== 0 || (open.createOptions & CreateOption.WRITE_THROUGH) !== 0;
   const count = await open.io.write(req.offset, data, { writeThrough });
   open.position = req.offset + count;
   ctx.core.telemetry.writeBytes(ctx.conn.transport.kind, count);
   const invalidateToken = req.channel === Channel.RDMA_V1_INVALIDATE ? req.channelInfo[0]?.token : undefined;
-  return { status: Status.SUCCESS, body: encodeWriteResponse({ count, remaining: 0 }), invalidateToken };
+  return { status: Status.SUCCESS, body: encodeWriteResponse({ count, remaining: 0 }), reply: { invalidateToken } };
 }
