@@ -57,7 +57,10 @@ export interface HandlerResult {
 }
 
 export interface ReplyOptions {
-  /** The response's session, which signs it: SESSION_SETUP's own (its header carries its id). Default: the request's. */
+  /**
+   * The session a SESSION_SETUP response is for: the header carries its id, it signs the
+   * response, and once it is valid the connection counts as authenticated. Default: the request's.
+   */
   session?: Session;
   /** Sign even if the request was not signed (final SESSION_SETUP, VALIDATE_NEGOTIATE_INFO). */
   sign?: 'always';

@@ -121,7 +121,7 @@ export class RequestPipeline {
       h.drop('refused', 'handler asked to close the connection');
       return 'drop';
     }
-    if (header.command === Command.SESSION_SETUP && outcome.status === Status.SUCCESS) h.authenticated();
+    if (outcome.status === Status.SUCCESS && outcome.reply?.session?.state === 'valid') h.authenticated();
     const result = m.size.fit(outcome);
     if (result !== outcome) h.limitHit('compound_size');
     return this.encode(header, result, session, m);

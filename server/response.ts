@@ -1,5 +1,5 @@
 import { Writer } from '../wire/index.js';
-import { Command, HeaderFlag, HEADER_SIZE } from '../smb2/constants.js';
+import { HeaderFlag, HEADER_SIZE } from '../smb2/constants.js';
 import { encodeHeader, type Smb2Header } from '../smb2/header.js';
 import { encodeErrorResponse } from '../smb2/commands/error.js';
 import { Status } from '../smb2/status.js';
@@ -57,7 +57,7 @@ export function encodeResponse(req: Smb2Header, result: HandlerResult, session: 
     nextCommand: 0,
     asyncId: options.asyncId ?? req.asyncId,
     treeId: result.reply?.treeId ?? req.treeId,
-    sessionId: req.command === Command.SESSION_SETUP ? (result.reply?.session?.id ?? req.sessionId) : req.sessionId,
+    sessionId: result.reply?.session?.id ?? req.sessionId,
     signature: Buffer.alloc(16),
   });
   w.bytes(body);

@@ -9,5 +9,5 @@ export async function logoff(ctx: SessionContext): Promise<HandlerResult> {
   for (const open of [...ctx.conn.opens.values()]) if (open.session === session) await closeOpen(ctx.core, ctx.conn, open);
   ctx.conn.sessions.delete(session.id);
   ctx.core.telemetry.sessionClosed();
-  return { status: Status.SUCCESS, body: encodeLogoffResponse(), reply: { session } };
+  return { status: Status.SUCCESS, body: encodeLogoffResponse() };
 }
