@@ -13,7 +13,7 @@ const ERROR_BODY_SIZE = 9;
 export const COMPOUND_SLACK = 64 * 1024;
 
 function responseSize(result: HandlerResult): number {
-  const body = result.body?.length ?? ERROR_BODY_SIZE + (result.errorData?.length ?? 0);
+  const body = result.body?.length ?? ERROR_BODY_SIZE;
   return HEADER_SIZE + body + (result.payload?.length ?? 0);
 }
 

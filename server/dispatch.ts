@@ -1,21 +1,21 @@
 import { DecodeError } from '../wire/index.js';
-import { Command, HeaderFlag, HEADER_SIZE, RequestStructureSize, commandName } from '../smb2/constants.js';
+import { Command, HeaderFlag, commandName } from '../smb2/constants.js';
 import { Status, SmbStatusError, isError, statusFromErrno, statusName } from '../smb2/status.js';
-import { verify } from '../auth/signing.js';
-import type { HandlerResult, HandlerSpec, RequestContext } from './handler.js';
+import type { GoAsync, Handler, HandlerResult, HandlerSpec, RequestContext } from './handler.js';
 import type { Session } from './state.js';
 import { handlers } from './handlers/index.js';
+import { lookupSession, optionalSession, validateConnectionRequest, validateSessionRequest, validateTreeRequest } from './validate.js';
 
-/** Check StructureSize and minimum body length before any handler runs, [MS-SMB2] 3.3.5.2.6. */
-export function checkStructureSize(command: number, message: Buffer): number {
-  const expected = RequestStructureSize[command as Command];
-  if (expected === undefined) return Status.INVALID_PARAMETER;
-  if (message.length < HEADER_SIZE + 2) return Status.INVALID_PARAMETER;
-  const size = message.readUInt16LE(HEADER_SIZE);
-  const ok = size === expected || (command === Command.OPLOCK_BREAK && size === 36);
-  if (!ok) return Status.INVALID_PARAMETER;
-  if (message.length < HEADER_SIZE + (size & ~1)) return Status.INVALID_PARAMETER;
-  return Status.SUCCESS;
+export { checkStructureSize } from './validate.js';
+
+/** The command table, [MS-SMB2] 3.3.5.2: a row per command; handlers/index.ts holds the server's. */
+export type CommandTable = Readonly<Record<Command, HandlerSpec | undefined>>;
+
+/** What dispatch hands on to the response stages. */
+export interface Dispatched {
+  result: HandlerResult | GoAsync;
+  /** The request's valid session, if any: it signs the response. */
+  session?: Session;
 }
 
 /** Related requests inherit SessionId/TreeId from the previous one, [MS-SMB2] 3.3.5.2.7.2. */
@@ -29,26 +29,11 @@ function inheritFromChain(ctx: RequestContext): void {
   if (ctx.chain.treeId !== undefined) ctx.header.treeId = ctx.chain.treeId;
 }
 
-function lookupSession(ctx: RequestContext): Session | number {
-  const session = ctx.conn.sessions.get(ctx.header.sessionId);
-  if (!session) return Status.USER_SESSION_DELETED;
-  if (session.state !== 'valid') return Status.USER_SESSION_DELETED;
-  const signed = (ctx.header.flags & HeaderFlag.SIGNED) !== 0;
-  if (session.signingKey && signed) {
-    if (!verify(ctx.conn.dialect, session.signingKey, ctx.message)) {
-      ctx.core.telemetry.protocolError('signature');
-      return Status.ACCESS_DENIED;
-    }
-  } else if (session.signingRequired && !signed) {
-    ctx.core.telemetry.protocolError('signature');
-    return Status.ACCESS_DENIED;
-  }
-  return session;
-}
-
-async function callHandler(spec: HandlerSpec, ctx: RequestContext): Promise<HandlerResult> {
+/** Run a handler; what it throws becomes a status (decoders and helpers throw SmbStatusError). */
+async function callHandler<C extends RequestContext>(handler: Handler<C>, ctx: C | number): Promise<HandlerResult | GoAsync> {
+  if (typeof ctx === 'number') return { status: ctx };
   try {
-    return await spec.handler(ctx);
+    return await handler(ctx);
   } catch (err) {
     if (err instanceof DecodeError || err instanceof SmbStatusError) {
       if (err instanceof DecodeError) ctx.core.telemetry.protocolError('decode');
@@ -67,36 +52,21 @@ async function callHandler(spec: HandlerSpec, ctx: RequestContext): Promise<Hand
   }
 }
 
-/** Validate, look up session and tree, then run the command's handler. Never throws. */
-export async function runRequest(ctx: RequestContext): Promise<{ result: HandlerResult; session?: Session }> {
+/** Find the table row, validate what it needs, then run its handler. Never throws. */
+export async function runRequest(ctx: RequestContext, table: CommandTable = handlers): Promise<Dispatched> {
   inheritFromChain(ctx);
-  const spec = handlers[ctx.header.command as Command];
+  const spec = table[ctx.header.command as Command];
   if (!spec) return { result: { status: Status.INVALID_PARAMETER } };
-  let session: Session | undefined;
-  if (spec.session) {
-    const found = lookupSession(ctx);
-    if (typeof found === 'number') return { result: { status: found } };
-    session = found;
-    ctx.session = session;
-    ctx.chain.sessionId = session.id;
-  } else if (ctx.header.sessionId !== 0n && ctx.header.command === Command.ECHO) {
-    const found = lookupSession(ctx);
-    if (typeof found !== 'number') session = found; // signs the answer when the session signs
+  if (spec.needs === 'connection') {
+    const session = spec.signsWithSession ? optionalSession(ctx) : undefined;
+    return { result: await callHandler(spec.handler, validateConnectionRequest(ctx)), session };
   }
-  if (spec.tree && session) {
-    const tree = session.trees.get(ctx.header.treeId);
-    if (!tree) return { result: { status: Status.NETWORK_NAME_DELETED }, session };
-    ctx.tree = tree;
-    ctx.chain.treeId = tree.id;
-  }
-  const sizeStatus = checkStructureSize(ctx.header.command, ctx.message);
-  if (sizeStatus !== Status.SUCCESS) {
-    ctx.core.telemetry.protocolError('structure-size');
-    return { result: { status: sizeStatus }, session };
-  }
-  ctx.reader.seek(HEADER_SIZE);
-  const result = await callHandler(spec, ctx);
-  if (ctx.header.command === Command.CREATE && isError(result.status)) {
+  const session = lookupSession(ctx);
+  if (typeof session === 'number') return { result: { status: session } };
+  ctx.chain.sessionId = session.id;
+  if (spec.needs === 'session') return { result: await callHandler(spec.handler, validateSessionRequest(ctx, session)), session };
+  const result = await callHandler(spec.handler, validateTreeRequest(ctx, session));
+  if (spec.opensFile && 'status' in result && isError(result.status)) {
     ctx.chain.fileId = undefined;
     ctx.chain.failure = result.status;
   }

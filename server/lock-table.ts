@@ -16,10 +16,28 @@ function overlaps(a: { offset: bigint; length: bigint }, b: { offset: bigint; le
 
 /**
  * Byte-range locks per file, [MS-SMB2] 3.3.5.14 and [MS-FSA] 2.1.5.7: advisory (READ and WRITE
- * do not check them). The owner is the Open; blocking requests are answered at once.
+ * do not check them). The owner is the Open. A blocking request waits with changed() and
+ * tries again (handlers/lock.ts).
  */
 export class LockTable {
   private readonly byFile = new Map<string, HeldLock[]>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  /** Resolves the next time a lock of `file` is released (unlock, or its open closed). */
+  changed(file: string): Promise<void> {
+    return new Promise((resolve) => {
+      let set = this.waiters.get(file);
+      if (!set) this.waiters.set(file, (set = new Set()));
+      set.add(resolve);
+    });
+  }
+
+  private wake(file: string): void {
+    const set = this.waiters.get(file);
+    if (!set) return;
+    this.waiters.delete(file);
+    for (const w of set) w();
+  }
 
   apply(file: string, owner: object, elements: LockElement[]): void {
     const held = this.byFile.get(file) ?? [];
@@ -41,13 +59,16 @@ export class LockTable {
     }
     if (next.length) this.byFile.set(file, next);
     else this.byFile.delete(file);
+    if (unlocking) this.wake(file);
   }
 
   releaseAll(file: string, owner: object): void {
     const held = this.byFile.get(file);
-    if (!held) return;
-    const rest = held.filter((l) => l.owner !== owner);
-    if (rest.length) this.byFile.set(file, rest);
-    else this.byFile.delete(file);
+    if (held) {
+      const rest = held.filter((l) => l.owner !== owner);
+      if (rest.length) this.byFile.set(file, rest);
+      else this.byFile.delete(file);
+    }
+    this.wake(file); // also a waiter whose own open closed
   }
 }

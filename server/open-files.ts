@@ -1,9 +1,9 @@
 import { RELATED_FILE_ID } from '../smb2/constants.js';
 import { Status, SmbStatusError } from '../smb2/status.js';
 import type { FileId } from '../smb2/commands/create.js';
-import type { Connection } from './connection.js';
 import type { RequestContext } from './handler.js';
-import type { Open } from './state.js';
+import type { ConnectionState, Open } from './state.js';
+import type { ServerCore } from './server-core.js';
 import { fileKeyOf, type HostStats } from './host-fs.js';
 import { closeQuietly, type ShareRoot } from './share-root.js';
 
@@ -32,9 +32,9 @@ export interface OpenSlot {
   release(): void;
 }
 
-const pendingCreates = new WeakMap<Connection, number>();
+const pendingCreates = new WeakMap<ConnectionState, number>();
 
-export function reserveOpenSlot(conn: Connection, limit: number): OpenSlot | null {
+export function reserveOpenSlot(conn: ConnectionState, limit: number): OpenSlot | null {
   const pending = pendingCreates.get(conn) ?? 0;
   if (conn.opens.size + pending >= limit) return null;
   pendingCreates.set(conn, pending + 1);
@@ -49,13 +49,13 @@ export function reserveOpenSlot(conn: Connection, limit: number): OpenSlot | nul
 }
 
 /** Register a new open; the slot it was reserved with becomes the open itself. */
-export function registerOpen(conn: Connection, open: Omit<Open, 'fileId'>, slot?: OpenSlot): Open {
+export function registerOpen(core: ServerCore, conn: ConnectionState, open: Omit<Open, 'fileId'>, slot?: OpenSlot): Open {
   const volatile = conn.allocateFileId();
   const full: Open = { ...open, fileId: { persistent: volatile, volatile } };
   conn.opens.set(volatile, full);
   slot?.release();
-  conn.core.openFiles.opened(full.fileKey);
-  conn.core.telemetry.fileOpened();
+  core.openFiles.opened(full.fileKey);
+  core.telemetry.fileOpened();
   return full;
 }
 
@@ -78,20 +78,20 @@ async function removeIfSame(root: ShareRoot, open: Open): Promise<void> {
  * delete-pending, close its descriptor. With `postQuery`, returns the file's attributes just
  * before the descriptor closes (null once deleted).
  */
-export async function closeOpen(conn: Connection, open: Open, postQuery = false): Promise<HostStats | null> {
+export async function closeOpen(core: ServerCore, conn: ConnectionState, open: Open, postQuery = false): Promise<HostStats | null> {
   if (!conn.opens.delete(open.fileId.volatile)) return null;
-  conn.core.locks.releaseAll(open.fileKey, open);
+  core.locks.releaseAll(open.fileKey, open);
   open.releaseShareMode?.();
-  conn.core.telemetry.fileClosed();
+  core.telemetry.fileClosed();
   const root = open.tree.root;
   let deleted = false;
   try {
     await open.io?.close();
   } finally {
-    const deleteNow = conn.core.openFiles.closed(open.fileKey, open.deleteOnClose);
+    const deleteNow = core.openFiles.closed(open.fileKey, open.deleteOnClose);
     if (deleteNow && root && open.relative !== '') {
       deleted = true;
-      await removeIfSame(root, open).catch((err) => conn.core.log.debug({ err: (err as Error).message, name: open.relative }, 'delete on close failed'));
+      await removeIfSame(root, open).catch((err) => core.log.debug({ err: (err as Error).message, name: open.relative }, 'delete on close failed'));
     }
   }
   try {

@@ -4,8 +4,7 @@ import { ReadBudget } from './read-budget.js';
 import type { Telemetry } from './telemetry.js';
 import type { Logger } from './log.js';
 import type { FileIoProvider } from './file-io.js';
-import type { Connection } from './connection.js';
-import type { AuthExchange, Open } from './state.js';
+import type { AuthExchange, ConnectionState, Open } from './state.js';
 import { ShareRoot } from './share-root.js';
 import type { HostFs } from './host-fs.js';
 import { LockTable } from './lock-table.js';
@@ -15,13 +14,13 @@ import { ServerAuthExchange } from '../auth/server-session-auth.js';
 import { fileTimeFromMs } from '../smb2/info/index.js';
 
 /** State shared by every connection of one server; handlers reach it as ctx.core. */
-export class ServerCore {
+export class ServerCore<C extends ConnectionState = ConnectionState> {
   readonly serverGuid = randomBytes(16);
   readonly startTime = fileTimeFromMs(Date.now());
   readonly locks = new LockTable();
   readonly shareModes = new ShareModeTable();
   readonly openFiles = new OpenFileTable();
-  readonly connections = new Set<Connection>();
+  readonly connections = new Set<C>();
   /** READ data admitted over the whole server; each connection's budget is chained to it. */
   readonly reads = new ReadBudget(() => this.options.limits.maxReadBytes);
   private roots = new Map<string, ShareRoot>();
@@ -86,7 +85,7 @@ export class ServerCore {
     for (const c of this.connections) yield* c.opens.values();
   }
 
-  connectionClosed(conn: Connection): void {
+  connectionClosed(conn: C): void {
     this.connections.delete(conn);
     this.telemetry.connectionClosed(conn.transport.kind);
   }

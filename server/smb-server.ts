@@ -8,6 +8,8 @@ import { Connection } from './connection.js';
 import { TcpListener } from './tcp-transport.js';
 import { DirectFileIoProvider } from './direct-file-io.js';
 import type { HostFs } from './host-fs.js';
+import type { CommandTable } from './dispatch.js';
+import { handlers } from './handlers/index.js';
 
 export interface SmbServerDeps {
   telemetry?: Telemetry;
@@ -15,6 +17,8 @@ export interface SmbServerDeps {
   fileIo?: FileIoProvider;
   /** The *at file system calls (the spliced_fs addon); required, there is no path-based fallback. */
   hostFs?: HostFs;
+  /** The command table (default handlers/index.ts); tests substitute rows, e.g. a command that goes async. */
+  commands?: CommandTable;
 }
 
 export interface ServerStatus {
@@ -42,13 +46,15 @@ const SHUTDOWN_GRACE_MS = 5000;
 
 /** The SMB2/3 server: listeners feed transports into connections that share one ServerCore. */
 export class SmbServer {
-  private readonly core: ServerCore;
+  private readonly core: ServerCore<Connection>;
   private readonly listeners: TransportListener[] = [];
   private nextConnectionId = 1;
+  private readonly commands: CommandTable;
 
   constructor(options: ServerOptions, deps: SmbServerDeps = {}) {
     if (!deps.hostFs) throw new Error('SmbServer needs deps.hostFs (the spliced_fs addon, native/fs.ts): it never opens share files by path name');
-    this.core = new ServerCore(options, deps.telemetry ?? noTelemetry, deps.log ?? silentLogger, deps.fileIo ?? new DirectFileIoProvider(), deps.hostFs);
+    this.commands = deps.commands ?? handlers;
+    this.core = new ServerCore<Connection>(options, deps.telemetry ?? noTelemetry, deps.log ?? silentLogger, deps.fileIo ?? new DirectFileIoProvider(), deps.hostFs);
   }
 
   async listen(): Promise<{ tcpPort: number }> {
@@ -78,7 +84,7 @@ export class SmbServer {
     }
     const id = this.nextConnectionId++;
     const log = this.core.log.child({ conn: id, peer: transport.peer });
-    const conn = new Connection(id, transport, this.core, log);
+    const conn = new Connection(id, transport, this.core, log, this.commands);
     this.core.connections.add(conn);
     this.core.telemetry.connectionOpened(transport.kind);
     log.debug('connection accepted');

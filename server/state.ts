@@ -5,6 +5,8 @@ import type { FileId } from '../smb2/commands/create.js';
 import type { ShareRoot } from './share-root.js';
 import type { PreauthHash } from '../auth/preauth.js';
 import type { AuthResult } from '../auth/ntlm-server.js';
+import type { Transport } from './transport.js';
+import type { CreditWindow } from './credits.js';
 
 /** What a SESSION_SETUP exchange object does, as auth/server-session-auth.ts provides it. */
 export interface AuthExchange {
@@ -13,6 +15,36 @@ export interface AuthExchange {
     | { done: true; outToken: Buffer; result: AuthResult };
 }
 
+/** What NEGOTIATE settled, [MS-SMB2] 3.3.1.7 Connection. */
+export interface Negotiated {
+  dialect: number;
+  clientGuid: Buffer;
+  clientCapabilities: number;
+  clientSecurityMode: number;
+  clientDialects: number[];
+  serverSecurityMode: number;
+  serverCapabilities: number;
+}
+
+/**
+ * The connection as handlers and server-wide state see it, [MS-SMB2] 3.3.1.7 Connection:
+ * its negotiated state, sessions, opens and transport. `Connection` implements it; nothing
+ * outside connection.ts needs the class.
+ */
+export interface ConnectionState {
+  readonly id: number;
+  readonly transport: Transport;
+  readonly credits: CreditWindow;
+  readonly sessions: Map<bigint, Session>;
+  readonly opens: Map<bigint, Open>;
+  negotiated?: Negotiated;
+  /** Connection.PreauthIntegrityHashValue for 3.1.1. */
+  preauth?: PreauthHash;
+  /** The negotiated dialect, 0 before NEGOTIATE. */
+  readonly dialect: number;
+  readonly dialectName: string;
+  allocateFileId(): bigint;
+}
 
 /** [MS-SMB2] 3.3.1.8 Session. */
 export interface Session {

@@ -6,7 +6,7 @@ import { encodeMaximalAccessResponse, encodeOnDiskIdResponse } from '../../smb2/
 import { Status, SmbStatusError } from '../../smb2/status.js';
 import { fileRecordFromStats } from '../../smb2/info/index.js';
 import { isReadOnlyMode } from '../../smb2/info/from-stats.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, TreeContext } from '../handler.js';
 import type { TreeConnect } from '../state.js';
 import { grantedAccess, canWrite } from '../access.js';
 import { openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
@@ -39,9 +39,9 @@ function deleteOnCloseRefused(req: CreateRequest, tree: TreeConnect, access: num
  * provider (by the handle's /proc descriptor path, so it gets this very file), and truncate
  * for overwrite dispositions.
  */
-async function openData(ctx: RequestContext, root: ShareRoot, outcome: CreateOutcome, access: number, shareAccess: number) {
+async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcome, access: number, shareAccess: number) {
   const releaseShareMode = ctx.core.shareModes.acquire(fileKeyOf(outcome.stats), access, shareAccess);
-  const writable = outcome.truncate || (canWrite(access) && !ctx.tree!.readOnly);
+  const writable = outcome.truncate || (canWrite(access) && !ctx.tree.readOnly);
   let fd: number | undefined;
   try {
     fd = await reopenForHandle(root, outcome, writable && !outcome.stats.isDirectory());
@@ -65,8 +65,8 @@ async function openData(ctx: RequestContext, root: ShareRoot, outcome: CreateOut
 }
 
 /** CREATE, [MS-SMB2] 3.3.5.9: resolve inside the share, apply the disposition, open the data. */
-export async function create(ctx: RequestContext): Promise<HandlerResult> {
-  const tree = ctx.tree!;
+export async function create(ctx: TreeContext): Promise<HandlerResult> {
+  const tree = ctx.tree;
   const req = decodeCreateRequest(ctx.reader);
   if (!tree.root) return openPipe(ctx, req);
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
@@ -82,8 +82,8 @@ export async function create(ctx: RequestContext): Promise<HandlerResult> {
   }
 }
 
-async function checkedOutcome(ctx: RequestContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number): Promise<CreateOutcome> {
-  const outcome = await openOrCreate(root, parts, req.createDisposition, req.createOptions, ctx.tree!.readOnly);
+async function checkedOutcome(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number): Promise<CreateOutcome> {
+  const outcome = await openOrCreate(root, parts, req.createDisposition, req.createOptions, ctx.tree.readOnly);
   let refusal: number | undefined;
   if (ctx.core.openFiles.isDeletePending(fileKeyOf(outcome.stats))) refusal = Status.DELETE_PENDING; // [MS-FSA] 2.1.5.1.2
   // READONLY lives in the mode bits and the server may run as root, so refuse writers here.
@@ -93,13 +93,13 @@ async function checkedOutcome(ctx: RequestContext, req: CreateRequest, root: Sha
   throw new SmbStatusError(refusal);
 }
 
-async function createInShare(ctx: RequestContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot): Promise<HandlerResult> {
-  const tree = ctx.tree!;
+async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot): Promise<HandlerResult> {
+  const tree = ctx.tree;
   const outcome = await checkedOutcome(ctx, req, root, parts, access);
   const isDirectory = outcome.stats.isDirectory();
   const { fd, io, stats, releaseShareMode } = await openData(ctx, root, outcome, access, req.shareAccess);
-  const open = registerOpen(ctx.conn, {
-    session: ctx.session!,
+  const open = registerOpen(ctx.core, ctx.conn, {
+    session: ctx.session,
     tree,
     relative: parts.join('/'),
     fd,

@@ -18,27 +18,25 @@ import { queryInfo } from './query-info.js';
 import { setInfo } from './set-info.js';
 import { notSupported } from './not-supported.js';
 
-const tree = { session: true, tree: true } as const;
-
-/** The command table, [MS-SMB2] 3.3.5.2: what each command needs before its handler runs. CANCEL never gets here. */
+/** The command table, [MS-SMB2] 3.3.5.2: what each command needs before its handler runs. CANCEL is the async stage's (async-requests.ts). */
 export const handlers: Record<Command, HandlerSpec | undefined> = {
-  [Command.NEGOTIATE]: { handler: negotiate, session: false, tree: false },
-  [Command.SESSION_SETUP]: { handler: sessionSetup, session: false, tree: false },
-  [Command.LOGOFF]: { handler: logoff, session: true, tree: false },
-  [Command.TREE_CONNECT]: { handler: treeConnect, session: true, tree: false },
-  [Command.TREE_DISCONNECT]: { handler: treeDisconnect, ...tree },
-  [Command.CREATE]: { handler: create, ...tree },
-  [Command.CLOSE]: { handler: close, ...tree },
-  [Command.FLUSH]: { handler: flush, ...tree },
-  [Command.READ]: { handler: read, ...tree },
-  [Command.WRITE]: { handler: write, ...tree },
-  [Command.LOCK]: { handler: lock, ...tree },
-  [Command.IOCTL]: { handler: ioctl, session: true, tree: false },
+  [Command.NEGOTIATE]: { needs: 'connection', handler: negotiate },
+  [Command.SESSION_SETUP]: { needs: 'connection', handler: sessionSetup },
+  [Command.LOGOFF]: { needs: 'session', handler: logoff },
+  [Command.TREE_CONNECT]: { needs: 'session', handler: treeConnect },
+  [Command.TREE_DISCONNECT]: { needs: 'tree', handler: treeDisconnect },
+  [Command.CREATE]: { needs: 'tree', handler: create, opensFile: true },
+  [Command.CLOSE]: { needs: 'tree', handler: close },
+  [Command.FLUSH]: { needs: 'tree', handler: flush },
+  [Command.READ]: { needs: 'tree', handler: read },
+  [Command.WRITE]: { needs: 'tree', handler: write },
+  [Command.LOCK]: { needs: 'tree', handler: lock },
+  [Command.IOCTL]: { needs: 'session', handler: ioctl },
   [Command.CANCEL]: undefined,
-  [Command.ECHO]: { handler: echo, session: false, tree: false },
-  [Command.QUERY_DIRECTORY]: { handler: queryDirectory, ...tree },
-  [Command.CHANGE_NOTIFY]: { handler: notSupported, ...tree },
-  [Command.QUERY_INFO]: { handler: queryInfo, ...tree },
-  [Command.SET_INFO]: { handler: setInfo, ...tree },
-  [Command.OPLOCK_BREAK]: { handler: notSupported, ...tree },
+  [Command.ECHO]: { needs: 'connection', handler: echo, signsWithSession: true },
+  [Command.QUERY_DIRECTORY]: { needs: 'tree', handler: queryDirectory },
+  [Command.CHANGE_NOTIFY]: { needs: 'tree', handler: notSupported },
+  [Command.QUERY_INFO]: { needs: 'tree', handler: queryInfo },
+  [Command.SET_INFO]: { needs: 'tree', handler: setInfo },
+  [Command.OPLOCK_BREAK]: { needs: 'tree', handler: notSupported },
 };

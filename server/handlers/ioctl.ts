@@ -4,7 +4,7 @@ import {
   decodeValidateNegotiateInfoRequest, encodeNetworkInterfaceInfo, encodeValidateNegotiateInfoResponse,
 } from '../../smb2/commands/fsctl.js';
 import { Status } from '../../smb2/status.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, SessionContext } from '../handler.js';
 import { requireCreditCharge } from './credit-charge.js';
 import { findOpen } from '../open-files.js';
 import { pipeOf, transceivePipe } from '../pipes/pipe-smb.js';
@@ -13,25 +13,25 @@ import { pipeOf, transceivePipe } from '../pipes/pipe-smb.js';
  * FSCTL_VALIDATE_NEGOTIATE_INFO, [MS-SMB2] 3.3.5.15.12: the client's view of NEGOTIATE must match
  * ours, or someone tampered with it and the connection is closed.
  */
-function validateNegotiate(ctx: RequestContext, req: IoctlRequest): HandlerResult {
+function validateNegotiate(ctx: SessionContext, req: IoctlRequest): HandlerResult {
   const n = ctx.conn.negotiated!;
   const { capabilities, guid, securityMode, dialects } = decodeValidateNegotiateInfoRequest(req.input);
   const matches =
     capabilities === n.clientCapabilities && guid.equals(n.clientGuid) && securityMode === n.clientSecurityMode &&
     dialects.length === n.clientDialects.length && dialects.every((d, i) => d === n.clientDialects[i]);
-  if (!matches || ctx.conn.dialect === Dialect.SMB3_1_1) return { status: Status.ACCESS_DENIED, disconnect: true };
+  if (!matches || ctx.conn.dialect === Dialect.SMB3_1_1) return { status: Status.ACCESS_DENIED, reply: { disconnect: true } };
   const output = encodeValidateNegotiateInfoResponse({
     capabilities: n.serverCapabilities, guid: ctx.core.serverGuid, securityMode: n.serverSecurityMode, dialect: n.dialect,
   });
   return {
     status: Status.SUCCESS,
     body: encodeIoctlResponse({ ctlCode: req.ctlCode, fileId: req.fileId, flags: 0, output }),
-    forceSign: true,
+    reply: { sign: 'always' },
   };
 }
 
 /** IOCTL, [MS-SMB2] 3.3.5.15: the two FSCTLs clients need; anything else is not supported. */
-export async function ioctl(ctx: RequestContext): Promise<HandlerResult> {
+export async function ioctl(ctx: SessionContext): Promise<HandlerResult> {
   const req = decodeIoctlRequest(ctx.reader);
   requireCreditCharge(ctx, Math.max(req.input.length, req.maxOutputResponse, req.maxInputResponse));
   if (!(req.flags & IoctlFlag.IS_FSCTL)) return { status: Status.NOT_SUPPORTED };

@@ -2,7 +2,7 @@ import { QueryDirectoryFlag } from '../../smb2/constants.js';
 import { decodeQueryDirectoryRequest, encodeQueryDirectoryResponse } from '../../smb2/commands/query-directory.js';
 import { Status } from '../../smb2/status.js';
 import { encodeDirectoryEntries, fileRecordFromStats, isDirectoryInfoClass, matchesPattern, type FileRecord } from '../../smb2/info/index.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, TreeContext } from '../handler.js';
 import type { DirectoryCursor, Open } from '../state.js';
 import { descriptorOf, findOpen } from '../open-files.js';
 import { HostStats, type HostDirEntry } from '../host-fs.js';
@@ -101,7 +101,7 @@ async function cursorFor(open: Open, flags: number, pattern: string): Promise<{ 
 }
 
 /** QUERY_DIRECTORY, [MS-SMB2] 3.3.5.18. */
-export async function queryDirectory(ctx: RequestContext): Promise<HandlerResult> {
+export async function queryDirectory(ctx: TreeContext): Promise<HandlerResult> {
   const req = decodeQueryDirectoryRequest(ctx.reader);
   requireCreditCharge(ctx, req.outputBufferLength);
   const open = findOpen(ctx, req.fileId);

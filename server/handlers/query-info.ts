@@ -1,11 +1,12 @@
 import { InfoType } from '../../smb2/constants.js';
 import { decodeQueryInfoRequest, encodeQueryInfoResponse, type QueryInfoRequest } from '../../smb2/commands/query-info.js';
 import { Status } from '../../smb2/status.js';
+import { encodeErrorResponse } from '../../smb2/commands/error.js';
 import {
   encodeFileInfo, encodeFsInfo, encodeSecurityDescriptor, fileRecordFromStats, minimumFileInfoLength, minimumFsInfoLength,
   volumeFactsFor,
 } from '../../smb2/info/index.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, TreeContext } from '../handler.js';
 import type { Open } from '../state.js';
 import { descriptorOf, findOpen } from '../open-files.js';
 import type { HostStats } from '../host-fs.js';
@@ -48,7 +49,7 @@ function fit(output: Buffer, max: number, minimum: number | undefined): HandlerR
 }
 
 /** QUERY_INFO, [MS-SMB2] 3.3.5.20: file, filesystem and security information. */
-export async function queryInfo(ctx: RequestContext): Promise<HandlerResult> {
+export async function queryInfo(ctx: TreeContext): Promise<HandlerResult> {
   const req = decodeQueryInfoRequest(ctx.reader);
   requireCreditCharge(ctx, Math.max(req.input.length, req.outputBufferLength));
   const open = findOpen(ctx, req.fileId);
@@ -67,7 +68,7 @@ export async function queryInfo(ctx: RequestContext): Promise<HandlerResult> {
         // [MS-SMB2] 3.3.5.20.3: tell the client how big a buffer it needs.
         const needed = Buffer.alloc(4);
         needed.writeUInt32LE(sd.length);
-        return { status: Status.BUFFER_TOO_SMALL, errorData: needed };
+        return { status: Status.BUFFER_TOO_SMALL, body: encodeErrorResponse(needed) };
       }
       return { status: Status.SUCCESS, body: encodeQueryInfoResponse(sd) };
     }

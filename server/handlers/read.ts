@@ -1,7 +1,7 @@
 import { Channel } from '../../smb2/constants.js';
 import { decodeReadRequest, encodeReadResponseHeader } from '../../smb2/commands/read.js';
 import { Status } from '../../smb2/status.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, TreeContext } from '../handler.js';
 import type { ReadPayload } from '../file-io.js';
 import type { BufferDescriptor } from '../../smb2/commands/buffer-desc.js';
 import { findOpen } from '../open-files.js';
@@ -9,16 +9,15 @@ import { canRead } from '../access.js';
 import { requireCreditCharge } from './credit-charge.js';
 import { pipeOf, readPipe } from '../pipes/pipe-smb.js';
 
-/** Push the data into the client's registered buffers (SMB Direct), [MS-SMB2] 3.3.5.12. ctx.payloads releases it. */
-async function readOverRdma(ctx: RequestContext, payload: ReadPayload, descriptors: BufferDescriptor[], channel: number): Promise<HandlerResult> {
-  const sent = await ctx.conn.transport.rdmaWrite!(descriptors, payload.chunks);
-  ctx.payloads.delivered(payload, sent);
+/** Push the data into the client's registered buffers (SMB Direct) through the send stage, [MS-SMB2] 3.3.5.12. ctx.payloads releases it. */
+async function readOverRdma(ctx: TreeContext, payload: ReadPayload, descriptors: BufferDescriptor[], channel: number): Promise<HandlerResult> {
+  const sent = await ctx.remote.write!(payload, descriptors);
   const invalidateToken = channel === Channel.RDMA_V1_INVALIDATE ? descriptors[0]?.token : undefined;
-  return { status: Status.SUCCESS, body: encodeReadResponseHeader({ dataLength: 0, dataRemaining: sent, flags: 0 }), invalidateToken };
+  return { status: Status.SUCCESS, body: encodeReadResponseHeader({ dataLength: 0, dataRemaining: sent, flags: 0 }), reply: { invalidateToken } };
 }
 
 /** READ, [MS-SMB2] 3.3.5.12: file data goes out as the provider's chunks, never copied here. */
-export async function read(ctx: RequestContext): Promise<HandlerResult> {
+export async function read(ctx: TreeContext): Promise<HandlerResult> {
   const req = decodeReadRequest(ctx.reader);
   requireCreditCharge(ctx, req.length);
   const open = findOpen(ctx, req.fileId);
@@ -28,7 +27,7 @@ export async function read(ctx: RequestContext): Promise<HandlerResult> {
   if (!canRead(open.grantedAccess)) return { status: Status.ACCESS_DENIED };
   if (req.length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
   const rdma = req.channel === Channel.RDMA_V1 || req.channel === Channel.RDMA_V1_INVALIDATE;
-  if (req.channel !== Channel.NONE && (!rdma || !ctx.conn.transport.rdmaWrite)) return { status: Status.INVALID_PARAMETER };
+  if (req.channel !== Channel.NONE && (!rdma || !ctx.remote.write)) return { status: Status.INVALID_PARAMETER };
   await ctx.payloads.admit(req.length);
   const payload = ctx.payloads.adopt(await open.io.read(req.offset, req.length));
   if (payload.length === 0 && req.length > 0 || payload.length < req.minimumCount) {

@@ -77,8 +77,7 @@ export async function sessionSetup(ctx: RequestContext): Promise<HandlerResult> 
     return {
       status: Status.MORE_PROCESSING_REQUIRED,
       body: encodeSessionSetupResponse({ sessionFlags: 0, securityBuffer: step.outToken }),
-      signingSession: session,
-      onEncoded: (m) => void session.preauth?.update(m),
+      reply: { session, onEncoded: (m) => void session.preauth?.update(m) },
     };
   }
   establish(ctx, session, step.result, req.securityMode);
@@ -86,7 +85,6 @@ export async function sessionSetup(ctx: RequestContext): Promise<HandlerResult> 
   return {
     status: Status.SUCCESS,
     body: encodeSessionSetupResponse({ sessionFlags, securityBuffer: step.outToken }),
-    signingSession: session,
-    forceSign: ctx.conn.dialect === Dialect.SMB3_1_1 || session.signingRequired,
+    reply: { session, sign: ctx.conn.dialect === Dialect.SMB3_1_1 || session.signingRequired ? 'always' : undefined },
   };
 }

@@ -6,7 +6,7 @@ import { decodeSetInfoRequest, encodeSetInfoResponse } from '../../smb2/commands
 import { Status, SmbStatusError } from '../../smb2/status.js';
 import { FileAttribute, decodeSetFileInfo, msFromFileTime, type SetFileInfo } from '../../smb2/info/index.js';
 import { OWNER_WRITE } from '../../smb2/info/from-stats.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, TreeContext } from '../handler.js';
 import type { Open } from '../state.js';
 import { descriptorOf, findOpen } from '../open-files.js';
 import { requireAccess } from '../access.js';
@@ -71,7 +71,7 @@ function parentOf(relative: string): string {
 }
 
 /** Opens below a renamed directory keep their names in step, [MS-FSA] 2.1.5.15.11. */
-function movePaths(ctx: RequestContext, open: Open, from: string, to: string): void {
+function movePaths(ctx: TreeContext, open: Open, from: string, to: string): void {
   for (const o of ctx.core.allOpens()) {
     if (o.tree.root !== open.tree.root) continue;
     if (o.relative === from) o.relative = to;
@@ -86,7 +86,7 @@ const PARENT_ACCESS_THAT_SHARES = Access.FILE_READ_DATA | Access.FILE_WRITE_DATA
  * Another open of the parent directory that may delete, or that does not share delete,
  * blocks renaming a child (as Windows and Samba answer smbtorture smb2.rename).
  */
-function checkParentSharing(ctx: RequestContext, open: Open): void {
+function checkParentSharing(ctx: TreeContext, open: Open): void {
   const parent = parentOf(open.relative);
   for (const o of ctx.core.allOpens()) {
     if (o === open || !o.isDirectory || o.tree.root !== open.tree.root || o.relative !== parent || !(o.grantedAccess & PARENT_ACCESS_THAT_SHARES)) continue;
@@ -118,7 +118,7 @@ async function renameBeneath(root: ShareRoot, open: Open, to: string[], replace:
   );
 }
 
-async function setRename(ctx: RequestContext, open: Open, info: Extract<SetFileInfo, { kind: 'rename' }>): Promise<void> {
+async function setRename(ctx: TreeContext, open: Open, info: Extract<SetFileInfo, { kind: 'rename' }>): Promise<void> {
   requireAccess(open.grantedAccess, Access.DELETE);
   checkParentSharing(ctx, open);
   if (open.isDirectory && [...ctx.core.allOpens()].some((o) => o.tree.root === open.tree.root && under(open.relative, o.relative))) {
@@ -151,7 +151,7 @@ async function setDeletePending(open: Open, pending: boolean): Promise<void> {
   open.deleteOnClose = pending;
 }
 
-async function applyFileInfo(ctx: RequestContext, open: Open, info: SetFileInfo): Promise<void> {
+async function applyFileInfo(ctx: TreeContext, open: Open, info: SetFileInfo): Promise<void> {
   switch (info.kind) {
     case 'basic':
       return setBasic(open, info);
@@ -178,7 +178,7 @@ async function applyFileInfo(ctx: RequestContext, open: Open, info: SetFileInfo)
 }
 
 /** SET_INFO, [MS-SMB2] 3.3.5.21: basic times, rename, delete disposition and sizes. */
-export async function setInfo(ctx: RequestContext): Promise<HandlerResult> {
+export async function setInfo(ctx: TreeContext): Promise<HandlerResult> {
   const req = decodeSetInfoRequest(ctx.reader);
   const open = findOpen(ctx, req.fileId);
   if (open.tree.readOnly) return { status: Status.ACCESS_DENIED };

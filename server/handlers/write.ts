@@ -1,14 +1,14 @@
 import { Channel, CreateOption, WriteFlag } from '../../smb2/constants.js';
 import { decodeWriteRequest, encodeWriteResponse } from '../../smb2/commands/write.js';
 import { Status } from '../../smb2/status.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, TreeContext } from '../handler.js';
 import { findOpen } from '../open-files.js';
 import { canWrite } from '../access.js';
 import { requireCreditCharge } from './credit-charge.js';
 import { pipeOf, writePipe } from '../pipes/pipe-smb.js';
 
 /** WRITE, [MS-SMB2] 3.3.5.13: inline data, or pulled with RDMA READ on SMB Direct. */
-export async function write(ctx: RequestContext): Promise<HandlerResult> {
+export async function write(ctx: TreeContext): Promise<HandlerResult> {
   const req = decodeWriteRequest(ctx.reader);
   const rdma = req.channel === Channel.RDMA_V1 || req.channel === Channel.RDMA_V1_INVALIDATE;
   requireCreditCharge(ctx, rdma ? req.remainingBytes : req.data.length);
@@ -18,14 +18,14 @@ export async function write(ctx: RequestContext): Promise<HandlerResult> {
   if (open.tree.readOnly) return { status: Status.ACCESS_DENIED };
   if (open.isDirectory || !open.io) return { status: Status.INVALID_DEVICE_REQUEST };
   if (!canWrite(open.grantedAccess)) return { status: Status.ACCESS_DENIED };
-  if (req.channel !== Channel.NONE && (!rdma || !ctx.conn.transport.rdmaRead)) return { status: Status.INVALID_PARAMETER };
+  if (req.channel !== Channel.NONE && (!rdma || !ctx.remote.read)) return { status: Status.INVALID_PARAMETER };
   const length = rdma ? req.remainingBytes : req.data.length;
   if (length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
-  const data = rdma ? await ctx.conn.transport.rdmaRead!(req.channelInfo, length) : req.data;
+  const data = rdma ? await ctx.remote.read!(req.channelInfo, length) : req.data;
   const writeThrough = (req.flags & WriteFlag.WRITE_THROUGH) !== 0 || (open.createOptions & CreateOption.WRITE_THROUGH) !== 0;
   const count = await open.io.write(req.offset, data, { writeThrough });
   open.position = req.offset + count;
   ctx.core.telemetry.writeBytes(ctx.conn.transport.kind, count);
   const invalidateToken = req.channel === Channel.RDMA_V1_INVALIDATE ? req.channelInfo[0]?.token : undefined;
-  return { status: Status.SUCCESS, body: encodeWriteResponse({ count, remaining: 0 }), invalidateToken };
+  return { status: Status.SUCCESS, body: encodeWriteResponse({ count, remaining: 0 }), reply: { invalidateToken } };
 }

@@ -6,7 +6,7 @@ import { encodeIoctlResponse, type IoctlRequest } from '../../smb2/commands/ioct
 import { encodeQueryInfoResponse, type QueryInfoRequest } from '../../smb2/commands/query-info.js';
 import { Status } from '../../smb2/status.js';
 import { encodeFileInfo, fitInfoOutput, type FileRecord } from '../../smb2/info/index.js';
-import type { HandlerResult, RequestContext } from '../handler.js';
+import type { HandlerResult, TreeContext } from '../handler.js';
 import type { Open } from '../state.js';
 import type { ReadPayload } from '../file-io.js';
 import { registerOpen } from '../open-files.js';
@@ -31,13 +31,13 @@ export function pipeOf(open: Open): PipeHandle | undefined {
 }
 
 /** CREATE on IPC$, [MS-SMB2] 3.3.5.9: open a served pipe by name. */
-export function openPipe(ctx: RequestContext, req: CreateRequest): HandlerResult {
-  const handle = openPipeEndpoint(ctx.core, req.name, ctx.session!);
+export function openPipe(ctx: TreeContext, req: CreateRequest): HandlerResult {
+  const handle = openPipeEndpoint(ctx.core, req.name, ctx.session);
   if (!handle) return { status: Status.OBJECT_NAME_NOT_FOUND };
   if (ctx.conn.opens.size >= ctx.core.options.limits.maxOpenFilesPerConnection) return { status: Status.TOO_MANY_OPENED_FILES };
-  const open = registerOpen(ctx.conn, {
-    session: ctx.session!,
-    tree: ctx.tree!,
+  const open = registerOpen(ctx.core, ctx.conn, {
+    session: ctx.session,
+    tree: ctx.tree,
     relative: handle.name,
     fileKey: `pipe:${handle.name}`,
     isDirectory: false,

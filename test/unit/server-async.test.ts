@@ -1,0 +1,142 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, TEST_USER, TEST_PASSWORD, type ServerFixture } from '../support/server-fixture.js';
+import { MemoryRegistry, memoryTransportPair } from '../support/server-memory-transport.js';
+import { le16, le64 } from '../support/bytes.js';
+import { smb2Header } from '../support/server-pdus.js';
+import { Smb2Client } from '../../client/smb2-client.js';
+import { Command, Dialect, HeaderFlag } from '../../smb2/constants.js';
+import { decodeHeader, type Smb2Header } from '../../smb2/header.js';
+import { Status } from '../../smb2/status.js';
+import { encodeEchoRequest, encodeEchoResponse } from '../../smb2/commands/echo.js';
+import { Reader } from '../../wire/index.js';
+import { AsyncRequests } from '../../server/async-requests.js';
+import { handlers } from '../../server/handlers/index.js';
+import type { CommandTable } from '../../server/dispatch.js';
+import type { HandlerResult } from '../../server/handler.js';
+
+/** ECHO made to wait (a test-only command): it answers when released, or STATUS_CANCELLED on CANCEL. */
+const waiting: Array<(r: HandlerResult) => void> = [];
+const signals: AbortSignal[] = [];
+const commands: CommandTable = {
+  ...handlers,
+  [Command.ECHO]: {
+    needs: 'connection',
+    handler: async (ctx) => ({
+      final: new Promise<HandlerResult>((resolve) => {
+        waiting.push(resolve);
+        signals.push(ctx.cancelled);
+        ctx.cancelled.addEventListener('abort', () => resolve({ status: Status.CANCELLED }));
+      }),
+    }),
+  },
+};
+
+let f: ServerFixture;
+before(async () => {
+  f = await startServer({}, { commands });
+});
+after(async () => {
+  await f.close();
+});
+
+function header(o: Partial<Smb2Header>): Smb2Header {
+  return { creditCharge: 0, status: 0, command: Command.CANCEL, credits: 0, flags: 0, nextCommand: 0, messageId: 0n, treeId: 0, asyncId: 0n, sessionId: 0n, signature: Buffer.alloc(16), ...o };
+}
+
+test('AsyncRequests: AsyncIds are unique and never 0; CANCEL finds by AsyncId with the ASYNC flag, else by MessageId', () => {
+  const table = new AsyncRequests();
+  const a = table.add(7n, 1n, new AbortController());
+  const b = table.add(9n, 1n, new AbortController());
+  assert.notEqual(a.asyncId, 0n);
+  assert.notEqual(a.asyncId, b.asyncId);
+  assert.equal(table.find(header({ flags: HeaderFlag.ASYNC_COMMAND, asyncId: b.asyncId })), b);
+  assert.equal(table.find(header({ messageId: 7n })), a);
+  assert.equal(table.cancel(header({ flags: HeaderFlag.ASYNC_COMMAND, asyncId: 999n })), false);
+  assert.equal(table.cancel(header({ messageId: 9n })), true);
+  assert.equal(b.abort.signal.aborted, true);
+  assert.equal(a.abort.signal.aborted, false);
+  table.remove(b);
+  assert.equal(table.size, 1);
+  table.cancelAll();
+  assert.equal(a.abort.signal.aborted, true);
+});
+
+/** A logged-in client over an in-memory transport; `seen` records every response header the server sent. */
+async function client(): Promise<{ c: Smb2Client; seen: Smb2Header[]; send: (m: Buffer) => Promise<void> }> {
+  const pair = memoryTransportPair(new MemoryRegistry());
+  const seen: Smb2Header[] = [];
+  const recording = {
+    ...pair.client,
+    onMessage(h: (m: Buffer) => void) {
+      pair.client.onMessage((m) => {
+        seen.push(decodeHeader(new Reader(m)));
+        h(m);
+      });
+    },
+  };
+  f.server.accept(pair.server);
+  const c = await Smb2Client.connect({ port: 0, transport: recording, dialects: [Dialect.SMB3_0_2] });
+  await c.login({ user: TEST_USER, password: TEST_PASSWORD });
+  return { c, seen, send: (m) => pair.client.send([m]) };
+}
+
+async function until<T>(get: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = get();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  throw new Error('timed out');
+}
+
+const interimOf = (seen: Smb2Header[], command: number) => () => seen.find((h) => h.command === command && h.status === Status.PENDING);
+
+test('a pending request gets an interim STATUS_PENDING response with an AsyncId and credits, then its final one on the same MessageId without credits', async () => {
+  const { c, seen } = await client();
+  const reply = c.request(Command.ECHO, encodeEchoRequest());
+  const interim = await until(interimOf(seen, Command.ECHO));
+  assert.ok(interim.flags & HeaderFlag.ASYNC_COMMAND, 'SMB2_FLAGS_ASYNC_COMMAND, [MS-SMB2] 3.3.4.2');
+  assert.notEqual(interim.asyncId, 0n);
+  assert.ok(interim.credits >= 1, 'the interim response grants credits, [MS-SMB2] 3.3.1.2');
+  waiting.shift()!({ status: Status.SUCCESS, body: encodeEchoResponse() });
+  const final = (await reply).header;
+  assert.equal(final.status, Status.SUCCESS);
+  assert.equal(final.messageId, interim.messageId);
+  assert.ok(final.flags & HeaderFlag.ASYNC_COMMAND);
+  assert.equal(final.asyncId, interim.asyncId);
+  assert.equal(final.credits, 0);
+  c.close();
+});
+
+function cancelMessage(o: { messageId: bigint; asyncId?: bigint; sessionId: bigint }): Buffer {
+  const h = smb2Header({ command: Command.CANCEL, messageId: o.messageId, sessionId: o.sessionId, flags: o.asyncId !== undefined ? HeaderFlag.ASYNC_COMMAND : 0, creditCharge: 0, credits: 0 });
+  if (o.asyncId !== undefined) le64(o.asyncId).copy(h, 32);
+  return Buffer.concat([h, le16(4), le16(0)]);
+}
+
+for (const by of ['AsyncId', 'MessageId'] as const) {
+  test(`CANCEL by ${by} completes the pending request with STATUS_CANCELLED and gets no answer of its own`, async () => {
+    const { c, seen, send } = await client();
+    const reply = c.request(Command.ECHO, encodeEchoRequest(), { allowError: true });
+    const interim = await until(interimOf(seen, Command.ECHO));
+    await send(cancelMessage({ messageId: interim.messageId, sessionId: interim.sessionId, asyncId: by === 'AsyncId' ? interim.asyncId : undefined }));
+    const final = (await reply).header;
+    assert.equal(final.status, Status.CANCELLED);
+    assert.equal(final.asyncId, interim.asyncId);
+    assert.equal(final.credits, 0);
+    assert.equal(seen.filter((h) => h.command === Command.CANCEL).length, 0);
+    c.close();
+  });
+}
+
+test('a connection that closes gives up its pending requests (their cancel signal fires)', async () => {
+  const { c, seen } = await client();
+  void c.request(Command.ECHO, encodeEchoRequest()).catch(() => {});
+  await until(interimOf(seen, Command.ECHO));
+  const signal = signals[signals.length - 1];
+  assert.equal(signal.aborted, false);
+  c.close();
+  await until(() => (signal.aborted ? true : undefined));
+  await until(() => (f.server.status().connections.length === 0 ? true : undefined));
+});
