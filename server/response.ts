@@ -61,7 +61,7 @@ export function encodeResponse(req: Smb2Header, result: HandlerResult, session: 
     signature: Buffer.alloc(16),
   });
   w.bytes(body);
-  const head = Buffer.from(w.finish());
+  const head = w.finish();
   result.reply?.onEncoded?.(head);
   const payload = result.payload;
   return {
