@@ -14,13 +14,14 @@ function blocking(req: LockRequest): boolean {
   return req.locks.length === 1 && (req.locks[0].flags & (LockFlag.FAIL_IMMEDIATELY | LockFlag.UNLOCK)) === 0;
 }
 
-/** Try again each time a lock of the file is released, until granted, cancelled (CANCEL or connection lost) or the open closes. */
+/** Try again each time a lock of the file is released, until granted, cancelled (CANCEL or connection lost) or its own open closes. */
 async function waitForLock(ctx: TreeContext, open: Open, req: LockRequest): Promise<HandlerResult> {
   const cancelled = new Promise<void>((resolve) => ctx.cancelled.addEventListener('abort', () => resolve(), { once: true }));
   for (;;) {
     await Promise.race([ctx.core.locks.changed(open.fileKey), cancelled]);
     if (ctx.cancelled.aborted) return { status: Status.CANCELLED };
-    if (ctx.conn.opens.get(open.fileId.volatile) !== open) return { status: Status.FILE_CLOSED };
+    // Its own open closed: Windows answers RANGE_NOT_LOCKED (smbtorture smb2.lock.cancel checks it).
+    if (ctx.conn.opens.get(open.fileId.volatile) !== open) return { status: Status.RANGE_NOT_LOCKED };
     try {
       ctx.core.locks.apply(open.fileKey, open, req.locks);
       return { status: Status.SUCCESS, body: encodeLockResponse() };

@@ -14,7 +14,10 @@ after(async () => {
   if (available) await f.close();
 });
 
-for (const suite of ['smb2.connect', 'smb2.read', 'smb2.rename']) {
+// The smb2.lock subtests that need blocking locks: STATUS_PENDING, CANCEL, and the answers when the
+// lock's open, tree or session goes away while it waits.
+const LOCK_SUITES = ['smb2.lock.async', 'smb2.lock.cancel', 'smb2.lock.cancel-tdis', 'smb2.lock.cancel-logoff'];
+for (const suite of ['smb2.connect', 'smb2.read', 'smb2.rename', ...LOCK_SUITES]) {
   test(`smbtorture ${suite} passes`, { skip: !available }, async () => {
     const r = await run('smbtorture', [`//127.0.0.1/share`, '-p', String(f.port), '-U', `${TEST_USER}%${TEST_PASSWORD}`, suite], 300_000);
     const out = r.stdout + r.stderr;
