@@ -34,6 +34,12 @@ export interface RequestContext {
   remote: RemoteBuffers;
   /** Aborted when a CANCEL names this request while it is pending, [MS-SMB2] 3.3.5.16. */
   cancelled: AbortSignal;
+  /**
+   * Whether the request may go async (GoAsync): only the last request of a message does, so a
+   * compound is never held up by one of its elements. Otherwise a request that would wait is
+   * answered at once (a blocking LOCK gets LOCK_NOT_GRANTED).
+   */
+  mayGoAsync: boolean;
   log: Logger;
 }
 

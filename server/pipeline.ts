@@ -101,11 +101,15 @@ export class RequestPipeline {
     const started = process.hrtime.bigint();
     const abort = new AbortController();
     const remote = this.remote(m.payloads);
-    const ctx = { core: h.core, conn: h.conn, header, message: pdu, reader, chain: m.chain, payloads: m.payloads, remote, cancelled: abort.signal, log: h.log };
+    const ctx = { core: h.core, conn: h.conn, header, message: pdu, reader, chain: m.chain, payloads: m.payloads, remote, cancelled: abort.signal, mayGoAsync: m.last, log: h.log };
     const { result: outcome, session } = await runRequest(ctx, h.commands);
     if (goesAsync(outcome)) {
-      // Only the last request of a compound goes async; an earlier one is waited for, [MS-SMB2] 3.3.4.2.
-      if (!m.last) return this.finish(header, await outcome.final, session, m, started);
+      // Only the last request of a message may go async (ctx.mayGoAsync); one that went async
+      // anyway is cancelled at once, so a compound can never wait on it.
+      if (!m.last) {
+        abort.abort();
+        return this.finish(header, await outcome.final, session, m, started);
+      }
       const pending = this.pending.add(header.messageId, header.sessionId, abort);
       void this.completeLater(admitted, pending, outcome.final, session, started);
       return this.encode(header, { status: Status.PENDING }, session, m, pending.asyncId);

@@ -39,7 +39,7 @@ export async function lock(ctx: TreeContext): Promise<HandlerResult | GoAsync> {
   try {
     ctx.core.locks.apply(open.fileKey, open, req.locks);
   } catch (err) {
-    if (!blocking(req) || !notGranted(err)) throw err;
+    if (!blocking(req) || !ctx.mayGoAsync || !notGranted(err)) throw err;
     return { final: waitForLock(ctx, open, req) };
   }
   return { status: Status.SUCCESS, body: encodeLockResponse() };
