@@ -1,17 +1,11 @@
 #include "common.h"
+#include "errno-error.h"
 #include <cerrno>
-#include <cstring>
 
 namespace spliced {
 
 Napi::Error VerbsError(Napi::Env env, const char* call, int err) {
-  if (err == 0) err = EIO;  // some verbs calls fail without setting errno
-  const char* name = strerrorname_np(err);
-  Napi::Error error = Napi::Error::New(env, std::string(call) + ": " + std::strerror(err));
-  error.Set("errno", Napi::Number::New(env, err));
-  error.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-  error.Set("syscall", Napi::String::New(env, call));
-  return error;
+  return ErrnoError(env, call, err == 0 ? EIO : err);  // some verbs calls fail without setting errno
 }
 
 void InvokeFromLoop(Napi::Env env, napi_async_context context, const Napi::FunctionReference& fn,

@@ -4,6 +4,7 @@
 // batch of them) on the libuv thread pool and resolves with plain values, or rejects with an
 // Error carrying errno, code and syscall.
 #include <napi.h>
+#include "../errno-error.h"
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -21,14 +22,7 @@
 
 namespace {
 
-Napi::Error ErrnoError(Napi::Env env, const char* call, int err) {
-  const char* name = strerrorname_np(err);
-  Napi::Error error = Napi::Error::New(env, std::string(call) + ": " + std::strerror(err));
-  error.Set("errno", Napi::Number::New(env, err));
-  error.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-  error.Set("syscall", Napi::String::New(env, call));
-  return error;
-}
+using spliced::ErrnoError;
 
 struct StatRecord {
   uint64_t dev, ino, nlink, size, blocks, rdev;
