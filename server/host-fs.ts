@@ -56,32 +56,11 @@ export interface HostFs {
 /** `stat.mode & S_IFMT` values, inode(7). */
 export const FileType = { MASK: 0o170000, DIRECTORY: 0o040000, REGULAR: 0o100000, SYMLINK: 0o120000 } as const;
 
-/** A HostStat with the BigIntStats-style predicates fileRecordFromStats uses. */
-export class HostStats implements HostStat {
-  dev: bigint;
-  ino: bigint;
-  mode: bigint;
-  nlink: bigint;
-  uid: bigint;
-  gid: bigint;
-  size: bigint;
-  atimeNs: bigint;
-  mtimeNs: bigint;
-  ctimeNs: bigint;
-  birthtimeNs: bigint;
-
+/** A HostStat with the BigIntStats-style predicates fileRecordFromStats uses (the interface merges its fields into the class). */
+export interface HostStats extends HostStat {}
+export class HostStats {
   constructor(s: HostStat) {
-    this.dev = s.dev;
-    this.ino = s.ino;
-    this.mode = s.mode;
-    this.nlink = s.nlink;
-    this.uid = s.uid;
-    this.gid = s.gid;
-    this.size = s.size;
-    this.atimeNs = s.atimeNs;
-    this.mtimeNs = s.mtimeNs;
-    this.ctimeNs = s.ctimeNs;
-    this.birthtimeNs = s.birthtimeNs;
+    Object.assign(this, s);
   }
 
   private type(): number {
