@@ -1,13 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, open, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
+import { open, readFile, rename, stat, utimes, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PageCache, PAGE_SIZE, type PageCacheOptions } from '../../cache/index.js';
 import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture.js';
 import { Smb2Client } from '../../client/smb2-client.js';
 import { Access } from '../../smb2/constants.js';
+import { withTempCache } from '../support/temp-cache.js';
 
 /** The issue allows a second; wait a little longer so the test does not race the bound. */
 const SETTLE_MS = 1100;
@@ -32,17 +32,12 @@ async function rewriteInPlaceKeepingMtime(path: string, data: Buffer): Promise<v
   assert.deepEqual([after.ino, after.size, after.mtimeNs], [before.ino, before.size, before.mtimeNs], 'only ctime tells');
 }
 
-async function withCachedFile(body: (cache: PageCache, path: string) => Promise<void>, options: PageCacheOptions = {}): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'spliced-coherence-'));
-  const path = join(dir, 'f.bin');
-  await writeWithPinnedMtime(path, Buffer.alloc(SIZE, 0x11));
-  const cache = new PageCache({ writebackIntervalMs: 0, ...options });
-  try {
+function withCachedFile(body: (cache: PageCache, path: string) => Promise<void>, options: PageCacheOptions = {}): Promise<void> {
+  return withTempCache('spliced-coherence-', { writebackIntervalMs: 0, ...options }, async (cache, dir) => {
+    const path = join(dir, 'f.bin');
+    await writeWithPinnedMtime(path, Buffer.alloc(SIZE, 0x11));
     await body(cache, path);
-  } finally {
-    await cache.shutdown();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 test('a local rewrite with the mtime restored is seen through an open handle and after re-open', async () => {

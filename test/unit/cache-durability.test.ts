@@ -1,7 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CacheFileIoProvider, PageCache, PageFlag, PAGE_SIZE, type PageCacheOptions } from '../../cache/index.js';
 import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture.js';
@@ -9,6 +8,7 @@ import { Smb2Client } from '../../client/smb2-client.js';
 import { Access, Command, CreateDisposition, CreateOption, WriteFlag } from '../../smb2/constants.js';
 import { encodeWriteRequestHeader } from '../../smb2/commands/write.js';
 import type { FileId } from '../../smb2/commands/create.js';
+import { withTempCache } from '../support/temp-cache.js';
 
 function pattern(length: number, seed: number): Buffer {
   const out = Buffer.alloc(length);
@@ -16,17 +16,12 @@ function pattern(length: number, seed: number): Buffer {
   return out;
 }
 
-async function withFile(options: PageCacheOptions, body: (cache: PageCache, path: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'spliced-durable-'));
-  const path = join(dir, 'f.bin');
-  await writeFile(path, pattern(3 * PAGE_SIZE, 1));
-  const cache = new PageCache({ writebackIntervalMs: 0, ...options });
-  try {
+function withFile(options: PageCacheOptions, body: (cache: PageCache, path: string) => Promise<void>): Promise<void> {
+  return withTempCache('spliced-durable-', { writebackIntervalMs: 0, ...options }, async (cache, dir) => {
+    const path = join(dir, 'f.bin');
+    await writeFile(path, pattern(3 * PAGE_SIZE, 1));
     await body(cache, path);
-  } finally {
-    await cache.shutdown();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 test('by default a write has reached the kernel when it resolves, and re-reads stay zero-copy', async () => {

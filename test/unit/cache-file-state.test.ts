@@ -1,27 +1,22 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CacheFileIoProvider, PageCache, PAGE_SIZE, type PageCacheOptions } from '../../cache/index.js';
 import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture.js';
 import { Smb2Client } from '../../client/smb2-client.js';
 import { Access, CreateDisposition } from '../../smb2/constants.js';
+import { withTempCache } from '../support/temp-cache.js';
 
 const FILES = 300;
 
-async function withNames(options: PageCacheOptions, body: (cache: PageCache, paths: string[]) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'spliced-state-'));
-  const paths = Array.from({ length: FILES }, (_, k) => join(dir, `f${k}.bin`));
-  await Promise.all(paths.map((path, k) => writeFile(path, Buffer.alloc(PAGE_SIZE, k))));
-  const cache = new PageCache({ writebackIntervalMs: 0, ...options });
-  try {
+function withNames(options: PageCacheOptions, body: (cache: PageCache, paths: string[]) => Promise<void>): Promise<void> {
+  return withTempCache('spliced-state-', { writebackIntervalMs: 0, ...options }, async (cache, dir) => {
+    const paths = Array.from({ length: FILES }, (_, k) => join(dir, `f${k}.bin`));
+    await Promise.all(paths.map((path, k) => writeFile(path, Buffer.alloc(PAGE_SIZE, k))));
     await body(cache, paths);
-  } finally {
-    await cache.shutdown();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 test('per-file state goes away once a file has no opens and no cached pages', async () => {

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PageCache, PageFlag, PAGE_SIZE, type PageCacheOptions, type SpliceResult } from '../../cache/index.js';
+import { withTempCache } from '../support/temp-cache.js';
 
 const { DIRTY, WRITEBACK, SPLICED } = PageFlag;
 /** Write-behind: these tests watch DIRTY and WRITEBACK pages under pressure (the model test covers the default mode). */
@@ -19,17 +19,12 @@ function gather(result: SpliceResult): Buffer {
   return Buffer.concat(result.bvecs.map((b) => b.bytes()));
 }
 
-async function withFile(content: Buffer, options: PageCacheOptions, body: (cache: PageCache, path: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'spliced-pressure-'));
-  const path = join(dir, 'f.bin');
-  await writeFile(path, content);
-  const cache = new PageCache(options);
-  try {
+function withFile(content: Buffer, options: PageCacheOptions, body: (cache: PageCache, path: string) => Promise<void>): Promise<void> {
+  return withTempCache('spliced-pressure-', options, async (cache, dir) => {
+    const path = join(dir, 'f.bin');
+    await writeFile(path, content);
     await body(cache, path);
-  } finally {
-    await cache.shutdown();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 test('with a 16-page cache, a 1 MiB read still succeeds and pinned or dirty pages survive', async () => {

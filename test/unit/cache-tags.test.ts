@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PageCache, PageFlag, PAGE_SIZE, type PageCacheOptions } from '../../cache/index.js';
+import { withTempCache } from '../support/temp-cache.js';
 
 const { DIRTY, WRITEBACK, TOWRITE, SPLICED } = PageFlag;
 
@@ -13,18 +13,13 @@ function pattern(length: number, seed: number): Buffer {
   return out;
 }
 
-async function withFile(content: Buffer, options: PageCacheOptions, body: (cache: PageCache, path: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'spliced-cache-'));
-  const path = join(dir, 'f.bin');
-  await writeFile(path, content);
+function withFile(content: Buffer, options: PageCacheOptions, body: (cache: PageCache, path: string) => Promise<void>): Promise<void> {
   // Write-behind, so the DIRTY/TOWRITE/WRITEBACK life of a page can be watched (cache-durability covers the default).
-  const cache = new PageCache({ writebackIntervalMs: 0, writeBehind: true, ...options });
-  try {
+  return withTempCache('spliced-cache-', { writebackIntervalMs: 0, writeBehind: true, ...options }, async (cache, dir) => {
+    const path = join(dir, 'f.bin');
+    await writeFile(path, content);
     await body(cache, path);
-  } finally {
-    await cache.shutdown();
-    await rm(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 function joined(bytes: Buffer[]): Buffer {
