@@ -1,19 +1,17 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, TEST_USER, TEST_PASSWORD, type ServerFixture } from '../support/server-fixture.js';
-import { MemoryRegistry, memoryTransportPair } from '../support/server-memory-transport.js';
+import { startServer, type ServerFixture } from '../support/server-fixture.js';
 import { le16, le64 } from '../support/bytes.js';
 import { smb2Header } from '../support/server-pdus.js';
-import { Smb2Client } from '../../client/smb2-client.js';
-import { Command, Dialect, HeaderFlag } from '../../smb2/constants.js';
-import { decodeHeader, type Smb2Header } from '../../smb2/header.js';
+import { Command, HeaderFlag } from '../../smb2/constants.js';
+import { type Smb2Header } from '../../smb2/header.js';
 import { Status } from '../../smb2/status.js';
 import { encodeEchoRequest, encodeEchoResponse } from '../../smb2/commands/echo.js';
-import { Reader } from '../../wire/index.js';
 import { AsyncRequests } from '../../server/async-requests.js';
 import { handlers } from '../../server/handlers/index.js';
 import type { CommandTable } from '../../server/dispatch.js';
 import type { HandlerResult } from '../../server/handler.js';
+import { recordingClient, until, type RecordingClient } from '../support/recording-client.js';
 
 /** ECHO made to wait (a test-only command): it answers when released, or STATUS_CANCELLED on CANCEL. */
 const waiting: Array<(r: HandlerResult) => void> = [];
@@ -62,40 +60,16 @@ test('AsyncRequests: AsyncIds are unique and never 0; CANCEL finds by AsyncId wi
   assert.equal(a.abort.signal.aborted, true);
 });
 
-/** A logged-in client over an in-memory transport; `seen` records every response header the server sent. */
-async function client(): Promise<{ c: Smb2Client; seen: Smb2Header[]; send: (m: Buffer) => Promise<void> }> {
-  const pair = memoryTransportPair(new MemoryRegistry());
-  const seen: Smb2Header[] = [];
-  const recording = {
-    ...pair.client,
-    onMessage(h: (m: Buffer) => void) {
-      pair.client.onMessage((m) => {
-        seen.push(decodeHeader(new Reader(m)));
-        h(m);
-      });
-    },
-  };
-  f.server.accept(pair.server);
-  const c = await Smb2Client.connect({ port: 0, transport: recording, dialects: [Dialect.SMB3_0_2] });
-  await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-  return { c, seen, send: (m) => pair.client.send([m]) };
-}
-
-async function until<T>(get: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const v = get();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('timed out');
-}
+const client = (): Promise<RecordingClient> => recordingClient(f);
+/** Within 1 s. */
+const soon = <T>(get: () => T | undefined): Promise<T> => until(get, 200);
 
 const interimOf = (seen: Smb2Header[], command: number) => () => seen.find((h) => h.command === command && h.status === Status.PENDING);
 
 test('a pending request gets an interim STATUS_PENDING response with an AsyncId and credits, then its final one on the same MessageId without credits', async () => {
   const { c, seen } = await client();
   const reply = c.request(Command.ECHO, encodeEchoRequest());
-  const interim = await until(interimOf(seen, Command.ECHO));
+  const interim = await soon(interimOf(seen, Command.ECHO));
   assert.ok(interim.flags & HeaderFlag.ASYNC_COMMAND, 'SMB2_FLAGS_ASYNC_COMMAND, [MS-SMB2] 3.3.4.2');
   assert.notEqual(interim.asyncId, 0n);
   assert.ok(interim.credits >= 1, 'the interim response grants credits, [MS-SMB2] 3.3.1.2');
@@ -119,7 +93,7 @@ for (const by of ['AsyncId', 'MessageId'] as const) {
   test(`CANCEL by ${by} completes the pending request with STATUS_CANCELLED and gets no answer of its own`, async () => {
     const { c, seen, send } = await client();
     const reply = c.request(Command.ECHO, encodeEchoRequest(), { allowError: true });
-    const interim = await until(interimOf(seen, Command.ECHO));
+    const interim = await soon(interimOf(seen, Command.ECHO));
     await send(cancelMessage({ messageId: interim.messageId, sessionId: interim.sessionId, asyncId: by === 'AsyncId' ? interim.asyncId : undefined }));
     const final = (await reply).header;
     assert.equal(final.status, Status.CANCELLED);
@@ -133,10 +107,10 @@ for (const by of ['AsyncId', 'MessageId'] as const) {
 test('a connection that closes gives up its pending requests (their cancel signal fires)', async () => {
   const { c, seen } = await client();
   void c.request(Command.ECHO, encodeEchoRequest()).catch(() => {});
-  await until(interimOf(seen, Command.ECHO));
+  await soon(interimOf(seen, Command.ECHO));
   const signal = signals[signals.length - 1];
   assert.equal(signal.aborted, false);
   c.close();
-  await until(() => (signal.aborted ? true : undefined));
-  await until(() => (f.server.status().connections.length === 0 ? true : undefined));
+  await soon(() => (signal.aborted ? true : undefined));
+  await soon(() => (f.server.status().connections.length === 0 ? true : undefined));
 });

@@ -3,17 +3,15 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, TEST_USER, TEST_PASSWORD, type ServerFixture } from '../support/server-fixture.js';
-import { MemoryRegistry, memoryTransportPair } from '../support/server-memory-transport.js';
+import { startServer, type ServerFixture } from '../support/server-fixture.js';
 import { le16, le64 } from '../support/bytes.js';
 import { smb2Header } from '../support/server-pdus.js';
-import { Smb2Client } from '../../client/smb2-client.js';
-import { Access, Command, Dialect, HeaderFlag, LockFlag } from '../../smb2/constants.js';
-import { decodeHeader, type Smb2Header } from '../../smb2/header.js';
+import { Access, Command, HeaderFlag, LockFlag } from '../../smb2/constants.js';
+import { type Smb2Header } from '../../smb2/header.js';
 import { Status } from '../../smb2/status.js';
 import { encodeLockRequest } from '../../smb2/commands/lock.js';
 import type { FileId } from '../../smb2/commands/create.js';
-import { Reader } from '../../wire/index.js';
+import { recordingClient, until } from '../support/recording-client.js';
 
 let f: ServerFixture;
 before(async () => {
@@ -25,35 +23,16 @@ after(async () => {
 });
 
 async function client() {
-  const pair = memoryTransportPair(new MemoryRegistry());
-  const seen: Smb2Header[] = [];
-  const recording = {
-    ...pair.client,
-    onMessage(h: (m: Buffer) => void) {
-      pair.client.onMessage((m) => {
-        seen.push(decodeHeader(new Reader(m)));
-        h(m);
-      });
-    },
-  };
-  f.server.accept(pair.server);
-  const c = await Smb2Client.connect({ port: 0, transport: recording, dialects: [Dialect.SMB3_0_2] });
-  await c.login({ user: TEST_USER, password: TEST_PASSWORD });
+  const { c, seen, send } = await recordingClient(f);
   const tree = await c.treeConnect('share');
   const open = async () => (await tree.create('blocking.bin', { desiredAccess: Access.FILE_READ_DATA | Access.FILE_WRITE_DATA })).fileId;
   const lock = (fileId: FileId, flags: number) =>
     c.request(Command.LOCK, encodeLockRequest({ lockSequence: 0, fileId, locks: [{ offset: 0n, length: 10n, flags }] }), { treeId: tree.treeId, allowError: true });
-  return { c, tree, seen, open, lock, send: (m: Buffer) => pair.client.send([m]) };
+  return { c, tree, seen, open, lock, send };
 }
 
-async function until<T>(get: () => T | undefined): Promise<T> {
-  for (let i = 0; i < 400; i++) {
-    const v = get();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 5));
-  }
-  throw new Error('timed out');
-}
+/** Within 2 s. */
+const soon = <T>(get: () => T | undefined): Promise<T> => until(get, 400);
 
 const pendingLock = (seen: Smb2Header[]) => () => seen.find((h) => h.command === Command.LOCK && h.status === Status.PENDING);
 
@@ -63,7 +42,7 @@ test('a blocking LOCK on a held range goes pending and is granted when the holde
   const b = await x.open();
   assert.equal((await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY)).header.status, Status.SUCCESS);
   const waiting = x.lock(b, LockFlag.EXCLUSIVE);
-  const interim = await until(pendingLock(x.seen));
+  const interim = await soon(pendingLock(x.seen));
   assert.ok(interim.flags & HeaderFlag.ASYNC_COMMAND);
   assert.equal((await x.lock(a, LockFlag.UNLOCK)).header.status, Status.SUCCESS);
   const final = (await waiting).header;
@@ -81,7 +60,7 @@ test('a blocking LOCK is granted when the holding open closes', async () => {
   const b = await x.open();
   await x.lock(a, LockFlag.SHARED | LockFlag.FAIL_IMMEDIATELY);
   const waiting = x.lock(b, LockFlag.EXCLUSIVE);
-  await until(pendingLock(x.seen));
+  await soon(pendingLock(x.seen));
   await x.tree.close(a);
   assert.equal((await waiting).header.status, Status.SUCCESS);
   await x.tree.close(b);
@@ -94,7 +73,7 @@ test('CANCEL of a blocking LOCK answers it with STATUS_CANCELLED and leaves the 
   const b = await x.open();
   await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY);
   const waiting = x.lock(b, LockFlag.EXCLUSIVE);
-  const interim = await until(pendingLock(x.seen));
+  const interim = await soon(pendingLock(x.seen));
   const cancel = smb2Header({ command: Command.CANCEL, messageId: interim.messageId, sessionId: interim.sessionId, flags: HeaderFlag.ASYNC_COMMAND, creditCharge: 0, credits: 0 });
   le64(interim.asyncId).copy(cancel, 32);
   await x.send(Buffer.concat([cancel, le16(4), le16(0)]));
