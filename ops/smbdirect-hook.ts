@@ -16,7 +16,7 @@ export interface SmbDirectListenerOptions {
   maxIoSize: number;
   /** Slabs of this cache are registered as memory regions for RDMA WRITE from cache pages. */
   cache?: PageCache;
-  metrics: { rdmaWrite(bytes: number): void; rdmaRead(bytes: number): void; creditStall(): void };
+  metrics: { rdmaWrite(bytes: number): void; rdmaRead(bytes: number): void; creditStall(): void; protocolError(kind: 'smbdirect'): void };
   log: Logger;
 }
 

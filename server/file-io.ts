@@ -5,8 +5,26 @@ import type { DataPath } from './telemetry.js';
  * cache pages (zero-copy) that stay valid and unchanged until `release()`;
  * the transport writes them out as they are, never concatenated.
  */
-export interface ReadPayload {
+/**
+ * Where one chunk's bytes sit in registered memory: a page-cache slab (registered once as a
+ * memory region, see PageCache.onSlab) and the byte offset inside it. SMB Direct builds its
+ * SGEs `{addr: slab MR addr + offset, length, lkey}` from it without looking Buffers up.
+ */
+export interface ChunkRegion {
+  readonly slabId: number;
+  readonly offset: number;
+}
+
+/** The bytes of a READ as the transport sees them: chunks and, for each, its region (null = unregistered memory). */
+export interface PayloadData {
+  readonly chunks: readonly Buffer[];
+  /** Parallel to chunks; absent means every chunk is unregistered (heap) memory. */
+  readonly regions?: readonly (ChunkRegion | null)[];
+}
+
+export interface ReadPayload extends PayloadData {
   chunks: Buffer[];
+  regions?: (ChunkRegion | null)[];
   /** Sum of chunk lengths; shorter than asked at end of file. */
   length: number;
   path: DataPath;

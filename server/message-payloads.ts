@@ -64,6 +64,7 @@ export class MessagePayloads {
     let released = false;
     const owned: ReadPayload = {
       chunks: payload.chunks,
+      regions: payload.regions,
       length: payload.length,
       path: payload.path,
       copyReason: payload.copyReason,

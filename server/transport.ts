@@ -1,5 +1,6 @@
 import type { TransportKind } from './telemetry.js';
 import type { BufferDescriptor } from '../smb2/commands/buffer-desc.js';
+import type { PayloadData } from './file-io.js';
 
 /**
  * One connection's transport, implemented by direct TCP and by SMB Direct
@@ -30,8 +31,12 @@ export interface Transport {
    * (READ/WRITE with SMB2_CHANNEL_RDMA_V1_INVALIDATE, [MS-SMBD] 3.1.4.1); TCP ignores it.
    */
   send(parts: Buffer[], options?: SendOptions): Promise<void>;
-  /** RDMA WRITE `parts` into the peer's registered buffers (READ with an RDMA channel). Absent on TCP. */
-  rdmaWrite?(descriptors: BufferDescriptor[], parts: Buffer[]): Promise<number>;
+  /**
+   * RDMA WRITE the payload into the peer's registered buffers (READ with an RDMA channel); chunks
+   * with a region go straight from their slab, the others through registered bounce buffers.
+   * Resolves with the bytes written once every WRITE completed. Absent on TCP.
+   */
+  rdmaWrite?(descriptors: BufferDescriptor[], data: PayloadData): Promise<number>;
   /** RDMA READ from the peer's registered buffers (WRITE with an RDMA channel). Absent on TCP. */
   rdmaRead?(descriptors: BufferDescriptor[], length: number): Promise<Buffer>;
   /** Stop reading; pending receive handlers are not called any more. */

@@ -51,9 +51,9 @@ export function memoryTransportPair(registry: MemoryRegistry): { server: Transpo
       const m = Buffer.concat(parts);
       setImmediate(() => toClient(m));
     },
-    async rdmaWrite(descriptors, parts) {
+    async rdmaWrite(descriptors, payload) {
       let at = 0;
-      const data = Buffer.concat(parts);
+      const data = Buffer.concat(payload.chunks);
       for (const d of descriptors) {
         const n = Math.min(d.length, data.length - at);
         data.copy(registry.region(d), 0, at, at + n);
