@@ -14,6 +14,8 @@ export interface SmbDirectListenerOptions {
   addresses: string[];
   /** MaxReadWriteSize to offer in the SMB Direct negotiate response. */
   maxIoSize: number;
+  /** `rdma zero copy = no`: every READ goes through registered bounce buffers (for benchmarks). Default true. */
+  zeroCopy?: boolean;
   /** Slabs of this cache are registered as memory regions for RDMA WRITE from cache pages. */
   cache?: PageCache;
   metrics: { rdmaWrite(bytes: number): void; rdmaRead(bytes: number): void; creditStall(): void; protocolError(kind: 'smbdirect'): void };
