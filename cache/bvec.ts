@@ -82,8 +82,10 @@ export interface SpliceResult {
   bvecs: Bvec[];
   /** Bytes covered by the bvecs (short at end of file). */
   length: number;
-  /** Bytes that were copied (0 on the zero-copy path). */
+  /** Bytes that were copied (0 when every page was spliced); the rest went zero-copy. */
   copiedBytes: number;
-  /** Why the read was copied; null when spliced. */
+  /** copiedBytes by reason (a page is copied for one reason); empty when every page was spliced. */
+  copiedByReason: Partial<Record<CopyReason, number>>;
+  /** The reason of the first copied page; null when every page was spliced. */
   reason: CopyReason | null;
 }

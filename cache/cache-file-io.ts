@@ -1,5 +1,21 @@
-import type { FileIo, FileIoProvider, ReadPayload, WriteOptions } from '../server/file-io.js';
+import type { ChunkRegion, FileIo, FileIoProvider, ReadPayload, WriteOptions } from '../server/file-io.js';
 import type { CacheHandle, PageCache } from './page-cache.js';
+import type { Bvec } from './bvec.js';
+
+/**
+ * The transport's view of spliced bvecs: a Buffer view per bvec (no copy) for writev, and where
+ * it sits in its slab for SMB Direct's SGEs; a heap copy (slabId -1) has no region.
+ */
+export function payloadData(bvecs: readonly Bvec[]): { chunks: Buffer[]; regions: (ChunkRegion | null)[] } {
+  const chunks = new Array<Buffer>(bvecs.length);
+  const regions = new Array<ChunkRegion | null>(bvecs.length);
+  for (let i = 0; i < bvecs.length; i++) {
+    const bvec = bvecs[i];
+    chunks[i] = bvec.bytes();
+    regions[i] = bvec.slabId < 0 ? null : { slabId: bvec.slabId, offset: bvec.slabOffset };
+  }
+  return { chunks, regions };
+}
 
 /** The SMB core's view of the page cache: READ payloads are the spliced page views themselves. */
 export class CacheFileIoProvider implements FileIoProvider {
@@ -23,11 +39,11 @@ class CacheFileIo implements FileIo {
 
   async read(offset: number, length: number): Promise<ReadPayload> {
     const result = await this.cache.spliceToBvecs(this.handle, offset, length);
-    const chunks = new Array<Buffer>(result.bvecs.length);
-    for (let i = 0; i < chunks.length; i++) chunks[i] = result.bvecs[i].bytes();
+    const { chunks, regions } = payloadData(result.bvecs);
     let released = false;
     const payload: ReadPayload = {
       chunks,
+      regions,
       length: result.length,
       path: result.reason === null ? 'zerocopy' : 'copy',
       release: () => {
@@ -36,7 +52,10 @@ class CacheFileIo implements FileIo {
         this.cache.release(result);
       },
     };
-    if (result.reason !== null) payload.copyReason = result.reason;
+    if (result.reason !== null) {
+      payload.copyReason = result.reason;
+      payload.copiedByReason = result.copiedByReason;
+    }
     return payload;
   }
 

@@ -8,14 +8,14 @@ import { readAt } from './fd-io.js';
 import { revalidate } from './coherence.js';
 
 function emptyResult(): SpliceResult {
-  return { bvecs: [], length: 0, copiedBytes: 0, reason: null };
+  return { bvecs: [], length: 0, copiedBytes: 0, copiedByReason: {}, reason: null };
 }
 
 /**
- * Gather [offset, offset + length) of `file` as page views. Zero-copy only when the
- * file is not mapped and no page in range is DIRTY, WRITEBACK or TOWRITE: then each
- * page is tagged SPLICED and referenced until release(). Otherwise the bytes are
- * copied into bounce pages from the same slabs and the reason is counted.
+ * Gather [offset, offset + length) of `file` as page views, deciding page by page: a page
+ * that no mapping holds and that is not DIRTY, WRITEBACK or TOWRITE is tagged SPLICED and
+ * referenced until release() (zero-copy); any other page's bytes are copied into a bounce
+ * page from the same slabs (the heap only when none is left) and counted by reason.
  */
 export async function spliceToBvecs(
   ctx: CacheContext,
@@ -69,86 +69,96 @@ function pinCached(ctx: CacheContext, file: CachedFile, first: number, last: num
   return pages;
 }
 
-/** Decide splice or copy for pinned, filled pages covering [offset, stop). */
+/** Decide splice or copy page by page for pinned, filled pages covering [offset, stop). */
 function finish(ctx: CacheContext, file: CachedFile, pages: Page[], first: number, offset: number, stop: number, copy: boolean): SpliceResult {
   const last = Math.floor((stop - 1) / PAGE_SIZE);
   for (let k = last - first + 1; k < pages.length; k++) ctx.arena.unref(pages[k]);
-  const reason = copy ? 'forced' : copyReason(file, first, last);
-  if (reason === null) return splicePages(ctx, pages, first, offset, stop);
-  return copyPages(ctx, pages, first, offset, stop, reason);
-}
-
-function copyReason(file: CachedFile, first: number, last: number): CopyReason | null {
-  if (file.mapped > 0) return 'mapped';
-  for (const [bit, reason] of COPY_TAGS) if (file.index.anyTagged(bit, first, last)) return reason;
-  return null;
-}
-
-/** Append `take` bytes of `page` (from `inPage`) to the bvec list, extending the last bvec when contiguous. */
-function pushPage(bvecs: PageBvec[], page: Page, inPage: number, take: number): void {
-  const tail = bvecs.length > 0 ? bvecs[bvecs.length - 1] : null;
-  if (tail !== null && inPage === 0 && tail.continuedBy(page) && (tail.offset + tail.length) % PAGE_SIZE === 0) {
-    tail.pageCount++;
-    tail.length += take;
-  } else {
-    bvecs.push(new PageBvec(page.slab, page.slabIndex, 1, inPage, take));
-  }
-}
-
-/** The pins taken while filling become the bvecs' references. */
-function splicePages(ctx: CacheContext, pages: Page[], first: number, offset: number, stop: number): SpliceResult {
-  const count = Math.floor((stop - 1) / PAGE_SIZE) - first + 1;
-  const bvecs: PageBvec[] = [];
+  const mapped = mappedRanges(file, first, last);
+  const out = new SpliceOutput();
   let position = offset;
-  for (let k = 0; k < count; k++) {
+  for (let k = 0; k <= last - first; k++) {
     const page = pages[k];
     const inPage = position - (first + k) * PAGE_SIZE;
     const take = Math.min(PAGE_SIZE - inPage, stop - position);
-    ctx.arena.setFlag(page, PageFlag.SPLICED);
-    pushPage(bvecs, page, inPage, take);
+    const reason = copy ? 'forced' : pageCopyReason(page, first + k, mapped);
+    if (reason === null) splicePage(ctx, out, page, inPage, take);
+    else copyPage(ctx, out, page, inPage, take, reason);
     position += take;
   }
-  const length = stop - offset;
-  ctx.stats.zeroCopyBytes += length;
-  return { bvecs, length, copiedBytes: 0, reason: null };
+  return out.result(stop - offset);
 }
 
-function copyPages(ctx: CacheContext, pages: Page[], first: number, offset: number, stop: number, reason: CopyReason): SpliceResult {
-  const { arena } = ctx;
-  const count = Math.floor((stop - 1) / PAGE_SIZE) - first + 1;
-  const bvecs: Bvec[] = [];
-  const bounced: PageBvec[] = [];
-  let position = offset;
-  let k = 0;
-  for (; k < count; k++) {
-    const bounce = arena.allocate();
-    if (!bounce) break;
+/** Index ranges [from, to] held by live mappings that meet [first, last]: a consumer may store into those pages at any time. */
+function mappedRanges(file: CachedFile, first: number, last: number): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  if (file.mapped === 0) return ranges;
+  for (const mapping of file.mappings) {
+    const to = mapping.firstIndex + mapping.pages.length - 1;
+    if (mapping.firstIndex <= last && to >= first) ranges.push([mapping.firstIndex, to]);
+  }
+  return ranges;
+}
+
+/** Why this page must be copied (its bytes may still change), or null when it can be handed out as it is. */
+function pageCopyReason(page: Page, index: number, mapped: ReadonlyArray<[number, number]>): CopyReason | null {
+  for (const [from, to] of mapped) if (index >= from && index <= to) return 'mapped';
+  for (const [bit, reason] of COPY_TAGS) if (page.flags & bit) return reason;
+  return null;
+}
+
+/** The bvecs of one splice as they are built, with the bytes counted by path and reason. */
+class SpliceOutput {
+  readonly bvecs: Bvec[] = [];
+  readonly copiedByReason: Partial<Record<CopyReason, number>> = {};
+  copiedBytes = 0;
+  firstReason: CopyReason | null = null;
+
+  /** Append `take` bytes of `page` (from `inPage`), extending the last bvec when contiguous in the slab. */
+  pushPage(page: Page, inPage: number, take: number): void {
+    const tail = this.bvecs.length > 0 ? this.bvecs[this.bvecs.length - 1] : null;
+    if (tail instanceof PageBvec && inPage === 0 && tail.continuedBy(page) && (tail.offset + tail.length) % PAGE_SIZE === 0) {
+      tail.pageCount++;
+      tail.length += take;
+    } else {
+      this.bvecs.push(new PageBvec(page.slab, page.slabIndex, 1, inPage, take));
+    }
+  }
+
+  copied(reason: CopyReason, bytes: number): void {
+    this.copiedByReason[reason] = (this.copiedByReason[reason] ?? 0) + bytes;
+    this.copiedBytes += bytes;
+    this.firstReason ??= reason;
+  }
+
+  result(length: number): SpliceResult {
+    return { bvecs: this.bvecs, length, copiedBytes: this.copiedBytes, copiedByReason: this.copiedByReason, reason: this.firstReason };
+  }
+}
+
+/** Zero-copy: the fill's pin becomes the bvec's reference, and SPLICED makes writers copy-on-write. */
+function splicePage(ctx: CacheContext, out: SpliceOutput, page: Page, inPage: number, take: number): void {
+  ctx.arena.setFlag(page, PageFlag.SPLICED);
+  out.pushPage(page, inPage, take);
+  ctx.stats.zeroCopyBytes += take;
+}
+
+/**
+ * Copy one page's bytes into a bounce page from the slabs (registered memory, so SMB Direct
+ * still writes it without another copy), or, when no page is left, into the heap.
+ */
+function copyPage(ctx: CacheContext, out: SpliceOutput, page: Page, inPage: number, take: number, reason: CopyReason): void {
+  const bounce = ctx.arena.allocate();
+  if (bounce) {
     bounce.bounce = true;
     ctx.stats.bounceOut++;
-    const inPage = position - (first + k) * PAGE_SIZE;
-    const take = Math.min(PAGE_SIZE - inPage, stop - position);
-    pages[k].view.copy(bounce.view, 0, inPage, inPage + take);
-    arena.unref(pages[k]);
-    pushPage(bounced, bounce, 0, take);
-    position += take;
+    page.view.copy(bounce.view, 0, inPage, inPage + take);
+    out.pushPage(bounce, 0, take);
+  } else {
+    out.bvecs.push(new HeapBvec(Buffer.from(page.view.subarray(inPage, inPage + take))));
   }
-  bvecs.push(...bounced);
-  if (k < count) {
-    // No bounce page left: the rest goes into one heap buffer rather than failing the read.
-    const rest = Buffer.allocUnsafe(stop - position);
-    for (let at = 0; k < count; k++) {
-      const inPage = position - (first + k) * PAGE_SIZE;
-      const take = Math.min(PAGE_SIZE - inPage, stop - position);
-      pages[k].view.copy(rest, at, inPage, inPage + take);
-      arena.unref(pages[k]);
-      at += take;
-      position += take;
-    }
-    bvecs.push(new HeapBvec(rest));
-  }
-  const length = stop - offset;
-  ctx.stats.copiedBytes[reason] += length;
-  return { bvecs, length, copiedBytes: length, reason };
+  ctx.arena.unref(page);
+  ctx.stats.copiedBytes[reason] += take;
+  out.copied(reason, take);
 }
 
 /**
@@ -175,7 +185,7 @@ async function pressureCopy(ctx: CacheContext, file: CachedFile, offset: number,
     position += take;
   }
   ctx.stats.copiedBytes.pressure += out.length;
-  return { bvecs: [new HeapBvec(out)], length: out.length, copiedBytes: out.length, reason: 'pressure' };
+  return { bvecs: [new HeapBvec(out)], length: out.length, copiedBytes: out.length, copiedByReason: { pressure: out.length }, reason: 'pressure' };
 }
 
 /**

@@ -3,6 +3,7 @@
  * guide: `spliced_` prefix, base units (`_bytes`, `_seconds`), `_total` on counters.
  */
 import { Counter, Gauge, Histogram, exponentialBuckets, type Registry } from 'prom-client';
+import { COPY_REASONS } from '../cache/page-flags.js';
 
 /** [MS-SMB2] 2.2.1.2 command names; anything else is counted as OTHER. */
 export const SMB2_COMMANDS = [
@@ -13,6 +14,8 @@ export const SMB2_COMMANDS = [
 export const TRANSPORTS = ['tcp', 'rdma'] as const;
 export const DATA_PATHS = ['zerocopy', 'copy'] as const;
 export const IO_OPS = ['read', 'write'] as const;
+/** Why READ bytes were copied: the cache's reasons, plus 'direct' (no cache) and 'pipe' (named pipes). */
+export const READ_COPY_REASONS = [...COPY_REASONS, 'direct', 'pipe', 'other'] as const;
 export const PROTOCOL_ERROR_KINDS = ['framing', 'decode', 'signature', 'auth', 'credits', 'smbdirect', 'other'] as const;
 export const PAGE_STATES = ['free', 'clean', 'dirty', 'writeback', 'spliced', 'bounce'] as const;
 /** Limits that refuse, close or delay something (server/options.ts ServerLimits), as Telemetry.limitHit names them. */
@@ -40,6 +43,11 @@ export function defineCoreMetrics(registry: Registry) {
     readBytes: new Counter({
       name: 'spliced_read_bytes_total', help: 'File data sent to clients in READ responses, by transport and data path.',
       labelNames: ['transport', 'path'] as const, registers,
+    }),
+    readCopiedBytes: new Counter({
+      name: 'spliced_read_copied_bytes_total',
+      help: 'The copied part of spliced_read_bytes_total{path="copy"}, by transport and reason, counted when sent.',
+      labelNames: ['transport', 'reason'] as const, registers,
     }),
     writeBytes: new Counter({
       name: 'spliced_write_bytes_total', help: 'File data received from clients in WRITE requests, by transport.',
@@ -83,6 +91,7 @@ export type CoreMetrics = ReturnType<typeof defineCoreMetrics>;
 export function zeroInitialSeries(m: CoreMetrics): void {
   for (const transport of TRANSPORTS) {
     for (const path of DATA_PATHS) m.readBytes.inc({ transport, path }, 0);
+    for (const reason of READ_COPY_REASONS) m.readCopiedBytes.inc({ transport, reason }, 0);
     m.writeBytes.inc({ transport }, 0);
     m.connections.set({ transport }, 0);
     m.connectionsTotal.inc({ transport }, 0);

@@ -10,10 +10,10 @@ import { COPY_REASONS } from '../cache/page-flags.js';
 import type { DataPath, Telemetry, TransportKind } from '../server/telemetry.js';
 import type { ServerAccounting } from '../server/smb-server.js';
 import { defineCacheMetrics } from './cache-metrics.js';
-import { LIMITS, PROTOCOL_ERROR_KINDS, SMB2_COMMANDS, defineCoreMetrics, zeroInitialSeries, type CoreMetrics } from './metric-definitions.js';
+import { LIMITS, PROTOCOL_ERROR_KINDS, READ_COPY_REASONS, SMB2_COMMANDS, defineCoreMetrics, zeroInitialSeries, type CoreMetrics } from './metric-definitions.js';
 
 export {
-  DATA_PATHS, IO_OPS, IO_SIZE_BUCKETS, LIMITS, PAGE_STATES, PROTOCOL_ERROR_KINDS, REQUEST_DURATION_BUCKETS, SMB2_COMMANDS, TRANSPORTS,
+  DATA_PATHS, IO_OPS, IO_SIZE_BUCKETS, LIMITS, PAGE_STATES, PROTOCOL_ERROR_KINDS, READ_COPY_REASONS, REQUEST_DURATION_BUCKETS, SMB2_COMMANDS, TRANSPORTS,
 } from './metric-definitions.js';
 export { COPY_REASONS };
 
@@ -134,9 +134,21 @@ export class SplicedMetrics implements Telemetry {
     this.totals.requests++;
   }
 
-  readBytes(transport: TransportKind, path: DataPath, bytes: number): void {
-    this.m.readBytes.inc({ transport, path }, bytes);
+  readBytes(transport: TransportKind, path: DataPath, bytes: number, copied?: Readonly<Record<string, number>>): void {
     this.m.ioSize.observe({ op: 'read' }, bytes);
+    if (!copied) return this.countReadPath(transport, path, bytes);
+    let copiedBytes = 0;
+    for (const [reason, n] of Object.entries(copied)) {
+      this.m.readCopiedBytes.inc({ transport, reason: oneOf(READ_COPY_REASONS, reason, 'other') }, n);
+      copiedBytes += n;
+    }
+    this.countReadPath(transport, 'copy', copiedBytes);
+    this.countReadPath(transport, 'zerocopy', bytes - copiedBytes);
+  }
+
+  private countReadPath(transport: TransportKind, path: DataPath, bytes: number): void {
+    if (bytes <= 0) return;
+    this.m.readBytes.inc({ transport, path }, bytes);
     if (path === 'zerocopy') this.totals.readZeroCopyBytes += bytes;
     else this.totals.readCopyBytes += bytes;
   }

@@ -10,7 +10,7 @@ import { ReadBudget } from './read-budget.js';
 import { MessagePayloads, type ReadLimit } from './message-payloads.js';
 import { COMPOUND_SLACK } from './compound-size.js';
 import { PauseGate } from './pause-gate.js';
-import type { ReadPayload } from './file-io.js';
+import { copiedBytesOf, type ReadPayload } from './file-io.js';
 import { RequestPipeline } from './pipeline.js';
 import { SendStage } from './send.js';
 import { handlers } from './handlers/index.js';
@@ -124,7 +124,7 @@ export class Connection implements ConnectionState {
       closed: () => this.closed,
       waiting: (on) => (on ? this.gate.hold('read-budget') : this.gate.release('read-budget')),
       limitHit: (limit: ReadLimit) => this.limitHit(limit),
-      delivered: (payload: ReadPayload, bytes: number) => this.core.telemetry.readBytes(this.transport.kind, payload.path, bytes),
+      delivered: (payload: ReadPayload, bytes: number) => this.core.telemetry.readBytes(this.transport.kind, payload.path, bytes, copiedBytesOf(payload, bytes)),
     });
   }
 

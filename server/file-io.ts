@@ -27,11 +27,34 @@ export interface ReadPayload extends PayloadData {
   regions?: (ChunkRegion | null)[];
   /** Sum of chunk lengths; shorter than asked at end of file. */
   length: number;
+  /** 'zerocopy' when no byte was copied, else 'copy' (some or all chunks are copies). */
   path: DataPath;
-  /** Why the bytes were copied (e.g. 'mapped', 'dirty'); absent on the zero-copy path. */
+  /** Why the bytes were copied (e.g. 'mapped', 'dirty'; the first reason when there are several); absent on the zero-copy path. */
   copyReason?: string;
+  /**
+   * Bytes that were copied, by reason; the rest of `length` went zero-copy (the cache decides
+   * page by page). Absent: every byte follows `path`, copied ones for `copyReason`.
+   */
+  copiedByReason?: Readonly<Record<string, number>>;
   /** Drop the page references; safe to call more than once. */
   release(): void;
+}
+
+/**
+ * The copied part of `bytes` delivered bytes of `payload`, by reason; the rest was zero-copy.
+ * When fewer bytes than the payload reached the client, the copied reasons are counted first.
+ */
+export function copiedBytesOf(payload: Pick<ReadPayload, 'path' | 'copyReason' | 'copiedByReason'>, bytes: number): Record<string, number> {
+  const breakdown = payload.copiedByReason ?? (payload.path === 'copy' ? { [payload.copyReason ?? 'other']: bytes } : {});
+  const copied: Record<string, number> = {};
+  let left = bytes;
+  for (const [reason, n] of Object.entries(breakdown)) {
+    const take = Math.min(n, left);
+    if (take <= 0) continue;
+    copied[reason] = take;
+    left -= take;
+  }
+  return copied;
 }
 
 export interface WriteOptions {

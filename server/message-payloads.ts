@@ -68,6 +68,7 @@ export class MessagePayloads {
       length: payload.length,
       path: payload.path,
       copyReason: payload.copyReason,
+      copiedByReason: payload.copiedByReason,
       release: () => {
         if (released) return;
         released = true;

@@ -8,8 +8,11 @@ export type DataPath = 'zerocopy' | 'copy';
 export interface Telemetry {
   /** One SMB2 request finished: command name (e.g. 'READ'), wall seconds, NTSTATUS answered. */
   request(command: string, seconds: number, status: number): void;
-  /** Bytes of file data sent in READ responses. */
-  readBytes(transport: TransportKind, path: DataPath, bytes: number): void;
+  /**
+   * Bytes of file data sent in one READ response. With `copied` (bytes copied, by reason) the
+   * rest of `bytes` was zero-copy, whatever `path` says; without it every byte follows `path`.
+   */
+  readBytes(transport: TransportKind, path: DataPath, bytes: number, copied?: Readonly<Record<string, number>>): void;
   writeBytes(transport: TransportKind, bytes: number): void;
   connectionOpened(transport: TransportKind): void;
   connectionClosed(transport: TransportKind): void;

@@ -53,7 +53,7 @@ test('stability through the FileIo provider: an outstanding READ payload keeps i
   }
 });
 
-test('a dirty or mapped file is served by copying, with the reason counted', async () => {
+test('only the dirty or mapped pages of a read are copied, each counted with its reason', async () => {
   const dir = await tempDir();
   const path = join(dir, 'f.bin');
   await writeFile(path, pattern(8 * PAGE_SIZE, 3));
@@ -63,24 +63,28 @@ test('a dirty or mapped file is served by copying, with the reason counted', asy
     const io = await provider.open(path, { writable: true });
     const clean = await io.read(0, 2 * PAGE_SIZE);
     assert.equal(clean.path, 'zerocopy');
+    assert.equal(clean.copiedByReason, undefined);
     clean.release();
     await io.write(PAGE_SIZE, Buffer.from('dirty'));
     const dirty = await io.read(0, 2 * PAGE_SIZE);
     assert.equal(dirty.path, 'copy');
     assert.equal(dirty.copyReason, 'dirty');
+    assert.deepEqual(dirty.copiedByReason, { dirty: PAGE_SIZE }, 'the clean first page is spliced');
     dirty.release();
     const other = await provider.open(path, { writable: false });
     const handle = await cache.open(path);
     const mapping = await cache.map(handle, 4 * PAGE_SIZE, PAGE_SIZE, { writable: false });
-    const mapped = await other.read(6 * PAGE_SIZE, PAGE_SIZE);
+    const mapped = await other.read(4 * PAGE_SIZE, 3 * PAGE_SIZE);
     assert.equal(mapped.path, 'copy');
     assert.equal(mapped.copyReason, 'mapped');
+    assert.deepEqual(mapped.copiedByReason, { mapped: PAGE_SIZE }, 'pages no mapping holds are spliced');
+    assert.ok(Buffer.concat(mapped.chunks).equals(pattern(8 * PAGE_SIZE, 3).subarray(4 * PAGE_SIZE, 7 * PAGE_SIZE)));
     mapped.release();
     mapping.unmap();
     const counters = cache.counters();
-    assert.equal(counters.copiedBytesByReason.dirty, 2 * PAGE_SIZE);
+    assert.equal(counters.copiedBytesByReason.dirty, PAGE_SIZE);
     assert.equal(counters.copiedBytesByReason.mapped, PAGE_SIZE);
-    assert.equal(counters.zeroCopyBytes, 2 * PAGE_SIZE);
+    assert.equal(counters.zeroCopyBytes, 5 * PAGE_SIZE);
     await cache.close(handle);
     await other.close();
     await io.close();

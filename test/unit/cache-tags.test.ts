@@ -88,7 +88,7 @@ test('bvecs locate their bytes inside a registered slab', async () => {
   });
 });
 
-test('a write dirties a clean page and a read of a dirty page is copied with reason dirty', async () => {
+test('a write dirties a clean page and a read copies the dirty page with reason dirty, splicing the clean one', async () => {
   const content = pattern(2 * PAGE_SIZE, 4);
   await withFile(content, {}, async (cache, path) => {
     const h = await cache.open(path, { writable: true });
@@ -97,16 +97,18 @@ test('a write dirties a clean page and a read of a dirty page is copied with rea
     assert.equal(cache.counters().dirtyPages, 1);
     const r = await cache.spliceToBvecs(h, 0, 2 * PAGE_SIZE);
     assert.equal(r.reason, 'dirty');
-    assert.equal(r.copiedBytes, 2 * PAGE_SIZE);
-    assert.equal(cache.pageFlags(h, 0) & SPLICED, 0);
-    assert.equal(cache.pageFlags(h, 1) & SPLICED, 0, 'no page of a copied read is spliced');
+    assert.equal(r.copiedBytes, PAGE_SIZE);
+    assert.deepEqual(r.copiedByReason, { dirty: PAGE_SIZE });
+    assert.equal(cache.pageFlags(h, 0) & SPLICED, 0, 'the dirty page is copied, not spliced');
+    assert.equal(cache.pageFlags(h, 1) & SPLICED, SPLICED, 'the clean page is spliced');
     const expected = Buffer.from(content);
     expected.write('hello', 10);
     assert.deepEqual(joined(r.bvecs.map((b) => b.bytes())), expected);
-    assert.equal(cache.counters().copiedBytesByReason.dirty, 2 * PAGE_SIZE);
-    assert.equal(cache.counters().pages.bounce, 2);
+    assert.equal(cache.counters().copiedBytesByReason.dirty, PAGE_SIZE);
+    assert.equal(cache.counters().pages.bounce, 1);
     cache.release(r);
     assert.equal(cache.counters().pages.bounce, 0);
+    assert.equal(cache.pageFlags(h, 1) & SPLICED, 0, 'released: no longer spliced');
   });
 });
 
@@ -192,8 +194,9 @@ test('map raises the mapped count, replaces spliced pages, and reads copy with r
     assert.equal(cache.counters().cowReplacements, 1, 'the spliced page was replaced before handing out a writable view');
     mapping.views[0].fill(0x55);
     assert.deepEqual(spliced.bvecs[0].bytes(), content.subarray(0, PAGE_SIZE));
-    const r = await cache.spliceToBvecs(h, 2 * PAGE_SIZE, 100);
-    assert.equal(r.reason, 'mapped', 'any mapping makes every read of the file copy');
+    const r = await cache.spliceToBvecs(h, PAGE_SIZE, PAGE_SIZE + 100);
+    assert.equal(r.reason, 'mapped');
+    assert.deepEqual(r.copiedByReason, { mapped: PAGE_SIZE }, 'the mapped page is copied, the page past the mapping spliced');
     cache.release(r);
     assert.deepEqual(await cache.read(h, 0, 8), Buffer.alloc(8, 0x55));
     assert.equal(cache.pageFlags(h, 0) & SPLICED, 0);
@@ -207,7 +210,7 @@ test('map raises the mapped count, replaces spliced pages, and reads copy with r
     const after = await cache.spliceToBvecs(h, 0, 100);
     assert.equal(after.reason, null, 'unmapped and clean again: zero-copy');
     cache.release(after);
-    assert.equal(cache.counters().copiedBytesByReason.mapped, 100 + 8);
+    assert.equal(cache.counters().copiedBytesByReason.mapped, PAGE_SIZE + 8);
   });
 });
 
