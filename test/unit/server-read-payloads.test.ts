@@ -10,7 +10,7 @@ import { startServer, TEST_USER, TEST_PASSWORD, type ServerFixture } from '../su
 import { smb2Header } from '../support/server-pdus.js';
 import { cat, zeros } from '../support/bytes.js';
 import { Smb2Client } from '../../client/smb2-client.js';
-import { Command, Dialect, HeaderFlag } from '../../smb2/constants.js';
+import { Access, Command, Dialect, HeaderFlag } from '../../smb2/constants.js';
 import { Status } from '../../smb2/status.js';
 import { encodeReadRequest, decodeReadResponse } from '../../smb2/commands/read.js';
 import type { FileId } from '../../smb2/commands/create.js';
@@ -193,5 +193,34 @@ test('a client that stops reading its responses is disconnected after the frame 
   } finally {
     await g.close();
     await slowCache.shutdown();
+  }
+});
+
+test('a 1 MiB READ of a file with one dirty page: 4096 bytes are counted as copied (dirty) when sent, the rest as zero-copy', async () => {
+  const behind = new PageCache({ maxBytes: 16 * MiB, writebackIntervalMs: 0, writeBehind: true });
+  const counted = new SplicedMetrics({ defaultMetrics: false });
+  const g = await startServer({}, { fileIo: new CacheFileIoProvider(behind), telemetry: counted });
+  const count = async (name: string, labels: Record<string, string>): Promise<number> => sampleSum(parsePromText(await counted.expose()), name, labels);
+  try {
+    const content = Buffer.alloc(MiB);
+    for (let i = 0; i < content.length; i++) content[i] = (i * 7 + (i >> 12)) & 0xff;
+    await writeFile(path.join(g.dir, 'one-dirty.bin'), content);
+    const c = await Smb2Client.connect({ port: g.port, dialects: [Dialect.SMB3_1_1] });
+    await c.login({ user: TEST_USER, password: TEST_PASSWORD });
+    const tree = await c.treeConnect('share');
+    const { fileId } = await tree.create('one-dirty.bin', { desiredAccess: (Access.GENERIC_WRITE | Access.GENERIC_READ) >>> 0 });
+    assert.ok((await tree.read(fileId, 0, MiB)).equals(content), 'first read: caches the file');
+    const zeroCopyBefore = await count('spliced_read_bytes_total', { transport: 'tcp', path: 'zerocopy' });
+    assert.equal(zeroCopyBefore, MiB, 'a clean read is all zero-copy');
+    await tree.write(fileId, 100 * 4096 + 5, Buffer.from('dirty'));
+    content.write('dirty', 100 * 4096 + 5);
+    assert.ok((await tree.read(fileId, 0, MiB)).equals(content), 'the read returns the dirty bytes');
+    assert.equal(await count('spliced_read_bytes_total', { transport: 'tcp', path: 'copy' }), 4096);
+    assert.equal(await count('spliced_read_copied_bytes_total', { transport: 'tcp', reason: 'dirty' }), 4096);
+    assert.equal(await count('spliced_read_bytes_total', { transport: 'tcp', path: 'zerocopy' }) - zeroCopyBefore, MiB - 4096);
+    c.close();
+  } finally {
+    await g.close();
+    await behind.shutdown();
   }
 });
