@@ -15,7 +15,19 @@ export interface ArenaOptions {
   allocator?: SlabAllocator;
 }
 
-export type SlabListener = (slab: Slab) => void;
+/**
+ * Told about each slab: those that exist when it subscribes, then each new one as it is
+ * created (before any of its pages is used). It may return a cleanup, run when the slab is
+ * released (destroy(), before the memory goes back to the allocator) or when the listener
+ * unsubscribes: SMB Direct registers an MR per slab and deregisters it there.
+ */
+export type SlabListener = (slab: Slab) => void | (() => void);
+
+interface Subscription {
+  readonly listener: SlabListener;
+  /** Cleanups returned by the listener, by slab id. */
+  readonly cleanups: Map<number, () => void>;
+}
 
 /** Counts of pages carrying each tag, kept as tags change (for counters()). */
 export interface FlagCounts {
@@ -33,7 +45,7 @@ export class PageArena {
   private readonly allocator: SlabAllocator;
   private readonly slabList: SlabPages[] = [];
   private readonly freePages: Page[] = [];
-  private readonly listeners: SlabListener[] = [];
+  private readonly subscriptions: Subscription[] = [];
   private readonly waiters: Array<() => void> = [];
   private readonly maxSlabs: number;
   private lruHead: Page | null = null;
@@ -69,11 +81,17 @@ export class PageArena {
     return this.slabList.map(({ id, memory }) => ({ id, memory }));
   }
 
+  /** Subscribe to slabs (existing ones at once, new ones as created); returns an unsubscribe that runs the cleanups. */
   onSlab(listener: SlabListener): () => void {
-    this.listeners.push(listener);
+    const subscription: Subscription = { listener, cleanups: new Map() };
+    this.subscriptions.push(subscription);
+    for (const slab of [...this.slabList]) this.announce(subscription, slab);
     return () => {
-      const at = this.listeners.indexOf(listener);
-      if (at >= 0) this.listeners.splice(at, 1);
+      const at = this.subscriptions.indexOf(subscription);
+      if (at < 0) return;
+      this.subscriptions.splice(at, 1);
+      for (const cleanup of subscription.cleanups.values()) cleanup();
+      subscription.cleanups.clear();
     };
   }
 
@@ -175,9 +193,16 @@ export class PageArena {
     if (page.inLru) this.lruUnlink(page);
   }
 
-  /** Release every slab (shutdown). Pages must no longer be used afterwards. */
+  /** Release every slab (shutdown), telling the listeners first. Pages must no longer be used afterwards. */
   destroy(): void {
-    for (const slab of this.slabList) this.allocator.release(slab.id);
+    for (const slab of this.slabList) {
+      for (const { cleanups } of this.subscriptions) {
+        const cleanup = cleanups.get(slab.id);
+        cleanups.delete(slab.id);
+        cleanup?.();
+      }
+      this.allocator.release(slab.id);
+    }
     this.slabList.length = 0;
     this.freePages.length = 0;
   }
@@ -219,8 +244,13 @@ export class PageArena {
     for (let i = count - 1; i >= 0; i--) this.freePages.push(slab.pages[i]);
     this.slabList.push(slab);
     this.totalPages += count;
-    for (const listener of this.listeners) listener({ id, memory });
+    for (const subscription of [...this.subscriptions]) this.announce(subscription, slab);
     return this.freePages.pop();
+  }
+
+  private announce(subscription: Subscription, { id, memory }: SlabPages): void {
+    const cleanup = subscription.listener({ id, memory });
+    if (typeof cleanup === 'function') subscription.cleanups.set(id, cleanup);
   }
 
   private free(page: Page): void {

@@ -257,7 +257,12 @@ export class PageCache {
     return this.arena.slabs();
   }
 
-  /** Called for every slab as it is created (SMB Direct registers it as an MR); returns an unsubscribe. */
+  /**
+   * Tell `listener` about every slab: the existing ones at once, each new one as it is created,
+   * before any of its pages holds data (SMB Direct registers one MR per slab). A cleanup the
+   * listener returns runs when the slab is released (destroy()) or on unsubscribe (the returned
+   * function). A listener that throws fails the allocation that created the slab.
+   */
   onSlab(listener: SlabListener): () => void {
     return this.arena.onSlab(listener);
   }
@@ -276,7 +281,8 @@ export class PageCache {
   }
 
   /**
-   * Give every slab back to its allocator. Only after shutdown() and once every bvec
+   * Give every slab back to its allocator, running the onSlab cleanups of each first (MRs are
+   * deregistered before their memory is freed). Only after shutdown() and once every bvec
    * has been released: native slabs are detached, so any view left would go empty.
    */
   destroy(): void {
