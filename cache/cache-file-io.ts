@@ -21,8 +21,9 @@ export function payloadData(bvecs: readonly Bvec[]): { chunks: Buffer[]; regions
 export class CacheFileIoProvider implements FileIoProvider {
   constructor(private readonly cache: PageCache) {}
 
-  async open(absolutePath: string, options: { writable: boolean }): Promise<FileIo> {
-    const handle = await this.cache.open(absolutePath, { writable: options.writable });
+  /** `target`: a descriptor the cache takes over (the server's way), or a name the cache opens itself. */
+  async open(target: number | string, options: { writable: boolean }): Promise<FileIo> {
+    const handle = await this.cache.open(target, { writable: options.writable });
     return new CacheFileIo(this.cache, handle);
   }
 

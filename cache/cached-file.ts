@@ -1,4 +1,4 @@
-import { closeSync, constants } from 'node:fs';
+import { close, closeSync, constants } from 'node:fs';
 import { fstatAsync, openAsync } from './fd-io.js';
 import { PageIndex } from './page-index.js';
 import type { PageArena } from './page-arena.js';
@@ -53,8 +53,11 @@ export interface MappingState extends Mapping {
 /** Everything the cache knows about one file, keyed by (dev, ino). */
 export class CachedFile {
   readonly index: PageIndex;
+  /** The descriptor the cache reads and writes through; the cache owns it. */
   fd: number | null = null;
   writableFd = false;
+  /** Descriptors replaced by a writable one, kept open until the file is unused (I/O may still run on them). */
+  retiredFds: number[] = [];
   handles = 0;
   /** The analogue of mapping_mapped(): live map() windows. */
   mapped = 0;
@@ -91,7 +94,8 @@ export class CachedFile {
 
   constructor(
     readonly key: string,
-    public path: string,
+    /** The name the file was last opened by; null when it was only ever handed over as a descriptor. */
+    public path: string | null,
     arena: PageArena,
     private readonly events?: FileEvents,
   ) {
@@ -125,9 +129,36 @@ export class CachedFile {
     return new Promise((resolve) => this.kernelIdleWaiters.push(resolve));
   }
 
-  /** The open descriptor, opening the file again (read-write if allowed) when it was closed. */
+  /**
+   * Take ownership of `fd` (opened read-write when `writable`): it becomes the file's descriptor
+   * when there is none, or when it can write and the current one cannot; otherwise it is closed.
+   */
+  adoptFd(fd: number, writable: boolean): void {
+    if (this.fd !== null && (this.writableFd || !writable)) {
+      close(fd, () => undefined);
+      return;
+    }
+    if (this.fd !== null) this.retiredFds.push(this.fd);
+    this.fd = fd;
+    this.writableFd = writable;
+  }
+
+  /** Every descriptor the file holds, now no longer its own: the caller closes them. */
+  takeFds(): number[] {
+    const fds = this.fd === null ? [] : [this.fd];
+    fds.push(...this.retiredFds);
+    this.fd = null;
+    this.retiredFds = [];
+    return fds;
+  }
+
+  /**
+   * The open descriptor, opening the file again by name (read-write if allowed) when it was
+   * closed; a file handed over only as a descriptor has no name to reopen (EBADF).
+   */
   ensureFd(): Promise<number> {
     if (this.fd !== null) return Promise.resolve(this.fd);
+    if (this.path === null) return Promise.reject(Object.assign(new Error(`cache: file ${this.key} has no open descriptor`), { code: 'EBADF' }));
     this.opening ??= openForCache(this.path, this.key).then(
       ({ fd, writable }) => {
         this.opening = null;
@@ -159,8 +190,8 @@ export class CachedFile {
   }
 }
 
-/** Open read-write if allowed; refuse a path that now names a different file than `key` (dev:ino). */
-async function openForCache(path: string, key: string): Promise<{ fd: number; writable: boolean }> {
+/** Open read-write if allowed, else read-only; with `key` (dev:ino), refuse a path that now names a different file. */
+export async function openForCache(path: string, key?: string): Promise<{ fd: number; writable: boolean }> {
   let opened: { fd: number; writable: boolean };
   try {
     opened = { fd: await openAsync(path, constants.O_RDWR), writable: true };
@@ -169,6 +200,7 @@ async function openForCache(path: string, key: string): Promise<{ fd: number; wr
     if (code !== 'EACCES' && code !== 'EROFS' && code !== 'EPERM') throw err;
     opened = { fd: await openAsync(path, constants.O_RDONLY), writable: false };
   }
+  if (key === undefined) return opened;
   const stats = await fstatAsync(opened.fd);
   if (`${stats.dev}:${stats.ino}` !== key) {
     closeSync(opened.fd);

@@ -41,7 +41,7 @@ async function pinForMap(ctx: CacheContext, file: CachedFile, first: number, las
     if (pages && replaceSpliced(ctx, file, pages)) return pages;
     await ctx.arena.waitForFree(ctx.tuning.pressureWaitMs);
   }
-  throw new CachePressureError(`cache: cannot map ${file.path}: no free pages`);
+  throw new CachePressureError(`cache: cannot map ${file.path ?? file.key}: no free pages`);
 }
 
 /** COW every spliced page in place in `pages`, moving our pin to the copy; false (all unpinned) if memory ran out. */

@@ -1,6 +1,5 @@
-import { stat } from 'node:fs/promises';
 import { PageArena, type Slab, type SlabListener } from './page-arena.js';
-import { CachedFile, type Mapping, type MappingState } from './cached-file.js';
+import { CachedFile, openForCache, type Mapping, type MappingState } from './cached-file.js';
 import type { CacheContext, CacheTuning } from './context.js';
 import { newStats, type CacheCounters, type CacheStats } from './counters.js';
 import type { Bvec, SpliceResult } from './bvec.js';
@@ -11,7 +10,7 @@ import { setFileSize, writeData } from './write-path.js';
 import { mapRange, unmapRange } from './mapping.js';
 import { writeback } from './writeback.js';
 import { dropCleanPages, revalidateNow } from './coherence.js';
-import { closeAsync } from './fd-io.js';
+import { closeAsync, fstatAsync } from './fd-io.js';
 import { pageStates } from './page-states.js';
 
 const MiB = 1024 * 1024;
@@ -43,6 +42,10 @@ export interface PageCacheOptions {
    * written back is lost if the process dies. Default false.
    */
   writeBehind?: boolean;
+}
+
+async function closeAll(fds: readonly number[]): Promise<void> {
+  await Promise.all(fds.map((fd) => closeAsync(fd)));
 }
 
 /**
@@ -97,37 +100,58 @@ export class PageCache {
   }
 
   /**
-   * Open a regular file. If it changed on disk since the cache last saw it (size, mtime,
-   * ctime or inode), its clean pages are dropped; our unwritten data wins.
+   * Open a regular file, by name or by descriptor. A descriptor (opened read-write when
+   * `writable`, else read-only; never O_PATH) becomes the cache's own, even when open() throws:
+   * the caller must neither use nor close it afterwards. The cache keeps one descriptor per file
+   * (the first, or a later writable one) and closes the others at once. A name is opened by the
+   * cache itself (read-write if allowed), and reopened after the file was closed.
+   * If the file changed on disk since the cache last saw it (size, mtime, ctime or inode), its
+   * clean pages are dropped; our unwritten data wins.
    */
-  async open(path: string, options: { writable?: boolean } = {}): Promise<CacheHandle> {
-    const st = await stat(path, { bigint: true });
-    const key = `${st.dev}:${st.ino}`;
+  async open(target: string | number, options: { writable?: boolean } = {}): Promise<CacheHandle> {
+    const writable = options.writable ?? false;
+    const opened = typeof target === 'number' ? { fd: target, writable } : await openForCache(target);
+    let key: string;
+    try {
+      const st = await fstatAsync(opened.fd);
+      if (!st.isFile()) throw Object.assign(new Error('cache: not a regular file'), { code: 'EINVAL' });
+      key = `${st.dev}:${st.ino}`;
+    } catch (err) {
+      await closeAsync(opened.fd).catch(() => undefined);
+      throw err;
+    }
+    const file = this.fileFor(key, typeof target === 'string' ? target : null);
+    file.adoptFd(opened.fd, opened.writable);
+    file.handles++;
+    try {
+      await revalidateNow(file);
+    } catch (err) {
+      file.handles--;
+      await this.closeUnusedFd(file);
+      throw err;
+    }
+    return { file, writable, closed: false };
+  }
+
+  /** The file's entry, made when new; a name that now denotes another file drops that one's clean pages. */
+  private fileFor(key: string, path: string | null): CachedFile {
     let file = this.files.get(key);
-    // A /proc/self/fd/N name (how the server opens) is reused by unrelated files: not a replacement.
-    const previous = path.startsWith('/proc/self/fd/') ? undefined : this.byPath.get(path);
+    const previous = path === null ? undefined : this.byPath.get(path);
     if (previous && previous !== file) {
       dropCleanPages(previous);
-      this.byPath.delete(path);
+      this.byPath.delete(path!);
       this.forgetIfIdle(previous);
     }
     if (!file) {
       file = new CachedFile(key, path, this.arena, this.fileEvents);
       this.files.set(key, file);
     }
-    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path); // renamed since: one name per file
-    file.path = path;
-    this.byPath.set(path, file);
-    file.handles++;
-    try {
-      await file.ensureFd();
-      await revalidateNow(file);
-    } catch (err) {
-      file.handles--;
-      this.forgetIfIdle(file);
-      throw err;
+    if (path !== null) {
+      if (file.path !== null && this.byPath.get(file.path) === file) this.byPath.delete(file.path); // renamed since: one name per file
+      file.path = path;
+      this.byPath.set(path, file);
     }
-    return { file, writable: options.writable ?? false, closed: false };
+    return file;
   }
 
   /** Last close of a file writes its dirty pages back and closes the descriptor. */
@@ -273,10 +297,8 @@ export class PageCache {
     await this.flushAll();
     for (const file of this.files.values()) {
       await Promise.allSettled([...file.fills]);
-      if (file.fd === null) continue;
-      const fd = file.fd;
-      file.fd = null;
-      await file.serialized(() => closeAsync(fd));
+      const fds = file.takeFds();
+      if (fds.length > 0) await file.serialized(() => closeAll(fds));
     }
   }
 
@@ -325,9 +347,8 @@ export class PageCache {
   private async closeUnusedFd(file: CachedFile): Promise<void> {
     const unused = (): boolean => file.handles === 0 && file.mapped === 0 && file.fills.size === 0 && !file.hasUnwrittenData();
     if (file.fd !== null && unused()) {
-      const fd = file.fd;
-      file.fd = null;
-      await file.serialized(() => closeAsync(fd)).catch(() => undefined);
+      const fds = file.takeFds();
+      await file.serialized(() => closeAll(fds)).catch(() => undefined);
     }
     this.forgetIfIdle(file);
   }
@@ -335,7 +356,7 @@ export class PageCache {
   private forgetIfIdle(file: CachedFile): void {
     if (!file.isIdle()) return;
     if (this.files.get(file.key) === file) this.files.delete(file.key);
-    if (this.byPath.get(file.path) === file) this.byPath.delete(file.path);
+    if (file.path !== null && this.byPath.get(file.path) === file) this.byPath.delete(file.path);
     this.dirtyFiles.delete(file);
   }
 

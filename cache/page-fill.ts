@@ -116,7 +116,7 @@ export function fillRun(ctx: CacheContext, file: CachedFile, firstIndex: number,
 async function readRun(file: CachedFile, firstIndex: number, pages: Page[]): Promise<void> {
   // A page dropped while its bytes were still queued for the kernel must not come back old.
   await file.kernelWritesSettled();
-  if (file.fd === null) throw new Error(`cache: ${file.path} has no open descriptor`);
+  if (file.fd === null) throw new Error(`cache: ${file.path ?? file.key} has no open descriptor`);
   const views = pages.map((page) => page.view);
   const start = firstIndex * PAGE_SIZE;
   const got = await readIntoViews(file.fd, views, start);

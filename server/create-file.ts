@@ -110,6 +110,15 @@ function openAsync(path: string, flags: number): Promise<number> {
 }
 
 /**
+ * A second descriptor of a handle's file for the FileIo provider, which owns it: read-write or
+ * read-only like the handle, never O_PATH (a file we may not read fails here, not at READ).
+ */
+export function openForData(root: ShareRoot, handleFd: number, writable: boolean): Promise<number> {
+  const c = root.fs.constants;
+  return openAsync(descriptorPath(handleFd), writable ? c.O_RDWR : c.O_RDONLY);
+}
+
+/**
  * The descriptor an open handle keeps: the file reopened through its O_PATH descriptor with
  * the access it needs (read, or read-write), so metadata calls (fchmod, futimes) work on it.
  * A file or directory we may not read is kept as O_PATH unless writing was asked for.

@@ -1,18 +1,27 @@
-import { open, type FileHandle } from 'node:fs/promises';
+import { close, fdatasync, fstat, ftruncate, read, write } from 'node:fs';
+import { promisify } from 'node:util';
 import type { FileIo, FileIoProvider, ReadPayload, WriteOptions } from './file-io.js';
 
-/** Shared per-path state so several handles see one size. */
+const readAsync = promisify(read) as unknown as (fd: number, buffer: Buffer, offset: number, length: number, position: number) => Promise<{ bytesRead: number }>;
+const writeAsync = promisify(write) as unknown as (fd: number, buffer: Buffer, offset: number, length: number, position: number) => Promise<{ bytesWritten: number }>;
+const fdatasyncAsync = promisify(fdatasync);
+const ftruncateAsync = promisify(ftruncate);
+const closeAsync = promisify(close);
+const fstatAsync = (fd: number): Promise<{ dev: bigint; ino: bigint; size: bigint }> =>
+  new Promise((resolve, reject) => fstat(fd, { bigint: true }, (err, st) => (err ? reject(err) : resolve(st))));
+
+/** Shared per-file state so several handles see one size. */
 interface FileState {
   refs: number;
   size: number;
 }
 
-/** One open handle: positional reads and writes on its own fd. */
+/** One open handle: positional reads and writes on its own descriptor, which it owns. */
 class DirectFileIo implements FileIo {
   private closed = false;
 
   constructor(
-    private readonly fh: FileHandle,
+    private readonly fd: number,
     private readonly state: FileState,
     private readonly onLastClose: () => void,
   ) {}
@@ -22,7 +31,7 @@ class DirectFileIo implements FileIo {
     const buf = Buffer.allocUnsafe(want);
     let got = 0;
     while (got < want) {
-      const { bytesRead } = await this.fh.read(buf, got, want - got, offset + got);
+      const { bytesRead } = await readAsync(this.fd, buf, got, want - got, offset + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
@@ -33,20 +42,20 @@ class DirectFileIo implements FileIo {
   async write(offset: number, data: Buffer, options: WriteOptions = {}): Promise<number> {
     let done = 0;
     while (done < data.length) {
-      const { bytesWritten } = await this.fh.write(data, done, data.length - done, offset + done);
+      const { bytesWritten } = await writeAsync(this.fd, data, done, data.length - done, offset + done);
       done += bytesWritten;
     }
     this.state.size = Math.max(this.state.size, offset + done);
-    if (options.writeThrough) await this.fh.datasync();
+    if (options.writeThrough) await fdatasyncAsync(this.fd);
     return done;
   }
 
   async flush(): Promise<void> {
-    await this.fh.datasync();
+    await fdatasyncAsync(this.fd);
   }
 
   async setSize(size: number): Promise<void> {
-    await this.fh.truncate(size);
+    await ftruncateAsync(this.fd, size);
     this.state.size = size;
   }
 
@@ -57,7 +66,7 @@ class DirectFileIo implements FileIo {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.fh.close();
+    await closeAsync(this.fd);
     this.onLastClose();
   }
 }
@@ -66,15 +75,20 @@ class DirectFileIo implements FileIo {
 export class DirectFileIoProvider implements FileIoProvider {
   private readonly files = new Map<string, FileState>();
 
-  async open(absolutePath: string, options: { writable: boolean }): Promise<FileIo> {
-    const fh = await open(absolutePath, options.writable ? 'r+' : 'r');
-    const st = await fh.stat({ bigint: true });
+  async open(fd: number, _options: { writable: boolean }): Promise<FileIo> {
+    let st: { dev: bigint; ino: bigint; size: bigint };
+    try {
+      st = await fstatAsync(fd);
+    } catch (err) {
+      await closeAsync(fd).catch(() => undefined);
+      throw err;
+    }
     const key = `${st.dev}:${st.ino}`;
     const state = this.files.get(key) ?? { refs: 0, size: 0 };
     this.files.set(key, state);
     state.size = Number(st.size);
     state.refs++;
-    return new DirectFileIo(fh, state, () => {
+    return new DirectFileIo(fd, state, () => {
       if (--state.refs === 0 && this.files.get(key) === state) this.files.delete(key);
     });
   }

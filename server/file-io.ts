@@ -81,8 +81,12 @@ export interface FileIo {
 }
 
 export interface FileIoProvider {
-  /** Open the data of an existing regular file (the server has already created it if needed). */
-  open(absolutePath: string, options: { writable: boolean }): Promise<FileIo>;
+  /**
+   * Open the data of an existing regular file (the server has already created it if needed)
+   * through `fd`, a descriptor of it opened read-write when `writable`, else read-only (never
+   * O_PATH). The provider owns `fd` from then on, even when open() fails: it closes it.
+   */
+  open(fd: number, options: { writable: boolean }): Promise<FileIo>;
   /** Write back everything dirty (shutdown). */
   flushAll(): Promise<void>;
 }

@@ -9,9 +9,9 @@ import { isReadOnlyMode } from '../../smb2/info/from-stats.js';
 import type { HandlerResult, TreeContext } from '../handler.js';
 import type { TreeConnect } from '../state.js';
 import { grantedAccess, canWrite } from '../access.js';
-import { openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
+import { openForData, openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
 import { fileKeyOf, type HostStats } from '../host-fs.js';
-import { closeQuietly, descriptorPath, splitSharePath, type ShareRoot } from '../share-root.js';
+import { closeQuietly, splitSharePath, type ShareRoot } from '../share-root.js';
 import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
 import { openAttributesOf } from '../open-attributes.js';
 import { openPipe } from '../pipes/pipe-smb.js';
@@ -36,7 +36,7 @@ function deleteOnCloseRefused(req: CreateRequest, tree: TreeConnect, access: num
 
 /**
  * Take the share mode, reopen the file for the handle, open the data through the FileIo
- * provider (by the handle's /proc descriptor path, so it gets this very file), and truncate
+ * provider (with a descriptor reopened from the handle's, so it gets this very file), and truncate
  * for overwrite dispositions.
  */
 async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcome, access: number, shareAccess: number) {
@@ -46,7 +46,7 @@ async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcom
   try {
     fd = await reopenForHandle(root, outcome, writable && !outcome.stats.isDirectory());
     if (outcome.stats.isDirectory()) return { fd, io: undefined, stats: outcome.stats, releaseShareMode };
-    const io = await ctx.core.fileIo.open(descriptorPath(fd), { writable });
+    const io = await ctx.core.fileIo.open(await openForData(root, fd, writable), { writable });
     if (!outcome.truncate) return { fd, io, stats: outcome.stats, releaseShareMode };
     try {
       await io.setSize(0);
