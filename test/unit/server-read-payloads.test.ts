@@ -20,6 +20,7 @@ import type { ClientTransport } from '../../client/transport.js';
 import { DirectTcpFramer, writeDirectTcpFrame } from '../../server/direct-tcp-framer.js';
 import { DEFAULT_LIMITS } from '../../server/options.js';
 import { noTelemetry } from '../../server/telemetry.js';
+import { copiedBytesOf } from '../../server/file-io.js';
 import { SplicedMetrics } from '../../ops/metrics.js';
 import { parsePromText, sampleSum } from '../support/prom-text.js';
 
@@ -223,4 +224,13 @@ test('a 1 MiB READ of a file with one dirty page: 4096 bytes are counted as copi
     await g.close();
     await behind.shutdown();
   }
+});
+
+test('copiedBytesOf: the copied part of the delivered bytes by reason, copied reasons first when fewer bytes went out', () => {
+  const mixed = { path: 'copy' as const, copyReason: 'dirty', copiedByReason: { dirty: 4096, mapped: 8192 } };
+  assert.deepEqual(copiedBytesOf(mixed, MiB), { dirty: 4096, mapped: 8192 });
+  assert.deepEqual(copiedBytesOf(mixed, 6000), { dirty: 4096, mapped: 1904 });
+  assert.deepEqual(copiedBytesOf({ path: 'zerocopy' }, MiB), {});
+  assert.deepEqual(copiedBytesOf({ path: 'copy', copyReason: 'direct' }, 1000), { direct: 1000 }, 'without a breakdown every byte has the one reason');
+  assert.deepEqual(copiedBytesOf({ path: 'copy' }, 10), { other: 10 });
 });
