@@ -1,11 +1,6 @@
 import type { DataPath } from './telemetry.js';
 
 /**
- * File data for one READ, as a gather list. With the page cache these are views of
- * cache pages (zero-copy) that stay valid and unchanged until `release()`;
- * the transport writes them out as they are, never concatenated.
- */
-/**
  * Where one chunk's bytes sit in registered memory: a page-cache slab (registered once as a
  * memory region, see PageCache.onSlab) and the byte offset inside it. SMB Direct builds its
  * SGEs `{addr: slab MR addr + offset, length, lkey}` from it without looking Buffers up.
@@ -22,6 +17,11 @@ export interface PayloadData {
   readonly regions?: readonly (ChunkRegion | null)[];
 }
 
+/**
+ * File data for one READ, as a gather list. With the page cache these are views of
+ * cache pages (zero-copy) that stay valid and unchanged until `release()`;
+ * the transport writes them out as they are, never concatenated.
+ */
 export interface ReadPayload extends PayloadData {
   chunks: Buffer[];
   regions?: (ChunkRegion | null)[];
