@@ -2,7 +2,7 @@
  * `spliced serve`: config -> pino logger -> metrics -> SmbServer + the ops Fastify server,
  * SIGHUP reloads shares and users in place, SIGTERM/SIGINT shut down gracefully.
  */
-import type { Logger as PinoLogger } from 'pino';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { defaultConfig, loadConfig, type SplicedConfig } from './config.js';
@@ -32,6 +32,8 @@ export interface ServeOptions {
   logFormat?: LogFormat;
   /** Where the one-line "how to connect" hint goes (default stdout). */
   announce?: (line: string) => void;
+  /** Where log lines go instead of stderr (tests). */
+  logDestination?: DestinationStream;
   /** The RDMA host and the SMB Direct module (tests inject fakes). */
   smbDirect?: SmbDirectDeps;
 }
@@ -127,7 +129,7 @@ function becomeUnprivileged(opts: ServeOptions, cfg: SplicedConfig, logger: Pino
 
 export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> {
   let cfg = readConfig(opts);
-  const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
+  const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat, destination: opts.logDestination });
   for (const w of cfg.warnings) logger.warn({ config: cfg.source }, w);
   const metrics = new SplicedMetrics();
   const server = assembleServer(cfg.options, metrics, logger.child({ component: 'smb' }));
