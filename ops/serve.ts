@@ -10,8 +10,9 @@ import { formatHostPort, type HostPort, type LogFormat, type LogLevel } from './
 import { createLogger } from './logger.js';
 import type { SmbServer } from '../server/smb-server.js';
 import { assembleServer, type AssembledServer } from './assemble.js';
-import { startSmbDirect, type SmbDirectDeps, type SmbDirectStatus } from './smbdirect-start.js';
+import { planSmbDirect, startSmbDirect, type SmbDirectDeps, type SmbDirectStatus } from './smbdirect-start.js';
 import { advertisedInterfaces } from './advertised-interfaces.js';
+import type { RdmaDevice } from './rdma-devices.js';
 import type { ServerOptions } from '../server/options.js';
 import { buildOpsApp } from './http.js';
 import { SplicedMetrics } from './metrics.js';
@@ -68,10 +69,13 @@ export function connectHint(cfg: SplicedConfig, tcpPort: number): string {
   return `smbclient //${host}/${share.name} -p ${tcpPort} ${auth}`;
 }
 
-/** The interfaces FSCTL_QUERY_NETWORK_INTERFACE_INFO advertises, given whether SMB Direct listens. */
-function withAdvertisedInterfaces(options: ServerOptions, smbDirect: SmbDirectStatus): ServerOptions {
-  const interfaces = advertisedInterfaces(options.interfaces, smbDirect.state === 'listening' ? smbDirect.devices : undefined);
-  return { ...options, interfaces };
+/** The interfaces FSCTL_QUERY_NETWORK_INTERFACE_INFO advertises: RDMA_CAPABLE only with these devices listening. */
+function withAdvertisedInterfaces(options: ServerOptions, listening: RdmaDevice[] | undefined): ServerOptions {
+  return { ...options, interfaces: advertisedInterfaces(options.interfaces, listening) };
+}
+
+function listeningDevices(s: SmbDirectStatus): RdmaDevice[] | undefined {
+  return s.state === 'listening' ? s.devices : undefined;
 }
 
 /** Re-read the config file and apply shares and users in place; on any error keep what runs. */
@@ -92,7 +96,7 @@ function reloadConfig(opts: ServeOptions, current: SplicedConfig, smb: SmbServer
       logger.warn('"rdma port" or "rdma zero copy" changed; a restart is needed to apply it');
     }
     next.options.tcpPort = current.options.tcpPort;
-    smb.reload(withAdvertisedInterfaces(next.options, smbDirect));
+    smb.reload(withAdvertisedInterfaces(next.options, listeningDevices(smbDirect)));
     logger.level = next.logLevel;
     logger.info({ shares: next.options.shares.map((s) => s.name), users: next.options.users.list().length }, 'reload complete');
     return next;
@@ -132,15 +136,17 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
   const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat, destination: opts.logDestination });
   for (const w of cfg.warnings) logger.warn({ config: cfg.source }, w);
   const metrics = new SplicedMetrics();
-  const server = assembleServer(cfg.options, metrics, logger.child({ component: 'smb' }));
+  const plan = await planSmbDirect(cfg, opts.smbDirect);
+  // Advertised as if SMB Direct will listen; corrected below if the listener then fails.
+  const planned = plan.go ? plan.devices : undefined;
+  const server = assembleServer(withAdvertisedInterfaces(cfg.options, planned), metrics, logger.child({ component: 'smb' }));
   let smbDirectStatus: SmbDirectStatus | undefined;
   const app = buildOpsApp({ metrics, status: () => server.smb.status(), smbDirect: () => smbDirectStatus, logger });
   const { tcpPort } = await server.smb.listen();
   // Before the drop: the listener opens /dev/infiniband, binds (445 needs root) and memlock is raised.
-  const smbDirect = await startSmbDirect(cfg, server, metrics, logger, willDropRoot(cfg), opts.smbDirect);
+  const smbDirect = await startSmbDirect(plan, cfg, server, metrics, logger, willDropRoot(cfg), opts.smbDirect);
   smbDirectStatus = smbDirect;
-  const advertised = withAdvertisedInterfaces(cfg.options, smbDirect);
-  if (JSON.stringify(advertised.interfaces) !== JSON.stringify(cfg.options.interfaces)) server.smb.reload(advertised);
+  if (planned && !listeningDevices(smbDirect)) server.smb.reload(withAdvertisedInterfaces(cfg.options, undefined));
   try {
     await app.listen({ host: cfg.metricsAddress.host, port: cfg.metricsAddress.port });
   } catch (err) {

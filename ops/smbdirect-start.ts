@@ -77,33 +77,49 @@ function prepareMemlock(cfg: SplicedConfig, deps: SmbDirectDeps, willDropRoot: b
   }
 }
 
-export async function startSmbDirect(
-  cfg: SplicedConfig, server: AssembledServer, metrics: SplicedMetrics, logger: PinoLogger, willDropRoot: boolean, deps: SmbDirectDeps = {},
-): Promise<SmbDirectStatus> {
+/**
+ * Phase one, before the server exists: is SMB Direct wanted, is there a device, is the module
+ * there? It logs nothing (serve may still fail to start); phase two says why it is off.
+ */
+export type SmbDirectPlan =
+  | { go: false; status: SmbDirectStatus; say?: { warn: boolean; line: string } }
+  | { go: true; port: number; zeroCopy: boolean; devices: RdmaDevice[]; factory: SmbDirectListenerFactory };
+
+export async function planSmbDirect(cfg: SplicedConfig, deps: SmbDirectDeps = {}): Promise<SmbDirectPlan> {
   const port = cfg.options.rdmaPort;
   const zeroCopy = cfg.rdma.zeroCopy;
-  if (port === 0) return { state: 'off', port: 0, devices: [], zeroCopy, reason: 'rdma port = 0' };
-  const unavailable = (reason: string): SmbDirectStatus => {
+  if (port === 0) return { go: false, status: { state: 'off', port: 0, devices: [], zeroCopy, reason: 'rdma port = 0' } };
+  const unavailable = (reason: string): SmbDirectPlan => {
     const line = /^SMB Direct/.test(reason) ? reason : `SMB Direct off: ${reason}`;
     const text = /serving TCP only$/.test(line) ? line : `${line}; serving TCP only`;
-    if (cfg.rdma.auto) logger.info({ rdmaPort: port }, text);
-    else logger.warn({ rdmaPort: port }, text);
-    return { state: 'unavailable', port, devices: [], zeroCopy, reason };
+    return { go: false, status: { state: 'unavailable', port, devices: [], zeroCopy, reason }, say: { warn: !cfg.rdma.auto, line: text } };
   };
   const probe = (deps.probe ?? probeRdma)();
   if ('error' in probe) return unavailable(probe.error);
   const factory = await (deps.loadFactory ?? loadSmbDirectListener)();
   if (typeof factory === 'string') return unavailable(factory);
+  return { go: true, port, zeroCopy, devices: probe.devices, factory };
+}
+
+/** Phase two, once the server exists and while serve may still be root: memlock, then the listener. */
+export async function startSmbDirect(
+  plan: SmbDirectPlan, cfg: SplicedConfig, server: AssembledServer, metrics: SplicedMetrics, logger: PinoLogger, willDropRoot: boolean, deps: SmbDirectDeps = {},
+): Promise<SmbDirectStatus> {
+  if (!plan.go) {
+    if (plan.say?.warn) logger.warn({ rdmaPort: plan.status.port }, plan.say.line);
+    else if (plan.say) logger.info({ rdmaPort: plan.status.port }, plan.say.line);
+    return plan.status;
+  }
+  const { port, zeroCopy, devices } = plan;
   const limit = prepareMemlock(cfg, deps, willDropRoot, logger);
   const target = memlockTarget(cfg.options.cacheBytes);
   try {
-    const listener = factory({
+    const listener = plan.factory({
       port, addresses: cfg.options.bindAddresses, maxIoSize: cfg.options.maxIoSize, zeroCopy, cache: server.cache, metrics,
       log: logger.child({ component: 'smbdirect' }),
     });
     const live = (): number => server.smb.status().connections.filter((c) => c.transport === 'rdma').length;
     const bound = await server.smb.addListener(closeAfterDrain(listener, { live, maxWaitMs: LISTENER_DRAIN_MS }));
-    const devices = probe.devices;
     logger.info({ rdmaPort: bound.port, devices: devices.map((d) => `${d.name}(${d.netdevs.join(',') || '-'})`), zeroCopy }, 'listening on SMB Direct');
     return { state: 'listening', port: bound.port, devices, zeroCopy };
   } catch (err) {
