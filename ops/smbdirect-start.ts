@@ -15,6 +15,7 @@ import { probeRdma, type RdmaDevice, type RdmaProbe } from './rdma-devices.js';
 import { closeAfterDrain } from './listener-shutdown.js';
 import { hasIpcLockCapability, memlockAdvice, memlockTarget, raiseMemlock, type MemlockLimit } from './memlock.js';
 import { loadFsBinding } from '../native/fs.js';
+import type { TransportListener } from '../server/transport.js';
 
 /** What the status page shows about SMB Direct. */
 export interface SmbDirectStatus {
@@ -113,8 +114,9 @@ export async function startSmbDirect(
   const { port, zeroCopy, devices } = plan;
   const limit = prepareMemlock(cfg, deps, willDropRoot, logger);
   const target = memlockTarget(cfg.options.cacheBytes);
+  let listener: TransportListener | undefined;
   try {
-    const listener = plan.factory({
+    listener = plan.factory({
       port, addresses: cfg.options.bindAddresses, maxIoSize: cfg.options.maxIoSize, zeroCopy, cache: server.cache, metrics,
       log: logger.child({ component: 'smbdirect' }),
     });
@@ -123,6 +125,8 @@ export async function startSmbDirect(
     logger.info({ rdmaPort: bound.port, devices: devices.map((d) => `${d.name}(${d.netdevs.join(',') || '-'})`), zeroCopy }, 'listening on SMB Direct');
     return { state: 'listening', port: bound.port, devices, zeroCopy };
   } catch (err) {
+    // A listener that was built but could not listen gives back what it opened (device, PD, MRs).
+    await listener?.close().catch(() => undefined);
     const line = startFailureLine(err, limit, target);
     logger.warn({ rdmaPort: port }, line);
     return { state: 'unavailable', port, devices: [], zeroCopy, reason: line };

@@ -242,3 +242,32 @@ test('rdma port unset on a host without RDMA: one info line, nothing else tried;
     }
   }
 });
+
+test('a listener that cannot listen (port taken) is closed again, one warning line, TCP keeps serving', { timeout: 60_000 }, async () => {
+  const f = await fixture(['  rdma port = 445']);
+  const events: string[] = [];
+  const logs = logSink();
+  const factory: SmbDirectListenerFactory = (options) => {
+    const l = new FakeRdmaListener(events, options.port);
+    l.listen = async () => {
+      events.push('listener.listen');
+      throw Object.assign(new Error('rdma_bind_addr: Address already in use'), { code: 'EADDRINUSE' });
+    };
+    return l;
+  };
+  const running = await startSpliced({
+    configPath: f.conf, announce: () => {}, logDestination: logs.stream,
+    smbDirect: { probe: RXE_ON_LO, loadFactory: async () => factory, keepsIpcLock: true },
+  });
+  try {
+    assert.deepEqual(events, ['listener.listen', 'listener.close', 'listener.released'], 'what it opened is given back');
+    const about = logs.lines.filter((l) => /SMB Direct/.test(l.msg));
+    assert.deepEqual(about.map((l) => [l.msg, l.level, l.rdmaPort]), [['SMB Direct did not start: rdma_bind_addr: Address already in use; serving TCP only', 40, 445]]);
+    const c = await Smb2Client.connect({ port: f.tcpPort, dialects: [Dialect.SMB3_0] });
+    c.close();
+  } finally {
+    await running.close();
+    rmSync(f.work, { recursive: true, force: true });
+  }
+  assert.equal(events.filter((e) => e === 'listener.close').length, 1, 'closed once, not again at shutdown');
+});
