@@ -23,7 +23,7 @@ if (unavailable && inCi) {
     const run = await runInVm({ command: ['node', '--import', 'tsx', 'test/rdma/serve-host/guest.ts'], timeoutMs: 840_000 });
     const checks = run.output.split('\n').filter((l) => l.startsWith('CHECK ')).map((l) => JSON.parse(l.slice(6)) as Check);
     assert.equal(run.exitCode, 0, run.output.slice(-3000));
-    assert.equal(checks.length, 6, run.output.slice(-3000));
+    assert.equal(checks.length, 7, run.output.slice(-3000));
     for (const c of checks) await t.test(c.name, () => assert.ok(c.ok, JSON.stringify(c.detail, null, 1)));
   });
 }
