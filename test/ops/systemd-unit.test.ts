@@ -74,7 +74,7 @@ test('the unit gives SMB Direct what it needs and keeps hardening that does not 
   assert.ok(Number(service.get('TimeoutStopSec')) > 20, 'longer than serve\'s own 20 s shutdown bound');
   assert.equal(service.get('NoNewPrivileges'), 'yes');
   assert.match(service.get('RestrictAddressFamilies') ?? '', /\bAF_NETLINK\b/, 'rdma-core talks RDMA netlink');
-  for (const breaksRdma of ['PrivateDevices', 'DevicePolicy', 'MemoryDenyWriteExecute', 'SystemCallFilter']) {
+  for (const breaksRdma of ['PrivateDevices', 'DevicePolicy', 'DeviceAllow', 'ProtectClock', 'MemoryDenyWriteExecute', 'SystemCallFilter']) {
     assert.ok(!service.has(breaksRdma), `${breaksRdma} would break /dev/infiniband or Node`);
   }
   assert.equal(new Map(unit.get('Install')).get('WantedBy'), 'multi-user.target');
