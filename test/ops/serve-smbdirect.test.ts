@@ -271,3 +271,24 @@ test('a listener that cannot listen (port taken) is closed again, one warning li
   }
   assert.equal(events.filter((e) => e === 'listener.close').length, 1, 'closed once, not again at shutdown');
 });
+
+test('SIGHUP reload keeps RDMA_CAPABLE on the new interface list; changing rdma port says a restart is needed', { timeout: 60_000 }, async () => {
+  const f = await fixture([]);
+  const logs = logSink();
+  const factory: SmbDirectListenerFactory = (options) => new FakeRdmaListener([], options.port);
+  const running = await startSpliced({
+    configPath: f.conf, announce: () => {}, logDestination: logs.stream,
+    smbDirect: { probe: RXE_ON_LO, loadFactory: async () => factory, keepsIpcLock: true },
+  });
+  try {
+    assert.deepEqual(await advertised(f.tcpPort), [['127.0.0.1', true], ['127.0.0.2', false]]);
+    writeFileSync(f.conf, readFileSync(f.conf, 'utf8').replace('"127.0.0.1" "127.0.0.2;capability=RSS"', '"127.0.0.3;capability=RDMA" "127.0.0.1"').replace('[global]', '[global]\n  rdma port = 6000'));
+    assert.equal(running.reload(), true);
+    assert.deepEqual(await advertised(f.tcpPort), [['127.0.0.3', true], ['127.0.0.1', true]]);
+    assert.ok(logs.lines.some((l) => l.msg === '"rdma port" or "rdma zero copy" changed; a restart is needed to apply it'));
+    assert.equal(running.smbDirect.port, 5445, 'still listening where it started');
+  } finally {
+    await running.close();
+    rmSync(f.work, { recursive: true, force: true });
+  }
+});
