@@ -60,8 +60,12 @@ export function raiseMemlock(limit: MemlockLimit, target: number): MemlockOutcom
   return { ok: false, limit: now.hard, line: memlockAdvice(now.hard, target) };
 }
 
-/** CAP_IPC_LOCK ([capabilities(7)] bit 14) in this process's effective set: then no limit applies to pinning. */
-export function hasIpcLockCapability(statusText?: string): boolean {
+/** Capability numbers from linux/capability.h. */
+export const CAP_NET_BIND_SERVICE = 10;
+export const CAP_IPC_LOCK = 14;
+
+/** Whether this process's effective set (CapEff in /proc/self/status) holds the capability. */
+export function hasCapability(cap: number, statusText?: string): boolean {
   let text = statusText;
   if (text === undefined) {
     try {
@@ -71,5 +75,10 @@ export function hasIpcLockCapability(statusText?: string): boolean {
     }
   }
   const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(text);
-  return m ? (BigInt(`0x${m[1]}`) & (1n << 14n)) !== 0n : false;
+  return m ? (BigInt(`0x${m[1]}`) & (1n << BigInt(cap))) !== 0n : false;
+}
+
+/** CAP_IPC_LOCK: then no limit applies to pinning. */
+export function hasIpcLockCapability(statusText?: string): boolean {
+  return hasCapability(CAP_IPC_LOCK, statusText);
 }

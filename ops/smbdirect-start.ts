@@ -13,7 +13,7 @@ import type { SplicedMetrics } from './metrics.js';
 import { loadSmbDirectListener, type SmbDirectListenerFactory } from './smbdirect-hook.js';
 import { probeRdma, type RdmaDevice, type RdmaProbe } from './rdma-devices.js';
 import { closeAfterDrain } from './listener-shutdown.js';
-import { hasIpcLockCapability, memlockAdvice, memlockTarget, raiseMemlock, type MemlockLimit } from './memlock.js';
+import { CAP_NET_BIND_SERVICE, hasCapability, hasIpcLockCapability, memlockAdvice, memlockTarget, raiseMemlock, type MemlockLimit } from './memlock.js';
 import { loadFsBinding } from '../native/fs.js';
 import type { TransportListener } from '../server/transport.js';
 
@@ -36,7 +36,12 @@ export interface SmbDirectDeps {
   memlock?: MemlockLimit | null;
   /** Whether the process keeps CAP_IPC_LOCK while serving (then no limit applies). */
   keepsIpcLock?: boolean;
+  /** Whether it may bind ports below 1024 (rdma_cm asks for CAP_NET_BIND_SERVICE as TCP does). */
+  canBindLowPorts?: boolean;
 }
+
+/** rdma_cm refuses ports below this without CAP_NET_BIND_SERVICE (the kernel's PROT_SOCK). */
+const FIRST_UNPRIVILEGED_PORT = 1024;
 
 /** Longer than SmbServer's drain grace (5 s), shorter than serve's shutdown bound (20 s). */
 const LISTENER_DRAIN_MS = 10_000;
@@ -97,6 +102,9 @@ export async function planSmbDirect(cfg: SplicedConfig, deps: SmbDirectDeps = {}
   };
   const probe = (deps.probe ?? probeRdma)();
   if ('error' in probe) return unavailable(probe.error);
+  if (port < FIRST_UNPRIVILEGED_PORT && !(deps.canBindLowPorts ?? hasCapability(CAP_NET_BIND_SERVICE))) {
+    return unavailable(`rdma port ${port} needs CAP_NET_BIND_SERVICE (start spliced as root, or give it AmbientCapabilities=CAP_NET_BIND_SERVICE), or use 5445`);
+  }
   const factory = await (deps.loadFactory ?? loadSmbDirectListener)();
   if (typeof factory === 'string') return unavailable(factory);
   return { go: true, port, zeroCopy, devices: probe.devices, factory };

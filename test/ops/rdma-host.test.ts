@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { linkSpeedOf, netdevsOf, probeRdma, sysfsAt } from '../../ops/rdma-devices.js';
 import { advertisedInterfaces } from '../../ops/advertised-interfaces.js';
-import { hasIpcLockCapability, memlockTarget, raiseMemlock, MEMLOCK_MARGIN_BYTES, type MemlockLimit } from '../../ops/memlock.js';
+import { CAP_NET_BIND_SERVICE, hasCapability, hasIpcLockCapability, memlockTarget, raiseMemlock, MEMLOCK_MARGIN_BYTES, type MemlockLimit } from '../../ops/memlock.js';
 import { startFailureLine } from '../../ops/smbdirect-start.js';
 import { loadFsBinding } from '../../native/fs.js';
 import type { RdmaBinding } from '../../native/binding.js';
@@ -143,11 +143,14 @@ test('a listener that fails registering with ENOMEM gives one line naming ulimit
   assert.equal(startFailureLine(new Error('rdma_bind_addr: EADDRINUSE'), 0, 0), 'SMB Direct did not start: rdma_bind_addr: EADDRINUSE; serving TCP only');
 });
 
-test('CAP_IPC_LOCK is read from CapEff (bit 14)', () => {
+test('capabilities are read from CapEff: CAP_IPC_LOCK bit 14, CAP_NET_BIND_SERVICE bit 10', () => {
   assert.equal(hasIpcLockCapability('Name:\tx\nCapEff:\t0000000000004000\n'), true);
   assert.equal(hasIpcLockCapability('CapEff:\t000001ffffffbfff\n'), false);
   assert.equal(hasIpcLockCapability('CapEff:\t0000000000000000\n'), false);
   assert.equal(typeof hasIpcLockCapability(), 'boolean');
+  assert.equal(hasCapability(CAP_NET_BIND_SERVICE, 'CapEff:\t0000000000000400\n'), true);
+  assert.equal(hasCapability(CAP_NET_BIND_SERVICE, 'CapEff:\t0000000000004000\n'), false);
+  assert.equal(hasCapability(CAP_NET_BIND_SERVICE, 'no such line'), false);
 });
 
 test('the spliced_fs addon reads and sets RLIMIT_MEMLOCK (lowering the soft limit needs no privilege)', () => {

@@ -257,7 +257,7 @@ test('a listener that cannot listen (port taken) is closed again, one warning li
   };
   const running = await startSpliced({
     configPath: f.conf, announce: () => {}, logDestination: logs.stream,
-    smbDirect: { probe: RXE_ON_LO, loadFactory: async () => factory, keepsIpcLock: true },
+    smbDirect: { probe: RXE_ON_LO, loadFactory: async () => factory, keepsIpcLock: true, canBindLowPorts: true },
   });
   try {
     assert.deepEqual(events, ['listener.listen', 'listener.close', 'listener.released'], 'what it opened is given back');
@@ -287,6 +287,27 @@ test('SIGHUP reload keeps RDMA_CAPABLE on the new interface list; changing rdma 
     assert.deepEqual(await advertised(f.tcpPort), [['127.0.0.3', true], ['127.0.0.1', true]]);
     assert.ok(logs.lines.some((l) => l.msg === '"rdma port" or "rdma zero copy" changed; a restart is needed to apply it'));
     assert.equal(running.smbDirect.port, 5445, 'still listening where it started');
+  } finally {
+    await running.close();
+    rmSync(f.work, { recursive: true, force: true });
+  }
+});
+
+test('rdma port below 1024 without CAP_NET_BIND_SERVICE: one warning line naming the remedy, no listener tried', { timeout: 60_000 }, async () => {
+  const f = await fixture(['  rdma port = 445']);
+  const logs = logSink();
+  let loaded = false;
+  const running = await startSpliced({
+    configPath: f.conf, announce: () => {}, logDestination: logs.stream,
+    smbDirect: { probe: RXE_ON_LO, loadFactory: async () => ((loaded = true), 'unused'), canBindLowPorts: false },
+  });
+  try {
+    const about = logs.lines.filter((l) => /SMB Direct/.test(l.msg));
+    assert.deepEqual(about.map((l) => [l.msg, l.level]), [[
+      'SMB Direct off: rdma port 445 needs CAP_NET_BIND_SERVICE (start spliced as root, or give it AmbientCapabilities=CAP_NET_BIND_SERVICE), or use 5445; serving TCP only', 40,
+    ]]);
+    assert.equal(loaded, false);
+    assert.equal(running.smbDirect.state, 'unavailable');
   } finally {
     await running.close();
     rmSync(f.work, { recursive: true, force: true });
