@@ -26,12 +26,13 @@ export type MemlockOutcome =
   | { ok: true; limit: number; raised: boolean }
   | { ok: false; limit: number; line: string };
 
-function mib(bytes: number): string {
+function mib(bytes: number | undefined): string {
+  if (bytes === undefined) return 'unknown';
   return bytes === Infinity ? 'unlimited' : `${Math.floor(bytes / (1024 * 1024))} MiB`;
 }
 
 /** The one line to print when registration may hit the limit; the listener's ENOMEM error says the same. */
-export function memlockAdvice(limit: number, target: number): string {
+export function memlockAdvice(limit: number | undefined, target: number): string {
   return (
     `RLIMIT_MEMLOCK is ${mib(limit)} but SMB Direct registers up to ${mib(target)} (cache size + ${mib(MEMLOCK_MARGIN_BYTES)}): ` +
     'raise it (ulimit -l unlimited, or LimitMEMLOCK=infinity in the systemd unit) or start spliced as root'

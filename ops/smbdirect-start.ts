@@ -59,8 +59,9 @@ export function startFailureLine(err: unknown, limit: number | undefined, target
   const message = String((err as Error)?.message ?? err).split('\n')[0];
   const code = (err as NodeJS.ErrnoException)?.code;
   const aboutMemlock = /memlock|ulimit -l/i.test(message);
-  if ((code === 'ENOMEM' || /ENOMEM|Cannot allocate memory/.test(message)) && !aboutMemlock) {
-    return `SMB Direct did not start: ${message}; ${memlockAdvice(limit ?? 0, target)}; serving TCP only`;
+  // With no limit (CAP_IPC_LOCK or unlimited) an ENOMEM is a real shortage, not the limit.
+  if ((code === 'ENOMEM' || /ENOMEM|Cannot allocate memory/.test(message)) && !aboutMemlock && limit !== Infinity) {
+    return `SMB Direct did not start: ${message}; ${memlockAdvice(limit, target)}; serving TCP only`;
   }
   return `SMB Direct did not start: ${message}; serving TCP only`;
 }

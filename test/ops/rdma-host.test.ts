@@ -140,6 +140,8 @@ test('a listener that fails registering with ENOMEM gives one line naming ulimit
   assert.match(line, /^SMB Direct did not start: ibv_reg_mr: Cannot allocate memory; RLIMIT_MEMLOCK is 8 MiB .*ulimit -l.*LimitMEMLOCK=.*; serving TCP only$/);
   const explained = new Error('registering the cache failed (ENOMEM): raise ulimit -l or LimitMEMLOCK=\nstack');
   assert.equal(startFailureLine(explained, 0, 0), 'SMB Direct did not start: registering the cache failed (ENOMEM): raise ulimit -l or LimitMEMLOCK=; serving TCP only');
+  assert.equal(startFailureLine(enomem, Infinity, 0), 'SMB Direct did not start: ibv_reg_mr: Cannot allocate memory; serving TCP only', 'no limit: nothing to raise');
+  assert.match(startFailureLine(enomem, undefined, memlockTarget(0)), /RLIMIT_MEMLOCK is unknown but SMB Direct registers up to 256 MiB/);
   assert.equal(startFailureLine(new Error('rdma_bind_addr: EADDRINUSE'), 0, 0), 'SMB Direct did not start: rdma_bind_addr: EADDRINUSE; serving TCP only');
 });
 
