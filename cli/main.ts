@@ -32,6 +32,7 @@ Examples:
   $ spliced user add alice --users-file /etc/spliced/users
   $ kill -HUP <pid>                               # reload shares and users (pid is in every log line)
   $ spliced bench tcp --size-mib 256 --rounds 3
+  $ sudo spliced install-service --config /etc/spliced/spliced.conf   # systemd unit
 
 Status page and metrics: http://127.0.0.1:9445/ and /metrics (Prometheus).`;
 
@@ -66,6 +67,18 @@ function buildProgram(): Command {
     .action(async (file?: string) => {
       const { checkConfig } = await import('./check-config-command.js');
       checkConfig(file);
+    });
+
+  program
+    .command('install-service')
+    .description('write the systemd unit spliced.service (SMB Direct ready: CAP_IPC_LOCK, LimitMEMLOCK=infinity) and say what to run next')
+    .option('-c, --config <file>', 'config file the service serves', '/etc/spliced/spliced.conf')
+    .option('-u, --user <name>', 'account the service runs as', 'spliced')
+    .option('--unit-dir <dir>', 'where to write spliced.service', '/etc/systemd/system')
+    .option('--print', 'print the unit on stdout instead of writing it')
+    .action(async (opts: { config: string; user: string; unitDir: string; print?: boolean }) => {
+      const { installService } = await import('./install-service-command.js');
+      installService(opts);
     });
 
   program

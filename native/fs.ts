@@ -59,6 +59,13 @@ export interface FsConstants {
   DT_DIR: number;
   DT_LNK: number;
   DT_REG: number;
+  RLIMIT_MEMLOCK: number;
+}
+
+/** A resource limit; RLIM_INFINITY is Infinity. */
+export interface FsRlimit {
+  soft: number;
+  hard: number;
 }
 
 /**
@@ -78,6 +85,10 @@ export interface FsBinding {
    * current offset; an empty array at the end. Give each listing its own descriptor.
    */
   readDirectory(fd: number, max: number): Promise<FsDirEntry[]>;
+  /** getrlimit(2) of this process, synchronous; throws an errno Error. */
+  getrlimit(resource: number): FsRlimit;
+  /** setrlimit(2) of this process, synchronous; raising the hard limit needs root (CAP_SYS_RESOURCE). */
+  setrlimit(resource: number, soft: number, hard: number): void;
   constants: FsConstants;
 }
 

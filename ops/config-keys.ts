@@ -65,7 +65,9 @@ export interface GlobalDraft {
   maxProtocol?: Located<ProtocolValue>;
   maxIoSize?: number;
   tcpPort?: number;
-  rdmaPort?: number;
+  /** `rdma port`: a port, 0 (off), or 'auto' (5445 when the host has an RDMA device; the default). */
+  rdmaPort?: number | 'auto';
+  rdmaZeroCopy?: boolean;
   signing?: SigningPolicy;
   cacheBytes?: number;
   writeBehind?: boolean;
@@ -107,7 +109,9 @@ export const GLOBAL_KEYS: Record<string, Setter<GlobalDraft>> = {
   protocol: (d, v, at, k) => (d.maxProtocol = { value: parseProtocol(v, k, at), line: at.line }),
   'smbd max io size': (d, v, at, k) => (d.maxIoSize = parseSize(v, k, at, MAX_IO_SIZE_RANGE)),
   'tcp port': (d, v, at, k) => (d.tcpPort = parsePort(v, k, at, true)),
-  'rdma port': (d, v, at, k) => (d.rdmaPort = parsePort(v, k, at, true)),
+  'rdma port': (d, v, at, k) => (d.rdmaPort = /^\s*auto\s*$/i.test(v) ? 'auto' : parsePort(v, k, at, true)),
+  // no: every SMB Direct READ goes through registered bounce buffers (benchmarks compare the two).
+  'rdma zero copy': (d, v, at, k) => (d.rdmaZeroCopy = parseBoolean(v, k, at)),
   'server signing': (d, v, at, k) => (d.signing = parseSigning(v, k, at)),
   // 0 turns the page cache off: plain positional file I/O, every read copied.
   'cache size': (d, v, at, k) => (d.cacheBytes = /^\s*0+\s*$/.test(v) ? 0 : parseSize(v, k, at, CACHE_SIZE_RANGE)),
@@ -149,13 +153,23 @@ export interface SplicedConfig {
   runAsUser: string;
   /** The file it came from, or `(embedded default)`. */
   source: string;
+  /** SMB Direct beyond `options.rdmaPort` (the port it listens on when on; 0 = off). */
+  rdma: RdmaSettings;
+}
+
+export interface RdmaSettings {
+  /** `rdma port` unset or `auto`: listen on `options.rdmaPort` only when the host has an RDMA device, quietly off otherwise. */
+  auto: boolean;
+  /** `rdma zero copy` (default yes); no makes every SMB Direct READ a copy through bounce buffers. */
+  zeroCopy: boolean;
 }
 
 export const CONFIG_DEFAULTS = {
   serverName: 'SPLICED',
   workgroup: 'WORKGROUP',
   tcpPort: 4450,
-  rdmaPort: 0,
+  /** [MS-SMBD] 2.1: 5445 is SMB Direct's port (the kernel cifs client tries it first, then 445). */
+  rdmaPort: 5445,
   minDialect: DIALECTS.SMB2_02,
   maxDialect: DIALECTS.SMB3_11,
   signing: 'auto',

@@ -205,7 +205,7 @@ export function parseConfig(text: string, fileName: string): SplicedConfig {
     workgroup: g.workgroup ?? CONFIG_DEFAULTS.workgroup,
     bindAddresses: bindAddresses(ctx, g),
     tcpPort: g.tcpPort ?? CONFIG_DEFAULTS.tcpPort,
-    rdmaPort: g.rdmaPort ?? CONFIG_DEFAULTS.rdmaPort,
+    rdmaPort: g.rdmaPort === undefined || g.rdmaPort === 'auto' ? CONFIG_DEFAULTS.rdmaPort : g.rdmaPort,
     ...dialectRange(ctx, g),
     signing: g.signing ?? CONFIG_DEFAULTS.signing,
     mapToGuest: guestMapping(ctx, g.mapToGuest ?? CONFIG_DEFAULTS.mapToGuest),
@@ -228,6 +228,7 @@ export function parseConfig(text: string, fileName: string): SplicedConfig {
     logFormat: g.logFormat ?? CONFIG_DEFAULTS.logFormat,
     runAsUser: g.runAsUser ?? CONFIG_DEFAULTS.runAsUser,
     source: fileName,
+    rdma: { auto: g.rdmaPort === undefined || g.rdmaPort === 'auto', zeroCopy: g.rdmaZeroCopy ?? true },
   };
 }
 

@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   NATIVE_FS: 'SPLICED_ERR_NATIVE_FS',
   /** Dropping root privileges to the `user` key's account failed. */
   PRIVILEGE_DROP: 'SPLICED_ERR_PRIVILEGE_DROP',
+  /** `spliced install-service` with a path or account the unit cannot carry. */
+  INSTALL_SERVICE: 'SPLICED_ERR_INSTALL_SERVICE',
   /** `spliced user del` of a user that is not in the users file. */
   USER_UNKNOWN: 'SPLICED_ERR_USER_UNKNOWN',
 } as const;

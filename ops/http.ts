@@ -7,6 +7,7 @@ import type { CacheCounters } from '../cache/counters.js';
 import type { ServerStatus } from '../server/smb-server.js';
 import type { SplicedMetrics, ThroughputTotals } from './metrics.js';
 import { STATUS_PAGE_HTML } from './status-page.js';
+import type { SmbDirectStatus } from './smbdirect-start.js';
 
 export type { ServerStatus };
 
@@ -17,11 +18,14 @@ export interface StatusDocument extends ServerStatus {
   connectionsByTransport: Record<'tcp' | 'rdma', number>;
   throughput: ThroughputTotals;
   cache: CacheCounters | null;
+  /** SMB Direct's state (listening port and devices), or null before serve decided it. */
+  smbDirect: SmbDirectStatus | null;
 }
 
 export interface OpsRoutesOptions {
   metrics: SplicedMetrics;
   status: () => ServerStatus;
+  smbDirect?: () => SmbDirectStatus | undefined;
 }
 
 declare module 'fastify' {
@@ -44,6 +48,7 @@ export function statusDocument(opts: OpsRoutesOptions): StatusDocument {
     connectionsByTransport: byTransport,
     throughput: opts.metrics.throughput(),
     cache: opts.metrics.readCacheCounters() ?? null,
+    smbDirect: opts.smbDirect?.() ?? null,
   };
 }
 
@@ -71,6 +76,8 @@ export interface OpsAppOptions {
   metrics: SplicedMetrics;
   /** SmbServer.status bound to the running server; an empty status until it exists. */
   status?: () => ServerStatus;
+  /** SMB Direct's state, once serve has tried to start it. */
+  smbDirect?: () => SmbDirectStatus | undefined;
   /** The pino logger to use; none means no logging (tests). */
   logger?: FastifyBaseLogger;
 }
@@ -78,6 +85,6 @@ export interface OpsAppOptions {
 export function buildOpsApp(opts: OpsAppOptions): FastifyInstance {
   const app = (opts.logger ? Fastify({ loggerInstance: opts.logger }) : Fastify({ logger: false })) as unknown as FastifyInstance;
   app.decorate('splicedMetrics', opts.metrics);
-  app.register(opsRoutes, { metrics: opts.metrics, status: opts.status ?? (() => EMPTY_STATUS) });
+  app.register(opsRoutes, { metrics: opts.metrics, status: opts.status ?? (() => EMPTY_STATUS), smbDirect: opts.smbDirect });
   return app;
 }

@@ -12,6 +12,8 @@ export interface LoggerOptions {
   format: LogFormat;
   /** Whether stderr is a terminal; defaults to process.stderr.isTTY. */
   terminal?: boolean;
+  /** Where JSON lines go instead of stderr (tests read them). */
+  destination?: DestinationStream;
 }
 
 /** The format `auto` stands for on this stderr. */
@@ -34,5 +36,5 @@ function destination(format: 'text' | 'json', terminal: boolean): DestinationStr
 
 export function createLogger(opts: LoggerOptions): Logger {
   const terminal = opts.terminal ?? Boolean(process.stderr.isTTY);
-  return pino({ name: 'spliced', level: opts.level }, destination(effectiveLogFormat(opts.format, terminal), terminal));
+  return pino({ name: 'spliced', level: opts.level }, opts.destination ?? destination(effectiveLogFormat(opts.format, terminal), terminal));
 }

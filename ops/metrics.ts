@@ -51,6 +51,11 @@ export interface ThroughputTotals {
   rdmaReadOps: number;
   creditStalls: number;
   protocolErrors: number;
+  /** READ data sent over SMB Direct, straight from cache pages and copied (bounce buffers). */
+  rdmaZeroCopyBytes: number;
+  rdmaCopyBytes: number;
+  /** SMB Direct terminations for a protocol violation ([MS-SMBD] 3.1.5). */
+  smbdirectErrors: number;
 }
 
 export class SplicedMetrics implements Telemetry {
@@ -60,6 +65,7 @@ export class SplicedMetrics implements Telemetry {
   private readonly totals: ThroughputTotals = {
     readZeroCopyBytes: 0, readCopyBytes: 0, writeBytes: 0, rdmaWriteBytes: 0, rdmaReadBytes: 0, requests: 0,
     failedRequests: 0, rdmaWriteOps: 0, rdmaReadOps: 0, creditStalls: 0, protocolErrors: 0,
+    rdmaZeroCopyBytes: 0, rdmaCopyBytes: 0, smbdirectErrors: 0,
   };
   private cacheSnapshot?: { at: number; counters: CacheCounters | undefined };
   private readonly m: CoreMetrics;
@@ -149,8 +155,11 @@ export class SplicedMetrics implements Telemetry {
   private countReadPath(transport: TransportKind, path: DataPath, bytes: number): void {
     if (bytes <= 0) return;
     this.m.readBytes.inc({ transport, path }, bytes);
-    if (path === 'zerocopy') this.totals.readZeroCopyBytes += bytes;
+    const zeroCopy = path === 'zerocopy';
+    if (zeroCopy) this.totals.readZeroCopyBytes += bytes;
     else this.totals.readCopyBytes += bytes;
+    if (transport === 'rdma' && zeroCopy) this.totals.rdmaZeroCopyBytes += bytes;
+    else if (transport === 'rdma') this.totals.rdmaCopyBytes += bytes;
   }
 
   writeBytes(transport: TransportKind, bytes: number): void {
@@ -185,8 +194,10 @@ export class SplicedMetrics implements Telemetry {
   }
 
   protocolError(kind: string): void {
-    this.m.protocolErrors.inc({ kind: oneOf(PROTOCOL_ERROR_KINDS, kind, 'other') });
+    const label = oneOf(PROTOCOL_ERROR_KINDS, kind, 'other');
+    this.m.protocolErrors.inc({ kind: label });
     this.totals.protocolErrors++;
+    if (label === 'smbdirect') this.totals.smbdirectErrors++;
   }
 
   limitHit(limit: string): void {

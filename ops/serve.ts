@@ -2,7 +2,7 @@
  * `spliced serve`: config -> pino logger -> metrics -> SmbServer + the ops Fastify server,
  * SIGHUP reloads shares and users in place, SIGTERM/SIGINT shut down gracefully.
  */
-import type { Logger as PinoLogger } from 'pino';
+import type { DestinationStream, Logger as PinoLogger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { accessSync, constants as fsConstants } from 'node:fs';
 import { defaultConfig, loadConfig, type SplicedConfig } from './config.js';
@@ -10,7 +10,10 @@ import { formatHostPort, type HostPort, type LogFormat, type LogLevel } from './
 import { createLogger } from './logger.js';
 import type { SmbServer } from '../server/smb-server.js';
 import { assembleServer, type AssembledServer } from './assemble.js';
-import { loadSmbDirectListener } from './smbdirect-hook.js';
+import { planSmbDirect, startSmbDirect, type SmbDirectDeps, type SmbDirectStatus } from './smbdirect-start.js';
+import { advertisedInterfaces } from './advertised-interfaces.js';
+import type { RdmaDevice } from './rdma-devices.js';
+import type { ServerOptions } from '../server/options.js';
 import { buildOpsApp } from './http.js';
 import { SplicedMetrics } from './metrics.js';
 import { SplicedError } from './errors.js';
@@ -30,12 +33,17 @@ export interface ServeOptions {
   logFormat?: LogFormat;
   /** Where the one-line "how to connect" hint goes (default stdout). */
   announce?: (line: string) => void;
+  /** Where log lines go instead of stderr (tests). */
+  logDestination?: DestinationStream;
+  /** The RDMA host and the SMB Direct module (tests inject fakes). */
+  smbDirect?: SmbDirectDeps;
 }
 
 export interface RunningSpliced {
   tcpPort: number;
   metricsAddress: HostPort;
   logger: PinoLogger;
+  smbDirect: SmbDirectStatus;
   reload(): boolean;
   close(): Promise<void>;
 }
@@ -61,27 +69,17 @@ export function connectHint(cfg: SplicedConfig, tcpPort: number): string {
   return `smbclient //${host}/${share.name} -p ${tcpPort} ${auth}`;
 }
 
-/** SMB Direct is optional: without the module or an RDMA device, spliced serves TCP and logs why. */
-async function listenSmbDirect(cfg: SplicedConfig, server: AssembledServer, metrics: SplicedMetrics, logger: PinoLogger): Promise<void> {
-  const port = cfg.options.rdmaPort;
-  if (port === 0) return;
-  const factory = await loadSmbDirectListener();
-  if (typeof factory === 'string') {
-    logger.warn({ rdmaPort: port }, `${factory}; serving TCP only`);
-    return;
-  }
-  const log = logger.child({ component: 'smbdirect' });
-  try {
-    const listener = factory({ port, addresses: cfg.options.bindAddresses, maxIoSize: cfg.options.maxIoSize, cache: server.cache, metrics, log });
-    const bound = await server.smb.addListener(listener);
-    logger.info({ rdmaPort: bound.port }, 'listening on SMB Direct');
-  } catch (err) {
-    logger.warn({ rdmaPort: port, err: (err as Error).message }, 'SMB Direct did not start; serving TCP only');
-  }
+/** The interfaces FSCTL_QUERY_NETWORK_INTERFACE_INFO advertises: RDMA_CAPABLE only with these devices listening. */
+function withAdvertisedInterfaces(options: ServerOptions, listening: RdmaDevice[] | undefined): ServerOptions {
+  return { ...options, interfaces: advertisedInterfaces(options.interfaces, listening) };
+}
+
+function listeningDevices(s: SmbDirectStatus): RdmaDevice[] | undefined {
+  return s.state === 'listening' ? s.devices : undefined;
 }
 
 /** Re-read the config file and apply shares and users in place; on any error keep what runs. */
-function reloadConfig(opts: ServeOptions, current: SplicedConfig, smb: SmbServer, logger: PinoLogger): SplicedConfig | undefined {
+function reloadConfig(opts: ServeOptions, current: SplicedConfig, smb: SmbServer, smbDirect: SmbDirectStatus, logger: PinoLogger): SplicedConfig | undefined {
   if (!opts.configPath) {
     logger.info('SIGHUP: running the embedded default, nothing to reload');
     return undefined;
@@ -94,8 +92,11 @@ function reloadConfig(opts: ServeOptions, current: SplicedConfig, smb: SmbServer
       logger.warn('"metrics address" changed; a restart is needed to apply it');
     }
     if (next.logFormat !== current.logFormat) logger.warn('"log format" changed; a restart is needed to apply it');
+    if (next.options.rdmaPort !== current.options.rdmaPort || next.rdma.auto !== current.rdma.auto || next.rdma.zeroCopy !== current.rdma.zeroCopy) {
+      logger.warn('"rdma port" or "rdma zero copy" changed; a restart is needed to apply it');
+    }
     next.options.tcpPort = current.options.tcpPort;
-    smb.reload(next.options);
+    smb.reload(withAdvertisedInterfaces(next.options, listeningDevices(smbDirect)));
     logger.level = next.logLevel;
     logger.info({ shares: next.options.shares.map((s) => s.name), users: next.options.users.list().length }, 'reload complete');
     return next;
@@ -106,12 +107,16 @@ function reloadConfig(opts: ServeOptions, current: SplicedConfig, smb: SmbServer
   }
 }
 
+function willDropRoot(cfg: SplicedConfig): boolean {
+  return runningAsRoot() && cfg.runAsUser !== 'root';
+}
+
 /**
  * Started as root: once every port is bound, become the `user` account (default nobody) for
  * good, so no share file is ever touched as root. The embedded demo share is handed to it first.
  */
 function becomeUnprivileged(opts: ServeOptions, cfg: SplicedConfig, logger: PinoLogger): void {
-  if (!runningAsRoot() || cfg.runAsUser === 'root') return;
+  if (!willDropRoot(cfg)) return;
   const account = lookupAccount(cfg.runAsUser);
   if (!opts.configPath) for (const share of cfg.options.shares) giveToAccount(share.path, [...DEMO_SEED_FILES], account);
   dropPrivileges(account);
@@ -128,13 +133,20 @@ function becomeUnprivileged(opts: ServeOptions, cfg: SplicedConfig, logger: Pino
 
 export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> {
   let cfg = readConfig(opts);
-  const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat });
+  const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat, destination: opts.logDestination });
   for (const w of cfg.warnings) logger.warn({ config: cfg.source }, w);
   const metrics = new SplicedMetrics();
-  const server = assembleServer(cfg.options, metrics, logger.child({ component: 'smb' }));
-  const app = buildOpsApp({ metrics, status: () => server.smb.status(), logger });
+  const plan = await planSmbDirect(cfg, opts.smbDirect);
+  // Advertised as if SMB Direct will listen; corrected below if the listener then fails.
+  const planned = plan.go ? plan.devices : undefined;
+  const server = assembleServer(withAdvertisedInterfaces(cfg.options, planned), metrics, logger.child({ component: 'smb' }));
+  let smbDirectStatus: SmbDirectStatus | undefined;
+  const app = buildOpsApp({ metrics, status: () => server.smb.status(), smbDirect: () => smbDirectStatus, logger });
   const { tcpPort } = await server.smb.listen();
-  await listenSmbDirect(cfg, server, metrics, logger);
+  // Before the drop: the listener opens /dev/infiniband, binds (445 needs root) and memlock is raised.
+  const smbDirect = await startSmbDirect(plan, cfg, server, metrics, logger, willDropRoot(cfg), opts.smbDirect);
+  smbDirectStatus = smbDirect;
+  if (planned && !listeningDevices(smbDirect)) server.smb.reload(withAdvertisedInterfaces(cfg.options, undefined));
   try {
     await app.listen({ host: cfg.metricsAddress.host, port: cfg.metricsAddress.port });
   } catch (err) {
@@ -150,13 +162,14 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
   }
   const bound = app.server.address() as AddressInfo;
   const metricsAddress = { host: cfg.metricsAddress.host, port: bound.port };
-  logger.info({ tcpPort, rdmaPort: cfg.options.rdmaPort, metrics: `http://${metricsAddress.host}:${bound.port}/`, config: cfg.source }, 'spliced started');
+  const rdmaPort = smbDirect.state === 'listening' ? smbDirect.port : 0;
+  logger.info({ tcpPort, rdmaPort, metrics: `http://${metricsAddress.host}:${bound.port}/`, config: cfg.source }, 'spliced started');
   (opts.announce ?? ((l: string) => process.stdout.write(`${l}\n`)))(
     `${connectHint(cfg, tcpPort)}    # status page: http://${metricsAddress.host}:${bound.port}/`,
   );
 
   const reload = (): boolean => {
-    const next = reloadConfig(opts, cfg, server.smb, logger);
+    const next = reloadConfig(opts, cfg, server.smb, smbDirect, logger);
     if (next) cfg = next;
     return next !== undefined;
   };
@@ -164,11 +177,14 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      // Stop accepting, drain, disconnect, close the listeners (SMB Direct releases its QPs,
+      // CQs, MRs and PD), flush the cache; only then give the cache's slabs back.
       await server.close();
+      server.cache?.destroy();
       await app.close();
     })());
 
-  return { tcpPort, metricsAddress, logger, reload, close };
+  return { tcpPort, metricsAddress, logger, smbDirect, reload, close };
 }
 
 /** Run until a signal: HUP reloads, TERM/INT drain and exit 0 (1 if draining hangs or fails). */

@@ -40,6 +40,9 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <div class="legend"><span><i style="background:var(--zc)"></i>zero-copy read</span><span><i style="background:var(--cp)"></i>copied read</span><span><i style="background:var(--wr)"></i>write</span></div>
 <h2>Totals</h2>
 <table><tbody id="totals"></tbody></table>
+<h2>SMB Direct</h2>
+<div id="smbd-state" class="muted">-</div>
+<table><tbody id="smbdirect"></tbody></table>
 <h2>Cache</h2>
 <table><tbody id="cache"></tbody></table>
 <h2>Shares</h2>
@@ -144,6 +147,26 @@ export const STATUS_PAGE_HTML = `<!doctype html>
     state.draws++;
   }
 
+  function smbDirectState(d) {
+    if (!d) return 'not started yet';
+    if (d.state === 'off') return 'off (rdma port = 0)';
+    if (d.state === 'unavailable') return 'not running: ' + (d.reason || 'unavailable') + ' (serving TCP only)';
+    var devices = d.devices.map(function (x) { return x.name + (x.netdevs.length ? ' (' + x.netdevs.join(', ') + ')' : ''); }).join(', ');
+    return 'listening on rdma_cm port ' + d.port + ' on ' + (devices || 'no device') + '; zero copy ' + (d.zeroCopy ? 'on' : 'off (rdma zero copy = no)');
+  }
+  function renderSmbDirect(s) {
+    var t = s.throughput;
+    document.getElementById('smbd-state').textContent = smbDirectState(s.smbDirect);
+    fillRows('smbdirect', [
+      [['RDMA connections'], [String(s.connectionsByTransport.rdma), 1]],
+      [['RDMA WRITE (READ data to clients)'], [bytes(t.rdmaWriteBytes) + ' in ' + t.rdmaWriteOps + ' ops', 1]],
+      [['RDMA READ (WRITE data from clients)'], [bytes(t.rdmaReadBytes) + ' in ' + t.rdmaReadOps + ' ops', 1]],
+      [['READ data zero-copy / copied'], [bytes(t.rdmaZeroCopyBytes) + ' / ' + bytes(t.rdmaCopyBytes), 1]],
+      [['credit stalls'], [String(t.creditStalls), 1]],
+      [['SMB Direct protocol errors'], [String(t.smbdirectErrors), 1]]
+    ]);
+  }
+
   function render(s) {
     var latest = state.samples[state.samples.length - 1] || { zeroCopy: 0, copy: 0, write: 0 };
     document.getElementById('rate-zerocopy').textContent = rate(latest.zeroCopy);
@@ -160,6 +183,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
       [['SMB2 requests (failed)'], [t.requests + ' (' + t.failedRequests + ')', 1]],
       [['SMB Direct credit stalls'], [String(t.creditStalls), 1]], [['protocol errors'], [String(t.protocolErrors), 1]]
     ]);
+    renderSmbDirect(s);
     var c = s.cache;
     var cacheRows = c ? Object.keys(c.pages).map(function (k) { return [['pages ' + k], [String(c.pages[k]), 1]]; })
       .concat(Object.keys(c.copiedBytesByReason).map(function (k) { return [['copied (' + k + ')'], [bytes(c.copiedBytesByReason[k]), 1]]; }))

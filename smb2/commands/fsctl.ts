@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { Reader, Writer } from '../../wire/index.js';
+import { DecodeError, Reader, Writer } from '../../wire/index.js';
 import { InterfaceCapability } from '../constants.js';
 
 /** VALIDATE_NEGOTIATE_INFO request, [MS-SMB2] 2.2.31.4: the client's view of its NEGOTIATE. */
@@ -58,6 +58,8 @@ export interface NetworkInterface {
 const AF_INET = 0x0002;
 const AF_INET6 = 0x0017;
 const SOCKADDR_STORAGE_SIZE = 128;
+/** Next, IfIndex, Capability, Reserved, LinkSpeed, SockAddr_Storage: [MS-SMB2] 2.2.32.5. */
+const NETWORK_INTERFACE_INFO_SIZE = 24 + SOCKADDR_STORAGE_SIZE;
 
 /** SOCKADDR_STORAGE, [MS-SMB2] 2.2.32.5.1: SOCKADDR_IN or SOCKADDR_IN6 (port 0), zero-padded to 128 bytes. */
 function writeSockaddr(w: Writer, address: string): void {
@@ -84,7 +86,7 @@ function expandIpv6(address: string): number[] {
 
 /** NETWORK_INTERFACE_INFO entries, [MS-SMB2] 2.2.32.5, chained by Next (the offset of the following entry). */
 export function encodeNetworkInterfaceInfo(interfaces: NetworkInterface[]): Buffer {
-  const w = new Writer(0, 152 * Math.max(1, interfaces.length));
+  const w = new Writer(0, NETWORK_INTERFACE_INFO_SIZE * Math.max(1, interfaces.length));
   interfaces.forEach((ifc, i) => {
     const start = w.length;
     const capability = (ifc.rdmaCapable ? InterfaceCapability.RDMA_CAPABLE : 0) | (ifc.rssCapable ? InterfaceCapability.RSS_CAPABLE : 0);
@@ -94,4 +96,48 @@ export function encodeNetworkInterfaceInfo(interfaces: NetworkInterface[]): Buff
     if (i < interfaces.length - 1) w.fillU32(next, w.length - start);
   });
   return w.finish();
+}
+
+/** One decoded NETWORK_INTERFACE_INFO entry (the client's view). */
+export interface DecodedNetworkInterface extends NetworkInterface {
+  ifIndex: number;
+}
+
+function readSockaddr(r: Reader): string {
+  const family = r.u16();
+  r.skip(2); // Port
+  if (family === AF_INET) return [...r.bytes(4)].join('.');
+  if (family !== AF_INET6) throw new DecodeError(`NETWORK_INTERFACE_INFO: address family ${family} is neither AF_INET nor AF_INET6`);
+  r.skip(4); // FlowInfo
+  const groups: string[] = [];
+  for (let i = 0; i < 8; i++) groups.push(((r.u8() << 8) | r.u8()).toString(16));
+  return groups.join(':');
+}
+
+/**
+ * NETWORK_INTERFACE_INFO entries, [MS-SMB2] 2.2.32.5: each Next must point past the entry it
+ * ends (so the chain can neither loop nor overlap) and every entry must fit the output.
+ * IPv6 addresses come back uncompressed (fe80:0:0:0:0:0:1:2).
+ */
+export function decodeNetworkInterfaceInfo(output: Buffer): DecodedNetworkInterface[] {
+  const out: DecodedNetworkInterface[] = [];
+  let start = 0;
+  while (output.length > 0) {
+    const r = new Reader(output).sub(start, NETWORK_INTERFACE_INFO_SIZE);
+    const next = r.u32();
+    const ifIndex = r.u32();
+    const capability = r.u32();
+    r.skip(4); // Reserved
+    const speed = r.u64n();
+    const address = readSockaddr(r.sub(r.offset, SOCKADDR_STORAGE_SIZE));
+    out.push({
+      ifIndex, address, speed,
+      rdmaCapable: (capability & InterfaceCapability.RDMA_CAPABLE) !== 0,
+      rssCapable: (capability & InterfaceCapability.RSS_CAPABLE) !== 0,
+    });
+    if (next === 0) break;
+    if (next < NETWORK_INTERFACE_INFO_SIZE) throw new DecodeError(`NETWORK_INTERFACE_INFO: Next ${next} inside the entry`);
+    start += next;
+  }
+  return out;
 }

@@ -66,6 +66,7 @@ test('every key, with Samba spellings', () => {
   assert.equal(o.maxIoSize, 4 * 1024 * 1024);
   assert.equal(o.tcpPort, 10445);
   assert.equal(o.rdmaPort, 5445);
+  assert.deepEqual(cfg.rdma, { auto: false, zeroCopy: true }, 'a port set explicitly is not auto');
   assert.equal(o.signing, 'mandatory');
   assert.equal(o.cacheBytes, 1024 ** 3);
   assert.deepEqual(cfg.metricsAddress, { host: '0.0.0.0', port: 9000 });
@@ -87,7 +88,8 @@ test('defaults when keys are absent: Samba share defaults, signing auto, port 44
   assert.deepEqual(cfg.options.shares[0], { name: 's', path: dirA, readOnly: true, guestOk: false, validUsers: [], browseable: true, comment: '' });
   assert.equal(cfg.options.signing, 'auto');
   assert.equal(cfg.options.tcpPort, 4450);
-  assert.equal(cfg.options.rdmaPort, 0);
+  assert.equal(cfg.options.rdmaPort, 5445, 'SMB Direct port when the host has an RDMA device');
+  assert.deepEqual(cfg.rdma, { auto: true, zeroCopy: true });
   assert.deepEqual([cfg.options.minDialect, cfg.options.maxDialect], [0x0202, 0x0311]);
   assert.deepEqual(cfg.options.bindAddresses, ['0.0.0.0']);
   assert.deepEqual(cfg.metricsAddress, { host: '127.0.0.1', port: 9445 });
@@ -305,4 +307,20 @@ test('write cache: through by default, behind only when asked, printed back', ()
   assert.equal(behind.options.writeBehind, true);
   assert.match(formatConfig(behind), /\twrite cache = behind\n/);
   assert.throws(() => parse(`[global]\nwrite cache = later\n[s]\npath = ${dirA}\n`), /unknown value "later" for "write cache"/);
+});
+
+test('rdma port: unset or auto = 5445 when RDMA is usable, 0 = off, a number = that port; rdma zero copy is a boolean', () => {
+  const at = (text: string) => parse(`[global]\n${text}\n[s]\npath = ${dirA}\n`);
+  assert.deepEqual([at('rdma port = auto').options.rdmaPort, at('rdma port = AUTO').rdma.auto], [5445, true]);
+  assert.deepEqual([at('rdma port = 0').options.rdmaPort, at('rdma port = 0').rdma.auto], [0, false]);
+  assert.deepEqual([at('rdma port = 445').options.rdmaPort, at('rdma port = 445').rdma.auto], [445, false]);
+  assert.equal(at('rdma zero copy = no').rdma.zeroCopy, false);
+  assert.equal(at('rdma zero copy = yes').rdma.zeroCopy, true);
+  assert.throws(() => at('rdma zero copy = sometimes'), /:2: unknown boolean "sometimes" for "rdma zero copy"/);
+  assert.throws(() => at('rdma port = automatic'), /:2: bad port "automatic" for "rdma port"/);
+  for (const text of ['', 'rdma port = 0\nrdma zero copy = no', 'rdma port = 6000']) {
+    const cfg = at(text);
+    const again = parseConfig(formatConfig(cfg), join(work, 'rdma.conf'));
+    assert.deepEqual([again.options.rdmaPort, again.rdma], [cfg.options.rdmaPort, cfg.rdma], `printed config round-trips: ${JSON.stringify(text)}`);
+  }
 });

@@ -18,6 +18,7 @@ import {
   TRANSPORTS,
 } from '../../ops/metrics.js';
 import { buildOpsApp, type ServerStatus } from '../../ops/http.js';
+import type { SmbDirectListenerOptions } from '../../ops/smbdirect-hook.js';
 import { parseConfig } from '../../ops/config.js';
 import { declaredTypes, parsePromText, sampleSum } from '../support/prom-text.js';
 import { coreMissing, smbclient, smbclientMissing, startCore } from '../support/smb-core.js';
@@ -133,6 +134,7 @@ test('telemetry calls move the exported values', async () => {
   assert.deepEqual(t, {
     readZeroCopyBytes: 2 * 65536, readCopyBytes: 2 * 4096, writeBytes: 2 * 8192, rdmaWriteBytes: 2 << 20, rdmaReadBytes: 2 * 4096,
     requests: 6, failedRequests: 2, rdmaWriteOps: 2, rdmaReadOps: 2, creditStalls: 2, protocolErrors: 4,
+    rdmaZeroCopyBytes: 0, rdmaCopyBytes: 2 * 4096, smbdirectErrors: 0,
   });
 });
 
@@ -295,5 +297,38 @@ test('cache size = 0 serves every read by copying, without a page cache', { skip
   } finally {
     await core.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('SMB Direct feeds its series through the hook\'s metrics interface; /status carries its state', async () => {
+  const m = new SplicedMetrics({ defaultMetrics: false });
+  const hook: SmbDirectListenerOptions['metrics'] = m;
+  hook.rdmaWrite(1 << 20);
+  hook.rdmaWrite(4096);
+  hook.rdmaRead(8192);
+  hook.creditStall();
+  hook.protocolError('smbdirect');
+  m.readBytes('rdma', 'zerocopy', (1 << 20) + 4096);
+  m.connectionOpened('rdma');
+  const s = parsePromText(await m.expose());
+  assert.equal(sampleSum(s, 'spliced_rdma_bytes_total', { op: 'write' }), (1 << 20) + 4096);
+  assert.equal(sampleSum(s, 'spliced_rdma_operations_total', { op: 'write' }), 2);
+  assert.equal(sampleSum(s, 'spliced_rdma_bytes_total', { op: 'read' }), 8192);
+  assert.equal(sampleSum(s, 'spliced_rdma_operations_total', { op: 'read' }), 1);
+  assert.equal(sampleSum(s, 'spliced_smbdirect_credit_stalls_total'), 1);
+  assert.equal(sampleSum(s, 'spliced_protocol_errors_total', { kind: 'smbdirect' }), 1);
+  assert.equal(sampleSum(s, 'spliced_connections', { transport: 'rdma' }), 1);
+  const t = m.throughput();
+  assert.deepEqual([t.rdmaZeroCopyBytes, t.rdmaCopyBytes, t.smbdirectErrors, t.protocolErrors], [(1 << 20) + 4096, 0, 1, 1]);
+
+  const state = { state: 'listening', port: 5445, devices: [{ name: 'rxe0', netdevs: ['eth1'] }], zeroCopy: true } as const;
+  const withState = buildOpsApp({ metrics: m, smbDirect: () => state });
+  const without = buildOpsApp({ metrics: m });
+  try {
+    assert.deepEqual((await withState.inject({ method: 'GET', url: '/status' })).json().smbDirect, state);
+    assert.equal((await without.inject({ method: 'GET', url: '/status' })).json().smbDirect, null);
+  } finally {
+    await withState.close();
+    await without.close();
   }
 });

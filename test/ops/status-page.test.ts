@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { parseConfig } from '../../ops/config.js';
 import { buildOpsApp } from '../../ops/http.js';
 import { SplicedMetrics } from '../../ops/metrics.js';
+import type { SmbDirectStatus } from '../../ops/smbdirect-start.js';
+import type { SmbDirectListenerOptions } from '../../ops/smbdirect-hook.js';
 import { chromiumMissing, launchChromium } from '../support/browser.js';
 import { coreMissing, smbclient, smbclientMissing, startCore } from '../support/smb-core.js';
 
@@ -113,5 +115,54 @@ test('the plot updates while a client reads', { skip: chromiumMissing || smbclie
     await app.close();
     await core.close();
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the SMB Direct section: port and devices, RDMA connections, WRITE/READ bytes and ops, credit stalls, zero-copy vs copied', { skip: chromiumMissing }, async () => {
+  const metrics = new SplicedMetrics({ defaultMetrics: false });
+  const listening: SmbDirectStatus = { state: 'listening', port: 5445, devices: [{ name: 'rxe0', netdevs: ['dummy0'] }], zeroCopy: true };
+  let smbDirect: SmbDirectStatus = listening;
+  const hook: SmbDirectListenerOptions['metrics'] = metrics;
+  for (let i = 0; i < 3; i++) hook.rdmaWrite(1 << 20);
+  hook.rdmaRead(64 * 1024);
+  hook.creditStall();
+  hook.creditStall();
+  hook.protocolError('smbdirect');
+  metrics.protocolError('decode');
+  metrics.readBytes('rdma', 'zerocopy', 3 << 20);
+  metrics.readBytes('rdma', 'copy', 4096);
+  metrics.readBytes('tcp', 'copy', 999);
+  const app = buildOpsApp({
+    metrics,
+    smbDirect: () => smbDirect,
+    status: () => ({
+      connections: [{ id: 7, transport: 'rdma', dialect: 'SMB3_02', sessions: 1, openFiles: 1 }, { id: 8, transport: 'tcp', dialect: 'SMB3_11', sessions: 1, openFiles: 0 }],
+      sessions: 2, openFiles: 1, shares: [],
+    }),
+  });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    const { port } = app.server.address() as AddressInfo;
+    await page.goto(`http://127.0.0.1:${port}/?interval=150`);
+    await page.waitForFunction(() => (window as any).spliced.polls >= 1, undefined, { timeout: 10_000 });
+    assert.equal(await page.textContent('#smbd-state'), 'listening on rdma_cm port 5445 on rxe0 (dummy0); zero copy on');
+    const rows = await page.$$eval('#smbdirect tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+    assert.deepEqual(rows, [
+      ['RDMA connections', '1'],
+      ['RDMA WRITE (READ data to clients)', '3.00 MiB in 3 ops'],
+      ['RDMA READ (WRITE data from clients)', '64.0 KiB in 1 ops'],
+      ['READ data zero-copy / copied', '3.00 MiB / 4.00 KiB'],
+      ['credit stalls', '2'],
+      ['SMB Direct protocol errors', '1'],
+    ]);
+    smbDirect = { state: 'unavailable', port: 5445, devices: [], zeroCopy: true, reason: 'SMB Direct off: no RDMA device' };
+    const polls = await page.evaluate(() => (window as any).spliced.polls as number);
+    await page.waitForFunction((n) => (window as any).spliced.polls > n, polls, { timeout: 10_000 });
+    assert.equal(await page.textContent('#smbd-state'), 'not running: SMB Direct off: no RDMA device (serving TCP only)');
+  } finally {
+    await browser.close();
+    await app.close();
   }
 });

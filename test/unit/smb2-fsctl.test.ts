@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cat, hex, le16, le32, le64, splits, zeros } from '../support/bytes.js';
 import {
-  decodeValidateNegotiateInfoRequest, decodeValidateNegotiateInfoResponse, encodeNetworkInterfaceInfo,
+  decodeNetworkInterfaceInfo, decodeValidateNegotiateInfoRequest, decodeValidateNegotiateInfoResponse, encodeNetworkInterfaceInfo,
   encodeValidateNegotiateInfoRequest, encodeValidateNegotiateInfoResponse,
 } from '../../smb2/commands/fsctl.js';
 import { DecodeError } from '../../wire/index.js';
@@ -54,4 +54,45 @@ test('NETWORK_INTERFACE_INFO: an IPv4 and an IPv6 entry chained by Next, each SO
 
 test('NETWORK_INTERFACE_INFO with no interfaces is empty (the handler answers NOT_SUPPORTED)', () => {
   assert.equal(encodeNetworkInterfaceInfo([]).length, 0);
+});
+
+/** One NETWORK_INTERFACE_INFO entry built by hand, [MS-SMB2] 2.2.32.5: IPv4 only. */
+function ipv4Entry(next: number, ifIndex: number, capability: number, speed: bigint, octets: number[]): Buffer {
+  return cat(le32(next), le32(ifIndex), le32(capability), le32(0), le64(speed), le16(0x0002), le16(0), octets, zeros(8), zeros(112));
+}
+
+test('NETWORK_INTERFACE_INFO decode: RDMA_CAPABLE and RSS_CAPABLE bits, IPv4 and IPv6, the Next chain', () => {
+  const v6 = cat(
+    le32(0), le32(7), le32(0x2), le32(0), le64(100_000_000_000n),
+    le16(0x0017), le16(0), le32(0), hex('fd00 0000 0000 0000 0000 0000 0000 0001'), le32(0), zeros(100),
+  );
+  const bytes = cat(ipv4Entry(152, 3, 0x3, 25_000_000_000n, [10, 0, 0, 5]), v6);
+  assert.deepEqual(decodeNetworkInterfaceInfo(bytes), [
+    { ifIndex: 3, address: '10.0.0.5', speed: 25e9, rdmaCapable: true, rssCapable: true },
+    { ifIndex: 7, address: 'fd00:0:0:0:0:0:0:1', speed: 100e9, rdmaCapable: true, rssCapable: false },
+  ]);
+  assert.deepEqual(decodeNetworkInterfaceInfo(Buffer.alloc(0)), []);
+});
+
+test('NETWORK_INTERFACE_INFO decode reads what the encoder wrote (RDMA flag kept per entry)', () => {
+  const ifs = [
+    { address: '192.168.7.1', speed: 40e9, rdmaCapable: true, rssCapable: false },
+    { address: '192.168.8.1', speed: 1e9, rdmaCapable: false, rssCapable: false },
+  ];
+  assert.deepEqual(decodeNetworkInterfaceInfo(encodeNetworkInterfaceInfo(ifs)), ifs.map((i, n) => ({ ...i, ifIndex: n + 1 })));
+});
+
+test('NETWORK_INTERFACE_INFO decode refuses a Next that loops, overlaps or leaves the buffer, and cut entries', () => {
+  const one = ipv4Entry(0, 1, 0x2, 1_000_000_000n, [10, 0, 0, 1]);
+  for (const next of [1, 24, 151]) {
+    assert.throws(() => decodeNetworkInterfaceInfo(cat(ipv4Entry(next, 1, 0, 1n, [10, 0, 0, 1]), one)), DecodeError, `Next ${next}`);
+  }
+  assert.throws(() => decodeNetworkInterfaceInfo(cat(ipv4Entry(304, 1, 0, 1n, [10, 0, 0, 1]), one)), DecodeError, 'Next past the end');
+  for (const [head] of splits(one)) {
+    if (head.length === 0 || head.length === one.length) continue;
+    assert.throws(() => decodeNetworkInterfaceInfo(head), DecodeError, `cut at ${head.length}`);
+  }
+  const badFamily = Buffer.from(one);
+  badFamily.writeUInt16LE(0x1234, 24);
+  assert.throws(() => decodeNetworkInterfaceInfo(badFamily), /address family/);
 });

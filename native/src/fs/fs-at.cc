@@ -6,6 +6,7 @@
 #include <napi.h>
 #include "../errno-error.h"
 #include <linux/openat2.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/syscall.h>
@@ -17,6 +18,7 @@
 #include <algorithm>
 #include <cstring>
 #include <functional>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -253,6 +255,38 @@ Napi::Value ReadDirectory(const Napi::CallbackInfo& info) {
       });
 }
 
+// Resource limits: getrlimit/setrlimit of this process, synchronous (two cheap syscalls). Serve
+// raises RLIMIT_MEMLOCK before dropping root so memory registration keeps working after it.
+// RLIM_INFINITY travels as Infinity.
+Napi::Value RlimitToJs(Napi::Env env, rlim_t v) {
+  return Napi::Number::New(env, v == RLIM_INFINITY ? std::numeric_limits<double>::infinity() : static_cast<double>(v));
+}
+
+rlim_t RlimitArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
+  if (info[i].IsNumber() && info[i].As<Napi::Number>().DoubleValue() == std::numeric_limits<double>::infinity()) return RLIM_INFINITY;
+  return static_cast<rlim_t>(Uint64Arg(info, i, what));
+}
+
+// getrlimit(resource) -> { soft, hard }
+Napi::Value GetRlimit(const Napi::CallbackInfo& info) {
+  struct rlimit rl;
+  if (getrlimit(IntArg(info, 0, "resource"), &rl) != 0) throw ErrnoError(info.Env(), "getrlimit", errno);
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("soft", RlimitToJs(info.Env(), rl.rlim_cur));
+  o.Set("hard", RlimitToJs(info.Env(), rl.rlim_max));
+  return o;
+}
+
+// setrlimit(resource, soft, hard)
+Napi::Value SetRlimit(const Napi::CallbackInfo& info) {
+  struct rlimit rl;
+  int resource = IntArg(info, 0, "resource");
+  rl.rlim_cur = RlimitArg(info, 1, "soft");
+  rl.rlim_max = RlimitArg(info, 2, "hard");
+  if (setrlimit(resource, &rl) != 0) throw ErrnoError(info.Env(), "setrlimit", errno);
+  return info.Env().Undefined();
+}
+
 Napi::Object Constants(Napi::Env env) {
   Napi::Object c = Napi::Object::New(env);
   c.Set("O_PATH", static_cast<double>(O_PATH));
@@ -276,6 +310,7 @@ Napi::Object Constants(Napi::Env env) {
   c.Set("DT_DIR", static_cast<double>(DT_DIR));
   c.Set("DT_LNK", static_cast<double>(DT_LNK));
   c.Set("DT_REG", static_cast<double>(DT_REG));
+  c.Set("RLIMIT_MEMLOCK", static_cast<double>(RLIMIT_MEMLOCK));
   return c;
 }
 
@@ -286,6 +321,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("renameat2", Napi::Function::New(env, RenameAt2, "renameat2"));
   exports.Set("statAt", Napi::Function::New(env, StatAtJs, "statAt"));
   exports.Set("readDirectory", Napi::Function::New(env, ReadDirectory, "readDirectory"));
+  exports.Set("getrlimit", Napi::Function::New(env, GetRlimit, "getrlimit"));
+  exports.Set("setrlimit", Napi::Function::New(env, SetRlimit, "setrlimit"));
   exports.Set("constants", Constants(env));
   return exports;
 }
