@@ -174,7 +174,7 @@ export class Connection implements ConnectionState {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.idleTimer);
-    this.pipeline.pending.cancelAll();
+    this.pipeline.requests.cancelAll();
     this.core.reads.wake(); // READs of this connection waiting for budget give up
     if (reason) this.log.debug({ err: reason }, 'connection closed with an error');
     await this.idle();
@@ -184,7 +184,7 @@ export class Connection implements ConnectionState {
 
   /** Close every open and session (connection loss or server shutdown). */
   async closeAll(): Promise<void> {
-    this.pipeline.pending.cancelAll();
+    this.pipeline.requests.cancelAll();
     for (const open of [...this.opens.values()]) await closeOpen(this.core, this, open).catch(() => {});
     for (const session of this.sessions.values()) if (session.state === 'valid') this.core.telemetry.sessionClosed();
     this.sessions.clear();

@@ -7,7 +7,7 @@ import { Command, HeaderFlag } from '../../smb2/constants.js';
 import { type Smb2Header } from '../../smb2/header.js';
 import { Status } from '../../smb2/status.js';
 import { encodeEchoRequest, encodeEchoResponse } from '../../smb2/commands/echo.js';
-import { AsyncRequests } from '../../server/async-requests.js';
+import { RequestList } from '../../server/async-requests.js';
 import { handlers } from '../../server/handlers/index.js';
 import type { CommandTable } from '../../server/dispatch.js';
 import type { HandlerResult } from '../../server/handler.js';
@@ -42,22 +42,28 @@ function header(o: Partial<Smb2Header>): Smb2Header {
   return { creditCharge: 0, status: 0, command: Command.CANCEL, credits: 0, flags: 0, nextCommand: 0, messageId: 0n, treeId: 0, asyncId: 0n, sessionId: 0n, signature: Buffer.alloc(16), ...o };
 }
 
-test('AsyncRequests: AsyncIds are unique and never 0; CANCEL finds by AsyncId with the ASYNC flag, else by MessageId', () => {
-  const table = new AsyncRequests();
-  const a = table.add(7n, 1n, new AbortController());
-  const b = table.add(9n, 1n, new AbortController());
+test('RequestList: AsyncIds are unique and never 0; CANCEL finds by AsyncId with the ASYNC flag (async requests only), else by MessageId (any request in progress)', () => {
+  const list = new RequestList(2);
+  const a = list.begin(header({ command: Command.LOCK, messageId: 7n, sessionId: 1n }));
+  const b = list.begin(header({ command: Command.LOCK, messageId: 9n, sessionId: 1n }));
+  const c = list.begin(header({ command: Command.LOCK, messageId: 11n, sessionId: 1n }));
+  assert.equal(list.find(header({ messageId: 11n })), c, 'by MessageId before it went async');
+  assert.ok(list.goAsync(a) && list.goAsync(b));
   assert.notEqual(a.asyncId, 0n);
   assert.notEqual(a.asyncId, b.asyncId);
-  assert.equal(table.find(header({ flags: HeaderFlag.ASYNC_COMMAND, asyncId: b.asyncId })), b);
-  assert.equal(table.find(header({ messageId: 7n })), a);
-  assert.equal(table.cancel(header({ flags: HeaderFlag.ASYNC_COMMAND, asyncId: 999n })), false);
-  assert.equal(table.cancel(header({ messageId: 9n })), true);
-  assert.equal(b.abort.signal.aborted, true);
-  assert.equal(a.abort.signal.aborted, false);
-  table.remove(b);
-  assert.equal(table.size, 1);
-  table.cancelAll();
+  assert.equal(list.mayGoAsync, false);
+  assert.equal(list.goAsync(c), false, 'no more than the limit go async');
+  assert.equal(list.find(header({ flags: HeaderFlag.ASYNC_COMMAND, asyncId: b.asyncId! })), b);
+  assert.equal(list.find(header({ flags: HeaderFlag.ASYNC_COMMAND, asyncId: 999n })), undefined);
+  assert.equal(list.find(header({ messageId: 7n })), a);
+  list.end(b);
+  list.end(b);
+  assert.equal(list.find(header({ flags: HeaderFlag.ASYNC_COMMAND, asyncId: b.asyncId! })), undefined);
+  assert.equal(list.size, 2);
+  assert.equal(list.asyncCount, 1);
+  list.cancelAll();
   assert.equal(a.abort.signal.aborted, true);
+  assert.equal(c.abort.signal.aborted, true);
 });
 
 const client = (): Promise<RecordingClient> => recordingClient(f);
