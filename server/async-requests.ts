@@ -6,7 +6,7 @@ import type { Smb2Header } from '../smb2/header.js';
  * need asynchronous processing but resources are constrained, the server MAY fail it; past
  * this a handler is told it may not go async (a blocking LOCK then gets LOCK_NOT_GRANTED).
  */
-export const MAX_ASYNC_REQUESTS = 512;
+const MAX_ASYNC_REQUESTS = 512;
 
 /**
  * A request being processed, [MS-SMB2] 3.3.1.13 Request: listed from admission until its

@@ -16,8 +16,6 @@ import { SendStage } from './send.js';
 import { handlers } from './handlers/index.js';
 import type { CommandTable } from './dispatch.js';
 
-export { splitCompound } from './compound.js';
-
 /**
  * Messages of one connection processed at once; beyond this the transport stops reading,
  * so a client holding many credits cannot make the server buffer unbounded work.

@@ -6,8 +6,6 @@ import type { Session } from './state.js';
 import { handlers } from './handlers/index.js';
 import { lookupSession, optionalSession, validateConnectionRequest, validateSessionRequest, validateTreeRequest } from './validate.js';
 
-export { checkStructureSize } from './validate.js';
-
 /** The command table, [MS-SMB2] 3.3.5.2: a row per command; handlers/index.ts holds the server's. */
 export type CommandTable = Readonly<Record<Command, HandlerSpec | undefined>>;
 
