@@ -17,7 +17,7 @@ export interface Dispatched {
 }
 
 /** Related requests inherit SessionId/TreeId from the previous one, [MS-SMB2] 3.3.5.2.7.2. */
-function inheritFromChain(ctx: RequestContext): void {
+export function inheritFromChain(ctx: Pick<RequestContext, 'header' | 'chain'>): void {
   if (!(ctx.header.flags & HeaderFlag.RELATED_OPERATIONS)) {
     ctx.chain.fileId = undefined;
     ctx.chain.failure = undefined;

@@ -7,7 +7,7 @@ import type { ConnectionState, Session } from './state.js';
 import { goesAsync, type ChainState, type HandlerResult, type RemoteBuffers, type RequestContext } from './handler.js';
 import { splitCompound, chainResponses } from './compound.js';
 import { admitHeader, isDrop, refuseCancel, type AdmittedPdu } from './validate.js';
-import { runRequest, type CommandTable } from './dispatch.js';
+import { inheritFromChain, runRequest, type CommandTable } from './dispatch.js';
 import { encodeResponse, type EncodedResponse } from './response.js';
 import { signResponses } from './sign.js';
 import type { SendStage } from './send.js';
@@ -145,6 +145,8 @@ export class RequestPipeline {
       this.requests.end(request);
       return this.encode(pdu.header, { status: Status.INSUFFICIENT_RESOURCES }, undefined, m);
     }
+    // Its interim response carries the ids it inherits so far; it inherits again when it runs.
+    inheritFromChain({ header: pdu.header, chain: m.chain });
     const payloads = this.host.payloads();
     const final = (m.waitFor ?? Promise.resolve())
       .catch(() => {})
