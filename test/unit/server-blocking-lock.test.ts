@@ -190,3 +190,27 @@ test('CANCEL of a related element that waits behind a blocking LOCK answers it S
   await x.tree.close(b);
   x.c.close();
 });
+
+test('a connection holds at most 512 async requests: past that a blocking LOCK is refused at once; closing the connection gives them all up', { timeout: 30_000 }, async () => {
+  const x = await client();
+  const a = await x.open();
+  const b = await x.open();
+  await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY);
+  const waiting = Array.from({ length: 512 }, () => x.lock(b, LockFlag.EXCLUSIVE).catch(() => undefined));
+  await until(() => (x.seen.filter((h) => h.status === Status.PENDING).length === 512 ? true : undefined), 2000);
+  assert.equal((await x.lock(b, LockFlag.EXCLUSIVE)).header.status, Status.LOCK_NOT_GRANTED);
+  assert.equal(x.seen.filter((h) => h.status === Status.PENDING).length, 512);
+  x.c.close();
+  await Promise.all(waiting);
+  // The server gave them up: a fresh connection locks the range once the holder's connection is gone.
+  const y = await client();
+  const c = await y.open();
+  let status = 0;
+  for (let i = 0; i < 200 && status !== Status.SUCCESS; i++) {
+    status = (await y.lock(c, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY)).header.status;
+    if (status !== Status.SUCCESS) await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(status, Status.SUCCESS);
+  await y.tree.close(c);
+  y.c.close();
+});
