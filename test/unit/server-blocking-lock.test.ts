@@ -116,7 +116,10 @@ test('a CANCEL by MessageId that arrives with the LOCK (one read, before the LOC
   const waiting = x.lock(b, LockFlag.EXCLUSIVE);
   const [held] = await soon(() => (x.held.length ? x.held : undefined));
   x.release(cancelByMessageId({ messageId: held.readBigUInt64LE(24), sessionId: x.c.sessionId }));
-  assert.equal((await waiting).header.status, Status.CANCELLED);
+  const final = (await waiting).header;
+  assert.equal(final.status, Status.CANCELLED);
+  assert.equal(final.flags & HeaderFlag.ASYNC_COMMAND, 0, 'answered at once, not as an async request');
+  assert.equal(x.seen.filter((h) => h.status === Status.PENDING).length, 0);
   assert.equal((await x.lock(a, LockFlag.UNLOCK)).header.status, Status.SUCCESS);
   assert.equal((await x.lock(b, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY)).header.status, Status.SUCCESS, 'the cancelled LOCK took nothing');
   await x.tree.close(a);
