@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, symlink, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { startServer, TEST_USER, type ServerFixture } from '../support/server-fixture.js';
+import { DEFAULT_LIMITS } from '../../server/options.js';
 import { loggedInClient } from '../support/logged-in-client.js';
 import { Smb2Client } from '../../client/smb2-client.js';
 import { SmbError } from '../../client/connection.js';
@@ -199,7 +200,7 @@ test('queries: file info, filesystem info, security descriptor, delete-on-close,
 });
 
 test('open handle limit per connection is enforced', async () => {
-  const small = await startServer({ limits: { maxSessionsPerConnection: 1, maxOpenFilesPerConnection: 2, maxMessageBytes: 1 << 20, maxCredits: 64 } });
+  const small = await startServer({ limits: { ...DEFAULT_LIMITS, maxSessionsPerConnection: 1, maxOpenFilesPerConnection: 2, maxMessageBytes: 1 << 20, maxCredits: 64 } });
   try {
     const c = await loggedInClient(small, { credentials: { anonymous: true } });
     const tree = await c.treeConnect('share');

@@ -24,7 +24,7 @@ import type { ReadPayload } from '../../server/file-io.js';
 const DIALECT_3_0_2 = 0x0302;
 
 function request(o: Partial<Smb2Header> = {}): Smb2Header {
-  return decodeHeaderOf(smb2Header({ command: Command.READ, messageId: 5n, credits: 3, treeId: 7, sessionId: 9n, ...o, messageId: o.messageId ?? 5n }));
+  return decodeHeaderOf(smb2Header({ command: Command.READ, credits: 3, treeId: 7, sessionId: 9n, ...o, messageId: o.messageId ?? 5n }));
 }
 
 function decodeHeaderOf(b: Buffer): Smb2Header {
