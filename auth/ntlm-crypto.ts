@@ -59,11 +59,6 @@ export function sessionBaseKey(responseKeyNt: Buffer, proof: Buffer): Buffer {
   return hmacMd5(responseKeyNt, proof);
 }
 
-/** LMv2 response = HMAC_MD5(ResponseKeyLM, ServerChallenge || ClientChallenge) || ClientChallenge, [MS-NLMP] 3.3.2. */
-export function lmv2Response(responseKeyLm: Buffer, serverChallenge: Buffer, clientChallenge: Buffer): Buffer {
-  return Buffer.concat([hmacMd5(responseKeyLm, serverChallenge, clientChallenge), clientChallenge]);
-}
-
 /** Magic constants of SIGNKEY and SEALKEY, [MS-NLMP] 3.4.5.2-3.4.5.3 (NUL-terminated). */
 const MAGIC = {
   clientSign: 'session key to client-to-server signing key magic constant\0',

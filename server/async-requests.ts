@@ -1,55 +1,86 @@
 import { HeaderFlag } from '../smb2/constants.js';
 import type { Smb2Header } from '../smb2/header.js';
 
-/** A request answered with an interim STATUS_PENDING response and not final yet, [MS-SMB2] 3.3.1.10 Request.AsyncId. */
-export interface PendingRequest {
-  readonly asyncId: bigint;
-  readonly messageId: bigint;
-  readonly sessionId: bigint;
+/**
+ * Async requests one connection may hold at once. [MS-SMB2] 3.3.4.2: when an operation would
+ * need asynchronous processing but resources are constrained, the server MAY fail it; past
+ * this a handler is told it may not go async (a blocking LOCK then gets LOCK_NOT_GRANTED).
+ */
+const MAX_ASYNC_REQUESTS = 512;
+
+/**
+ * A request being processed, [MS-SMB2] 3.3.1.13 Request: listed from admission until its
+ * final response, with an AsyncId once it went async.
+ */
+export interface InProgress {
+  /** Its header; for a related request, SessionId and TreeId become the inherited ones when it runs. */
+  readonly header: Smb2Header;
   readonly abort: AbortController;
+  asyncId?: bigint;
 }
 
 /**
- * The async requests of one connection, [MS-SMB2] 3.3.4.2 and 3.3.5.16: each gets an AsyncId
- * unique on the connection (never 0), and a CANCEL finds it by AsyncId when its header has
- * SMB2_FLAGS_ASYNC_COMMAND, otherwise by MessageId, and aborts it. Its handler then completes
- * it with STATUS_CANCELLED.
+ * Connection.RequestList and Connection.AsyncCommandList of one connection, [MS-SMB2] 3.3.1.7:
+ * every request from admission to final response, found by MessageId, and those that went
+ * async, found by AsyncId (unique on the connection, never 0, 3.3.4.2). A CANCEL
+ * (3.3.5.16) looks up its target here; whether it may cancel it is validate.ts's call.
  */
-export class AsyncRequests {
+export class RequestList {
   private nextAsyncId = 1n;
-  private readonly byAsyncId = new Map<bigint, PendingRequest>();
+  private readonly byMessageId = new Map<bigint, InProgress>();
+  private readonly byAsyncId = new Map<bigint, InProgress>();
 
+  constructor(private readonly maxAsync = MAX_ASYNC_REQUESTS) {}
+
+  /** Requests in progress (async ones included). */
   get size(): number {
+    return this.byMessageId.size;
+  }
+
+  /** Requests that went async and are not final yet. */
+  get asyncCount(): number {
     return this.byAsyncId.size;
   }
 
-  add(messageId: bigint, sessionId: bigint, abort: AbortController): PendingRequest {
-    const pending = { asyncId: this.nextAsyncId++, messageId, sessionId, abort };
-    this.byAsyncId.set(pending.asyncId, pending);
-    return pending;
+  /** Whether one more request may go async now. */
+  get mayGoAsync(): boolean {
+    return this.byAsyncId.size < this.maxAsync;
   }
 
-  /** The request is final (answered or cancelled). */
-  remove(pending: PendingRequest): void {
-    this.byAsyncId.delete(pending.asyncId);
+  /** A request passed the connection-level checks (its MessageId is unique on the connection, 3.3.5.2.3). */
+  begin(header: Smb2Header): InProgress {
+    const request: InProgress = { header, abort: new AbortController() };
+    this.byMessageId.set(header.messageId, request);
+    return request;
   }
 
-  find(cancel: Smb2Header): PendingRequest | undefined {
-    if (cancel.flags & HeaderFlag.ASYNC_COMMAND) return this.byAsyncId.get(cancel.asyncId);
-    for (const p of this.byAsyncId.values()) if (p.messageId === cancel.messageId) return p;
-    return undefined;
-  }
-
-  /** CANCEL, [MS-SMB2] 3.3.5.16: true when it named a pending request (which is aborted). No response is sent for a CANCEL. */
-  cancel(header: Smb2Header): boolean {
-    const pending = this.find(header);
-    if (!pending) return false;
-    pending.abort.abort();
+  /** Give the request an AsyncId, [MS-SMB2] 3.3.4.2; false when the connection holds as many async requests as it may. */
+  goAsync(request: InProgress): boolean {
+    if (request.asyncId !== undefined) return true;
+    if (!this.mayGoAsync) return false;
+    request.asyncId = this.nextAsyncId++;
+    this.byAsyncId.set(request.asyncId, request);
     return true;
   }
 
-  /** The connection is gone: every pending request gives up. */
+  /** The request is final (answered, cancelled or dropped). Safe to call more than once. */
+  end(request: InProgress): void {
+    if (this.byMessageId.get(request.header.messageId) === request) this.byMessageId.delete(request.header.messageId);
+    if (request.asyncId !== undefined && this.byAsyncId.get(request.asyncId) === request) this.byAsyncId.delete(request.asyncId);
+  }
+
+  /**
+   * The request a CANCEL names, [MS-SMB2] 3.3.5.16: by AsyncId when its header has
+   * SMB2_FLAGS_ASYNC_COMMAND (only requests that went async have one), else by MessageId.
+   */
+  find(cancel: Smb2Header): InProgress | undefined {
+    if (cancel.flags & HeaderFlag.ASYNC_COMMAND) return this.byAsyncId.get(cancel.asyncId);
+    return this.byMessageId.get(cancel.messageId);
+  }
+
+  /** The connection is gone: every request in progress gives up. */
   cancelAll(): void {
-    for (const p of this.byAsyncId.values()) p.abort.abort();
+    for (const r of this.byMessageId.values()) r.abort.abort();
+    for (const r of this.byAsyncId.values()) r.abort.abort();
   }
 }

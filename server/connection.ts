@@ -16,8 +16,6 @@ import { SendStage } from './send.js';
 import { handlers } from './handlers/index.js';
 import type { CommandTable } from './dispatch.js';
 
-export { splitCompound } from './compound.js';
-
 /**
  * Messages of one connection processed at once; beyond this the transport stops reading,
  * so a client holding many credits cannot make the server buffer unbounded work.
@@ -174,7 +172,7 @@ export class Connection implements ConnectionState {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.idleTimer);
-    this.pipeline.pending.cancelAll();
+    this.pipeline.requests.cancelAll();
     this.core.reads.wake(); // READs of this connection waiting for budget give up
     if (reason) this.log.debug({ err: reason }, 'connection closed with an error');
     await this.idle();
@@ -184,7 +182,7 @@ export class Connection implements ConnectionState {
 
   /** Close every open and session (connection loss or server shutdown). */
   async closeAll(): Promise<void> {
-    this.pipeline.pending.cancelAll();
+    this.pipeline.requests.cancelAll();
     for (const open of [...this.opens.values()]) await closeOpen(this.core, this, open).catch(() => {});
     for (const session of this.sessions.values()) if (session.state === 'valid') this.core.telemetry.sessionClosed();
     this.sessions.clear();

@@ -6,8 +6,6 @@ import type { Session } from './state.js';
 import { handlers } from './handlers/index.js';
 import { lookupSession, optionalSession, validateConnectionRequest, validateSessionRequest, validateTreeRequest } from './validate.js';
 
-export { checkStructureSize } from './validate.js';
-
 /** The command table, [MS-SMB2] 3.3.5.2: a row per command; handlers/index.ts holds the server's. */
 export type CommandTable = Readonly<Record<Command, HandlerSpec | undefined>>;
 
@@ -19,7 +17,7 @@ export interface Dispatched {
 }
 
 /** Related requests inherit SessionId/TreeId from the previous one, [MS-SMB2] 3.3.5.2.7.2. */
-function inheritFromChain(ctx: RequestContext): void {
+export function inheritFromChain(ctx: Pick<RequestContext, 'header' | 'chain'>): void {
   if (!(ctx.header.flags & HeaderFlag.RELATED_OPERATIONS)) {
     ctx.chain.fileId = undefined;
     ctx.chain.failure = undefined;

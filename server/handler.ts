@@ -35,9 +35,9 @@ export interface RequestContext {
   /** Aborted when a CANCEL names this request while it is pending, [MS-SMB2] 3.3.5.16. */
   cancelled: AbortSignal;
   /**
-   * Whether the request may go async (GoAsync): only the last request of a message does, so a
-   * compound is never held up by one of its elements. Otherwise a request that would wait is
-   * answered at once (a blocking LOCK gets LOCK_NOT_GRANTED).
+   * Whether the request may go async (GoAsync): false when the connection already holds as many
+   * async requests as it may (async-requests.ts). A request that would wait is then answered at
+   * once (a blocking LOCK gets LOCK_NOT_GRANTED); one that goes async anyway is cancelled.
    */
   mayGoAsync: boolean;
   log: Logger;

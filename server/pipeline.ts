@@ -1,17 +1,17 @@
-import { Command, commandName } from '../smb2/constants.js';
+import { Command, HeaderFlag, commandName } from '../smb2/constants.js';
 import type { Smb2Header } from '../smb2/header.js';
 import { Status, statusName } from '../smb2/status.js';
 import type { Logger } from './log.js';
 import type { ServerCore } from './server-core.js';
 import type { ConnectionState, Session } from './state.js';
-import { goesAsync, type ChainState, type HandlerResult, type RemoteBuffers } from './handler.js';
+import { goesAsync, type ChainState, type HandlerResult, type RemoteBuffers, type RequestContext } from './handler.js';
 import { splitCompound, chainResponses } from './compound.js';
-import { admitHeader, isDrop, type AdmittedPdu } from './validate.js';
-import { runRequest, type CommandTable } from './dispatch.js';
+import { admitHeader, isDrop, refuseCancel, type AdmittedPdu } from './validate.js';
+import { inheritFromChain, runRequest, type CommandTable } from './dispatch.js';
 import { encodeResponse, type EncodedResponse } from './response.js';
 import { signResponses } from './sign.js';
 import type { SendStage } from './send.js';
-import { AsyncRequests, type PendingRequest } from './async-requests.js';
+import { RequestList, type InProgress } from './async-requests.js';
 import { CompoundSize } from './compound-size.js';
 import type { MessagePayloads } from './message-payloads.js';
 import { SMB1_PROTOCOL_ID, SMB2_PROTOCOL_ID } from '../smb2/header.js';
@@ -41,18 +41,29 @@ interface MessageState {
   payloads: MessagePayloads;
   size: CompoundSize;
   compound: boolean;
-  last: boolean;
+  /** Settles once the reply to this message (with its interim responses) was handed to the transport. */
+  sent: Promise<void>;
+  /** Set once an element went async: the related elements after it run when this settles, [MS-SMB2] 3.3.5.2.7.2. */
+  waitFor?: Promise<unknown>;
+}
+
+/** The final outcome of an async request: no longer a GoAsync. */
+interface Final {
+  result: HandlerResult;
+  session?: Session;
 }
 
 /**
  * The request pipeline of one connection; each stage is its own module:
  * split (compound.ts) → validate (validate.ts) → dispatch and handler (dispatch.ts,
  * handlers/) → encode (response.ts) → chain (compound.ts) → sign (sign.ts) → send and
- * release/account (send.ts, message-payloads.ts). Async requests (async-requests.ts) leave
- * the chain with an interim response and come back to encode → sign → send alone.
+ * release/account (send.ts, message-payloads.ts). A request that goes async (any element of a
+ * compound) is answered in its message's reply with an interim STATUS_PENDING response; its
+ * final response comes back to encode → sign → send alone, after that reply.
  */
 export class RequestPipeline {
-  readonly pending = new AsyncRequests();
+  /** Connection.RequestList and AsyncCommandList: what a CANCEL can name. */
+  readonly requests = new RequestList();
 
   constructor(private readonly host: PipelineHost) {}
 
@@ -68,16 +79,20 @@ export class RequestPipeline {
     } catch (err) {
       return h.drop('decode', (err as Error).message);
     }
-    const chain: ChainState = {};
-    const size = new CompoundSize(h.maxResponseBytes());
-    const responses: EncodedResponse[] = [];
-    for (const [i, pdu] of pdus.entries()) {
-      const m = { chain, payloads, size, compound: pdus.length > 1, last: i === pdus.length - 1 };
-      const response = await this.pdu(pdu, m);
-      if (response === 'drop') return; // the payloads of the responses collected so far are released by the caller
-      if (response) responses.push(response);
+    let markSent = (): void => {};
+    const sent = new Promise<void>((resolve) => (markSent = resolve));
+    const m: MessageState = { chain: {}, payloads, size: new CompoundSize(h.maxResponseBytes()), compound: pdus.length > 1, sent };
+    try {
+      const responses: EncodedResponse[] = [];
+      for (const pdu of pdus) {
+        const response = await this.pdu(pdu, m);
+        if (response === 'drop') return; // the payloads of the responses collected so far are released by the caller
+        if (response) responses.push(response);
+      }
+      if (responses.length) await this.reply(responses, payloads);
+    } finally {
+      markSent();
     }
-    if (responses.length) await this.reply(responses, payloads);
   }
 
   private async smb1Negotiate(message: Buffer): Promise<void> {
@@ -93,28 +108,91 @@ export class RequestPipeline {
       h.drop(admitted.drop, admitted.why);
       return 'drop';
     }
-    const { header, reader } = admitted;
+    const { header } = admitted;
     if (header.command === Command.CANCEL) {
-      this.pending.cancel(header);
+      this.cancel(header, pdu);
       return null;
     }
     const started = process.hrtime.bigint();
-    const abort = new AbortController();
-    const remote = this.remote(m.payloads);
-    const ctx = { core: h.core, conn: h.conn, header, message: pdu, reader, chain: m.chain, payloads: m.payloads, remote, cancelled: abort.signal, mayGoAsync: m.last, log: h.log };
+    const request = this.requests.begin(header);
+    if (m.waitFor && header.flags & HeaderFlag.RELATED_OPERATIONS) return this.deferred(admitted, pdu, request, m, started);
+    const ctx = this.context(admitted, pdu, request, m.chain, m.payloads);
     const { result: outcome, session } = await runRequest(ctx, h.commands);
-    if (goesAsync(outcome)) {
-      // Only the last request of a message may go async (ctx.mayGoAsync); one that went async
-      // anyway is cancelled at once, so a compound can never wait on it.
-      if (!m.last) {
-        abort.abort();
-        return this.finish(header, await outcome.final, session, m, started);
-      }
-      const pending = this.pending.add(header.messageId, header.sessionId, abort);
-      void this.completeLater(admitted, pending, outcome.final, session, started);
-      return this.encode(header, { status: Status.PENDING }, session, m, pending.asyncId);
+    if (!goesAsync(outcome)) {
+      this.requests.end(request);
+      return this.finish(header, outcome, session, m, started);
     }
-    return this.finish(header, outcome, session, m, started);
+    // Cancelled before it went async (a CANCEL by MessageId), or no AsyncId left: answered at
+    // once with what its handler makes of the cancellation.
+    if (request.abort.signal.aborted || !this.requests.goAsync(request)) {
+      request.abort.abort();
+      const result = await outcome.final.catch((err: unknown) => this.failed(header, err));
+      this.requests.end(request);
+      return this.finish(header, result, session, m, started);
+    }
+    const final = outcome.final.then((result) => ({ result, session }));
+    m.waitFor = final;
+    void this.completeLater(request, final, h.payloads(), m.sent, started);
+    return this.interim(request, m);
+  }
+
+  /**
+   * A related element after one that went async, [MS-SMB2] 3.3.5.2.7.2: it is processed
+   * asynchronously too, in order, once the one before it is final; an interim response now.
+   */
+  private deferred(pdu: AdmittedPdu, message: Buffer, request: InProgress, m: MessageState, started: bigint): EncodedResponse {
+    if (!this.requests.goAsync(request)) {
+      this.requests.end(request);
+      return this.encode(pdu.header, { status: Status.INSUFFICIENT_RESOURCES }, undefined, m);
+    }
+    // Its interim response carries the ids it inherits so far; it inherits again when it runs.
+    inheritFromChain({ header: pdu.header, chain: m.chain });
+    const payloads = this.host.payloads();
+    const final = (m.waitFor ?? Promise.resolve())
+      .catch(() => {})
+      .then(async (): Promise<Final> => {
+        if (request.abort.signal.aborted) return { result: { status: Status.CANCELLED } };
+        const ctx = this.context(pdu, message, request, m.chain, payloads);
+        const { result, session } = await runRequest(ctx, this.host.commands);
+        return { result: goesAsync(result) ? await result.final : result, session };
+      });
+    m.waitFor = final;
+    void this.completeLater(request, final, payloads, m.sent, started);
+    return this.interim(request, m);
+  }
+
+  /** The interim response, [MS-SMB2] 3.3.4.2: STATUS_PENDING with its AsyncId and credits; not signed (SHOULD NOT). */
+  private interim(request: InProgress, m: MessageState): EncodedResponse {
+    return this.encode(request.header, { status: Status.PENDING }, undefined, m, request.asyncId);
+  }
+
+  private context(pdu: AdmittedPdu, message: Buffer, request: InProgress, chain: ChainState, payloads: MessagePayloads): RequestContext {
+    const h = this.host;
+    const { header, reader } = pdu;
+    return {
+      core: h.core, conn: h.conn, header, message, reader, chain, payloads, log: h.log,
+      remote: this.remote(payloads),
+      cancelled: request.abort.signal,
+      mayGoAsync: this.requests.mayGoAsync,
+    };
+  }
+
+  /** CANCEL, [MS-SMB2] 3.3.5.16: aborts the request it names when validate.ts allows it; never answered. */
+  private cancel(header: Smb2Header, pdu: Buffer): void {
+    const target = this.requests.find(header);
+    if (!target) return;
+    const refused = refuseCancel(this.host.conn, header, pdu, target.header);
+    if (refused) {
+      if (refused === 'signature') this.host.core.telemetry.protocolError('signature');
+      this.host.log.debug({ why: refused, messageId: header.messageId.toString() }, 'CANCEL ignored');
+      return;
+    }
+    target.abort.abort();
+  }
+
+  private failed(header: Smb2Header, err: unknown): HandlerResult {
+    this.host.log.error({ err, command: commandName(header.command) }, 'async request failed');
+    return { status: Status.INTERNAL_ERROR };
   }
 
   private finish(header: Smb2Header, outcome: HandlerResult, session: Session | undefined, m: MessageState, started: bigint): EncodedResponse | 'drop' {
@@ -141,31 +219,29 @@ export class RequestPipeline {
   }
 
   /** Interim and synchronous responses grant credits, [MS-SMB2] 3.3.1.2; the final response of an async request grants none. */
-  private encode(header: Smb2Header, result: HandlerResult, session: Session | undefined, m: MessageState, asyncId?: bigint, final = false): EncodedResponse {
+  private encode(header: Smb2Header, result: HandlerResult, session: Session | undefined, m: { compound: boolean }, asyncId?: bigint, final = false): EncodedResponse {
     const credits = final ? 0 : this.host.conn.credits.grant(header.credits);
     return encodeResponse(header, result, session, credits, { compound: m.compound, asyncId });
   }
 
-  /** The final response of an async request, [MS-SMB2] 3.3.4.2: same MessageId, its AsyncId, alone in its message. */
-  private async completeLater(pdu: AdmittedPdu, pending: PendingRequest, final: Promise<HandlerResult>, session: Session | undefined, started: bigint): Promise<void> {
+  /**
+   * The final response of an async request, [MS-SMB2] 3.3.4.2: same MessageId, its AsyncId,
+   * alone in its message, and never before the reply that carried its interim response.
+   */
+  private async completeLater(request: InProgress, final: Promise<Final>, payloads: MessagePayloads, interimSent: Promise<void>, started: bigint): Promise<void> {
     const h = this.host;
-    const payloads = h.payloads();
+    const { header } = request;
     try {
-      let result: HandlerResult;
-      try {
-        result = await final;
-      } catch (err) {
-        h.log.error({ err, command: commandName(pdu.header.command) }, 'async request failed');
-        result = { status: Status.INTERNAL_ERROR };
-      }
-      this.pending.remove(pending);
-      const m = { chain: {}, payloads, size: new CompoundSize(h.maxResponseBytes()), compound: false, last: true };
+      const out = await final.catch((err: unknown): Final => ({ result: this.failed(header, err) }));
+      await interimSent;
+      this.requests.end(request);
+      const { result, session } = out;
       if (result.payload) result.payload = payloads.adopt(result.payload);
-      this.account(pdu.header, result, started);
-      const fitted = m.size.fit(result);
-      await this.reply([this.encode(pdu.header, fitted, session, m, pending.asyncId, true)], payloads);
+      this.account(header, result, started);
+      const fitted = new CompoundSize(h.maxResponseBytes()).fit(result);
+      await this.reply([this.encode(header, fitted, session, { compound: false }, request.asyncId, true)], payloads);
     } finally {
-      this.pending.remove(pending);
+      this.requests.end(request);
       payloads.settle();
     }
   }

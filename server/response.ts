@@ -31,7 +31,7 @@ export interface ResponseHeaderOptions {
  * was signed, the session requires signing, or the handler asks for it; never a
  * STATUS_MORE_PROCESSING_REQUIRED SESSION_SETUP response (no key yet on the client).
  */
-export function signerOf(req: Smb2Header, result: HandlerResult, session: Session | undefined): Session | undefined {
+function signerOf(req: Smb2Header, result: HandlerResult, session: Session | undefined): Session | undefined {
   const signer = result.reply?.session ?? session;
   if (!signer?.signingKey || result.status === Status.MORE_PROCESSING_REQUIRED) return undefined;
   const wanted = result.reply?.sign === 'always' || (req.flags & HeaderFlag.SIGNED) !== 0 || signer.signingRequired;

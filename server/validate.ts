@@ -42,6 +42,26 @@ export function admitHeader(conn: ConnectionState, pdu: Buffer): AdmittedPdu | D
   return { header, reader };
 }
 
+/**
+ * Why a CANCEL may not cancel the request it names (a reason for the log), or undefined when it
+ * may, [MS-SMB2] 3.3.5.16. Either way nothing is sent back. A signed CANCEL needs a valid
+ * session (3.3.5.2.9) and a good signature (3.3.5.2.4). Beyond the spec's lookup, which is per
+ * connection: its SessionId must be the target's (the client sets it so, 3.2.4.24), so on a
+ * connection shared by several users one cannot cancel another's requests; and it must be
+ * signed when that session requires signing (the client then signs it, 3.2.4.24), so an
+ * injected unsigned CANCEL cannot cancel a signed session's request.
+ */
+export function refuseCancel(conn: ConnectionState, cancel: Smb2Header, pdu: Buffer, target: Smb2Header): 'structure-size' | 'session' | 'signature' | undefined {
+  if (checkStructureSize(Command.CANCEL, pdu) !== Status.SUCCESS) return 'structure-size';
+  if (cancel.sessionId !== target.sessionId) return 'session';
+  const session = conn.sessions.get(cancel.sessionId);
+  if (cancel.flags & HeaderFlag.SIGNED) {
+    if (!session || session.state !== 'valid' || !session.signingKey) return 'session';
+    if (!verify(conn.dialect, session.signingKey, pdu)) return 'signature';
+  } else if (session?.signingRequired) return 'signature';
+  return undefined;
+}
+
 export function isDrop(x: unknown): x is Drop {
   return typeof x === 'object' && x !== null && 'drop' in x;
 }

@@ -147,13 +147,6 @@ export const SessionFlag = { IS_GUEST: 0x0001, IS_NULL: 0x0002, ENCRYPT_DATA: 0x
 
 /** TREE_CONNECT response fields, [MS-SMB2] 2.2.10. */
 export const ShareType = { DISK: 0x01, PIPE: 0x02, PRINT: 0x03 } as const;
-export const ShareFlag = {
-  MANUAL_CACHING: 0x00000000,
-  NO_CACHING: 0x00000030,
-  DFS: 0x00000001,
-  ACCESS_BASED_DIRECTORY_ENUM: 0x00000800,
-} as const;
-export const ShareCapability = { DFS: 0x08, CONTINUOUS_AVAILABILITY: 0x10, SCALEOUT: 0x20, CLUSTER: 0x40, ASYMMETRIC: 0x80 } as const;
 
 /** CREATE CreateDisposition, [MS-SMB2] 2.2.13. */
 export const CreateDisposition = {

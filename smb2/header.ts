@@ -5,8 +5,6 @@ import { HEADER_SIZE, HeaderFlag } from './constants.js';
 export const SMB2_PROTOCOL_ID = 0x424d53fe;
 /** 0xFF 'S' 'M' 'B': an SMB1 message, [MS-SMB] 2.2.3.1. */
 export const SMB1_PROTOCOL_ID = 0x424d53ff;
-/** 0xFD 'S' 'M' 'B': an SMB3 transform header (encryption), [MS-SMB2] 2.2.41. */
-export const TRANSFORM_PROTOCOL_ID = 0x424d53fd;
 
 /**
  * SMB2 packet header, [MS-SMB2] 2.2.1.1 (async) and 2.2.1.2 (sync).
@@ -28,9 +26,6 @@ export interface Smb2Header {
   signature: Buffer;
 }
 
-export function isAsync(h: Pick<Smb2Header, 'flags'>): boolean {
-  return (h.flags & HeaderFlag.ASYNC_COMMAND) !== 0;
-}
 
 export function decodeHeader(r: Reader): Smb2Header {
   if (r.u32() !== SMB2_PROTOCOL_ID) throw new DecodeError('not an SMB2 header');

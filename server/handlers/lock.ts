@@ -18,6 +18,7 @@ function blocking(req: LockRequest): boolean {
 async function waitForLock(ctx: TreeContext, open: Open, req: LockRequest): Promise<HandlerResult> {
   const cancelled = new Promise<void>((resolve) => ctx.cancelled.addEventListener('abort', () => resolve(), { once: true }));
   for (;;) {
+    if (ctx.cancelled.aborted) return { status: Status.CANCELLED };
     await Promise.race([ctx.core.locks.changed(open.fileKey), cancelled]);
     if (ctx.cancelled.aborted) return { status: Status.CANCELLED };
     // Its own open closed: Windows answers RANGE_NOT_LOCKED (smbtorture smb2.lock.cancel checks it).

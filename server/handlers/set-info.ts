@@ -5,6 +5,7 @@ import { Access, InfoType, ShareAccess } from '../../smb2/constants.js';
 import { decodeSetInfoRequest, encodeSetInfoResponse } from '../../smb2/commands/set-info.js';
 import { Status, SmbStatusError } from '../../smb2/status.js';
 import { FileAttribute, decodeSetFileInfo, msFromFileTime, type SetFileInfo } from '../../smb2/info/index.js';
+import { DispositionExFlag } from '../../smb2/info/classes.js';
 import { OWNER_WRITE } from '../../smb2/info/from-stats.js';
 import type { HandlerResult, TreeContext } from '../handler.js';
 import type { Open } from '../state.js';
@@ -16,8 +17,6 @@ import { closeQuietly, descriptorPath, errnoCode, hostFailure, splitSharePath, t
 const fchmod = promisify(fchmodCb);
 const futimes = promisify(futimesCb);
 
-/** [MS-FSCC] FILE_DISPOSITION_INFORMATION_EX flag FILE_DISPOSITION_DELETE. */
-const DISPOSITION_EX_DELETE = 0x1;
 const UNCHANGED_TIMES = [0n, 0xffffffffffffffffn];
 
 /** Every write permission bit: READONLY takes them all away, as `chmod a-w` does. */
@@ -160,7 +159,7 @@ async function applyFileInfo(ctx: TreeContext, open: Open, info: SetFileInfo): P
     case 'disposition':
       return setDeletePending(open, info.deletePending);
     case 'disposition-ex':
-      return setDeletePending(open, (info.flags & DISPOSITION_EX_DELETE) !== 0);
+      return setDeletePending(open, (info.flags & DispositionExFlag.FILE_DISPOSITION_DELETE) !== 0);
     case 'end-of-file':
       if (!open.io) throw new SmbStatusError(Status.INVALID_PARAMETER);
       requireAccess(open.grantedAccess, Access.FILE_WRITE_DATA);

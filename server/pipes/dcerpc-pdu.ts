@@ -97,7 +97,7 @@ export function peekFragLength(buf: Buffer): number {
 }
 
 /** UUIDs travel as a little-endian DWORD, two WORDs, then 8 bytes in order, [C706] Appendix A. */
-export function readUuid(r: Reader): string {
+function readUuid(r: Reader): string {
   const d1 = r.u32().toString(16).padStart(8, '0');
   const d2 = r.u16().toString(16).padStart(4, '0');
   const d3 = r.u16().toString(16).padStart(4, '0');
@@ -105,7 +105,7 @@ export function readUuid(r: Reader): string {
   return `${d1}-${d2}-${d3}-${rest.slice(0, 4)}-${rest.slice(4)}`;
 }
 
-export function writeUuid(w: Writer, uuid: string): void {
+function writeUuid(w: Writer, uuid: string): void {
   const hex = uuid.replace(/-/g, '');
   if (!/^[0-9a-f]{32}$/i.test(hex)) throw new Error(`bad uuid ${uuid}`);
   w.u32(parseInt(hex.slice(0, 8), 16)).u16(parseInt(hex.slice(8, 12), 16)).u16(parseInt(hex.slice(12, 16), 16));

@@ -28,7 +28,7 @@ const PIPES: Record<string, PipeFactory> = {
 };
 
 /** 'srvsvc', '\srvsvc' and '\PIPE\srvsvc' all name the same pipe. */
-export function pipeKey(name: string): string {
+function pipeKey(name: string): string {
   return name.replace(/^\\+/, '').replace(/^pipe\\/i, '').toLowerCase();
 }
 

@@ -37,10 +37,3 @@ export function encodeTreeConnectRequest(m: TreeConnectRequest): Buffer {
   w.u16(path.length).fillOffsetU16(pathOffset).bytes(path.length ? path : Buffer.alloc(1));
   return w.finish();
 }
-
-export function decodeTreeConnectResponse(r: Reader): TreeConnectResponse {
-  r.u16();
-  const shareType = r.u8();
-  r.u8();
-  return { shareType, shareFlags: r.u32(), capabilities: r.u32(), maximalAccess: r.u32() };
-}

@@ -55,9 +55,6 @@ export const unixGroupSid = (gid: number): Sid => ({ authority: 22, subAuthoriti
 /** Everyone, S-1-1-0, [MS-DTYP] 2.4.2.4. */
 export const EVERYONE_SID: Sid = { authority: 1, subAuthorities: [0] };
 
-export function sidToString(sid: Sid): string {
-  return ['S', SID_REVISION, sid.authority, ...sid.subAuthorities].join('-');
-}
 
 /** [MS-DTYP] 2.4.2.2: the 48-bit IdentifierAuthority is big-endian, the rest little-endian. */
 function writeSid(w: Writer, sid: Sid): void {

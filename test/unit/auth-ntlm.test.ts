@@ -5,7 +5,7 @@ import { Status } from '../../smb2/status.js';
 import { ntHash } from '../../auth/nt-hash.js';
 import { rc4 } from '../../auth/rc4.js';
 import { MemoryUserDb } from '../../auth/user-db.js';
-import { NtlmSessionSecurity, encodeClientBlob, lmv2Response, ntowfv2, ntProofStr, sealKey, sessionBaseKey, signKey } from '../../auth/ntlm-crypto.js';
+import { NtlmSessionSecurity, encodeClientBlob, ntowfv2, ntProofStr, sealKey, sessionBaseKey, signKey } from '../../auth/ntlm-crypto.js';
 import { decodeAuthenticate, decodeAvPairs, decodeChallenge, encodeAuthenticate, encodeAvPairs, encodeChallenge, encodeNegotiate } from '../../auth/ntlm-messages.js';
 import { cat, hex, le16, le32, utf16, zeros } from '../support/bytes.js';
 
@@ -56,12 +56,11 @@ const SPEC_NTLMV1_AUTHENTICATE = hex(
 /** A NEGOTIATE_MESSAGE asking for the 4.2.4 flags, laid out per 2.2.1.1 without Version. */
 const NEGOTIATE = cat(Buffer.from('NTLMSSP\0', 'latin1'), le32(1), le32(CHALLENGE_FLAGS), zeros(16));
 
-test('[MS-NLMP] 4.2.4.1: NTOWFv2, NTProofStr, session base key, LMv2 and encrypted session key', () => {
+test('[MS-NLMP] 4.2.4.1: NTOWFv2, NTProofStr, session base key and encrypted session key', () => {
   const responseKey = ntowfv2(ntHash(PASSWORD), USER, DOMAIN);
   assert.deepEqual(responseKey, NTOWFV2);
   assert.deepEqual(ntProofStr(responseKey, SERVER_CHALLENGE, TEMP), NT_PROOF_STR);
   assert.deepEqual(sessionBaseKey(responseKey, NT_PROOF_STR), SESSION_BASE_KEY);
-  assert.deepEqual(lmv2Response(responseKey, SERVER_CHALLENGE, CLIENT_CHALLENGE), LMV2_RESPONSE);
   // KeyExchangeKey = SessionBaseKey for NTLMv2; with KEY_EXCH the exported key travels RC4-encrypted.
   assert.deepEqual(rc4(SESSION_BASE_KEY, RANDOM_SESSION_KEY), ENCRYPTED_SESSION_KEY);
   assert.deepEqual(rc4(SESSION_BASE_KEY, ENCRYPTED_SESSION_KEY), RANDOM_SESSION_KEY);

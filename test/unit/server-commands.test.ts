@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { writeFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { startServer, TEST_USER, TEST_PASSWORD, type ServerFixture } from '../support/server-fixture.js';
+import { DEFAULT_LIMITS } from '../../server/options.js';
+import { loggedInClient } from '../support/logged-in-client.js';
 import { Smb2Client } from '../../client/smb2-client.js';
 import { SmbError } from '../../client/connection.js';
 import { parseDirectoryInformation } from '../../client/tree.js';
@@ -22,11 +24,7 @@ after(async () => {
   await f.close();
 });
 
-async function login(dialects = [Dialect.SMB3_1_1], signing = false): Promise<Smb2Client> {
-  const c = await Smb2Client.connect({ port: f.port, dialects });
-  await c.login({ user: TEST_USER, password: TEST_PASSWORD }, { signing });
-  return c;
-}
+const login = (dialects: number[] = [Dialect.SMB3_1_1], signing = false): Promise<Smb2Client> => loggedInClient(f, { dialects, signing });
 
 const isStatus = (status: number) => (e: unknown) => e instanceof SmbError && e.status === status;
 
@@ -116,10 +114,9 @@ test('signing "mandatory": NEGOTIATE says SIGNING_REQUIRED and unsigned requests
 });
 
 test('sessions per connection are limited', async () => {
-  const small = await startServer({ limits: { maxSessionsPerConnection: 1, maxOpenFilesPerConnection: 16, maxMessageBytes: 1 << 20, maxCredits: 128 } });
+  const small = await startServer({ limits: { ...DEFAULT_LIMITS, maxSessionsPerConnection: 1, maxOpenFilesPerConnection: 16, maxMessageBytes: 1 << 20, maxCredits: 128 } });
   try {
-    const c = await Smb2Client.connect({ port: small.port });
-    await c.login({ anonymous: true });
+    const c = await loggedInClient(small, { credentials: { anonymous: true } });
     // a second SESSION_SETUP with SessionId 0 asks for a second session on this connection
     await assert.rejects(c.login({ anonymous: true }), isStatus(Status.REQUEST_NOT_ACCEPTED));
     c.close();

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, TEST_USER, TEST_PASSWORD, type ServerFixture } from '../support/server-fixture.js';
+import { startServer, type ServerFixture } from '../support/server-fixture.js';
+import { treeClient } from '../support/logged-in-client.js';
 import { smb2Header, negotiateBody } from '../support/server-pdus.js';
 import { le32 } from '../support/bytes.js';
 import { Smb2Client } from '../../client/smb2-client.js';
@@ -78,9 +79,7 @@ function bodies(fileId: FileId, dirId: FileId): Array<[number, Buffer]> {
 }
 
 async function freshSession(): Promise<{ c: Smb2Client; tree: Awaited<ReturnType<Smb2Client['treeConnect']>>; fileId: FileId; dirId: FileId }> {
-  const c = await Smb2Client.connect({ port: f.port, dialects: [Dialect.SMB3_1_1] });
-  await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-  const tree = await c.treeConnect('share');
+  const { c, tree } = await treeClient(f, 'share', { dialects: [Dialect.SMB3_1_1] });
   const fileId = (await tree.create('target.txt', { desiredAccess: 0x12019f })).fileId;
   const dirId = (await tree.create('', { createOptions: 1 })).fileId;
   return { c, tree, fileId, dirId };

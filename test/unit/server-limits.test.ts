@@ -9,10 +9,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, TEST_USER, TEST_PASSWORD, type ServerFixture } from '../support/server-fixture.js';
+import { startServer, type ServerFixture } from '../support/server-fixture.js';
+import { treeClient } from '../support/logged-in-client.js';
 import { smb2Header, negotiateBody } from '../support/server-pdus.js';
 import { cat } from '../support/bytes.js';
-import { Smb2Client } from '../../client/smb2-client.js';
 import { Command, Dialect } from '../../smb2/constants.js';
 import { DEFAULT_LIMITS, type ServerLimits } from '../../server/options.js';
 import { noTelemetry, type Telemetry } from '../../server/telemetry.js';
@@ -82,9 +82,7 @@ function within<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
 }
 
 async function survivor(f: ServerFixture) {
-  const c = await Smb2Client.connect({ port: f.port, dialects: [Dialect.SMB3_1_1] });
-  await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-  const tree = await c.treeConnect('share');
+  const { c, tree } = await treeClient(f, 'share', { dialects: [Dialect.SMB3_1_1] });
   await tree.writeFile('keep.txt', Buffer.from('still served'));
   const { fileId } = await tree.create('keep.txt');
   return { c, tree, check: async () => assert.equal((await tree.read(fileId, 0, 12)).toString(), 'still served') };
@@ -250,9 +248,7 @@ test('outstanding READ bytes stay under the per-connection and server-wide limit
     for (let i = 0; i < data.length; i += 4) data.writeUInt32LE(i, i);
     await writeFile(path.join(f.dir, 'data.bin'), data);
     const clients = await Promise.all([0, 1].map(async () => {
-      const c = await Smb2Client.connect({ port: f.port, dialects: [Dialect.SMB3_1_1] });
-      await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-      const tree = await c.treeConnect('share');
+      const { c, tree } = await treeClient(f, 'share', { dialects: [Dialect.SMB3_1_1] });
       return { c, tree, fileId: (await tree.create('data.bin')).fileId };
     }));
     const readAll = ({ tree, fileId }: (typeof clients)[number]) => Promise.all(Array.from({ length: 16 }, async (_, i) => {
@@ -316,9 +312,7 @@ test('received WRITE data being processed stays under the per-connection request
   const io = new GatedWrites();
   const { f, hits } = await limited({ maxRequestBytesPerConnection: 8 * MiB }, { fileIo: io });
   try {
-    const c = await Smb2Client.connect({ port: f.port, dialects: [Dialect.SMB3_1_1] });
-    await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-    const tree = await c.treeConnect('share');
+    const { c, tree } = await treeClient(f, 'share', { dialects: [Dialect.SMB3_1_1] });
     const { fileId } = await tree.create('w.bin', { desiredAccess: 0x12019f, disposition: 5 });
     const chunk = Buffer.alloc(2 * MiB, 7);
     const writes = Array.from({ length: 12 }, (_, i) => tree.write(fileId, i * chunk.length, chunk));

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile, symlink, mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, TEST_USER, TEST_PASSWORD, type ServerFixture } from '../support/server-fixture.js';
+import { startServer, TEST_USER, type ServerFixture } from '../support/server-fixture.js';
+import { DEFAULT_LIMITS } from '../../server/options.js';
+import { loggedInClient } from '../support/logged-in-client.js';
 import { Smb2Client } from '../../client/smb2-client.js';
 import { SmbError } from '../../client/connection.js';
 import { Access, Command, CreateDisposition, CreateOption, Dialect, SessionFlag, InfoType, RELATED_FILE_ID } from '../../smb2/constants.js';
@@ -20,11 +22,7 @@ after(async () => {
   await f.close();
 });
 
-async function login(dialects: number[], signing = false): Promise<Smb2Client> {
-  const c = await Smb2Client.connect({ port: f.port, dialects });
-  await c.login({ user: TEST_USER, password: TEST_PASSWORD }, { signing });
-  return c;
-}
+const login = (dialects: number[], signing = false): Promise<Smb2Client> => loggedInClient(f, { dialects, signing });
 
 async function rejects(p: Promise<unknown>, status: number): Promise<void> {
   await assert.rejects(p, (e: unknown) => e instanceof SmbError && e.status === status);
@@ -77,8 +75,7 @@ test('SMB1 negotiate upgrade: "SMB 2.???" gets the 0x02FF wildcard, then SMB2 NE
 });
 
 test('anonymous sessions reach guest-ok shares only', async () => {
-  const c = await Smb2Client.connect({ port: f.port });
-  await c.login({ anonymous: true });
+  const c = await loggedInClient(f, { credentials: { anonymous: true } });
   assert.equal(c.sessionFlags & SessionFlag.IS_NULL, SessionFlag.IS_NULL);
   const tree = await c.treeConnect('share');
   await tree.list();
@@ -203,10 +200,9 @@ test('queries: file info, filesystem info, security descriptor, delete-on-close,
 });
 
 test('open handle limit per connection is enforced', async () => {
-  const small = await startServer({ limits: { maxSessionsPerConnection: 1, maxOpenFilesPerConnection: 2, maxMessageBytes: 1 << 20, maxCredits: 64 } });
+  const small = await startServer({ limits: { ...DEFAULT_LIMITS, maxSessionsPerConnection: 1, maxOpenFilesPerConnection: 2, maxMessageBytes: 1 << 20, maxCredits: 64 } });
   try {
-    const c = await Smb2Client.connect({ port: small.port });
-    await c.login({ anonymous: true });
+    const c = await loggedInClient(small, { credentials: { anonymous: true } });
     const tree = await c.treeConnect('share');
     await tree.create('', { createOptions: CreateOption.DIRECTORY_FILE });
     await tree.create('', { createOptions: CreateOption.DIRECTORY_FILE });

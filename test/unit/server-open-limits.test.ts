@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { startServer, TEST_USER, TEST_PASSWORD, type ServerFixture } from '../support/server-fixture.js';
+import { startServer, type ServerFixture } from '../support/server-fixture.js';
+import { loggedInClient } from '../support/logged-in-client.js';
 import { Smb2Client } from '../../client/smb2-client.js';
 import { SmbError } from '../../client/connection.js';
 import { DEFAULT_LIMITS } from '../../server/options.js';
@@ -21,11 +22,7 @@ after(async () => {
   await f.close();
 });
 
-async function login(): Promise<Smb2Client> {
-  const c = await Smb2Client.connect({ port: f.port, dialects: [Dialect.SMB3_1_1] });
-  await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-  return c;
-}
+const login = (): Promise<Smb2Client> => loggedInClient(f, { dialects: [Dialect.SMB3_1_1] });
 
 test('pipelined CREATEs stop exactly at the open limit', async () => {
   const c = await login();

@@ -6,12 +6,13 @@ import { Command, HeaderFlag, HEADER_SIZE } from '../../smb2/constants.js';
 import { decodeHeader, type Smb2Header } from '../../smb2/header.js';
 import { Status } from '../../smb2/status.js';
 import { Reader } from '../../wire/index.js';
-import { verify } from '../../auth/signing.js';
+import { cat, le16 } from '../support/bytes.js';
+import { signInPlace, verify } from '../../auth/signing.js';
 import { chainResponses } from '../../server/compound.js';
 import { encodeResponse } from '../../server/response.js';
 import { signResponses } from '../../server/sign.js';
 import { SendStage } from '../../server/send.js';
-import { admitHeader, isDrop } from '../../server/validate.js';
+import { admitHeader, isDrop, refuseCancel } from '../../server/validate.js';
 import { CreditWindow } from '../../server/credits.js';
 import { ReadBudget } from '../../server/read-budget.js';
 import { MessagePayloads } from '../../server/message-payloads.js';
@@ -23,7 +24,7 @@ import type { ReadPayload } from '../../server/file-io.js';
 const DIALECT_3_0_2 = 0x0302;
 
 function request(o: Partial<Smb2Header> = {}): Smb2Header {
-  return decodeHeaderOf(smb2Header({ command: Command.READ, messageId: 5n, credits: 3, treeId: 7, sessionId: 9n, ...o, messageId: o.messageId ?? 5n }));
+  return decodeHeaderOf(smb2Header({ command: Command.READ, credits: 3, treeId: 7, sessionId: 9n, ...o, messageId: o.messageId ?? 5n }));
 }
 
 function decodeHeaderOf(b: Buffer): Smb2Header {
@@ -51,6 +52,25 @@ test('validate: a response sent to the server, a request before NEGOTIATE and a 
   assert.equal(drop(smb2Header({ command: Command.NEGOTIATE, messageId: 0 })), 'admitted');
   assert.equal(drop(smb2Header({ command: Command.NEGOTIATE, messageId: 0 })), 'credits', 'a MessageId is used once');
   assert.equal(drop(Buffer.alloc(10)), 'decode');
+});
+
+test('validate CANCEL: same SessionId as its target, StructureSize 4, a good signature when signed, signed when the session requires signing', () => {
+  const sessions = new Map<bigint, Session>([[9n, session(false)], [10n, { ...session(true), id: 10n }]]);
+  const conn = { dialect: DIALECT_3_0_2, sessions } as unknown as ConnectionState;
+  const cancel = (sessionId: bigint, o: { signed?: 'good' | 'bad'; size?: number } = {}) => {
+    const pdu = cat(smb2Header({ command: Command.CANCEL, messageId: 5n, sessionId, flags: o.signed ? HeaderFlag.SIGNED : 0 }), le16(o.size ?? 4), le16(0));
+    if (o.signed === 'good') signInPlace(DIALECT_3_0_2, sessions.get(sessionId)?.signingKey ?? Buffer.alloc(16), pdu);
+    return { header: decodeHeaderOf(pdu), pdu };
+  };
+  const refused = (c: { header: Smb2Header; pdu: Buffer }, targetSession: bigint) => refuseCancel(conn, c.header, c.pdu, request({ sessionId: targetSession }));
+  assert.equal(refused(cancel(9n), 9n), undefined);
+  assert.equal(refused(cancel(9n, { signed: 'good' }), 9n), undefined);
+  assert.equal(refused(cancel(9n), 10n), 'session', 'another session cannot cancel it');
+  assert.equal(refused(cancel(9n, { size: 8 }), 9n), 'structure-size');
+  assert.equal(refused(cancel(9n, { signed: 'bad' }), 9n), 'signature');
+  assert.equal(refused(cancel(77n, { signed: 'good' }), 77n), 'session', 'a signed CANCEL needs a session');
+  assert.equal(refused(cancel(10n), 10n), 'signature', 'unsigned, for a session that requires signing');
+  assert.equal(refused(cancel(10n, { signed: 'good' }), 10n), undefined);
 });
 
 test('encode: the response header keeps MessageId and priority, grants the credits given, and carries the AsyncId of an async response', () => {

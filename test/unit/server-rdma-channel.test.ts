@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startServer, TEST_USER, TEST_PASSWORD, type ServerFixture } from '../support/server-fixture.js';
+import { startServer, type ServerFixture } from '../support/server-fixture.js';
+import { loggedInClient } from '../support/logged-in-client.js';
+import { treeClient } from '../support/logged-in-client.js';
 import { MemoryRegistry, memoryTransportPair } from '../support/server-memory-transport.js';
 import { Smb2Client } from '../../client/smb2-client.js';
 import { SmbError } from '../../client/connection.js';
@@ -23,9 +25,7 @@ after(async () => {
 async function rdmaClient(registry: MemoryRegistry): Promise<Smb2Client> {
   const pair = memoryTransportPair(registry);
   f.server.accept(pair.server);
-  const c = await Smb2Client.connect({ port: 0, transport: pair.client, dialects: [Dialect.SMB3_0_2] });
-  await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-  return c;
+  return loggedInClient({ port: 0 }, { transport: pair.client, dialects: [Dialect.SMB3_0_2] });
 }
 
 test('READ with an RDMA_V1_INVALIDATE channel writes into the client buffer and invalidates its token', async () => {
@@ -65,9 +65,7 @@ test('WRITE with an RDMA_V1 channel pulls the data from the client buffer', asyn
 
 test('an RDMA channel on plain TCP is refused', async () => {
   await writeFile(path.join(f.dir, 'tcp.bin'), 'abc');
-  const c = await Smb2Client.connect({ port: f.port });
-  await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-  const tree = await c.treeConnect('share');
+  const { c, tree } = await treeClient(f);
   const h = await tree.create('tcp.bin');
   const body = encodeReadRequest({ flags: 0, length: 3, offset: 0, fileId: h.fileId, minimumCount: 0, channel: Channel.RDMA_V1, remainingBytes: 0, channelInfo: [{ offset: 0n, token: 1, length: 3 }] });
   await assert.rejects(c.request(Command.READ, body, { treeId: tree.treeId }), (e: unknown) => e instanceof SmbError && e.status === Status.INVALID_PARAMETER);

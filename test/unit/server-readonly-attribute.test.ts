@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { startServer, type ServerFixture } from '../support/server-fixture.js';
-import { Smb2Client } from '../../client/smb2-client.js';
+import { loggedInClient } from '../support/logged-in-client.js';
 import { SmbError } from '../../client/connection.js';
 import type { Tree } from '../../client/tree.js';
 import { Access, InfoType } from '../../smb2/constants.js';
@@ -21,8 +21,7 @@ let f: ServerFixture;
 let tree: Tree;
 before(async () => {
   f = await startServer();
-  const c = await Smb2Client.connect({ port: f.port });
-  await c.login({ anonymous: true });
+  const c = await loggedInClient(f, { credentials: { anonymous: true } });
   tree = await c.treeConnect('share');
 });
 after(async () => {

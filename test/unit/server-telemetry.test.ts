@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture.js';
-import { Smb2Client } from '../../client/smb2-client.js';
+import { startServer } from '../support/server-fixture.js';
+import { treeClient } from '../support/logged-in-client.js';
 import type { Telemetry } from '../../server/telemetry.js';
 
 function recordingTelemetry() {
@@ -31,9 +31,7 @@ test('telemetry sees connections, sessions, opens, bytes, requests and protocol 
   const rec = recordingTelemetry();
   const f = await startServer({}, { telemetry: rec.t });
   try {
-    const c = await Smb2Client.connect({ port: f.port });
-    await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-    const tree = await c.treeConnect('share');
+    const { c, tree } = await treeClient(f);
     await tree.writeFile('t.bin', Buffer.alloc(5000, 1));
     assert.equal((await tree.readFile('t.bin')).length, 5000);
     await c.logoff();
