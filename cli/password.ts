@@ -7,6 +7,7 @@ import { ERROR_CODES, SplicedError } from '../ops/errors.js';
 /** Read one line from a raw-mode terminal without echoing it. */
 function promptHidden(question: string): Promise<string> {
   const stdin = process.stdin;
+  stdin.setRawMode(true); // before the question: what is typed once it shows must not echo
   process.stderr.write(question);
   return new Promise((resolve, reject) => {
     let typed = '';
@@ -26,7 +27,6 @@ function promptHidden(question: string): Promise<string> {
         else typed += ch;
       }
     };
-    stdin.setRawMode(true);
     stdin.resume();
     stdin.on('data', onData);
   });
