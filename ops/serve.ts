@@ -10,7 +10,7 @@ import { formatHostPort, type HostPort, type LogFormat, type LogLevel } from './
 import { createLogger } from './logger.js';
 import type { SmbServer } from '../server/smb-server.js';
 import { assembleServer, type AssembledServer } from './assemble.js';
-import { planSmbDirect, startSmbDirect, type SmbDirectDeps, type SmbDirectStatus } from './smbdirect-start.js';
+import { planSmbDirect, prepareSmbDirectMemory, startSmbDirect, type SmbDirectDeps, type SmbDirectStatus } from './smbdirect-start.js';
 import { advertisedInterfaces } from './advertised-interfaces.js';
 import type { RdmaDevice } from './rdma-devices.js';
 import type { ServerOptions } from '../server/options.js';
@@ -136,17 +136,15 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
   const logger = createLogger({ level: cfg.logLevel, format: cfg.logFormat, destination: opts.logDestination });
   for (const w of cfg.warnings) logger.warn({ config: cfg.source }, w);
   const metrics = new SplicedMetrics();
-  const plan = await planSmbDirect(cfg, opts.smbDirect);
+  const plan = await planSmbDirect(cfg, opts.smbDirect, willDropRoot(cfg));
   // Advertised as if SMB Direct will listen; corrected below if the listener then fails.
   const planned = plan.go ? plan.devices : undefined;
   const server = assembleServer(withAdvertisedInterfaces(cfg.options, planned), metrics, logger.child({ component: 'smb' }));
   let smbDirectStatus: SmbDirectStatus | undefined;
   const app = buildOpsApp({ metrics, status: () => server.smb.status(), smbDirect: () => smbDirectStatus, logger });
   const { tcpPort } = await server.smb.listen();
-  // Before the drop: the listener opens /dev/infiniband, binds (445 needs root) and memlock is raised.
-  const smbDirect = await startSmbDirect(plan, cfg, server, metrics, logger, willDropRoot(cfg), opts.smbDirect);
-  smbDirectStatus = smbDirect;
-  if (planned && !listeningDevices(smbDirect)) server.smb.reload(withAdvertisedInterfaces(cfg.options, undefined));
+  // Memlock before the drop (limits survive it); the RDMA devices only after it (see smbdirect-start.ts).
+  const memlock = prepareSmbDirectMemory(plan, cfg, logger, willDropRoot(cfg), opts.smbDirect);
   try {
     await app.listen({ host: cfg.metricsAddress.host, port: cfg.metricsAddress.port });
   } catch (err) {
@@ -160,6 +158,9 @@ export async function startSpliced(opts: ServeOptions): Promise<RunningSpliced> 
     await app.close();
     throw err;
   }
+  const smbDirect = await startSmbDirect(plan, cfg, server, metrics, logger, memlock);
+  smbDirectStatus = smbDirect;
+  if (planned && !listeningDevices(smbDirect)) server.smb.reload(withAdvertisedInterfaces(cfg.options, undefined));
   const bound = app.server.address() as AddressInfo;
   const metricsAddress = { host: cfg.metricsAddress.host, port: bound.port };
   const rdmaPort = smbDirect.state === 'listening' ? smbDirect.port : 0;

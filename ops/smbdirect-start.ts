@@ -2,9 +2,11 @@
  * Starting SMB Direct beside TCP in `serve`. It is optional: without the addon, without an
  * RDMA device or without the smbdirect module, serve says so in one log line and keeps
  * serving TCP. `rdma port` unset (auto) listens on 5445 only when the host has a device;
- * a port set explicitly makes the missing piece a warning. This runs while serve may still be
- * root: the listener opens the devices and binds (445 needs root) before the drop, and
- * RLIMIT_MEMLOCK is raised first so that registering cache slabs later, as `user`, fits.
+ * a port set explicitly makes the missing piece a warning. RLIMIT_MEMLOCK is raised while serve
+ * may still be root (limits survive the drop), so that registering cache slabs as `user` fits.
+ * The listener itself starts only after the drop: the kernel's rdma_cm and uverbs files refuse
+ * every command from a process whose credentials changed after it opened them ("changed
+ * security contexts after opening file descriptor"), so devices must be opened as `user`.
  */
 import type { Logger as PinoLogger } from 'pino';
 import type { SplicedConfig } from './config.js';
@@ -92,7 +94,7 @@ export type SmbDirectPlan =
   | { go: false; status: SmbDirectStatus; say?: { warn: boolean; line: string } }
   | { go: true; port: number; zeroCopy: boolean; devices: RdmaDevice[]; factory: SmbDirectListenerFactory };
 
-export async function planSmbDirect(cfg: SplicedConfig, deps: SmbDirectDeps = {}): Promise<SmbDirectPlan> {
+export async function planSmbDirect(cfg: SplicedConfig, deps: SmbDirectDeps = {}, willDropRoot = false): Promise<SmbDirectPlan> {
   const port = cfg.options.rdmaPort;
   const zeroCopy = cfg.rdma.zeroCopy;
   if (port === 0) return { go: false, status: { state: 'off', port: 0, devices: [], zeroCopy, reason: 'rdma port = 0' } };
@@ -103,6 +105,9 @@ export async function planSmbDirect(cfg: SplicedConfig, deps: SmbDirectDeps = {}
   };
   const probe = (deps.probe ?? probeRdma)();
   if ('error' in probe) return unavailable(probe.error);
+  if (port < FIRST_UNPRIVILEGED_PORT && willDropRoot) {
+    return unavailable(`rdma port ${port} cannot be bound after dropping root to \`user\` (RDMA devices are opened after the drop); use 5445, or run as a dedicated user with AmbientCapabilities=CAP_NET_BIND_SERVICE (packaging/spliced.service)`);
+  }
   if (port < FIRST_UNPRIVILEGED_PORT && !(deps.canBindLowPorts ?? hasCapability(CAP_NET_BIND_SERVICE))) {
     return unavailable(`rdma port ${port} needs CAP_NET_BIND_SERVICE (start spliced as root, or give it AmbientCapabilities=CAP_NET_BIND_SERVICE), or use 5445`);
   }
@@ -111,9 +116,14 @@ export async function planSmbDirect(cfg: SplicedConfig, deps: SmbDirectDeps = {}
   return { go: true, port, zeroCopy, devices: probe.devices, factory };
 }
 
-/** Phase two, once the server exists and while serve may still be root: memlock, then the listener. */
+/** Phase two, while serve may still be root: raise RLIMIT_MEMLOCK for the listener to come. Returns the limit. */
+export function prepareSmbDirectMemory(plan: SmbDirectPlan, cfg: SplicedConfig, logger: PinoLogger, willDropRoot: boolean, deps: SmbDirectDeps = {}): number | undefined {
+  return plan.go ? prepareMemlock(cfg, deps, willDropRoot, logger) : undefined;
+}
+
+/** Phase three, once the server exists and serve runs as `user`: the listener, or one line why not. */
 export async function startSmbDirect(
-  plan: SmbDirectPlan, cfg: SplicedConfig, server: AssembledServer, metrics: SplicedMetrics, logger: PinoLogger, willDropRoot: boolean, deps: SmbDirectDeps = {},
+  plan: SmbDirectPlan, cfg: SplicedConfig, server: AssembledServer, metrics: SplicedMetrics, logger: PinoLogger, limit: number | undefined,
 ): Promise<SmbDirectStatus> {
   if (!plan.go) {
     if (plan.say?.warn) logger.warn({ rdmaPort: plan.status.port }, plan.say.line);
@@ -121,7 +131,6 @@ export async function startSmbDirect(
     return plan.status;
   }
   const { port, zeroCopy, devices } = plan;
-  const limit = prepareMemlock(cfg, deps, willDropRoot, logger);
   const target = memlockTarget(cfg.options.cacheBytes);
   let listener: TransportListener | undefined;
   try {
