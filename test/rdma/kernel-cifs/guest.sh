@@ -1,8 +1,11 @@
 #!/bin/bash
 # Runs inside the VM (test/vm/run-in-vm.sh, from the repo root): starts spliced on
-# 10.77.0.1:445 and drives it with the guest kernel's cifs client over TCP. Each check's
+# 10.77.0.1:445 and drives it with the guest kernel's cifs client over TCP; then swaps in the
+# cifs.ko rebuilt with SMB Direct and mounts with -o rdma: ksmbd (the anchor, rebuilt with SMB
+# Direct too), then spliced with `rdma port = 5445`, running as nobody (smb-direct.sh). Each check's
 # output goes to $VM_OUT/cifs/NN.log and one line "ok|fail<TAB>name<TAB>NN.log" to
 # $VM_OUT/cifs/results.tsv; dmesg.txt, debug-data.txt and spliced.log sit next to them.
+# SMB_MODULES_DIR, KSMBD_TOOLS_DIR: the SMB Direct kit (test/support/smb-direct-kit.ts).
 # SPLICED_CLI: compiled cli/main.js to run (relative to the repo); unset: cli/main.ts via tsx.
 # CIFS_USER, CIFS_PASSWORD: the account; CIFS_USERS_FILE: a users file already holding it.
 set -u
@@ -17,6 +20,7 @@ pass=${CIFS_PASSWORD:-Spliced-Pass1}
 mnt=$work/mnt
 back=$work/shares/rw
 checks=0
+source "$repo/test/rdma/kernel-cifs/smb-direct.sh"
 if [ -n "${SPLICED_CLI:-}" ]; then spliced=(node "$repo/$SPLICED_CLI"); else spliced=(node --import tsx "$repo/cli/main.ts"); fi
 
 # check <name> <function> [args...]: runs the function with -e and pipefail in a subshell.
@@ -374,9 +378,85 @@ if [ $listening = 0 ]; then
   check 'guest mount (sec=ntlmssp) of a guest ok share' guest_mount
   check 'spliced is still running and logged no errors' spliced_alive
 fi
-echo "kernel cifs checks took $((SECONDS - started)) s"
+echo "kernel cifs checks over TCP took $((SECONDS - started)) s"
 cat /proc/fs/cifs/DebugData > "$out/debug-data.txt" 2>&1
 grep -q ' cifs ' /proc/mounts && umount -a -t cifs
-[ -f "$work/spliced.pid" ] && kill "$(cat "$work/spliced.pid")" 2> /dev/null
+sd_stop_spliced "$work/spliced.pid"
+
+# --- SMB Direct: the kernel client over RDMA (rxe) -------------------------------------------
+rdma_user=$user rdma_pass=$pass
+MiB=1048576
+rdma_mib=4
+ksmbd_back=$work/shares/ksmbd
+rdma_back=$work/shares/rdma
+rdma_metrics=9446
+
+# The anchor: the kernel's own server and client agree on SMB Direct in this VM.
+ksmbd_anchor() {
+  mkdir -p "$ksmbd_back" && mount -t tmpfs -o size=64m tmpfs "$ksmbd_back"
+  sd_start_ksmbd "$ksmbd_back" "$rdma_user" "$rdma_pass" 4450 "$out/ksmbd.log"
+  sd_mount_rdma share "$mnt" "username=$rdma_user,password=$rdma_pass,vers=3.0"
+  sd_debugdata_shows_smbdirect "$out/debug-data-ksmbd.txt"
+  sd_round_trip "$mnt" "$ksmbd_back" ksmbd.bin "$rdma_mib" "$work"
+  unmount_clean "$mnt"
+}
+
+# spliced as an unprivileged user: it registers its memory before dropping root.
+start_spliced_rdma() {
+  mkdir -p "$rdma_back" && mount -t tmpfs -o size=64m tmpfs "$rdma_back"
+  chown nobody "$rdma_back"
+  sd_write_spliced_conf "$work/rdma.conf" "$rdma_back" "$work/users" "$rdma_metrics" nobody ''
+  sd_start_spliced "$work/rdma.conf" "$out/spliced-rdma.log" "$work/spliced-rdma.pid" "${spliced[@]}"
+}
+
+# Mount with -o rdma, unsigned; dd in and out; spliced's RDMA counters must have grown by at
+# least the bytes moved: RDMA WRITE (op="write") carries the reads, RDMA READ (op="read") the writes.
+rdma_dialect() { # vers, dialect as DebugData prints it
+  local writes0 reads0 writes reads
+  writes0=$(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="write"}')
+  reads0=$(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="read"}')
+  sd_mount_rdma share "$mnt" "username=$rdma_user,password=$rdma_pass,vers=$1"
+  sd_debugdata_shows_smbdirect "$out/debug-data-rdma-$1.txt"
+  grep -q "Dialect $2" "$out/debug-data-rdma-$1.txt"
+  sd_unsigned "$out/debug-data-rdma-$1.txt"
+  sd_round_trip "$mnt" "$rdma_back" "rdma-$1.bin" "$rdma_mib" "$work"
+  writes=$(($(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="write"}') - writes0))
+  reads=$(($(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="read"}') - reads0))
+  echo "spliced_rdma_bytes_total grew by write=$writes read=$reads for $rdma_mib MiB each way"
+  ((writes >= rdma_mib * MiB)) || { echo "RDMA WRITE bytes grew by $writes for a $rdma_mib MiB read"; return 1; }
+  ((reads >= rdma_mib * MiB)) || { echo "RDMA READ bytes grew by $reads for a $rdma_mib MiB write"; return 1; }
+  unmount_clean "$mnt"
+}
+
+no_kernel_oops() {
+  dmesg > "$work/dmesg-rdma.txt"
+  if grep -E 'BUG:|Oops|general protection fault|Call Trace' "$work/dmesg-rdma.txt"; then
+    grep -E 'RIP:' "$work/dmesg-rdma.txt" | head -3
+    return 1
+  fi
+}
+
+spliced_rdma_alive() {
+  kill -0 "$(cat "$work/spliced-rdma.pid")"
+  if grep -E '"level":(50|60)' "$out/spliced-rdma.log"; then echo 'spliced logged errors'; return 1; fi
+}
+
+started=$SECONDS
+check 'SMB Direct: the rebuilt cifs.ko (CONFIG_CIFS_SMB_DIRECT) replaces the stock one' sd_load_cifs
+if [ $? = 0 ]; then
+  check 'SMB Direct anchor: ksmbd over RDMA, mount -o rdma,vers=3.0, dd 4 MiB in and out, md5 equal, DebugData shows SMBDirect' ksmbd_anchor
+  grep -q ' cifs ' /proc/mounts && umount -a -t cifs
+  sd_stop_ksmbd
+  check 'SMB Direct: spliced (as nobody) listens on rdma port 5445' start_spliced_rdma
+  if [ $? = 0 ]; then
+    check 'SMB Direct: spliced, mount -o rdma,vers=3.0, unsigned, dd 4 MiB in and out, md5 equal, RDMA WRITE/READ bytes counted' rdma_dialect 3.0 0x300
+    check 'SMB Direct: spliced, mount -o rdma,vers=3.1.1, unsigned, dd 4 MiB in and out, md5 equal, RDMA WRITE/READ bytes counted' rdma_dialect 3.1.1 0x311
+    check 'SMB Direct: spliced is still running and logged no errors' spliced_rdma_alive
+  fi
+  grep -q ' cifs ' /proc/mounts && umount -a -t cifs
+  check 'SMB Direct: the kernel logged no oops (RDMA unmounts included)' no_kernel_oops
+fi
+echo "kernel cifs checks over SMB Direct took $((SECONDS - started)) s"
+sd_stop_spliced "$work/spliced-rdma.pid"
 dmesg > "$out/dmesg.txt"
 ! grep -q '^fail' "$out/results.tsv"
