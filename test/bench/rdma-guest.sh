@@ -44,7 +44,7 @@ server_ticks() { # server label
 }
 
 record_error() { # server, message
-  progress "$1: FAILED: $2"
+  progress "$1: FAILED: $(printf '%s' "$2" | tr '\n' ' ')"
   printf '{"server":"%s","error":"%s"}\n' "$1" "$(printf '%s' "$2" | head -c 600 | tr -d '\000-\010\013-\037' | tr '\n\t' '  ' | sed 's/\\/\\\\/g; s/"/\\"/g')" >> "$out/results.jsonl"
 }
 

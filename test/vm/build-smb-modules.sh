@@ -79,6 +79,11 @@ fetch() { # package, version
   if [ -z "$deb" ]; then
     (cd "$debs" && apt-get download "$1=$2" 2>&1 | grep -v 'Download is performed unsandboxed' >&2) || true
     deb=$(ls "$debs/${1}_${2//:/%3a}_"*.deb 2> /dev/null | head -1 || true)
+    if [ -z "$deb" ] && [ "$(id -u)" = 0 ]; then # stale apt lists: refresh once, try again
+      apt-get update -qq >&2 || true
+      (cd "$debs" && apt-get download "$1=$2" 2>&1 | grep -v 'Download is performed unsandboxed' >&2) || true
+      deb=$(ls "$debs/${1}_${2//:/%3a}_"*.deb 2> /dev/null | head -1 || true)
+    fi
     [ -n "$deb" ] || { log "apt-get download $1=$2 failed (apt-get update?)" >&2; return 1; }
   fi
   echo "$deb"

@@ -14,6 +14,8 @@
 # - the client uses RDMA READ/WRITE only for unsigned sessions and I/O of at least 4096 bytes.
 
 sd_srv=${SD_SERVER_ADDR:-10.77.0.1}
+# A compiled copy of spliced (.cache/vm/*-dist) does not find native/build by itself.
+sd_rdma_addon=${SPLICED_RDMA_ADDON:-$PWD/native/build/Release/spliced_rdma.node}
 
 sd_need_kit() {
   [ -n "${SMB_MODULES_DIR:-}" ] && [ -f "$SMB_MODULES_DIR/cifs.ko" ] && [ -f "$SMB_MODULES_DIR/ksmbd.ko" ] || {
@@ -138,12 +140,17 @@ $6
 EOF
 }
 
+# "msg: err" of spliced's JSON log lines (pino), one a line.
+sd_log_reason() {
+  sed -n 's/.*"err":"\([^"]*\)".*"msg":"\(.*\)"}$/\2: \1/p; t; s/.*"msg":"\(.*\)"}$/\1/p'
+}
+
 # Starts spliced and waits for "spliced started"; fails with its log's reason when SMB Direct
 # did not come up ("SMB Direct is not built", "did not start", no device...).
 sd_start_spliced() { # conf file, log file, pid file, spliced command...
   local conf=$1 log=$2 pidfile=$3 _
   shift 3
-  "$@" serve --config "$conf" > "$log" 2>&1 &
+  SPLICED_RDMA_ADDON=$sd_rdma_addon "$@" serve --config "$conf" > "$log" 2>&1 &
   echo $! > "$pidfile"
   for _ in $(seq 1 600); do
     grep -q '"spliced started"' "$log" && break
@@ -152,8 +159,8 @@ sd_start_spliced() { # conf file, log file, pid file, spliced command...
   done
   grep -q '"spliced started"' "$log" || { echo 'spliced did not start within 120 s'; tail -n 20 "$log"; return 1; }
   if ! grep -q '"listening on SMB Direct"' "$log"; then
-    echo 'spliced is not listening on SMB Direct:'
-    grep -iE 'smb ?direct|rdma' "$log" | tail -n 5
+    # Its warnings say why: "SMB Direct is not built", "did not start", an unknown key...
+    echo "spliced is not listening on SMB Direct: $(grep '"level":[45]0' "$log" | sd_log_reason | tail -n 4 | paste -sd ';')"
     return 1
   fi
   grep '"listening on SMB Direct"' "$log"
