@@ -53,7 +53,7 @@ measure() { # server, op (read|write), dd args...
   local server=$1 op=$2 t0 t1 s0 s1 g0 g1 seconds
   shift 2
   s0=$(server_ticks "$server"); g0=$(guest_busy_ticks); t0=$(date +%s%N)
-  dd "$@" bs=1M status=none || return 1
+  timeout -k 5 "$((60 + mib * 2))" dd "$@" bs=1M status=none || return 1
   t1=$(date +%s%N); s1=$(server_ticks "$server"); g1=$(guest_busy_ticks)
   seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
   printf '{"server":"%s","op":"%s","bytes":%d,"seconds":%s,"serverCpu":%s,"guestCpu":%s}\n' "$server" "$op" "$((mib * 1048576))" "$seconds" \
@@ -69,18 +69,18 @@ run_transfers() { # server label, server-side dir
     record_error "$server" "mount -o rdma failed: $(tail -n 3 "$out/mount-$server.txt")"
     return 1
   }
-  sd_debugdata_shows_smbdirect "$out/debug-data-$server.txt" > /dev/null || { record_error "$server" 'DebugData shows no SMBDirect transport'; umount "$mnt"; return 1; }
+  sd_debugdata_shows_smbdirect "$out/debug-data-$server.txt" > /dev/null || { record_error "$server" 'DebugData shows no SMBDirect transport'; sd_unmount "$mnt" > /dev/null; return 1; }
   for ((r = 1; r <= rounds; r++)); do
     measure "$server" write if="$work/src.bin" of="$mnt/bench.bin" oflag=direct || { record_error "$server" 'dd write failed'; break; }
   done
   [ "$(md5sum < "$back/bench.bin" | cut -c1-32)" = "$src_md5" ] || record_error "$server" 'the server-side file differs from what was written'
   progress "$server: warm-up read"
-  dd if="$mnt/bench.bin" of=/dev/null bs=1M iflag=direct status=none
+  timeout -k 5 "$((60 + mib * 2))" dd if="$mnt/bench.bin" of=/dev/null bs=1M iflag=direct status=none
   for ((r = 1; r <= rounds; r++)); do
     measure "$server" read if="$mnt/bench.bin" of="$work/back.bin" iflag=direct || { record_error "$server" 'dd read failed'; break; }
   done
   [ "$(md5sum < "$work/back.bin" | cut -c1-32)" = "$src_md5" ] || record_error "$server" 'the data read back differs'
-  umount "$mnt"
+  sd_unmount "$mnt" > /dev/null
 }
 
 fresh_share() { # dir, owner

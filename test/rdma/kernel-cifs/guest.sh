@@ -403,7 +403,7 @@ ksmbd_anchor() {
   sd_mount_rdma share "$mnt" "username=$rdma_user,password=$rdma_pass,vers=3.0"
   sd_debugdata_shows_smbdirect "$out/debug-data-ksmbd.txt"
   sd_round_trip "$mnt" "$ksmbd_back" ksmbd.bin "$rdma_mib" "$work"
-  unmount_clean "$mnt"
+  sd_unmount "$mnt"
 }
 
 # spliced as an unprivileged user: it registers its memory before dropping root.
@@ -430,7 +430,7 @@ rdma_dialect() { # vers, dialect as DebugData prints it
   echo "spliced_rdma_bytes_total grew by write=$writes read=$reads for $rdma_mib MiB each way"
   ((writes >= rdma_mib * MiB)) || { echo "RDMA WRITE bytes grew by $writes for a $rdma_mib MiB read"; return 1; }
   ((reads >= rdma_mib * MiB)) || { echo "RDMA READ bytes grew by $reads for a $rdma_mib MiB write"; return 1; }
-  unmount_clean "$mnt"
+  sd_unmount "$mnt"
 }
 
 no_kernel_oops() {
@@ -450,7 +450,7 @@ started=$SECONDS
 check 'SMB Direct: the rebuilt cifs.ko (CONFIG_CIFS_SMB_DIRECT) replaces the stock one' sd_load_cifs
 if [ $? = 0 ]; then
   check 'SMB Direct anchor: ksmbd over RDMA, mount -o rdma,vers=3.0, dd 4 MiB in and out, md5 equal, DebugData shows SMBDirect' ksmbd_anchor
-  grep -q ' cifs ' /proc/mounts && umount -a -t cifs
+  grep -q ' cifs ' /proc/mounts && sd_bounded umount -a -t cifs
   sd_stop_ksmbd
   check 'SMB Direct: spliced (as nobody) listens on rdma port 5445' start_spliced_rdma
   if [ $? = 0 ]; then
@@ -458,7 +458,7 @@ if [ $? = 0 ]; then
     check 'SMB Direct: spliced, mount -o rdma,vers=3.1.1, unsigned, dd 4 MiB in and out, md5 equal, RDMA WRITE/READ bytes counted' rdma_dialect 3.1.1 0x311
     check 'SMB Direct: spliced is still running and logged no errors' spliced_rdma_alive
   fi
-  grep -q ' cifs ' /proc/mounts && umount -a -t cifs
+  grep -q ' cifs ' /proc/mounts && sd_bounded umount -a -t cifs
   check 'SMB Direct: the kernel logged no oops (RDMA unmounts included)' no_kernel_oops
 fi
 echo "kernel cifs checks over SMB Direct took $((SECONDS - started)) s"

@@ -98,13 +98,20 @@ sd_stop_ksmbd() {
   return 1
 }
 
+# Every step that waits on the server is bounded: a server that stops answering must fail the
+# check, not hang the VM until its timeout (the client itself waits up to 120 s to negotiate).
+SD_STEP_TIMEOUT=${SD_STEP_TIMEOUT:-60}
+sd_bounded() { timeout -k 5 "$SD_STEP_TIMEOUT" "$@"; }
+
 # mount -o rdma, retried while the server's rdma_cm listener comes up (ksmbd starts it
-# asynchronously once ksmbd.mountd has connected).
+# asynchronously once ksmbd.mountd has connected); an attempt that timed out is not retried.
 sd_mount_rdma() { # share, mount point, -o options (rdma added)
-  local try
+  local try rc
   mkdir -p "$2"
   for try in 1 2 3 4 5 6 7 8 9 10; do
-    mount -t cifs "//$sd_srv/$1" "$2" -o "rdma,$3" && break
+    sd_bounded mount -t cifs "//$sd_srv/$1" "$2" -o "rdma,$3" && break
+    rc=$?
+    if [ $rc = 124 ] || [ $rc = 137 ]; then echo "mount -o rdma did not finish within $SD_STEP_TIMEOUT s"; return 1; fi
     [ "$try" = 10 ] && { echo "mount -o rdma failed 10 times"; return 1; }
     sleep 1
   done
@@ -117,6 +124,11 @@ sd_debugdata_shows_smbdirect() { # copy to this file
   cat /proc/fs/cifs/DebugData > "$1"
   grep -E 'SMBDirect' "$1"
   grep -qE 'SMBDirect.*transport status: (0x)?2' "$1" || { echo 'DebugData shows no connected SMBDirect transport'; return 1; }
+}
+
+sd_unmount() { # mount point
+  sd_bounded umount "$1" || { echo "umount $1 failed or hung"; return 1; }
+  if grep -E " $1 cifs " /proc/mounts; then echo 'still mounted'; return 1; fi
 }
 
 sd_unsigned() { # DebugData copy
@@ -185,9 +197,9 @@ sd_round_trip() { # mount point, server-side dir, name, MiB, scratch dir
   local mnt=$1 back=$2 name=$3 mib=$4 work=$5 want
   head -c "$((mib * 1048576))" /dev/urandom > "$work/$name.src"
   want=$(md5sum < "$work/$name.src")
-  dd if="$work/$name.src" of="$mnt/$name" bs=1M oflag=direct status=none
+  sd_bounded dd if="$work/$name.src" of="$mnt/$name" bs=1M oflag=direct status=none
   [ "$(md5sum < "$back/$name")" = "$want" ] || { echo "$name: server copy differs"; return 1; }
-  dd if="$mnt/$name" of="$work/$name.back" bs=1M iflag=direct status=none
+  sd_bounded dd if="$mnt/$name" of="$work/$name.back" bs=1M iflag=direct status=none
   [ "$(md5sum < "$work/$name.back")" = "$want" ] || { echo "$name: read back differs"; return 1; }
   echo "$name: $mib MiB in and out, md5 $want"
 }
