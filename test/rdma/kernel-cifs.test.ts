@@ -1,9 +1,9 @@
 // Interop with the Linux kernel cifs client: boots the VM (test/vm), starts spliced in the guest
 // on 10.77.0.1:445 and mounts it with the guest kernel's cifs.ko over TCP (vers=3.1.1, 3.0, 2.1,
 // guest); then over SMB Direct (rxe) with cifs.ko rebuilt with CONFIG_CIFS_SMB_DIRECT (prepare.sh
-// builds it): ksmbd as the anchor, then spliced with `rdma port = 5445` (vers=3.0 and 3.1.1,
-// unsigned, RDMA byte counters). Runs test/rdma/kernel-cifs/guest.sh; each guest check becomes a
-// subtest here.
+// builds it): ksmbd as the anchor, then spliced with `rdma port = 5445` running as root
+// (vers=3.0) and as nobody (vers=3.1.1), unsigned, with its RDMA byte counters checked.
+// Runs test/rdma/kernel-cifs/guest.sh; each guest check becomes a subtest here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -62,6 +62,12 @@ function splicedLogDuring(log: string, trace: string): string {
   return during.slice(-40).join('\n') || '(nothing logged during the check)';
 }
 
+/** The guest writes spliced-rdma-root.log and spliced-rdma-nobody.log for the SMB Direct checks. */
+function splicedLogFor(check: string): string {
+  const runAs = /^SMB Direct: spliced \(as (\w+)\)/.exec(check)?.[1];
+  return runAs ? `spliced-rdma-${runAs}.log` : 'spliced.log';
+}
+
 /** What helps most when a check fails: its own trace, the kernel's view and spliced's log. */
 function failureContext(run: VmRun, result: CheckResult): string {
   const dir = join(run.outDir, 'cifs');
@@ -79,7 +85,7 @@ function failureContext(run: VmRun, result: CheckResult): string {
     '--- dmesg (cifs lines, tail) ---',
     dmesg.slice(-25).join('\n'),
     '--- spliced log while the check ran ---',
-    splicedLogDuring(readIfPresent(join(dir, rdma ? 'spliced-rdma.log' : 'spliced.log')), trace),
+    splicedLogDuring(readIfPresent(join(dir, splicedLogFor(result.name))), trace),
     ...(/ksmbd/.test(result.name) ? ['--- ksmbd.mountd log (tail) ---', tail(readIfPresent(join(dir, 'ksmbd.log')), 20)] : []),
   ].join('\n');
 }
