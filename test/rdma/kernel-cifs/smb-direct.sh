@@ -111,8 +111,12 @@ sd_mount_rdma() { # share, mount point, -o options (rdma added)
   for try in 1 2 3 4 5 6 7 8 9 10; do
     sd_bounded mount -t cifs "//$sd_srv/$1" "$2" -o "rdma,$3" && break
     rc=$?
-    if [ $rc = 124 ] || [ $rc = 137 ]; then echo "mount -o rdma did not finish within $SD_STEP_TIMEOUT s"; return 1; fi
-    [ "$try" = 10 ] && { echo "mount -o rdma failed 10 times"; return 1; }
+    if [ $rc = 124 ] || [ $rc = 137 ]; then
+      echo "mount -o rdma did not finish within $SD_STEP_TIMEOUT s; the kernel said:"
+      dmesg | grep -E 'CIFS|smbd|ucma|rdma|RDMA' | tail -n 6
+      return 1
+    fi
+    [ "$try" = 10 ] && { echo "mount -o rdma failed 10 times; the kernel said:"; dmesg | grep -E 'CIFS|smbd|ucma|rdma|RDMA' | tail -n 6; return 1; }
     sleep 1
   done
   grep -E " $2 cifs " /proc/mounts | tee /run/sd-mount.txt
