@@ -42,13 +42,13 @@ sd_loaded_is() { # module name, path to .ko
 
 # cifs.ko with CONFIG_CIFS_SMB_DIRECT=y in place of the stock one.
 sd_load_cifs() {
-  sd_need_kit
+  sd_need_kit || return 1
   if grep -q '^cifs ' /proc/modules; then
     grep -q ' cifs ' /proc/mounts && umount -a -t cifs
-    rmmod cifs
+    rmmod cifs || return 1
   fi
-  modprobe -a cifs_arc4 cifs_md4 dns_resolver fscache netfs nls_utf8
-  sd_insmod "$SMB_MODULES_DIR/cifs.ko"
+  modprobe -a cifs_arc4 cifs_md4 dns_resolver fscache netfs nls_utf8 || return 1
+  sd_insmod "$SMB_MODULES_DIR/cifs.ko" || return 1
   sd_loaded_is cifs "$SMB_MODULES_DIR/cifs.ko"
 }
 
@@ -62,7 +62,7 @@ sd_ksmbd() { # ksmbd-tools command, args...
 # ksmbd.ko with SMB Direct serving DIR as //SRV/share to USER (force user = root: the SMB user
 # has no account in the guest). Its TCP listener moves to TCP_PORT so spliced can keep 445.
 sd_start_ksmbd() { # dir, user, password, tcp port, log file
-  sd_need_kit
+  sd_need_kit || return 1
   [ -x "$KSMBD_TOOLS_DIR/usr/sbin/ksmbd.mountd" ] || { echo "no ksmbd-tools (KSMBD_TOOLS_DIR='${KSMBD_TOOLS_DIR:-}')"; return 1; }
   mkdir -p /etc/ksmbd
   cat > /etc/ksmbd/ksmbd.conf << EOF
@@ -75,9 +75,9 @@ sd_start_ksmbd() { # dir, user, password, tcp port, log file
   oplocks = yes
 EOF
   rm -f /etc/ksmbd/ksmbdpwd.db
-  sd_ksmbd ksmbd.adduser -a "$2" -p "$3" -c /etc/ksmbd/ksmbd.conf -i /etc/ksmbd/ksmbdpwd.db
-  grep -q '^ksmbd ' /proc/modules || sd_insmod "$SMB_MODULES_DIR/ksmbd.ko"
-  sd_loaded_is ksmbd "$SMB_MODULES_DIR/ksmbd.ko"
+  sd_ksmbd ksmbd.adduser -a "$2" -p "$3" -c /etc/ksmbd/ksmbd.conf -i /etc/ksmbd/ksmbdpwd.db || return 1
+  grep -q '^ksmbd ' /proc/modules || sd_insmod "$SMB_MODULES_DIR/ksmbd.ko" || return 1
+  sd_loaded_is ksmbd "$SMB_MODULES_DIR/ksmbd.ko" || return 1
   sd_ksmbd ksmbd.mountd -n -p "$4" -c /etc/ksmbd/ksmbd.conf -u /etc/ksmbd/ksmbdpwd.db > "$5" 2>&1 &
   echo $! > /run/ksmbd-mountd.pid
 }
