@@ -158,7 +158,7 @@ EOF
 
 # "msg: err" of spliced's JSON log lines (pino), one a line.
 sd_log_reason() {
-  sed -n 's/.*"err":"\([^"]*\)".*"msg":"\(.*\)"}$/\2: \1/p; t; s/.*"msg":"\(.*\)"}$/\1/p'
+  sed -n 's/.*"err":"\([^"]*\)".*"msg":"\(.*\)"}$/\2: \1/p; t; s/.*"msg":"\(.*\)"}$/\1/p' | sed 's/\\"/"/g'
 }
 
 # Starts spliced and waits for "spliced started"; fails with its log's reason when SMB Direct
