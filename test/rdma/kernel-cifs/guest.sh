@@ -2,8 +2,8 @@
 # Runs inside the VM (test/vm/run-in-vm.sh, from the repo root): starts spliced on
 # 10.77.0.1:445 and drives it with the guest kernel's cifs client over TCP; then swaps in the
 # cifs.ko rebuilt with SMB Direct and mounts with -o rdma: ksmbd (the anchor, rebuilt with SMB
-# Direct too), then spliced with `rdma port = 5445`, as root (vers=3.0) and as nobody (vers=3.1.1)
-# (smb-direct.sh). Each check's
+# Direct too), then spliced with `rdma port = 5445`, as root (vers=3.0, 3.1.1) and as nobody
+# (vers=3.1.1) (smb-direct.sh). Each check's
 # output goes to $VM_OUT/cifs/NN.log and one line "ok|fail<TAB>name<TAB>NN.log" to
 # $VM_OUT/cifs/results.tsv; dmesg.txt, debug-data.txt and spliced.log sit next to them.
 # SMB_MODULES_DIR, KSMBD_TOOLS_DIR: the SMB Direct kit (test/support/smb-direct-kit.ts).
@@ -419,14 +419,16 @@ start_spliced_rdma() { # run-as user
 
 # Mount with -o rdma, unsigned; dd in and out; spliced's RDMA counters must have grown by at
 # least the bytes moved: RDMA WRITE (op="write") carries the reads, RDMA READ (op="read") the writes.
-rdma_dialect() { # vers, dialect as DebugData prints it
+rdma_dialect() { # vers, dialect as DebugData prints it, spliced's run-as user
   local writes0 reads0 writes reads
   writes0=$(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="write"}')
   reads0=$(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="read"}')
   sd_mount_rdma share "$mnt" "username=$rdma_user,password=$rdma_pass,vers=$1"
-  sd_debugdata_shows_smbdirect "$out/debug-data-rdma-$1.txt"
-  grep -q "Dialect $2" "$out/debug-data-rdma-$1.txt"
-  sd_unsigned "$out/debug-data-rdma-$1.txt"
+  sd_debugdata_shows_smbdirect "$out/debug-data-rdma-$3-$1.txt"
+  grep -q "Dialect $2" "$out/debug-data-rdma-$3-$1.txt"
+  sd_unsigned "$out/debug-data-rdma-$3-$1.txt"
+  grep '"session established"' "$out/spliced-rdma-$3.log" | tail -1 | tee "$work/session.json"
+  grep -q '"signing":false' "$work/session.json"
   sd_round_trip "$mnt" "$rdma_back" "rdma-$1.bin" "$rdma_mib" "$work"
   writes=$(($(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="write"}') - writes0))
   reads=$(($(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="read"}') - reads0))
@@ -458,12 +460,14 @@ if [ $? = 0 ]; then
   check 'SMB Direct anchor: ksmbd over RDMA, mount -o rdma,vers=3.0, dd 4 MiB in and out, md5 equal, DebugData shows SMBDirect' ksmbd_anchor
   grep -q ' cifs ' /proc/mounts && sd_bounded umount -a -t cifs
   sd_stop_ksmbd
-  # vers=3.0 against spliced running as root, vers=3.1.1 against spliced running as nobody.
+  # vers=3.0 and 3.1.1 against spliced running as root, 3.1.1 against spliced running as nobody.
   for run_as in root nobody; do
     check "SMB Direct: spliced (as $run_as) listens on rdma port 5445" start_spliced_rdma $run_as
     if [ $? = 0 ]; then
-      if [ $run_as = root ]; then vers=3.0 dialect=0x300; else vers=3.1.1 dialect=0x311; fi
-      check "SMB Direct: spliced (as $run_as), mount -o rdma,vers=$vers, unsigned, dd 4 MiB in and out, md5 equal, RDMA WRITE/READ bytes counted" rdma_dialect $vers $dialect
+      if [ $run_as = root ]; then dialects='3.0:0x300 3.1.1:0x311'; else dialects='3.1.1:0x311'; fi
+      for d in $dialects; do
+        check "SMB Direct: spliced (as $run_as), mount -o rdma,vers=${d%:*}, unsigned, dd 4 MiB in and out, md5 equal, RDMA WRITE/READ bytes counted" rdma_dialect "${d%:*}" "${d#*:}" $run_as
+      done
       check "SMB Direct: spliced (as $run_as) is still running and logged no errors" spliced_rdma_alive $run_as
     fi
     grep -q ' cifs ' /proc/mounts && sd_bounded umount -a -t cifs
