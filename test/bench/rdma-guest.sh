@@ -98,6 +98,12 @@ bench_spliced() { # server label, extra [global] lines
     sd_stop_spliced "$work/spliced.pid"
     return
   fi
+  # An ignored key would measure zero-copy under the forced-copy label.
+  if grep -q 'unknown parameter' "$out/$server.log"; then
+    record_error "$server" "spliced ignored part of its config: $(grep 'unknown parameter' "$out/$server.log" | sd_log_reason | paste -sd ';')"
+    sd_stop_spliced "$work/spliced.pid"
+    return
+  fi
   run_transfers "$server" "$work/spliced-share"
   curl -sf "http://127.0.0.1:$metrics/metrics" | grep -E '^spliced_(rdma|read|cache)' > "$out/metrics-$server.txt" || true
   sd_stop_spliced "$work/spliced.pid"
