@@ -1,12 +1,16 @@
-// Interop with the Linux kernel cifs client over TCP: boots the VM (test/vm), starts spliced in
-// the guest on 10.77.0.1:445 and mounts it with the guest kernel's cifs.ko (vers=3.1.1, 3.0,
-// 2.1, guest), running test/rdma/kernel-cifs/guest.sh. Each guest check becomes a subtest here.
+// Interop with the Linux kernel cifs client: boots the VM (test/vm), starts spliced in the guest
+// on 10.77.0.1:445 and mounts it with the guest kernel's cifs.ko over TCP (vers=3.1.1, 3.0, 2.1,
+// guest); then over SMB Direct (rxe) with cifs.ko rebuilt with CONFIG_CIFS_SMB_DIRECT (prepare.sh
+// builds it): ksmbd as the anchor, then spliced with `rdma port = 5445` running as root
+// (vers=3.0, 3.1.1) and as nobody (vers=3.1.1), unsigned, with its RDMA byte counters checked.
+// Runs test/rdma/kernel-cifs/guest.sh; each guest check becomes a subtest here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, runInVm, vmUnavailableReason, type VmRun } from '../support/vm.js';
+import { runInVm, vmUnavailableReason, type VmRun } from '../support/vm.js';
+import { smbDirectGuestEnv, smbDirectKit } from '../support/smb-direct-kit.js';
+import { addGuestUser, buildSplicedForGuest } from '../support/guest-build.js';
 
 const inCi = Boolean(process.env.CI) && process.env.CI !== 'false';
 // Compiled JavaScript starts in seconds in the emulated guest; tsx there takes close to a minute.
@@ -26,25 +30,6 @@ function tail(text: string, lines: number): string {
 
 function readIfPresent(path: string): string {
   return existsSync(path) ? readFileSync(path, 'utf8') : `(no ${path})`;
-}
-
-/** tsc into a private folder; type errors elsewhere in the tree still emit JavaScript. */
-function buildForGuest(): void {
-  const outDir = join(REPO_ROOT, GUEST_BUILD);
-  rmSync(outDir, { recursive: true, force: true });
-  const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-  const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--outDir', outDir, '--sourceMap', 'false'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (r.status !== 0) console.log(`kernel cifs: tsc reported errors, running what it emitted:\n${tail(r.stdout + r.stderr, 10)}`);
-  assert.ok(existsSync(join(outDir, 'cli', 'main.js')), `tsc emitted no cli/main.js:\n${tail(r.stdout + r.stderr, 30)}`);
-}
-
-/** `spliced user add` on the host: node starts slowly in the guest, the file is all it needs. */
-function addUser(): void {
-  rmSync(join(REPO_ROOT, USERS_FILE), { force: true });
-  const cli = join(REPO_ROOT, GUEST_BUILD, 'cli', 'main.js');
-  const args = [cli, 'user', 'add', ACCOUNT.CIFS_USER, '--users-file', USERS_FILE, '--password', ACCOUNT.CIFS_PASSWORD];
-  const r = spawnSync(process.execPath, args, { cwd: REPO_ROOT, encoding: 'utf8' });
-  assert.equal(r.status, 0, `spliced user add failed:\n${r.stdout}${r.stderr}`);
 }
 
 function readResults(run: VmRun): CheckResult[] {
@@ -77,20 +62,31 @@ function splicedLogDuring(log: string, trace: string): string {
   return during.slice(-40).join('\n') || '(nothing logged during the check)';
 }
 
+/** The guest writes spliced-rdma-root.log and spliced-rdma-nobody.log for the SMB Direct checks. */
+function splicedLogFor(check: string): string {
+  const runAs = /^SMB Direct: spliced \(as (\w+)\)/.exec(check)?.[1];
+  return runAs ? `spliced-rdma-${runAs}.log` : 'spliced.log';
+}
+
 /** What helps most when a check fails: its own trace, the kernel's view and spliced's log. */
 function failureContext(run: VmRun, result: CheckResult): string {
   const dir = join(run.outDir, 'cifs');
   const trace = readIfPresent(join(dir, result.log));
+  const rdma = result.name.startsWith('SMB Direct');
   const dmesg = readIfPresent(join(dir, 'dmesg.txt'))
     .split('\n')
-    .filter((line) => /CIFS|cifs|smb[23]/.test(line));
+    .filter((line) => (rdma ? /CIFS|cifs|smb[23d]|ksmbd|rdma|RDMA|BUG|Oops|RIP/ : /CIFS|cifs|smb[23]/).test(line));
+  const said = trace.split('\n').filter((line) => line && !/^\++ \d/.test(line));
   return [
+    '--- what the check printed (trace lines left out) ---',
+    tail(said.join('\n'), 20),
     `--- guest trace (${result.log}) ---`,
-    tail(trace, 60),
+    tail(trace, 40),
     '--- dmesg (cifs lines, tail) ---',
     dmesg.slice(-25).join('\n'),
     '--- spliced log while the check ran ---',
-    splicedLogDuring(readIfPresent(join(dir, 'spliced.log')), trace),
+    splicedLogDuring(readIfPresent(join(dir, splicedLogFor(result.name))), trace),
+    ...(/ksmbd/.test(result.name) ? ['--- ksmbd.mountd log (tail) ---', tail(readIfPresent(join(dir, 'ksmbd.log')), 20)] : []),
   ].join('\n');
 }
 
@@ -103,19 +99,27 @@ if (unavailable && inCi) {
   test('kernel cifs client interop in the VM', { skip: `${unavailable}; run test/vm/prepare.sh to enable it` }, () => {});
 } else {
   test('kernel cifs client interop in the VM', async (t) => {
-    buildForGuest();
-    addUser();
+    buildSplicedForGuest(GUEST_BUILD, (line) => console.log(`kernel cifs: ${line}`));
+    addGuestUser(GUEST_BUILD, USERS_FILE, ACCOUNT.CIFS_USER, ACCOUNT.CIFS_PASSWORD);
+    const kit = smbDirectKit();
+    // KERNEL_CIFS_ONLY=rdma: only the SMB Direct checks (for working on them; CI runs everything).
+    const onlyRdma = process.env.KERNEL_CIFS_ONLY === 'rdma' ? { KERNEL_CIFS_ONLY: 'rdma' } : {};
     const started = Date.now();
     const run = await runInVm({
       command: ['bash', 'test/rdma/kernel-cifs/guest.sh'],
-      env: { SPLICED_CLI: `${GUEST_BUILD}/cli/main.js`, CIFS_USERS_FILE: USERS_FILE, ...ACCOUNT },
-      timeoutMs: 300_000,
+      env: { SPLICED_CLI: `${GUEST_BUILD}/cli/main.js`, CIFS_USERS_FILE: USERS_FILE, ...ACCOUNT, ...smbDirectGuestEnv(kit), ...onlyRdma },
+      // TCP checks ~100 s and SMB Direct ~70–150 s on a loaded host; every SMB Direct step that
+      // can hang is bounded at 60 s (smb-direct.sh), which a broken server can hit several times.
+      timeoutMs: 720_000,
     });
     console.log(`kernel cifs VM run: ${((Date.now() - started) / 1000).toFixed(0)} s, exit ${run.exitCode}, output in ${run.outDir}`);
     const results = readResults(run);
     await t.test('the VM booted and ran the checks', () => {
       assert.ok(results.length > 0, `no results from the guest (exit ${run.exitCode}):\n${tail(run.output, 60)}`);
       assert.ok(run.exitCode === 0 || results.some((r) => !r.ok), `the guest exited ${run.exitCode} with every check passing:\n${tail(run.output, 60)}`);
+    });
+    await t.test('the SMB Direct modules and ksmbd-tools were built for the booted kernel (test/vm/build-smb-modules.sh)', () => {
+      if (typeof kit === 'string') assert.fail(kit);
     });
     for (const result of results) {
       await t.test(result.name, () => {

@@ -1,6 +1,7 @@
 #!/bin/bash
 # Fetches Debian's 6.1 kernel (never installed on the host) and builds the busybox initramfs
-# that the soft-RoCE VM boots. Idempotent: everything is cached under .cache/vm.
+# that the soft-RoCE VM boots, then the SMB Direct modules for it (build-smb-modules.sh).
+# Idempotent: everything is cached under .cache/vm (and the modules under ~/.cache/spliced).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -89,4 +90,7 @@ ln -sfn "kernel-$kver" "$cache/kernel"
 # Anything later built against kernel headers (out-of-tree modules) must use exactly this release.
 echo "$kver" > "$cache/kernel-release"
 ln -sfn "$(basename "$initrd")" "$cache/initramfs.cpio.gz"
+# cifs.ko and ksmbd.ko with SMB Direct for this kernel, and ksmbd-tools (see build-smb-modules.sh),
+# cached outside the clone in ${XDG_CACHE_HOME:-$HOME/.cache}/spliced.
+bash "$here/build-smb-modules.sh" "$kver"
 echo "prepare: ready: kernel $kver, $(basename "$initrd") in $cache"

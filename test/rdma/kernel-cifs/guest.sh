@@ -1,8 +1,12 @@
 #!/bin/bash
 # Runs inside the VM (test/vm/run-in-vm.sh, from the repo root): starts spliced on
-# 10.77.0.1:445 and drives it with the guest kernel's cifs client over TCP. Each check's
+# 10.77.0.1:445 and drives it with the guest kernel's cifs client over TCP; then swaps in the
+# cifs.ko rebuilt with SMB Direct and mounts with -o rdma: ksmbd (the anchor, rebuilt with SMB
+# Direct too), then spliced with `rdma port = 5445`, as root (vers=3.0, 3.1.1) and as nobody
+# (vers=3.1.1) (smb-direct.sh). Each check's
 # output goes to $VM_OUT/cifs/NN.log and one line "ok|fail<TAB>name<TAB>NN.log" to
 # $VM_OUT/cifs/results.tsv; dmesg.txt, debug-data.txt and spliced.log sit next to them.
+# SMB_MODULES_DIR, KSMBD_TOOLS_DIR: the SMB Direct kit (test/support/smb-direct-kit.ts).
 # SPLICED_CLI: compiled cli/main.js to run (relative to the repo); unset: cli/main.ts via tsx.
 # CIFS_USER, CIFS_PASSWORD: the account; CIFS_USERS_FILE: a users file already holding it.
 set -u
@@ -17,6 +21,7 @@ pass=${CIFS_PASSWORD:-Spliced-Pass1}
 mnt=$work/mnt
 back=$work/shares/rw
 checks=0
+source "$repo/test/rdma/kernel-cifs/smb-direct.sh"
 if [ -n "${SPLICED_CLI:-}" ]; then spliced=(node "$repo/$SPLICED_CLI"); else spliced=(node --import tsx "$repo/cli/main.ts"); fi
 
 # check <name> <function> [args...]: runs the function with -e and pipefail in a subshell.
@@ -332,51 +337,146 @@ spliced_alive() {
   if grep -E '"level":(50|60)' "$out/spliced.log"; then echo 'spliced logged errors'; return 1; fi
 }
 
+# KERNEL_CIFS_ONLY=rdma skips the TCP checks (to iterate on the SMB Direct ones by hand).
+if [ "${KERNEL_CIFS_ONLY:-}" = rdma ]; then
+  mkdir -p "$mnt" && cp "$repo/$CIFS_USERS_FILE" "$work/users"
+else
+  started=$SECONDS
+  check 'spliced serve starts with a share, a read-only share, a guest share and a password user' start_spliced
+  serving=$?
+  check 'modprobe cifs loads cifs_arc4, cifs_md4 and nls_utf8' load_cifs
+  modules=$?
+  listening=1
+  if [ $serving = 0 ] && [ $modules = 0 ]; then
+    check 'spliced listens on 10.77.0.1:445' spliced_listens
+    listening=$?
+  fi
+  mounted=1
+  if [ $listening = 0 ]; then
+    check 'vers=3.1.1: mount with username and password' mount_share share "$mnt" "username=$user,password=$pass,vers=3.1.1"
+    mounted=$?
+  fi
+  if [ $mounted = 0 ]; then
+    check 'vers=3.1.1: DebugData shows an unsigned 3.1.1 session' unsigned_session 0x311
+    check 'DebugData lists the configured RDMA-capable interface' interface_list
+    check 'ls -la lists the share' list_seeded
+    check 'stat: size, mtime and content match the server file' stat_matches
+    check 'touch -d sets the mtime on the server' set_mtime
+    check 'dd 4 MiB of random data, sha256 matches after reading back' write_read_back big.bin 4
+    check 'cp from the host view into the mount and back' copy_in_and_out
+    check 'mkdir and rmdir (nested, non-empty refused)' mkdir_rmdir
+    check 'mv renames, moves and replaces' rename_files
+    check 'rm' remove_file
+    check 'rm of a file another descriptor holds open: it still reads, then the file is gone' remove_open_file
+    check 'truncate -s grows and shrinks' truncate_file
+    check 'appending with >>' append_file
+    check 'chmod a-w makes the file read-only on the server; chmod u+w undoes it' chmod_readonly
+    check 'a directory of 200 long names lists completely' list_many
+    check 'df and statfs report the share size' fs_info
+    check 'vers=3.1.1: unmounts cleanly' unmount_clean "$mnt"
+  fi
+  if [ $listening = 0 ]; then
+    check 'a read-only share refuses writes' read_only_share
+    check 'vers=3.0: mount, stat, 1 MiB round trip, unmount' other_dialect 3.0 0x300
+    check 'vers=2.1: mount, stat, 1 MiB round trip, unmount' other_dialect 2.1 0x210
+    check 'vers=3.1.1,sign: the session is signed when the client asks' signed_when_asked
+    check 'guest mount (sec=ntlmssp) of a guest ok share' guest_mount
+    check 'spliced is still running and logged no errors' spliced_alive
+  fi
+  echo "kernel cifs checks over TCP took $((SECONDS - started)) s"
+  cat /proc/fs/cifs/DebugData > "$out/debug-data.txt" 2>&1
+  grep -q ' cifs ' /proc/mounts && umount -a -t cifs
+  sd_stop_spliced "$work/spliced.pid"
+fi
+
+# --- SMB Direct: the kernel client over RDMA (rxe) -------------------------------------------
+rdma_user=$user rdma_pass=$pass
+MiB=1048576
+rdma_mib=4
+ksmbd_back=$work/shares/ksmbd
+rdma_back=$work/shares/rdma
+rdma_metrics=9446
+
+# The anchor: the kernel's own server and client agree on SMB Direct in this VM.
+ksmbd_anchor() {
+  mkdir -p "$ksmbd_back" && mount -t tmpfs -o size=64m tmpfs "$ksmbd_back"
+  sd_start_ksmbd "$ksmbd_back" "$rdma_user" "$rdma_pass" 4450 "$out/ksmbd.log"
+  sd_mount_rdma share "$mnt" "username=$rdma_user,password=$rdma_pass,vers=3.0"
+  sd_debugdata_shows_smbdirect "$out/debug-data-ksmbd.txt"
+  sd_round_trip "$mnt" "$ksmbd_back" ksmbd.bin "$rdma_mib" "$work"
+  sd_unmount "$mnt"
+}
+
+# spliced serving SMB Direct as root, or as nobody (unprivileged: what it needs from root, memory
+# registration and the rdma_cm device, it must set up so that it keeps working after the switch).
+start_spliced_rdma() { # run-as user
+  grep -q " $rdma_back " /proc/mounts && umount "$rdma_back"
+  mkdir -p "$rdma_back" && mount -t tmpfs -o size=64m tmpfs "$rdma_back"
+  chown "$1" "$rdma_back"
+  sd_write_spliced_conf "$work/rdma-$1.conf" "$rdma_back" "$work/users" "$rdma_metrics" "$1" ''
+  sd_start_spliced "$work/rdma-$1.conf" "$out/spliced-rdma-$1.log" "$work/spliced-rdma.pid" "${spliced[@]}"
+}
+
+# Mount with -o rdma, unsigned; dd in and out; spliced's RDMA counters must have grown by at
+# least the bytes moved: RDMA WRITE (op="write") carries the reads, RDMA READ (op="read") the writes.
+rdma_dialect() { # vers, dialect as DebugData prints it, spliced's run-as user
+  local writes0 reads0 writes reads
+  writes0=$(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="write"}')
+  reads0=$(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="read"}')
+  sd_mount_rdma share "$mnt" "username=$rdma_user,password=$rdma_pass,vers=$1"
+  sd_debugdata_shows_smbdirect "$out/debug-data-rdma-$3-$1.txt"
+  grep -q "Dialect $2" "$out/debug-data-rdma-$3-$1.txt"
+  sd_unsigned "$out/debug-data-rdma-$3-$1.txt"
+  grep '"session established"' "$out/spliced-rdma-$3.log" | tail -1 | tee "$work/session.json"
+  grep -q '"signing":false' "$work/session.json"
+  sd_round_trip "$mnt" "$rdma_back" "rdma-$1.bin" "$rdma_mib" "$work"
+  writes=$(($(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="write"}') - writes0))
+  reads=$(($(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="read"}') - reads0))
+  echo "spliced_rdma_bytes_total grew by write=$writes read=$reads for $rdma_mib MiB each way"
+  ((writes >= rdma_mib * MiB)) || { echo "RDMA WRITE bytes grew by $writes for a $rdma_mib MiB read"; return 1; }
+  ((reads >= rdma_mib * MiB)) || { echo "RDMA READ bytes grew by $reads for a $rdma_mib MiB write"; return 1; }
+  sd_unmount "$mnt"
+}
+
+# Every RDMA unmount logs "failed to drain recv queue: -12" and a WARNING from __ib_drain_rq
+# (smbd_destroy drains a QP rxe has already flushed): harmless, and the only warning allowed.
+no_kernel_oops() {
+  dmesg > "$work/dmesg-rdma.txt"
+  if grep -E 'BUG:|Oops:|general protection fault|Unable to handle|Kernel panic' "$work/dmesg-rdma.txt"; then
+    grep -E 'RIP:' "$work/dmesg-rdma.txt" | head -3
+    return 1
+  fi
+  if grep -E 'WARNING:' "$work/dmesg-rdma.txt" | grep -v ' __ib_drain_rq+'; then return 1; fi
+}
+
+spliced_rdma_alive() { # run-as user
+  kill -0 "$(cat "$work/spliced-rdma.pid")"
+  if grep -E '"level":(50|60)' "$out/spliced-rdma-$1.log"; then echo 'spliced logged errors'; return 1; fi
+}
+
 started=$SECONDS
-check 'spliced serve starts with a share, a read-only share, a guest share and a password user' start_spliced
-serving=$?
-check 'modprobe cifs loads cifs_arc4, cifs_md4 and nls_utf8' load_cifs
-modules=$?
-listening=1
-if [ $serving = 0 ] && [ $modules = 0 ]; then
-  check 'spliced listens on 10.77.0.1:445' spliced_listens
-  listening=$?
+check 'SMB Direct: the rebuilt cifs.ko (CONFIG_CIFS_SMB_DIRECT) replaces the stock one' sd_load_cifs
+if [ $? = 0 ]; then
+  check 'SMB Direct anchor: ksmbd over RDMA, mount -o rdma,vers=3.0, dd 4 MiB in and out, md5 equal, DebugData shows SMBDirect' ksmbd_anchor
+  grep -q ' cifs ' /proc/mounts && sd_bounded umount -a -t cifs
+  sd_stop_ksmbd
+  # vers=3.0 and 3.1.1 against spliced running as root, 3.1.1 against spliced running as nobody.
+  for run_as in root nobody; do
+    check "SMB Direct: spliced (as $run_as) listens on rdma port 5445" start_spliced_rdma $run_as
+    if [ $? = 0 ]; then
+      if [ $run_as = root ]; then dialects='3.0:0x300 3.1.1:0x311'; else dialects='3.1.1:0x311'; fi
+      for d in $dialects; do
+        check "SMB Direct: spliced (as $run_as), mount -o rdma,vers=${d%:*}, unsigned, dd 4 MiB in and out, md5 equal, RDMA WRITE/READ bytes counted" rdma_dialect "${d%:*}" "${d#*:}" $run_as
+      done
+      check "SMB Direct: spliced (as $run_as) is still running and logged no errors" spliced_rdma_alive $run_as
+    fi
+    grep -q ' cifs ' /proc/mounts && sd_bounded umount -a -t cifs
+    sd_stop_spliced "$work/spliced-rdma.pid"
+  done
+  grep -q ' cifs ' /proc/mounts && sd_bounded umount -a -t cifs
+  check 'SMB Direct: the kernel logged no oops (RDMA unmounts included)' no_kernel_oops
 fi
-mounted=1
-if [ $listening = 0 ]; then
-  check 'vers=3.1.1: mount with username and password' mount_share share "$mnt" "username=$user,password=$pass,vers=3.1.1"
-  mounted=$?
-fi
-if [ $mounted = 0 ]; then
-  check 'vers=3.1.1: DebugData shows an unsigned 3.1.1 session' unsigned_session 0x311
-  check 'DebugData lists the configured RDMA-capable interface' interface_list
-  check 'ls -la lists the share' list_seeded
-  check 'stat: size, mtime and content match the server file' stat_matches
-  check 'touch -d sets the mtime on the server' set_mtime
-  check 'dd 4 MiB of random data, sha256 matches after reading back' write_read_back big.bin 4
-  check 'cp from the host view into the mount and back' copy_in_and_out
-  check 'mkdir and rmdir (nested, non-empty refused)' mkdir_rmdir
-  check 'mv renames, moves and replaces' rename_files
-  check 'rm' remove_file
-  check 'rm of a file another descriptor holds open: it still reads, then the file is gone' remove_open_file
-  check 'truncate -s grows and shrinks' truncate_file
-  check 'appending with >>' append_file
-  check 'chmod a-w makes the file read-only on the server; chmod u+w undoes it' chmod_readonly
-  check 'a directory of 200 long names lists completely' list_many
-  check 'df and statfs report the share size' fs_info
-  check 'vers=3.1.1: unmounts cleanly' unmount_clean "$mnt"
-fi
-if [ $listening = 0 ]; then
-  check 'a read-only share refuses writes' read_only_share
-  check 'vers=3.0: mount, stat, 1 MiB round trip, unmount' other_dialect 3.0 0x300
-  check 'vers=2.1: mount, stat, 1 MiB round trip, unmount' other_dialect 2.1 0x210
-  check 'vers=3.1.1,sign: the session is signed when the client asks' signed_when_asked
-  check 'guest mount (sec=ntlmssp) of a guest ok share' guest_mount
-  check 'spliced is still running and logged no errors' spliced_alive
-fi
-echo "kernel cifs checks took $((SECONDS - started)) s"
-cat /proc/fs/cifs/DebugData > "$out/debug-data.txt" 2>&1
-grep -q ' cifs ' /proc/mounts && umount -a -t cifs
-[ -f "$work/spliced.pid" ] && kill "$(cat "$work/spliced.pid")" 2> /dev/null
+echo "kernel cifs checks over SMB Direct took $((SECONDS - started)) s"
+sd_stop_spliced "$work/spliced-rdma.pid"
 dmesg > "$out/dmesg.txt"
 ! grep -q '^fail' "$out/results.tsv"
