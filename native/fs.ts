@@ -3,8 +3,7 @@
 // server refuses to serve without it (there is no path-based fallback).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { addonCandidates } from './addon-path.js';
 
 /** A statx result; every field a bigint, times in nanoseconds since the epoch. */
 export interface FsStatRecord {
@@ -92,27 +91,11 @@ export interface FsBinding {
   constants: FsConstants;
 }
 
-const ADDON = join('build', 'Release', 'spliced_fs.node');
 const FS_BUILD_LINE = 'npm run build:native (needs make and g++; no RDMA libraries)';
-
-/**
- * Where the addon may be: $SPLICED_FS_ADDON, else native/build next to the sources, else the
- * nearest native/build above a compiled copy (dist/, or the RDMA suite's .cache/vm/cifs-dist/).
- */
-function addonCandidates(): string[] {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const fromEnv = process.env.SPLICED_FS_ADDON;
-  if (fromEnv) return [resolve(fromEnv)];
-  const candidates = [join(here, ADDON)];
-  for (let dir = dirname(here); ; dir = dirname(dir)) {
-    candidates.push(join(dir, 'native', ADDON));
-    if (dirname(dir) === dir) return candidates;
-  }
-}
 
 /** The addon, or one line saying why it is missing and how to build it. */
 export function loadFsBinding(): { binding: FsBinding } | { error: string } {
-  const path = addonCandidates().find((p) => existsSync(p));
+  const path = addonCandidates('spliced_fs.node', 'SPLICED_FS_ADDON', import.meta.url).find((p) => existsSync(p));
   if (!path) return { error: `the file system addon spliced_fs.node is not built; run ${FS_BUILD_LINE}` };
   try {
     return { binding: createRequire(import.meta.url)(path) as FsBinding };

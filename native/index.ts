@@ -2,24 +2,13 @@
 // "SMB Direct disabled: <error>" and serves over TCP only.
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { addonCandidates } from './addon-path.js';
 import type { RdmaBinding } from './binding.js';
 
 export type * from './binding.js';
 export * from './constants.js';
 
-const ADDON = join('build', 'Release', 'spliced_rdma.node');
 export const RDMA_APT_LINE = 'apt-get install libibverbs-dev librdmacm-dev';
-
-/** Where the addon may be: $SPLICED_RDMA_ADDON, else native/build next to the sources. */
-function addonCandidates(): string[] {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const fromEnv = process.env.SPLICED_RDMA_ADDON;
-  if (fromEnv) return [resolve(fromEnv)];
-  // Run from native/ (tsx) or from dist/native/ (compiled).
-  return [join(here, ADDON), join(here, '..', '..', 'native', ADDON)];
-}
 
 export interface LoadOptions {
   /** Also fail when the addon loads but the host has no RDMA device. */
@@ -28,7 +17,7 @@ export interface LoadOptions {
 
 /** The addon, or one line saying why SMB Direct cannot run here. */
 export function loadRdmaBinding(options: LoadOptions = {}): { binding: RdmaBinding } | { error: string } {
-  const path = addonCandidates().find((p) => existsSync(p));
+  const path = addonCandidates('spliced_rdma.node', 'SPLICED_RDMA_ADDON', import.meta.url).find((p) => existsSync(p));
   if (!path) {
     return { error: `the RDMA addon is not built (${RDMA_APT_LINE}, then npm run build:native)` };
   }
