@@ -246,20 +246,25 @@ export class SmbdConnection implements Transport {
     const chains: Promise<void>[] = [];
     for (let at = 0; at < ops.length; at += depth) {
       const batch = ops.slice(at, at + depth);
-      if (kind === 'read') await this.readSlots(batch.length);
-      const done = this.postChain(
-        batch.map((op) => ({ wrId: 0, opcode, sgList: op.sgList, remoteAddr: op.remoteAddr, rkey: op.rkey })),
-        kind === 'read' ? batch.length : 0,
-      );
-      chains.push((await done).completed);
+      try {
+        if (kind === 'read') await this.readSlots(batch.length);
+        const wrs = batch.map((op) => ({ wrId: 0, opcode, sgList: op.sgList, remoteAddr: op.remoteAddr, rkey: op.rkey }));
+        chains.push((await this.postChain(wrs, kind === 'read' ? batch.length : 0)).completed);
+      } catch (err) {
+        chains.push(Promise.reject(err));
+        break;
+      }
     }
-    await Promise.all(chains);
+    // Every chain settles (completed, failed or flushed) before the memory goes back.
+    const failed = (await Promise.allSettled(chains)).find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
   }
 
   private readSlots(n: number): Promise<void> {
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const tryTake = (): void => {
-        if (this.readsInFlight + n <= Math.max(n, this.o.initiatorDepth) || this.readsInFlight === 0) {
+        if (!this.isOpen) reject(this.closeReason ?? new Error('connection closed'));
+        else if (this.readsInFlight + n <= Math.max(n, this.o.initiatorDepth) || this.readsInFlight === 0) {
           this.readsInFlight += n;
           resolve();
         } else this.slotWaiters.push(tryTake);
@@ -538,17 +543,33 @@ export class SmbdConnection implements Transport {
     return this.finished;
   }
 
+  /**
+   * Drops the QP and the CM id at once, without a disconnect or waiting for flushes, as a
+   * crashed process would (tests of the server's handling of vanished peers).
+   */
+  abort(): void {
+    if (this.finished) return;
+    this.state = 'closing';
+    this.closeReason = new Error('SMB Direct connection aborted');
+    for (const m of this.outbound.splice(0)) m.reject(this.closeReason);
+    this.o.ep.close();
+    this.o.id.close();
+    this.finished = this.finish(true);
+  }
+
   private drainedWaiter: (() => void) | null = null;
 
   private checkDrained(): void {
     if (this.state === 'closing' && this.signaled.size === 0 && this.recvUnits.size === 0) this.drainedWaiter?.();
   }
 
-  private async finish(): Promise<void> {
-    await Promise.race([this.o.id.disconnect().catch(() => {}), sleep(2000)]);
-    const drained = new Promise<void>((resolve) => (this.drainedWaiter = resolve));
-    this.checkDrained();
-    await Promise.race([drained, sleep(2000)]);
+  private async finish(aborted = false): Promise<void> {
+    if (!aborted) {
+      await Promise.race([this.o.id.disconnect().catch(() => {}), sleep(2000)]);
+      const drained = new Promise<void>((resolve) => (this.drainedWaiter = resolve));
+      this.checkDrained();
+      await Promise.race([drained, sleep(2000)]);
+    }
     this.o.ep.close();
     // The QP is gone: nothing can touch the buffers any more.
     const err = this.closeReason!;
