@@ -95,7 +95,7 @@ export class SmbdConnection implements Transport {
   private stalled = false;
   private paused = false;
   private readonly held: Buffer[] = [];
-  private messageHandler: (m: Buffer) => void = () => {};
+  private messageHandler: ((m: Buffer) => void) | null = null;
   private rawHandler: ((bytes: Buffer) => void) | null = null;
   private readonly closeHandlers: Array<(reason?: Error) => void> = [];
   private closeReason?: Error;
@@ -129,8 +129,11 @@ export class SmbdConnection implements Transport {
 
   // ---- Transport ----
 
+  /** Messages that arrived before a handler was set are held and handed over now. */
   onMessage(handler: (message: Buffer) => void): void {
     this.messageHandler = handler;
+    this.flushHeld();
+    this.refillReceives();
   }
 
   onClose(handler: (reason?: Error) => void): void {
@@ -148,8 +151,12 @@ export class SmbdConnection implements Transport {
 
   resume(): void {
     this.paused = false;
-    while (!this.paused && this.held.length > 0) this.messageHandler(this.held.shift()!);
+    this.flushHeld();
     if (!this.paused) this.refillReceives();
+  }
+
+  private flushHeld(): void {
+    while (!this.paused && this.messageHandler && this.held.length > 0) this.messageHandler(this.held.shift()!);
   }
 
   disconnect(): void {
@@ -380,7 +387,8 @@ export class SmbdConnection implements Transport {
 
   /** Posts receives up to the credit target (fewer when the pool is short; more come later). */
   refillReceives(): void {
-    if (!this.isOpen || this.paused) return;
+    // Held messages (paused, or no handler yet) stop the grants: the peer runs out of credits.
+    if (!this.isOpen || this.paused || this.held.length > 0) return;
     const want = this.credits.toPost();
     if (want === 0) return;
     const units = this.o.pools.recv.tryTake(want) ?? this.takeSome(want);
@@ -500,7 +508,7 @@ export class SmbdConnection implements Transport {
   }
 
   private deliver(message: Buffer): void {
-    if (this.paused || this.held.length > 0) this.held.push(message);
+    if (this.paused || this.held.length > 0 || !this.messageHandler) this.held.push(message);
     else this.messageHandler(message);
   }
 

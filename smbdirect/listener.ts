@@ -115,7 +115,7 @@ export class SmbDirectListener implements TransportListener {
       conn.refillReceives();
       const negotiated = serverNegotiate(conn, this.limits);
       negotiated.catch(() => {});
-      await id.accept({ responderResources, initiatorDepth });
+      await withDeadline(id.accept({ responderResources, initiatorDepth }), this.limits.negotiateTimeoutMs, 'no ESTABLISHED after accept');
       await negotiated;
       this.onConnection(conn);
     } catch (err) {
@@ -148,4 +148,12 @@ function loadOrThrow(): RdmaBinding {
   const loaded = loadRdmaBinding({ requireDevice: true });
   if ('error' in loaded) throw new Error(`SMB Direct disabled: ${loaded.error}`);
   return loaded.binding;
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(what)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

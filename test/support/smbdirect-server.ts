@@ -26,9 +26,15 @@ export interface SmbDirectServer {
   close(): Promise<void>;
 }
 
+/** Records warnings and errors; with SMBD_TEST_LOG=1 prints every line too. */
 function recordingLogger(into: string[]): Logger {
-  const record = (obj: object | string, msg?: string) => into.push(typeof obj === 'string' ? obj : `${msg ?? ''}: ${JSON.stringify(obj)}`);
-  const log: Logger = { debug() {}, info() {}, warn: record, error: record, child: () => log };
+  const line = (obj: object | string, msg?: string) => (typeof obj === 'string' ? obj : `${msg ?? ''}: ${JSON.stringify(obj)}`);
+  const print = process.env.SMBD_TEST_LOG === '1' ? (l: string) => console.error(`[server] ${l}`) : () => {};
+  const record = (obj: object | string, msg?: string) => {
+    into.push(line(obj, msg));
+    print(line(obj, msg));
+  };
+  const log: Logger = { debug: (o, m) => print(line(o, m)), info: (o, m) => print(line(o, m)), warn: record, error: record, child: () => log };
   return log;
 }
 

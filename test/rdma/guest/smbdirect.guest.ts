@@ -29,11 +29,15 @@ before(async () => {
   const loaded = loadRdmaBinding({ requireDevice: true });
   if ('error' in loaded) throw new Error(loaded.error);
   binding = loaded.binding;
+  const t0 = Date.now();
   srv = await startSmbDirectServer(binding, GUEST_IP, { maxSendSge: MAX_SEND_SGE });
+  console.log(`server up in ${Date.now() - t0} ms`);
 });
 
 after(async () => {
+  const t0 = Date.now();
   await srv?.close();
+  console.log(`server closed in ${Date.now() - t0} ms`);
 });
 
 interface Session {
@@ -46,9 +50,9 @@ interface Session {
 
 async function session(): Promise<Session> {
   const transport = await withTimeout(SmbDirectClientTransport.connect({ host: GUEST_IP, port: srv.port, binding }), 'SMB Direct connect');
-  const client = await Smb2Client.connect({ port: 0, transport });
-  await client.login({ user: TEST_USER, password: TEST_PASSWORD });
-  const tree = await client.treeConnect('share');
+  const client = await withTimeout(Smb2Client.connect({ port: 0, transport }), 'SMB2 NEGOTIATE over SMB Direct');
+  await withTimeout(client.login({ user: TEST_USER, password: TEST_PASSWORD }), 'SESSION_SETUP over SMB Direct');
+  const tree = await withTimeout(client.treeConnect('share'), 'TREE_CONNECT over SMB Direct');
   return {
     transport, client, tree, io: new SmbDirectFileIo(tree, transport),
     close: () => transport.shutdown(),
@@ -221,9 +225,13 @@ test('a client that vanishes with WRITEs in flight: the server cleans up and ser
   const h = await s.tree.create('vanish.bin', { desiredAccess: 0x12019f, disposition: 5 });
   const writing = s.io.write(h.fileId, 0, randomBytes(4 * MiB), { descriptors: 4 }).catch((err: Error) => err);
   await new Promise((r) => setTimeout(r, 30));
+  console.log('vanish: abort');
   s.transport.conn.abort();
+  console.log('vanish: aborted');
   assert.ok((await withTimeout(writing, 'the aborted write')) instanceof Error);
+  console.log('vanish: write failed');
   await s.close();
+  console.log('vanish: closed');
   await until('the server to drop the vanished connection', () => srv.listener.connectionCount === 0, 20_000);
   await until('pinned pages back to idle', () => srv.pinnedPages() === 0);
 });
