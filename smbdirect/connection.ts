@@ -133,7 +133,7 @@ export class SmbdConnection implements Transport {
   onMessage(handler: (message: Buffer) => void): void {
     this.messageHandler = handler;
     this.flushHeld();
-    this.refillReceives();
+    this.refillAndGrant();
   }
 
   onClose(handler: (reason?: Error) => void): void {
@@ -152,7 +152,15 @@ export class SmbdConnection implements Transport {
   resume(): void {
     this.paused = false;
     this.flushHeld();
-    if (!this.paused) this.refillReceives();
+    this.refillAndGrant();
+  }
+
+  /** Posts receives back up to the target and grants them at once if the peer is short. */
+  private refillAndGrant(): void {
+    if (!this.isOpen) return;
+    this.refillReceives();
+    if (this.state === 'ready' && this.credits.starvedPeer()) this.sendEmpty(0);
+    this.pump();
   }
 
   private flushHeld(): void {
@@ -473,11 +481,7 @@ export class SmbdConnection implements Transport {
       this.o.pools.recv.give([unit]);
     }
     this.checkDrained();
-    if (this.isOpen) {
-      this.refillReceives();
-      if (this.credits.starvedPeer()) this.sendEmpty(0);
-      this.pump();
-    }
+    this.refillAndGrant();
   }
 
   private receive(bytes: Buffer): void {

@@ -89,8 +89,12 @@ export class Credits {
     return { grant, flags };
   }
 
-  /** After a receive: whether to send an empty message just to grant (the peer is out of credits). */
+  /**
+   * Whether to send an empty message just to grant: the peer is down to the low-water mark
+   * (it may not spend its last credit without granting, and may have nothing to grant) and
+   * we have receives posted that it does not hold yet.
+   */
   starvedPeer(): boolean {
-    return this.peerCredits === 0 && this.grantable() > 0;
+    return this.peerCredits <= this.lowWater && this.grantable() > 0;
   }
 }

@@ -69,15 +69,19 @@ test('RESPONSE_REQUESTED goes out once when our credits run low, again only afte
   assert.equal(flags.filter((f) => f & RESPONSE_REQUESTED).length, 2);
 });
 
-test('a peer out of credits is granted by an empty message once we have receives to give', () => {
-  const c = new Credits(2);
-  c.addPosted(3);
-  c.grantInitial(2);
-  c.received();
+test('a peer down to its low-water mark is granted by an empty message once we have receives to give', () => {
+  const c = new Credits(16);
+  c.addPosted(17);
+  c.grantInitial(16);
+  for (let i = 0; i < 14; i++) c.received();
+  assert.equal(c.starvedPeer(), false, 'the peer holds 2 credits, above 16/8');
   c.received();
   assert.equal(c.starvedPeer(), false, 'no receive reposted yet');
-  c.addPosted(2);
+  c.addPosted(15);
   assert.equal(c.starvedPeer(), true);
+  c.granted(1, 16);
+  c.spend();
+  assert.equal(c.starvedPeer(), false, 'the grant went out');
 });
 
 test('fragment sizes count RemainingDataLength down to 0', () => {
