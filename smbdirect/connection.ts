@@ -3,8 +3,8 @@
 // receives, keep-alives, RDMA READ/WRITE for SMB2 channels, and an orderly teardown that
 // lets the device flush outstanding work before any buffer goes back. The credit and
 // fragment rules live in credits.ts and reassembly.ts; this file only drives the device.
-import type { Completion, SendWr } from '../native/binding.js';
-import { SendFlags, WcFlags, WcStatus, WrOpcode, wcStatusName } from '../native/constants.js';
+import type { Completion, SendWr, Sge } from '../native/binding.js';
+import { WcFlags, WcStatus, WrOpcode, wcStatusName } from '../native/constants.js';
 import type { RdmaCmId } from '../native/cm.js';
 import type { RcEndpoint } from '../native/rc-endpoint.js';
 import type { BufferDescriptor } from '../smb2/commands/buffer-desc.js';
@@ -17,7 +17,8 @@ import { checkDataHeader, decodeDataHeader, encodeDataHeader, type DataHeader } 
 import { Reassembly, fragmentSizes } from './reassembly.js';
 import type { PoolUnit } from './buffer-pool.js';
 import type { DevicePools } from './device.js';
-import { checkDescriptors, planRdma, type RdmaOp } from './rdma-plan.js';
+import { checkDescriptors, planRdma } from './rdma-plan.js';
+import { WorkQueue } from './work-queue.js';
 import { gatherPayload } from './gather.js';
 
 export interface SmbdMetrics {
@@ -48,6 +49,8 @@ export interface SmbdConnectionOptions {
   initiatorDepth: number;
   /** Bounce every READ payload through registered buffers. */
   forceBounce?: boolean;
+  /** SGEs per RDMA READ (the device's max_sge_rd); default the send SGE limit. */
+  maxReadSge?: number;
 }
 
 interface Outbound {
@@ -60,13 +63,6 @@ interface Outbound {
   invalidateToken?: number;
   resolve(): void;
   reject(err: Error): void;
-}
-
-interface SignaledWr {
-  slots: number;
-  reads: number;
-  units?: PoolUnit[];
-  done(c: Completion): void;
 }
 
 /** rxe flags a received SEND_WITH_INV with the kernel's bit instead of IBV_WC_WITH_INV (native/README.md). */
@@ -86,12 +82,9 @@ export class SmbdConnection implements Transport {
   private state: State = 'negotiating';
   private readonly reassembly: Reassembly;
   private readonly recvUnits = new Map<number, PoolUnit>();
-  private readonly signaled = new Map<number, SignaledWr>();
   private readonly outbound: Outbound[] = [];
-  private readonly slotWaiters: Array<() => void> = [];
   private nextWrId = 1;
-  private sqUsed = 0;
-  private readsInFlight = 0;
+  private readonly wq: WorkQueue;
   private stalled = false;
   private paused = false;
   private readonly held: Buffer[] = [];
@@ -110,6 +103,13 @@ export class SmbdConnection implements Transport {
     this.maxMessageBytes = o.limits.maxFragmentedSize;
     this.credits = new Credits(o.limits.receiveCreditMax);
     this.reassembly = new Reassembly(o.limits.maxFragmentedSize);
+    this.wq = new WorkQueue({
+      postSend: (wrs) => o.ep.postSend(wrs),
+      depth: o.ep.qp.caps.maxSendWr,
+      initiatorDepth: o.initiatorDepth,
+      closed: () => (this.isOpen ? null : (this.closeReason ?? new Error('SMB Direct connection closed'))),
+      giveUnits: (units) => o.pools.send.give(units),
+    });
     o.ep.on('recv', (list) => this.onRecv(list));
     o.ep.on('send', (list) => this.onSend(list));
     o.id.on('disconnected', () => this.terminate('peer disconnected'));
@@ -117,10 +117,6 @@ export class SmbdConnection implements Transport {
 
   get isOpen(): boolean {
     return this.state === 'negotiating' || this.state === 'ready';
-  }
-
-  get sendQueueDepth(): number {
-    return this.o.ep.qp.caps.maxSendWr;
   }
 
   get maxSge(): number {
@@ -233,7 +229,7 @@ export class SmbdConnection implements Transport {
     kind: 'read' | 'write',
     descriptors: BufferDescriptor[],
     total: number,
-    prepare: () => Promise<{ segments: import('../native/binding.js').Sge[]; units: PoolUnit[]; after(): T }>,
+    prepare: () => Promise<{ segments: Sge[]; units: PoolUnit[]; after(): T }>,
   ): Promise<T> {
     if (!this.isOpen || !this.negotiated) throw this.closeReason ?? new Error('SMB Direct connection not ready');
     const bad = checkDescriptors(descriptors, total, this.negotiated.maxReadWriteSize);
@@ -244,78 +240,14 @@ export class SmbdConnection implements Transport {
     if (total === 0) return (await prepare()).after();
     const { segments, units, after } = await prepare();
     try {
-      const ops = planRdma(descriptors, segments, kind === 'read' ? Math.max(1, Math.min(this.maxSge, this.o.ep.qp.caps.maxSendSge)) : this.maxSge);
-      await this.postRdma(kind, ops);
+      const ops = planRdma(descriptors, segments, kind === 'read' ? Math.max(1, Math.min(this.maxSge, this.o.maxReadSge ?? this.maxSge)) : this.maxSge);
+      await this.wq.rdma(kind, ops);
       if (kind === 'write') this.o.metrics.rdmaWrite(total);
       else this.o.metrics.rdmaRead(total);
       return after();
     } finally {
       if (units.length) this.o.pools.bounce.give(units);
     }
-  }
-
-  /** Posts the operations in chains that fit the send queue (and, for READs, the initiator depth). */
-  private async postRdma(kind: 'read' | 'write', ops: RdmaOp[]): Promise<void> {
-    const opcode = kind === 'read' ? WrOpcode.RDMA_READ : WrOpcode.RDMA_WRITE;
-    const depth = Math.max(1, Math.min(this.sendQueueDepth >> 1, kind === 'read' ? this.o.initiatorDepth : Infinity));
-    const chains: Promise<void>[] = [];
-    for (let at = 0; at < ops.length; at += depth) {
-      const batch = ops.slice(at, at + depth);
-      try {
-        if (kind === 'read') await this.readSlots(batch.length);
-        const wrs = batch.map((op) => ({ wrId: 0, opcode, sgList: op.sgList, remoteAddr: op.remoteAddr, rkey: op.rkey }));
-        chains.push((await this.postChain(wrs, kind === 'read' ? batch.length : 0)).completed);
-      } catch (err) {
-        chains.push(Promise.reject(err));
-        break;
-      }
-    }
-    // Every chain settles (completed, failed or flushed) before the memory goes back.
-    const failed = (await Promise.allSettled(chains)).find((r) => r.status === 'rejected');
-    if (failed) throw (failed as PromiseRejectedResult).reason;
-  }
-
-  private readSlots(n: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const tryTake = (): void => {
-        if (!this.isOpen) reject(this.closeReason ?? new Error('connection closed'));
-        else if (this.readsInFlight + n <= Math.max(n, this.o.initiatorDepth) || this.readsInFlight === 0) {
-          this.readsInFlight += n;
-          resolve();
-        } else this.slotWaiters.push(tryTake);
-      };
-      tryTake();
-    });
-  }
-
-  /**
-   * Posts a chain with only its last request signalled, once the send queue has room. Resolves
-   * (when posted) with a promise of its completion, which rejects on an error completion.
-   */
-  private async postChain(wrs: SendWr[], reads: number, units?: PoolUnit[]): Promise<{ completed: Promise<void> }> {
-    while (this.sqUsed + wrs.length > this.sendQueueDepth) {
-      if (!this.isOpen) throw this.closeReason ?? new Error('connection closed');
-      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
-    }
-    if (!this.isOpen) throw this.closeReason ?? new Error('connection closed');
-    const wrId = this.nextWrId++;
-    const chain = wrs.map((wr, i) => ({ ...wr, wrId: i === wrs.length - 1 ? wrId : 0, flags: i === wrs.length - 1 ? (wr.flags ?? 0) | SendFlags.SIGNALED : wr.flags }));
-    let settle!: (c: Completion) => void;
-    const completed = new Promise<void>((resolve, reject) => {
-      settle = (c) => (c.status === WcStatus.SUCCESS ? resolve() : reject(new Error(`SMB Direct work request failed: ${wcStatusName(c.status)}`)));
-    });
-    this.signaled.set(wrId, { slots: wrs.length, reads, units, done: settle });
-    this.sqUsed += wrs.length;
-    try {
-      this.o.ep.postSend(chain);
-    } catch (err) {
-      this.signaled.delete(wrId);
-      this.sqUsed -= wrs.length;
-      this.readsInFlight -= reads;
-      throw err;
-    }
-    completed.catch(() => {});
-    return { completed };
   }
 
   // ---- sending messages ----
@@ -330,7 +262,7 @@ export class SmbdConnection implements Transport {
         }
         return;
       }
-      if (this.sqUsed >= this.sendQueueDepth) return;
+      if (this.wq.full) return;
       const unit = this.o.pools.send.tryTake(1)?.[0];
       if (!unit) {
         void this.o.pools.send.take(1).then((u) => { this.o.pools.send.give(u); this.pump(); }, () => {});
@@ -369,24 +301,15 @@ export class SmbdConnection implements Transport {
       wrId: 0, opcode: invalidate ? WrOpcode.SEND_WITH_INV : WrOpcode.SEND,
       sgList: [{ addr: unit.addr, length: at, lkey: unit.lkey }], invalidateRkey: invalidate ? m.invalidateToken : undefined,
     };
-    this.postChain([wr], 0, [unit]).then(
+    this.wq.post([wr], 0, [unit]).then(
       ({ completed }) => completed.then(() => { if (last) m.resolve(); }, (err: Error) => { m.reject(err); this.terminate(err.message); }),
       (err: Error) => { this.o.pools.send.give([unit]); m.reject(err); this.terminate(err.message); },
     );
   }
 
   private onSend(list: Completion[]): void {
-    for (const c of list) {
-      const entry = this.signaled.get(c.wrId);
-      if (!entry) continue;
-      this.signaled.delete(c.wrId);
-      this.sqUsed -= entry.slots;
-      this.readsInFlight -= entry.reads;
-      if (entry.units) this.o.pools.send.give(entry.units);
-      entry.done(c);
-      if (c.status !== WcStatus.SUCCESS && this.isOpen) this.terminate(`send completion ${wcStatusName(c.status)}`);
-    }
-    for (const w of this.slotWaiters.splice(0)) w();
+    const failed = this.wq.complete(list);
+    if (failed && this.isOpen) this.terminate(`send completion ${wcStatusName(failed.status)}`);
     this.checkDrained();
     this.pump();
   }
@@ -433,7 +356,7 @@ export class SmbdConnection implements Transport {
     const wr: SendWr = { wrId: 0, opcode: WrOpcode.SEND, sgList: [{ addr: unit.addr, length: bytes.length, lkey: unit.lkey }] };
     let completed: Promise<void>;
     try {
-      completed = (await this.postChain([wr], 0, [unit])).completed;
+      completed = (await this.wq.post([wr], 0, [unit])).completed;
     } catch (err) {
       this.o.pools.send.give([unit]);
       throw err;
@@ -443,7 +366,7 @@ export class SmbdConnection implements Transport {
 
   /** Posts work requests of the caller's own (e.g. BIND_MW, LOCAL_INV) and waits for them. */
   async postAndWait(wrs: SendWr[]): Promise<void> {
-    await (await this.postChain(wrs, 0)).completed;
+    await this.wq.run(wrs);
   }
 
   /** The negotiate exchange reads the first message raw (see negotiate.ts). */
@@ -550,7 +473,7 @@ export class SmbdConnection implements Transport {
     if (this.keepalive) clearTimeout(this.keepalive);
     if (this.idleDeadline) clearTimeout(this.idleDeadline);
     for (const m of this.outbound.splice(0)) m.reject(this.closeReason);
-    for (const w of this.slotWaiters.splice(0)) w();
+    this.wq.wake();
     this.finished = this.finish();
     return this.finished;
   }
@@ -572,7 +495,7 @@ export class SmbdConnection implements Transport {
   private drainedWaiter: (() => void) | null = null;
 
   private checkDrained(): void {
-    if (this.state === 'closing' && this.signaled.size === 0 && this.recvUnits.size === 0) this.drainedWaiter?.();
+    if (this.state === 'closing' && this.wq.idle && this.recvUnits.size === 0) this.drainedWaiter?.();
   }
 
   private async finish(aborted = false): Promise<void> {
@@ -585,11 +508,7 @@ export class SmbdConnection implements Transport {
     this.o.ep.close();
     // The QP is gone: nothing can touch the buffers any more.
     const err = this.closeReason!;
-    for (const [wrId, entry] of this.signaled) {
-      this.signaled.delete(wrId);
-      if (entry.units) this.o.pools.send.give(entry.units);
-      entry.done({ wrId, status: WcStatus.WR_FLUSH_ERR, opcode: 0, byteLen: 0, qpNum: 0, wcFlags: 0, vendorErr: 0 });
-    }
+    this.wq.flushAll();
     this.o.pools.recv.give([...this.recvUnits.values()]);
     this.recvUnits.clear();
     this.o.id.close();

@@ -108,6 +108,7 @@ export class SmbDirectListener implements TransportListener {
       });
       conn = new SmbdConnection({
         id, ep, pools: device, limits: this.limits, metrics: this.o.metrics, log: this.o.log, initiatorDepth, forceBounce: this.o.zeroCopy === false,
+        maxReadSge: Math.max(1, Math.min(attrs.maxSgeRd, maxSendSge)),
       });
       this.connections.add(conn);
       const c = conn;
