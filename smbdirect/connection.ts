@@ -115,6 +115,11 @@ export class SmbdConnection implements Transport {
     o.id.on('disconnected', () => this.terminate('peer disconnected'));
   }
 
+  /** The peer's MaxFragmentedSize: the server keeps responses within it. */
+  get maxSendBytes(): number | undefined {
+    return this.negotiated?.peerMaxFragmentedSize;
+  }
+
   get isOpen(): boolean {
     return this.state === 'negotiating' || this.state === 'ready';
   }
