@@ -86,6 +86,7 @@ export class SmbdConnection implements Transport {
   private nextWrId = 1;
   private readonly wq: WorkQueue;
   private stalled = false;
+  private waitingForUnit = false;
   private paused = false;
   private readonly held: Buffer[] = [];
   private messageHandler: ((m: Buffer) => void) | null = null;
@@ -270,12 +271,26 @@ export class SmbdConnection implements Transport {
       if (this.wq.full) return;
       const unit = this.o.pools.send.tryTake(1)?.[0];
       if (!unit) {
-        void this.o.pools.send.take(1).then((u) => { this.o.pools.send.give(u); this.pump(); }, () => {});
+        this.waitForSendUnit();
         return;
       }
       this.stalled = false;
       this.sendFragment(m, unit);
     }
+  }
+
+  /** The send pool is exhausted: pump again once a unit comes back (one waiter at a time). */
+  private waitForSendUnit(): void {
+    if (this.waitingForUnit) return;
+    this.waitingForUnit = true;
+    this.o.pools.send.take(1).then(
+      (u) => {
+        this.waitingForUnit = false;
+        this.o.pools.send.give(u);
+        this.pump();
+      },
+      () => (this.waitingForUnit = false),
+    );
   }
 
   private sendFragment(m: Outbound, unit: PoolUnit): void {

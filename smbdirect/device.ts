@@ -62,10 +62,6 @@ export class DeviceResources implements DevicePools {
     return device;
   }
 
-  get maxSge(): number {
-    return this.context.queryDevice().maxSge;
-  }
-
   slabMr(slabId: number): NativeMemoryRegion | undefined {
     return this.slabMrs.get(slabId);
   }
