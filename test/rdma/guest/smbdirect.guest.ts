@@ -274,3 +274,25 @@ test('after every hostile peer the server still serves a second client', async (
   assert.ok(srv.counters.protocolErrors >= 10, `protocol errors counted: ${srv.counters.protocolErrors}`);
   assert.ok(srv.warnings.some((w) => w.includes('credit')), `the overrun was logged: ${srv.warnings.join('\n')}`);
 });
+
+test('closing the listener ends its connections (work flushed) and releases the device', async () => {
+  const listener = createSmbDirectListener({
+    port: 0, addresses: [GUEST_IP], maxIoSize: MiB, cache: srv.cache, binding, log: silentLogger,
+    metrics: { rdmaWrite() {}, rdmaRead() {}, creditStall() {}, protocolError() {} },
+  });
+  let accepted!: (t: Transport) => void;
+  const serverSide = new Promise<Transport>((resolve) => (accepted = resolve));
+  const { port } = await listener.listen((t) => accepted(t));
+  const transport = await SmbDirectClientTransport.connect({ host: GUEST_IP, port, binding });
+  const clientClosed = new Promise<Error | undefined>((resolve) => transport.onClose(resolve));
+  const t = await withTimeout(serverSide, 'the server side of the connection');
+  const buf = transport.registerBuffer(MiB);
+  // A WRITE of 1 MiB in flight while the listener closes: it completes or fails, never hangs.
+  const writing = t.rdmaWrite!([{ offset: buf.mr.addr, token: buf.mr.rkey, length: MiB }], { chunks: [randomBytes(MiB)] }).then(() => 'done', (e: Error) => e.message);
+  await withTimeout(listener.close(), 'listener.close()');
+  assert.match(await withTimeout(writing, 'the in-flight WRITE to settle'), /done|closed|FLUSH/);
+  assert.match((await withTimeout(clientClosed, 'the client to see the disconnect'))?.message ?? '', /closed/);
+  await transport.shutdown();
+  const refused = await SmbDirectClientTransport.connect({ host: GUEST_IP, port, binding }).then(() => 'connected', (e: Error) => e.message);
+  assert.match(refused, /REJECTED|UNREACHABLE|CONNECT_ERROR/, 'nobody listens any more');
+});
