@@ -74,7 +74,7 @@ export class SmbdConnection implements Transport {
   readonly kind = 'rdma' as const;
   readonly peer: string;
   readonly remoteAddress?: string;
-  maxMessageBytes: number;
+  readonly maxMessageBytes: number;
   readonly credits: Credits;
   negotiated: Negotiated | null = null;
   /** Messages that arrived by SEND_WITH_INV (the peer invalidated one of our memory keys). */
