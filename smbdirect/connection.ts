@@ -51,6 +51,8 @@ export interface SmbdConnectionOptions {
   forceBounce?: boolean;
   /** SGEs per RDMA READ (the device's max_sge_rd); default the send SGE limit. */
   maxReadSge?: number;
+  /** Largest message accepted until setMaxMessageBytes (the server's limit before authentication); default MaxFragmentedSize. */
+  initialMaxMessageBytes?: number;
 }
 
 interface Outbound {
@@ -74,7 +76,6 @@ export class SmbdConnection implements Transport {
   readonly kind = 'rdma' as const;
   readonly peer: string;
   readonly remoteAddress?: string;
-  readonly maxMessageBytes: number;
   readonly credits: Credits;
   negotiated: Negotiated | null = null;
   /** Messages that arrived by SEND_WITH_INV (the peer invalidated one of our memory keys). */
@@ -101,9 +102,8 @@ export class SmbdConnection implements Transport {
     const remote = o.id.remoteAddress;
     this.peer = `rdma ${remote?.host ?? '?'}:${remote?.port ?? 0}`;
     this.remoteAddress = remote?.host;
-    this.maxMessageBytes = o.limits.maxFragmentedSize;
     this.credits = new Credits(o.limits.receiveCreditMax);
-    this.reassembly = new Reassembly(o.limits.maxFragmentedSize);
+    this.reassembly = new Reassembly(Math.min(o.initialMaxMessageBytes ?? Infinity, o.limits.maxFragmentedSize));
     this.wq = new WorkQueue({
       postSend: (wrs) => o.ep.postSend(wrs),
       depth: o.ep.qp.caps.maxSendWr,
@@ -114,6 +114,16 @@ export class SmbdConnection implements Transport {
     o.ep.on('recv', (list) => this.onRecv(list));
     o.ep.on('send', (list) => this.onSend(list));
     o.id.on('disconnected', () => this.terminate('peer disconnected'));
+  }
+
+  /** Largest message accepted from the peer now. */
+  get maxMessageBytes(): number {
+    return this.reassembly.limit;
+  }
+
+  /** The server raises the limit once the client has authenticated (never past our MaxFragmentedSize). */
+  setMaxMessageBytes(bytes: number): void {
+    this.reassembly.limit = Math.min(bytes, this.o.limits.maxFragmentedSize);
   }
 
   /** The peer's MaxFragmentedSize: the server keeps responses within it. */
@@ -444,7 +454,7 @@ export class SmbdConnection implements Transport {
     } catch {
       h = null;
     }
-    const bad = checkDataHeader(bytes.length, h, this.o.limits.maxFragmentedSize);
+    const bad = checkDataHeader(bytes.length, h, this.reassembly.limit);
     if (bad || !h) return this.protocolError(bad ?? 'undecodable data message');
     this.credits.granted(h.creditsGranted, h.creditsRequested);
     const data = h.dataLength ? bytes.subarray(h.dataOffset, h.dataOffset + h.dataLength) : bytes.subarray(0, 0);

@@ -7,6 +7,7 @@ import { CmChannel, type RdmaCmId } from '../native/cm.js';
 import { RcEndpoint } from '../native/rc-endpoint.js';
 import type { SmbDirectListenerOptions } from '../ops/smbdirect-hook.js';
 import type { Transport, TransportListener } from '../server/transport.js';
+import { DEFAULT_LIMITS as SERVER_LIMITS } from '../server/options.js';
 import { DEFAULT_LIMITS, type SmbdLimits } from './constants.js';
 import { SmbdConnection } from './connection.js';
 import { DeviceResources } from './device.js';
@@ -18,6 +19,8 @@ export interface SmbDirectTuning {
   limits?: Partial<SmbdLimits>;
   /** Cap on SGEs per work request (default: the device's, at most 32). */
   maxSendSge?: number;
+  /** Largest message before the SMB2 session authenticates (default: the server's default `max preauth frame size`). */
+  maxPreauthMessageBytes?: number;
   /** Connections the pools are sized for (default 64). */
   maxConnections?: number;
   /** A loaded binding (default: loadRdmaBinding()). */
@@ -109,6 +112,7 @@ export class SmbDirectListener implements TransportListener {
       conn = new SmbdConnection({
         id, ep, pools: device, limits: this.limits, metrics: this.o.metrics, log: this.o.log, initiatorDepth, forceBounce: this.o.zeroCopy === false,
         maxReadSge: Math.max(1, Math.min(attrs.maxSgeRd, maxSendSge)),
+        initialMaxMessageBytes: this.o.maxPreauthMessageBytes ?? SERVER_LIMITS.maxPreauthMessageBytes,
       });
       this.connections.add(conn);
       const c = conn;

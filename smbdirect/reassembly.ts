@@ -21,7 +21,16 @@ export type ReassemblyResult = { message: Buffer } | { error: string } | null;
 export class Reassembly {
   private partial: { buf: Buffer; filled: number } | null = null;
 
-  constructor(private readonly maxFragmentedSize: number) {}
+  constructor(private maxFragmentedSize: number) {}
+
+  /** The largest message accepted from now on (a partial message already started keeps its size). */
+  get limit(): number {
+    return this.maxFragmentedSize;
+  }
+
+  set limit(bytes: number) {
+    this.maxFragmentedSize = bytes;
+  }
 
   /** Bytes held for a message not complete yet. */
   get bufferedBytes(): number {

@@ -200,3 +200,28 @@ test('a peer disconnect closes the connection, flushes receives and returns ever
   assert.equal(a.pools.send.inUse, 0);
   await assert.rejects(server.send([Buffer.from('late')]), /closed/);
 });
+
+test('before authentication only small messages are accepted; the server raises the limit afterwards', async () => {
+  const limits = { ...DEFAULT_LIMITS };
+  const [a, b] = fakePair();
+  const sm = metrics();
+  const server = new SmbdConnection({ id: a.cm, ep: a.rc, pools: a.pools, limits, metrics: sm, log: silentLogger, initiatorDepth: 1, initialMaxMessageBytes: 65536 });
+  const client = connection(b, limits, metrics());
+  server.refillReceives();
+  client.refillReceives();
+  const negotiated = serverNegotiate(server, limits);
+  await clientNegotiate(client, limits);
+  await negotiated;
+  const got = collect(server);
+  assert.equal(server.maxMessageBytes, 65536);
+  await client.send([Buffer.alloc(65536, 1)]);
+  await until('the 64 KiB message', () => got.length === 1);
+  server.setMaxMessageBytes(16 * 1024 * 1024);
+  assert.equal(server.maxMessageBytes, DEFAULT_LIMITS.maxFragmentedSize, 'never past our MaxFragmentedSize');
+  await client.send([Buffer.alloc(100_000, 2)]);
+  await until('the 100 KB message', () => got.length === 2);
+  server.setMaxMessageBytes(65536);
+  await client.send([Buffer.alloc(65537, 3)]).catch(() => {});
+  await until('the connection to end', () => !server.isOpen);
+  assert.equal(sm.errors, 1);
+});
