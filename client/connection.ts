@@ -114,6 +114,8 @@ export class Smb2Connection {
     const parts = this.signParts([head, ...(opts.payload ?? [])], opts.sessionId ?? 0n, command);
     if (command === Command.NEGOTIATE || command === Command.SESSION_SETUP) this.preauthRequests.set(messageId, head);
     const reply = this.expect(messageId, opts.allowError ?? false);
+    // If the send fails, the connection fails and rejects the reply too: only the send's error is reported.
+    reply.catch(() => {});
     await this.transport.send(parts);
     return reply;
   }
@@ -132,7 +134,9 @@ export class Smb2Connection {
         msg.writeUInt32LE(msg.length, HeaderOffset.NEXT_COMMAND);
       }
       messages.push(...this.signParts([msg], opts.sessionId ?? 0n, r.command));
-      replies.push(this.expect(messageId, true));
+      const reply = this.expect(messageId, true);
+      reply.catch(() => {});
+      replies.push(reply);
     }
     await this.transport.send(messages);
     return Promise.all(replies);

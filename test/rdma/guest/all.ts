@@ -3,3 +3,4 @@
 import './device.guest.js';
 import './connection.guest.js';
 import './lifecycle.guest.js';
+import './smbdirect.guest.js';
