@@ -122,7 +122,8 @@ export class Connection implements ConnectionState {
       closed: () => this.closed,
       waiting: (on) => (on ? this.gate.hold('read-budget') : this.gate.release('read-budget')),
       limitHit: (limit: ReadLimit) => this.limitHit(limit),
-      delivered: (payload: ReadPayload, bytes: number) => this.core.telemetry.readBytes(this.transport.kind, payload.path, bytes, copiedBytesOf(payload, bytes)),
+      delivered: (payload: ReadPayload, bytes: number, forcedCopy: boolean) =>
+        this.core.telemetry.readBytes(this.transport.kind, forcedCopy ? 'copy' : payload.path, bytes, forcedCopy ? { forced: bytes } : copiedBytesOf(payload, bytes)),
     });
   }
 

@@ -12,7 +12,7 @@ export interface MessagePayloadsHooks {
   waiting(on: boolean): void;
   limitHit(limit: ReadLimit): void;
   /** Bytes that reached the client (by send or RDMA WRITE), counted once per payload when it is released. */
-  delivered(payload: ReadPayload, bytes: number): void;
+  delivered(payload: ReadPayload, bytes: number, forcedCopy: boolean): void;
 }
 
 /**
@@ -25,6 +25,8 @@ export class MessagePayloads {
   private admitted = 0;
   private readonly held = new Set<ReadPayload>();
   private readonly sent = new Map<ReadPayload, number>();
+  /** Payloads the transport copied on its own (`rdma zero copy = no`). */
+  private readonly forcedCopies = new Set<ReadPayload>();
   private settled = false;
 
   constructor(
@@ -75,7 +77,8 @@ export class MessagePayloads {
         this.held.delete(owned);
         this.budget.countPayload(-1);
         const bytes = this.sent.get(owned);
-        if (bytes) this.hooks.delivered(owned, bytes);
+        if (bytes) this.hooks.delivered(owned, bytes, this.forcedCopies.has(owned));
+        this.forcedCopies.delete(owned);
         this.sent.delete(owned);
         payload.release();
       },
@@ -86,9 +89,11 @@ export class MessagePayloads {
     return owned;
   }
 
-  /** `bytes` of this payload reached the client. */
-  delivered(payload: ReadPayload, bytes: number): void {
-    if (this.held.has(payload)) this.sent.set(payload, bytes);
+  /** `bytes` of this payload reached the client; `forcedCopy`: the transport copied them on its own. */
+  delivered(payload: ReadPayload, bytes: number, forcedCopy = false): void {
+    if (!this.held.has(payload)) return;
+    this.sent.set(payload, bytes);
+    if (forcedCopy) this.forcedCopies.add(payload);
   }
 
   /** Release every payload and give the admitted bytes back. Safe to call more than once. */

@@ -43,7 +43,7 @@ export class SendStage {
   async writeRemote(payload: ReadPayload, descriptors: BufferDescriptor[], payloads: MessagePayloads): Promise<number> {
     if (!this.transport.rdmaWrite) throw new Error('transport has no RDMA WRITE');
     const sent = await this.transport.rdmaWrite(descriptors, payload);
-    payloads.delivered(payload, sent);
+    payloads.delivered(payload, sent, this.transport.copiesReadData === true);
     return sent;
   }
 

@@ -39,6 +39,11 @@ export interface Transport {
   rdmaWrite?(descriptors: BufferDescriptor[], data: PayloadData): Promise<number>;
   /** RDMA READ from the peer's registered buffers (WRITE with an RDMA channel). Absent on TCP. */
   rdmaRead?(descriptors: BufferDescriptor[], length: number): Promise<Buffer>;
+  /**
+   * `rdma zero copy = no`: rdmaWrite copies every READ's data into bounce buffers, so the send
+   * stage counts those bytes as copied (reason `forced`) whatever the cache handed out.
+   */
+  readonly copiesReadData?: boolean;
   /** Stop reading; pending receive handlers are not called any more. */
   pause?(): void;
   resume?(): void;

@@ -74,6 +74,8 @@ type State = 'negotiating' | 'ready' | 'closing' | 'closed';
 
 export class SmbdConnection implements Transport {
   readonly kind = 'rdma' as const;
+  /** `rdma zero copy = no` (Transport.copiesReadData). */
+  readonly copiesReadData: boolean;
   readonly peer: string;
   readonly remoteAddress?: string;
   readonly credits: Credits;
@@ -102,6 +104,7 @@ export class SmbdConnection implements Transport {
     const remote = o.id.remoteAddress;
     this.peer = `rdma ${remote?.host ?? '?'}:${remote?.port ?? 0}`;
     this.remoteAddress = remote?.host;
+    this.copiesReadData = o.forceBounce ?? false;
     this.credits = new Credits(o.limits.receiveCreditMax);
     this.reassembly = new Reassembly(Math.min(o.initialMaxMessageBytes ?? Infinity, o.limits.maxFragmentedSize));
     this.wq = new WorkQueue({

@@ -54,7 +54,7 @@ export class DeviceResources implements DevicePools {
     const device = new DeviceResources(binding, context, pd, o);
     try {
       for (const pool of [device.recv, device.send, device.bounce]) pool.give(pool.tryTake(1) ?? []);
-      await device.registerCache();
+      device.registerCache();
     } catch (err) {
       device.close();
       throw memlockError(err, 'SMB Direct buffers');
@@ -66,19 +66,38 @@ export class DeviceResources implements DevicePools {
     return this.slabMrs.get(slabId);
   }
 
-  private async registerCache(): Promise<void> {
+  /**
+   * One memory region per cache slab, registered synchronously when the cache announces the slab
+   * (existing slabs at once, new ones before their pages hold data) and deregistered by the
+   * cleanup the cache runs when it releases the slab. A failure for an existing slab fails open()
+   * (with the memlock advice); a later one is logged and that slab's pages are bounced.
+   */
+  private registerCache(): void {
     const cache = this.o.cache;
     if (!cache) return;
+    let firstFailure: unknown = null;
+    let subscribing = true;
     this.unsubscribe = cache.onSlab((slab) => {
-      this.registerSlab(slab.id, slab.memory).catch((err: unknown) => this.o.log.error({ err: memlockError(err, `cache slab ${slab.id}`).message }, 'SMB Direct: cache slab not registered; its pages will be copied'));
+      try {
+        return this.registerSlab(slab.id, slab.memory);
+      } catch (err) {
+        if (subscribing) firstFailure ??= err;
+        else this.o.log.error({ err: memlockError(err, `cache slab ${slab.id}`).message }, 'SMB Direct: cache slab not registered; its pages will be bounced');
+        return undefined;
+      }
     });
-    for (const slab of cache.slabs()) await this.registerSlab(slab.id, slab.memory);
+    subscribing = false;
+    if (firstFailure) throw firstFailure;
   }
 
-  private async registerSlab(id: number, memory: Buffer): Promise<void> {
-    const mr = await this.binding.registerMemory(this.pd, memory, Access.LOCAL_WRITE);
-    if (this.closed) return mr.close();
+  private registerSlab(id: number, memory: Buffer): (() => void) | undefined {
+    if (this.closed) return undefined;
+    const mr = new this.binding.MemoryRegion(this.pd, memory, Access.LOCAL_WRITE);
     this.slabMrs.set(id, mr);
+    return () => {
+      if (this.slabMrs.get(id) === mr) this.slabMrs.delete(id);
+      mr.close();
+    };
   }
 
   /** Deregisters everything; connections on this device must be closed first. */

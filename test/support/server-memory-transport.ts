@@ -30,7 +30,8 @@ export class MemoryRegistry {
   }
 }
 
-export function memoryTransportPair(registry: MemoryRegistry): { server: Transport; client: ClientTransport } {
+/** `copiesReadData`: the server side behaves like SMB Direct with `rdma zero copy = no`. */
+export function memoryTransportPair(registry: MemoryRegistry, options: { copiesReadData?: boolean } = {}): { server: Transport; client: ClientTransport } {
   let toServer: (m: Buffer) => void = () => {};
   let toClient: (m: Buffer) => void = () => {};
   const closers: Array<() => void> = [];
@@ -43,6 +44,7 @@ export function memoryTransportPair(registry: MemoryRegistry): { server: Transpo
   const server: Transport = {
     kind: 'rdma',
     peer: 'memory',
+    copiesReadData: options.copiesReadData,
     maxMessageBytes: 1 << 20,
     onMessage: (h) => (toServer = h),
     onClose: (h) => closers.push(() => h()),

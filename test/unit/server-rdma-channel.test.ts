@@ -11,6 +11,7 @@ import { Smb2Client } from '../../client/smb2-client.js';
 import { SmbError } from '../../client/connection.js';
 import { Access, Channel, Command, Dialect } from '../../smb2/constants.js';
 import { Status } from '../../smb2/status.js';
+import { noTelemetry, type Telemetry } from '../../server/telemetry.js';
 import { encodeReadRequest, decodeReadResponse } from '../../smb2/commands/read.js';
 import { encodeWriteRequestHeader, decodeWriteResponse } from '../../smb2/commands/write.js';
 
@@ -70,4 +71,37 @@ test('an RDMA channel on plain TCP is refused', async () => {
   const body = encodeReadRequest({ flags: 0, length: 3, offset: 0, fileId: h.fileId, minimumCount: 0, channel: Channel.RDMA_V1, remainingBytes: 0, channelInfo: [{ offset: 0n, token: 1, length: 3 }] });
   await assert.rejects(c.request(Command.READ, body, { treeId: tree.treeId }), (e: unknown) => e instanceof SmbError && e.status === Status.INVALID_PARAMETER);
   c.close();
+});
+
+test('READ bytes over an RDMA channel count as zero-copy, or as copied (forced) when the transport copies them (rdma zero copy = no)', async () => {
+  const data = randomBytes(64 * 1024);
+  await writeFile(path.join(f.dir, 'rdma-count.bin'), data);
+  const counted: Array<{ transport: string; path: string; bytes: number; copied?: Readonly<Record<string, number>> }> = [];
+  const telemetry: Telemetry = { ...noTelemetry, readBytes: (transport, p, bytes, copied) => void counted.push({ transport, path: p, bytes, copied }) };
+  const counting = await startServer({}, { telemetry });
+  try {
+    await writeFile(path.join(counting.dir, 'rdma-count.bin'), data);
+    for (const copiesReadData of [false, true]) {
+      const registry = new MemoryRegistry();
+      const pair = memoryTransportPair(registry, { copiesReadData });
+      counting.server.accept(pair.server);
+      const c = await loggedInClient({ port: 0 }, { transport: pair.client, dialects: [Dialect.SMB3_0_2] });
+      const tree = await c.treeConnect('share');
+      const h = await tree.create('rdma-count.bin');
+      const target = Buffer.alloc(data.length);
+      const body = encodeReadRequest({ flags: 0, length: data.length, offset: 0, fileId: h.fileId, minimumCount: 0, channel: Channel.RDMA_V1, remainingBytes: 0, channelInfo: [registry.register(target)] });
+      await c.request(Command.READ, body, { treeId: tree.treeId, creditCharge: 1 });
+      assert.deepEqual(target, data);
+      await tree.close(h.fileId);
+      c.close();
+    }
+  } finally {
+    await counting.close();
+  }
+  const reads = counted.filter((r) => r.bytes === data.length);
+  assert.equal(reads.length, 2, JSON.stringify(counted));
+  assert.equal(reads[0].path, 'zerocopy');
+  assert.deepEqual(reads[0].copied ?? {}, {});
+  assert.equal(reads[1].path, 'copy');
+  assert.deepEqual(reads[1].copied, { forced: data.length });
 });
