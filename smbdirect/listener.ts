@@ -79,7 +79,7 @@ export class SmbDirectListener implements TransportListener {
       id.on('connectRequest', (cid, event) => void this.accept(cid, event));
       this.listening.push(id);
     }
-    this.o.log.info({ port, addresses }, 'listening on SMB Direct');
+    this.o.log.debug({ port, addresses }, 'rdma_cm listener bound');
     return { port };
   }
 

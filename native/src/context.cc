@@ -22,30 +22,6 @@ int ContextRes::Open(const std::string& wanted) {
 
 namespace {
 
-// Opening devices reads sysfs and opens character devices: kept off the JS thread.
-class OpenContextWorker : public Napi::AsyncWorker {
- public:
-  OpenContextWorker(Napi::Env env, std::string name)
-      : Napi::AsyncWorker(env, "spliced:openContext"), deferred_(env), name_(std::move(name)),
-        res_(std::make_shared<ContextRes>()) {}
-  Napi::Promise Promise() { return deferred_.Promise(); }
-  void Execute() override { err_ = res_->Open(name_); }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (err_) {
-      deferred_.Reject(VerbsError(env, "rdma_get_devices", err_).Value());
-      return;
-    }
-    deferred_.Resolve(Adopt<Context>(env, res_));
-  }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  std::string name_;
-  std::shared_ptr<ContextRes> res_;
-  int err_ = 0;
-};
-
 const char* NodeTypeName(ibv_node_type type) {
   switch (type) {
     case IBV_NODE_CA: return "CA";
@@ -72,13 +48,21 @@ Napi::Value GetDeviceNames(const Napi::CallbackInfo& info) {
   return names;
 }
 
-// openContext(name?): Promise<Context>.
+// openContext(name?): Promise<Context>, opened on the JS thread on purpose. After a setuid
+// (serve drops root) every thread holds its own credentials, and the kernel refuses uverbs
+// commands on a file opened by another thread ("changed security contexts after opening
+// file descriptor"); the QPs, CQs and MRs are created on the JS thread.
 Napi::Value OpenContext(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   std::string name = info[0].IsString() ? info[0].As<Napi::String>().Utf8Value() : "";
-  auto* worker = new OpenContextWorker(info.Env(), name);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  auto res = std::make_shared<ContextRes>();
+  auto deferred = Napi::Promise::Deferred::New(env);
+  if (int err = res->Open(name)) {
+    deferred.Reject(VerbsError(env, "rdma_get_devices", err).Value());
+  } else {
+    deferred.Resolve(Adopt<Context>(env, res));
+  }
+  return deferred.Promise();
 }
 
 void Context::Init(Napi::Env env, Napi::Object exports) {

@@ -4,7 +4,8 @@
 namespace spliced {
 namespace {
 
-// Registration pins pages, which takes a while for large slabs: done off the JS thread.
+// Registration pins pages, which takes a while for large slabs: done off the JS thread. Not
+// usable after a setuid (see openContext): then use the synchronous MemoryRegion constructor.
 class RegisterWorker : public Napi::AsyncWorker {
  public:
   RegisterWorker(Napi::Env env, std::shared_ptr<MrRes> res, void* addr, size_t length, int access)
