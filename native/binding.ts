@@ -199,8 +199,7 @@ export type SlabMemory = ArrayBuffer | ArrayBufferView;
 export interface RdmaBinding {
   getDeviceNames(): string[];
   openContext(name?: string): Promise<NativeContext>;
-  /** ibv_reg_mr off the event loop. */
-  /** Registers on a worker thread; after a setuid the kernel refuses that (per-thread credentials): use `new MemoryRegion` then. */
+  /** ibv_reg_mr off the event loop, on a worker thread; after a setuid the kernel refuses that (per-thread credentials): use `new MemoryRegion` then. */
   registerMemory(pd: NativeProtectionDomain, memory: SlabMemory, access: number): Promise<NativeMemoryRegion>;
   /** Zeroed page-aligned native memory; freed when collected or by freeSlab(). */
   allocSlab(bytes: number): ArrayBuffer;
