@@ -9,8 +9,6 @@ import { closeSync, fchownSync, fstatSync, openSync, constants } from 'node:fs';
 import { join } from 'node:path';
 import { ERROR_CODES, SplicedError } from './errors.js';
 
-export const DEFAULT_RUN_AS_USER = 'nobody';
-
 export interface Account {
   name: string;
   uid: number;
