@@ -178,9 +178,9 @@ test('stable pages over RDMA: a write landing while the READ\'s RDMA WRITEs are 
       const before = srv.cache.counters();
       const got = await withTimeout(s.io.read(h.fileId, READ_AT, READ_LEN, { descriptors: 1 }), 'the READ whose RDMA WRITE meets the overwrite');
       assert.ok(ran, 'the overwrite ran inside rdmaWrite');
+      assert.equal(sha(got), sha(original.subarray(READ_AT, READ_AT + READ_LEN)), 'the client received the bytes as they were at splice time');
       assert.equal(cowDuring, lastPage - firstPage + 1, 'every overwritten page was a handed-out page, replaced by a copy');
       assert.equal(srv.cache.counters().zeroCopyBytes - before.zeroCopyBytes, READ_LEN, 'the READ was served zero-copy');
-      assert.equal(sha(got), sha(original.subarray(READ_AT, READ_AT + READ_LEN)), 'the client received the bytes as they were at splice time');
 
       const again = await s.io.read(h.fileId, READ_AT, READ_LEN, { descriptors: 2 });
       assert.equal(sha(again), sha(updated.subarray(READ_AT, READ_AT + READ_LEN)), 'a later READ sees the overwrite');
