@@ -3,6 +3,8 @@
 import type { RdmaBinding } from '../../native/binding.js';
 import { CacheFileIoProvider, NativeSlabAllocator, PageCache } from '../../cache/index.js';
 import type { Logger } from '../../server/log.js';
+import type { Telemetry } from '../../server/telemetry.js';
+import type { Transport, TransportListener } from '../../server/transport.js';
 import { createSmbDirectListener, type SmbDirectListener, type SmbDirectTuning } from '../../smbdirect/listener.js';
 import { startServer, type ServerFixture } from './server-fixture.js';
 
@@ -26,6 +28,14 @@ export interface SmbDirectServer {
   close(): Promise<void>;
 }
 
+/** Optional test hooks: the server's telemetry, write-behind in the cache, and each accepted SMB Direct transport. */
+export interface SmbDirectServerHooks {
+  telemetry?: Telemetry;
+  writeBehind?: boolean;
+  /** Sees (and may patch) every transport the listener hands to the server, before the server does. */
+  onTransport?: (t: Transport) => void;
+}
+
 /** Records warnings and errors; with SMBD_TEST_LOG=1 prints every line too. */
 function recordingLogger(into: string[]): Logger {
   const line = (obj: object | string, msg?: string) => (typeof obj === 'string' ? obj : `${msg ?? ''}: ${JSON.stringify(obj)}`);
@@ -38,9 +48,21 @@ function recordingLogger(into: string[]): Logger {
   return log;
 }
 
-export async function startSmbDirectServer(binding: RdmaBinding, host: string, tuning: SmbDirectTuning & { zeroCopy?: boolean } = {}): Promise<SmbDirectServer> {
-  const cache = new PageCache({ allocator: new NativeSlabAllocator(binding), maxBytes: 48 * 1024 * 1024, slabBytes: 4 * 1024 * 1024, writebackIntervalMs: 0 });
-  const fixture = await startServer({ bindAddresses: [host] }, { fileIo: new CacheFileIoProvider(cache) });
+/** The listener, with `see` called on each transport before the server gets it. */
+function observed(listener: TransportListener, see: (t: Transport) => void): TransportListener {
+  return {
+    kind: listener.kind,
+    listen: (onConnection) => listener.listen((t) => {
+      see(t);
+      onConnection(t);
+    }),
+    close: () => listener.close(),
+  };
+}
+
+export async function startSmbDirectServer(binding: RdmaBinding, host: string, tuning: SmbDirectTuning & { zeroCopy?: boolean } = {}, hooks: SmbDirectServerHooks = {}): Promise<SmbDirectServer> {
+  const cache = new PageCache({ allocator: new NativeSlabAllocator(binding), maxBytes: 48 * 1024 * 1024, slabBytes: 4 * 1024 * 1024, writebackIntervalMs: 0, writeBehind: hooks.writeBehind });
+  const fixture = await startServer({ bindAddresses: [host] }, { fileIo: new CacheFileIoProvider(cache), telemetry: hooks.telemetry });
   const counters: SmbDirectCounters = { rdmaWriteBytes: 0, rdmaReadBytes: 0, creditStalls: 0, protocolErrors: 0 };
   const warnings: string[] = [];
   const listener = createSmbDirectListener({
@@ -53,7 +75,7 @@ export async function startSmbDirectServer(binding: RdmaBinding, host: string, t
     },
     ...tuning,
   }) as SmbDirectListener;
-  const { port } = await fixture.server.addListener(listener);
+  const { port } = await fixture.server.addListener(hooks.onTransport ? observed(listener, hooks.onTransport) : listener);
   return {
     fixture, listener, cache, port, counters, warnings,
     pinnedPages() {

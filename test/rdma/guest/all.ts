@@ -4,3 +4,4 @@ import './device.guest.js';
 import './connection.guest.js';
 import './lifecycle.guest.js';
 import './smbdirect.guest.js';
+import './smbdirect-pages.guest.js';
