@@ -14,8 +14,6 @@
 # - the client uses RDMA READ/WRITE only for unsigned sessions and I/O of at least 4096 bytes.
 
 sd_srv=${SD_SERVER_ADDR:-10.77.0.1}
-# A compiled copy of spliced (.cache/vm/*-dist) does not find native/build by itself.
-sd_rdma_addon=${SPLICED_RDMA_ADDON:-$PWD/native/build/Release/spliced_rdma.node}
 
 sd_need_kit() {
   [ -n "${SMB_MODULES_DIR:-}" ] && [ -f "$SMB_MODULES_DIR/cifs.ko" ] && [ -f "$SMB_MODULES_DIR/ksmbd.ko" ] || {
@@ -166,7 +164,7 @@ sd_log_reason() {
 sd_start_spliced() { # conf file, log file, pid file, spliced command...
   local conf=$1 log=$2 pidfile=$3 _
   shift 3
-  SPLICED_RDMA_ADDON=$sd_rdma_addon "$@" serve --config "$conf" > "$log" 2>&1 &
+  "$@" serve --config "$conf" > "$log" 2>&1 & # the compiled copy finds native/build on its own
   echo $! > "$pidfile"
   for _ in $(seq 1 600); do
     grep -q '"spliced started"' "$log" && break
