@@ -33,7 +33,20 @@ async function client() {
   const lock = (fileId: FileId, flags: number) => r.c.request(Command.LOCK, lockBody(fileId, flags), { ...opts, allowError: true });
   /** Requests as one compound; the promise gives each one's final response. */
   const compound = (requests: Array<{ command: number; body: Buffer }>, related: boolean) => r.c.conn.compound(requests.map((q) => ({ ...q, opts })), related);
-  return { ...r, tree, open, lock, compound };
+  /** Two opens of the file; `a` holds the range with `how` (exclusive by default), `b` is free to wait for it. */
+  const heldRange = async (how: number = LockFlag.EXCLUSIVE) => {
+    const a = await open();
+    const b = await open();
+    assert.equal((await lock(a, how | LockFlag.FAIL_IMMEDIATELY)).header.status, Status.SUCCESS);
+    return { a, b };
+  };
+  /** Close both opens and the connection. */
+  const done = async (a: FileId, b: FileId) => {
+    await tree.close(a);
+    await tree.close(b);
+    r.c.close();
+  };
+  return { ...r, tree, open, lock, compound, heldRange, done };
 }
 
 /** Within 2 s. */
@@ -43,9 +56,7 @@ const pendingLock = (seen: Smb2Header[]) => () => seen.find((h) => h.command ===
 
 test('a blocking LOCK on a held range goes pending and is granted when the holder unlocks', async () => {
   const x = await client();
-  const a = await x.open();
-  const b = await x.open();
-  assert.equal((await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY)).header.status, Status.SUCCESS);
+  const { a, b } = await x.heldRange();
   const waiting = x.lock(b, LockFlag.EXCLUSIVE);
   const interim = await soon(pendingLock(x.seen));
   assert.ok(interim.flags & HeaderFlag.ASYNC_COMMAND);
@@ -54,16 +65,12 @@ test('a blocking LOCK on a held range goes pending and is granted when the holde
   assert.equal(final.status, Status.SUCCESS);
   assert.equal(final.asyncId, interim.asyncId);
   assert.equal((await x.lock(a, LockFlag.SHARED | LockFlag.FAIL_IMMEDIATELY)).header.status, Status.LOCK_NOT_GRANTED, 'b holds it now');
-  await x.tree.close(a);
-  await x.tree.close(b);
-  x.c.close();
+  await x.done(a, b);
 });
 
 test('a blocking LOCK is granted when the holding open closes', async () => {
   const x = await client();
-  const a = await x.open();
-  const b = await x.open();
-  await x.lock(a, LockFlag.SHARED | LockFlag.FAIL_IMMEDIATELY);
+  const { a, b } = await x.heldRange(LockFlag.SHARED);
   const waiting = x.lock(b, LockFlag.EXCLUSIVE);
   await soon(pendingLock(x.seen));
   await x.tree.close(a);
@@ -74,9 +81,7 @@ test('a blocking LOCK is granted when the holding open closes', async () => {
 
 test('CANCEL of a blocking LOCK answers it with STATUS_CANCELLED and leaves the range to its holder', async () => {
   const x = await client();
-  const a = await x.open();
-  const b = await x.open();
-  await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY);
+  const { a, b } = await x.heldRange();
   const waiting = x.lock(b, LockFlag.EXCLUSIVE);
   const interim = await soon(pendingLock(x.seen));
   const cancel = smb2Header({ command: Command.CANCEL, messageId: interim.messageId, sessionId: interim.sessionId, flags: HeaderFlag.ASYNC_COMMAND, creditCharge: 0, credits: 0 });
@@ -86,21 +91,15 @@ test('CANCEL of a blocking LOCK answers it with STATUS_CANCELLED and leaves the 
   assert.equal((await x.lock(b, LockFlag.SHARED | LockFlag.FAIL_IMMEDIATELY)).header.status, Status.LOCK_NOT_GRANTED);
   assert.equal((await x.lock(a, LockFlag.UNLOCK)).header.status, Status.SUCCESS);
   assert.equal((await x.lock(b, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY)).header.status, Status.SUCCESS, 'the cancelled wait took nothing');
-  await x.tree.close(a);
-  await x.tree.close(b);
-  x.c.close();
+  await x.done(a, b);
 });
 
 test('with FAIL_IMMEDIATELY a conflicting LOCK is still refused at once', async () => {
   const x = await client();
-  const a = await x.open();
-  const b = await x.open();
-  await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY);
+  const { a, b } = await x.heldRange();
   assert.equal((await x.lock(b, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY)).header.status, Status.LOCK_NOT_GRANTED);
   assert.equal(x.seen.filter((h) => h.status === Status.PENDING).length, 0);
-  await x.tree.close(a);
-  await x.tree.close(b);
-  x.c.close();
+  await x.done(a, b);
 });
 
 function cancelByMessageId(h: { messageId: bigint; sessionId: bigint }): Buffer {
@@ -109,9 +108,7 @@ function cancelByMessageId(h: { messageId: bigint; sessionId: bigint }): Buffer 
 
 test('a CANCEL by MessageId that arrives with the LOCK (one read, before the LOCK went async) still cancels it', { timeout: 10_000 }, async () => {
   const x = await client();
-  const a = await x.open();
-  const b = await x.open();
-  await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY);
+  const { a, b } = await x.heldRange();
   x.hold();
   const waiting = x.lock(b, LockFlag.EXCLUSIVE);
   const [held] = await soon(() => (x.held.length ? x.held : undefined));
@@ -122,16 +119,12 @@ test('a CANCEL by MessageId that arrives with the LOCK (one read, before the LOC
   assert.equal(x.seen.filter((h) => h.status === Status.PENDING).length, 0);
   assert.equal((await x.lock(a, LockFlag.UNLOCK)).header.status, Status.SUCCESS);
   assert.equal((await x.lock(b, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY)).header.status, Status.SUCCESS, 'the cancelled LOCK took nothing');
-  await x.tree.close(a);
-  await x.tree.close(b);
-  x.c.close();
+  await x.done(a, b);
 });
 
 test('a blocking LOCK that is not last in an unrelated compound gets an interim response in the compound reply; the rest is answered at once', { timeout: 10_000 }, async () => {
   const x = await client();
-  const a = await x.open();
-  const b = await x.open();
-  await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY);
+  const { a, b } = await x.heldRange();
   const finals = x.compound([{ command: Command.LOCK, body: lockBody(b, LockFlag.EXCLUSIVE) }, { command: Command.ECHO, body: encodeEchoRequest() }], false);
   const reply = await soon(() => x.replies.find((r) => r.length === 2));
   assert.equal(reply[0].command, Command.LOCK);
@@ -145,16 +138,12 @@ test('a blocking LOCK that is not last in an unrelated compound gets an interim 
   assert.equal(lockFinal.header.status, Status.SUCCESS);
   assert.equal(lockFinal.header.asyncId, reply[0].asyncId);
   assert.equal(echo.header.status, Status.SUCCESS);
-  await x.tree.close(a);
-  await x.tree.close(b);
-  x.c.close();
+  await x.done(a, b);
 });
 
 test('in a related compound the elements after a blocking LOCK get interim responses and run in order once it is granted', { timeout: 10_000 }, async () => {
   const x = await client();
-  const a = await x.open();
-  const b = await x.open();
-  await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY);
+  const { a, b } = await x.heldRange();
   // LOCK b (waits for a), then UNLOCK on the related FileId: it succeeds only if it runs after the LOCK was granted.
   const finals = x.compound([{ command: Command.LOCK, body: lockBody(b, LockFlag.EXCLUSIVE) }, { command: Command.LOCK, body: lockBody({ persistent: RELATED_FILE_ID, volatile: RELATED_FILE_ID }, LockFlag.UNLOCK) }], true);
   const reply = await soon(() => x.replies.find((r) => r.length === 2));
@@ -169,16 +158,12 @@ test('in a related compound the elements after a blocking LOCK get interim respo
   const order = x.seen.filter((h) => h.command === Command.LOCK && h.status !== Status.PENDING && (h.asyncId === reply[0].asyncId || h.asyncId === reply[1].asyncId));
   assert.deepEqual(order.map((h) => h.asyncId), [reply[0].asyncId, reply[1].asyncId], 'finals in request order');
   assert.equal((await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY)).header.status, Status.SUCCESS, 'the related UNLOCK freed the range');
-  await x.tree.close(a);
-  await x.tree.close(b);
-  x.c.close();
+  await x.done(a, b);
 });
 
 test('CANCEL of a related element that waits behind a blocking LOCK answers it STATUS_CANCELLED without running it', { timeout: 10_000 }, async () => {
   const x = await client();
-  const a = await x.open();
-  const b = await x.open();
-  await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY);
+  const { a, b } = await x.heldRange();
   const finals = x.compound([{ command: Command.LOCK, body: lockBody(b, LockFlag.EXCLUSIVE) }, { command: Command.LOCK, body: lockBody({ persistent: RELATED_FILE_ID, volatile: RELATED_FILE_ID }, LockFlag.UNLOCK) }], true);
   const reply = await soon(() => x.replies.find((r) => r.length === 2));
   const cancel = smb2Header({ command: Command.CANCEL, messageId: 0n, sessionId: x.c.sessionId, flags: HeaderFlag.ASYNC_COMMAND, creditCharge: 0, credits: 0 });
@@ -189,16 +174,12 @@ test('CANCEL of a related element that waits behind a blocking LOCK answers it S
   assert.equal(locked.header.status, Status.SUCCESS);
   assert.equal(unlock.header.status, Status.CANCELLED);
   assert.equal((await x.lock(a, LockFlag.SHARED | LockFlag.FAIL_IMMEDIATELY)).header.status, Status.LOCK_NOT_GRANTED, 'b still holds the range: the UNLOCK did not run');
-  await x.tree.close(a);
-  await x.tree.close(b);
-  x.c.close();
+  await x.done(a, b);
 });
 
 test('a connection holds at most 512 async requests: past that a blocking LOCK is refused at once; closing the connection gives them all up', { timeout: 30_000 }, async () => {
   const x = await client();
-  const a = await x.open();
-  const b = await x.open();
-  await x.lock(a, LockFlag.EXCLUSIVE | LockFlag.FAIL_IMMEDIATELY);
+  const { a, b } = await x.heldRange();
   const waiting = Array.from({ length: 512 }, () => x.lock(b, LockFlag.EXCLUSIVE).catch(() => undefined));
   await until(() => (x.seen.filter((h) => h.status === Status.PENDING).length === 512 ? true : undefined), 2000);
   assert.equal((await x.lock(b, LockFlag.EXCLUSIVE)).header.status, Status.LOCK_NOT_GRANTED);
