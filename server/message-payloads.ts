@@ -24,9 +24,8 @@ export interface MessagePayloadsHooks {
 export class MessagePayloads {
   private admitted = 0;
   private readonly held = new Set<ReadPayload>();
-  private readonly sent = new Map<ReadPayload, number>();
-  /** Payloads the transport copied on its own (`rdma zero copy = no`). */
-  private readonly forcedCopies = new Set<ReadPayload>();
+  /** Bytes of each payload that reached the client, and whether the transport copied them on its own (`rdma zero copy = no`). */
+  private readonly sent = new Map<ReadPayload, { bytes: number; forcedCopy: boolean }>();
   private settled = false;
 
   constructor(
@@ -76,9 +75,8 @@ export class MessagePayloads {
         released = true;
         this.held.delete(owned);
         this.budget.countPayload(-1);
-        const bytes = this.sent.get(owned);
-        if (bytes) this.hooks.delivered(owned, bytes, this.forcedCopies.has(owned));
-        this.forcedCopies.delete(owned);
+        const sent = this.sent.get(owned);
+        if (sent?.bytes) this.hooks.delivered(owned, sent.bytes, sent.forcedCopy);
         this.sent.delete(owned);
         payload.release();
       },
@@ -92,8 +90,7 @@ export class MessagePayloads {
   /** `bytes` of this payload reached the client; `forcedCopy`: the transport copied them on its own. */
   delivered(payload: ReadPayload, bytes: number, forcedCopy = false): void {
     if (!this.held.has(payload)) return;
-    this.sent.set(payload, bytes);
-    if (forcedCopy) this.forcedCopies.add(payload);
+    this.sent.set(payload, { bytes, forcedCopy });
   }
 
   /** Release every payload and give the admitted bytes back. Safe to call more than once. */
