@@ -104,9 +104,7 @@ export class DeviceResources implements DevicePools {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.unsubscribe?.();
-    for (const mr of this.slabMrs.values()) mr.close();
-    this.slabMrs.clear();
+    this.unsubscribe?.(); // runs each slab's cleanup: its MR is closed and forgotten
     this.send.close();
     this.recv.close();
     this.bounce.close();
