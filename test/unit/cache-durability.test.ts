@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CacheFileIoProvider, PageCache, PageFlag, PAGE_SIZE, type PageCacheOptions } from '../../cache/index.js';
-import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture.js';
-import { Smb2Client } from '../../client/smb2-client.js';
+import { startServer } from '../support/server-fixture.js';
+import { treeClient } from '../support/logged-in-client.js';
 import { Access, Command, CreateDisposition, CreateOption, WriteFlag } from '../../smb2/constants.js';
 import { encodeWriteRequestHeader } from '../../smb2/commands/write.js';
 import type { FileId } from '../../smb2/commands/create.js';
@@ -75,10 +75,8 @@ test('write-behind is an explicit option: then data stays dirty in memory until 
 test('over SMB: SMB2_WRITEFLAG_WRITE_THROUGH and FILE_WRITE_THROUGH opens add fdatasync, plain WRITEs do not', async () => {
   const cache = new PageCache({ writebackIntervalMs: 0 });
   const f = await startServer({}, { fileIo: new CacheFileIoProvider(cache) });
-  const c = await Smb2Client.connect({ port: f.port });
+  const { c, tree } = await treeClient(f);
   try {
-    await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-    const tree = await c.treeConnect('share');
     const access = (Access.GENERIC_READ | Access.GENERIC_WRITE) >>> 0;
     const write = async (fileId: FileId, flags: number): Promise<void> => {
       const body = encodeWriteRequestHeader({ offset: 0, fileId, channel: 0, remainingBytes: 0, flags, channelInfo: [], length: 4 });

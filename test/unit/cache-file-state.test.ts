@@ -4,8 +4,8 @@ import { rename, writeFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { CacheFileIoProvider, PageCache, PAGE_SIZE, type PageCacheOptions } from '../../cache/index.js';
-import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture.js';
-import { Smb2Client } from '../../client/smb2-client.js';
+import { startServer } from '../support/server-fixture.js';
+import { treeClient } from '../support/logged-in-client.js';
 import { Access, CreateDisposition } from '../../smb2/constants.js';
 import { withTempCache } from '../support/temp-cache.js';
 
@@ -62,10 +62,8 @@ test('the flusher visits only the files with data to write back, not every file 
 test('over SMB: opening and closing many distinct names leaves the cache at its idle size', async () => {
   const cache = new PageCache({ writebackIntervalMs: 0 });
   const f = await startServer({}, { fileIo: new CacheFileIoProvider(cache) });
-  const c = await Smb2Client.connect({ port: f.port });
+  const { c, tree } = await treeClient(f);
   try {
-    await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-    const tree = await c.treeConnect('share');
     const idle = cache.counters().trackedFiles;
     for (let k = 0; k < FILES; k++) {
       const h = await tree.create(`n${k}.bin`, { desiredAccess: (Access.GENERIC_READ | Access.GENERIC_WRITE) >>> 0, disposition: CreateDisposition.OVERWRITE_IF });

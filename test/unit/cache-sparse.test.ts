@@ -5,8 +5,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PageCache, PAGE_SIZE } from '../../cache/index.js';
-import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture.js';
-import { Smb2Client } from '../../client/smb2-client.js';
+import { startServer } from '../support/server-fixture.js';
+import { treeClient } from '../support/logged-in-client.js';
 import { Access, CreateDisposition, InfoType } from '../../smb2/constants.js';
 import { Writer } from '../../wire/index.js';
 
@@ -57,10 +57,8 @@ test('a page at 2^40, then truncate, extend and writeback walk only the pages th
 
 test('over SMB: a 1-byte WRITE at 2^40 and SET_INFO EndOfFile 0 do not stall the server', async () => {
   const f = await startServer();
-  const c = await Smb2Client.connect({ port: f.port });
+  const { c, tree } = await treeClient(f);
   try {
-    await c.login({ user: TEST_USER, password: TEST_PASSWORD });
-    const tree = await c.treeConnect('share');
     const h = await tree.create('far.bin', { desiredAccess: (Access.GENERIC_READ | Access.GENERIC_WRITE) >>> 0, disposition: CreateDisposition.OVERWRITE_IF });
     const blocked = await longestBlockMs(async () => {
       assert.equal(await tree.write(h.fileId, FAR, Buffer.from('x')), 1);
