@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Page } from 'playwright-core';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../ops/config.js';
@@ -31,23 +33,34 @@ function assertRoundAxis(labels: string[], context: string): void {
 
 const pageState = (): PageState => (window as unknown as { spliced: PageState }).spliced;
 
+/**
+ * Serve `app`, open its status page in headless Chromium (polling every 150 ms) and run `check`
+ * on it; `prepare` sees the page before it loads. The browser and the app are closed after.
+ */
+async function onStatusPage(app: FastifyInstance, check: (page: Page) => Promise<void>, prepare?: (page: Page) => void): Promise<void> {
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const browser = await launchChromium();
+  try {
+    const page = await browser.context.newPage();
+    prepare?.(page);
+    const { port } = app.server.address() as AddressInfo;
+    await page.goto(`http://127.0.0.1:${port}/?interval=150`);
+    await check(page);
+  } finally {
+    await browser.close();
+    await app.close();
+  }
+}
+
 test('the status page loads in headless Chromium, polls /status and draws', { skip: chromiumMissing }, async () => {
   const metrics = new SplicedMetrics({ defaultMetrics: false });
   const app = buildOpsApp({
     metrics,
     status: () => ({ connections: [], sessions: 0, openFiles: 0, shares: [{ name: 'demo', path: '/srv/demo', readOnly: false }] }),
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await launchChromium();
-  try {
-    const page = await browser.context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
-    const outside: string[] = [];
-    page.on('request', (r) => !r.url().startsWith('http://127.0.0.1:') && outside.push(r.url()));
-    const { port } = app.server.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/?interval=150`);
+  const errors: string[] = [];
+  const outside: string[] = [];
+  await onStatusPage(app, async (page) => {
     assert.equal(await page.title(), 'spliced status');
     await page.waitForFunction(() => (window as any).spliced.polls >= 3, undefined, { timeout: 10_000 });
     assert.equal(await page.textContent('#shares td'), 'demo');
@@ -62,10 +75,11 @@ test('the status page loads in headless Chromium, polls /status and draws', { sk
     }
     assert.deepEqual(errors, []);
     assert.deepEqual(outside, [], 'the page fetches nothing from outside');
-  } finally {
-    await browser.close();
-    await app.close();
-  }
+  }, (page) => {
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+    page.on('request', (r) => !r.url().startsWith('http://127.0.0.1:') && outside.push(r.url()));
+  });
 });
 
 test('the plot updates while a client reads', { skip: chromiumMissing || smbclientMissing || coreMissing }, async () => {
@@ -76,43 +90,38 @@ test('the plot updates while a client reads', { skip: chromiumMissing || smbclie
   const cfg = parseConfig(`[data]\npath = ${dir}\nguest ok = yes\n`, join(dir, 'test.conf'));
   const core = await startCore(cfg.options, metrics);
   const app = buildOpsApp({ metrics, status: () => core.status() });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await launchChromium();
   try {
-    const page = await browser.context.newPage();
-    const { port } = app.server.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/?interval=150`);
-    await page.waitForFunction(() => (window as any).spliced.samples.length >= 3, undefined, { timeout: 10_000 });
-    const idle = await page.evaluate(pageState);
-    assert.ok(idle.samples.every((s) => s.zeroCopy + s.copy === 0), 'no reads yet');
-    const before = await page.evaluate(() => (document.getElementById('plot') as HTMLCanvasElement).toDataURL());
+    await onStatusPage(app, async (page) => {
+      await page.waitForFunction(() => (window as any).spliced.samples.length >= 3, undefined, { timeout: 10_000 });
+      const idle = await page.evaluate(pageState);
+      assert.ok(idle.samples.every((s) => s.zeroCopy + s.copy === 0), 'no reads yet');
+      const before = await page.evaluate(() => (document.getElementById('plot') as HTMLCanvasElement).toDataURL());
 
-    const gets = Array.from({ length: 8 }, () => 'get big.bin /dev/null').join('; ');
-    const read = await smbclient(core.tcpPort, 'data', gets);
-    assert.equal(read.code, 0, read.out);
+      const gets = Array.from({ length: 8 }, () => 'get big.bin /dev/null').join('; ');
+      const read = await smbclient(core.tcpPort, 'data', gets);
+      assert.equal(read.code, 0, read.out);
 
-    await page.waitForFunction(() => (window as any).spliced.samples.some((s: any) => s.zeroCopy + s.copy > 0), undefined, { timeout: 10_000 });
-    const after = await page.evaluate(pageState);
-    const readRate = Math.max(...after.samples.map((s) => s.zeroCopy + s.copy));
-    assert.ok(readRate > 1024 * 1024, `plotted read rate ${readRate} B/s`);
-    assertRoundAxis(after.axisLabels, `under load, peak ${readRate} B/s`);
-    const drawn = await page.evaluate(() => (document.getElementById('plot') as HTMLCanvasElement).toDataURL());
-    assert.notEqual(drawn, before, 'the canvas changed');
-    // Polls may have caught the transfer midway; the next ones see all of it, counted once.
-    const expected = 8 * big.length;
-    await page.waitForFunction(
-      (n) => { const t = (window as any).spliced.last.throughput; return t.readZeroCopyBytes + t.readCopyBytes >= n; },
-      expected, { timeout: 10_000 },
-    );
-    const totals = await page.evaluate(() => (window as any).spliced.last.throughput);
-    assert.equal(totals.readZeroCopyBytes + totals.readCopyBytes, expected, 'every byte read is counted once');
-    const cache = (await page.textContent('#cache')) ?? '';
-    for (const state of ['free', 'clean', 'dirty', 'writeback', 'spliced']) assert.match(cache, new RegExp(`pages ${state}\\d+`));
-    assert.match(cache, /copied \(dirty\)/);
-    assert.match((await page.textContent('#shares')) ?? '', /data/);
+      await page.waitForFunction(() => (window as any).spliced.samples.some((s: any) => s.zeroCopy + s.copy > 0), undefined, { timeout: 10_000 });
+      const after = await page.evaluate(pageState);
+      const readRate = Math.max(...after.samples.map((s) => s.zeroCopy + s.copy));
+      assert.ok(readRate > 1024 * 1024, `plotted read rate ${readRate} B/s`);
+      assertRoundAxis(after.axisLabels, `under load, peak ${readRate} B/s`);
+      const drawn = await page.evaluate(() => (document.getElementById('plot') as HTMLCanvasElement).toDataURL());
+      assert.notEqual(drawn, before, 'the canvas changed');
+      // Polls may have caught the transfer midway; the next ones see all of it, counted once.
+      const expected = 8 * big.length;
+      await page.waitForFunction(
+        (n) => { const t = (window as any).spliced.last.throughput; return t.readZeroCopyBytes + t.readCopyBytes >= n; },
+        expected, { timeout: 10_000 },
+      );
+      const totals = await page.evaluate(() => (window as any).spliced.last.throughput);
+      assert.equal(totals.readZeroCopyBytes + totals.readCopyBytes, expected, 'every byte read is counted once');
+      const cache = (await page.textContent('#cache')) ?? '';
+      for (const state of ['free', 'clean', 'dirty', 'writeback', 'spliced']) assert.match(cache, new RegExp(`pages ${state}\\d+`));
+      assert.match(cache, /copied \(dirty\)/);
+      assert.match((await page.textContent('#shares')) ?? '', /data/);
+    });
   } finally {
-    await browser.close();
-    await app.close();
     await core.close();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -140,12 +149,7 @@ test('the SMB Direct section: port and devices, RDMA connections, WRITE/READ byt
       sessions: 2, openFiles: 1, shares: [],
     }),
   });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const browser = await launchChromium();
-  try {
-    const page = await browser.context.newPage();
-    const { port } = app.server.address() as AddressInfo;
-    await page.goto(`http://127.0.0.1:${port}/?interval=150`);
+  await onStatusPage(app, async (page) => {
     await page.waitForFunction(() => (window as any).spliced.polls >= 1, undefined, { timeout: 10_000 });
     assert.equal(await page.textContent('#smbd-state'), 'listening on rdma_cm port 5445 on rxe0 (dummy0); zero copy on');
     const rows = await page.$$eval('#smbdirect tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
@@ -161,8 +165,5 @@ test('the SMB Direct section: port and devices, RDMA connections, WRITE/READ byt
     const polls = await page.evaluate(() => (window as any).spliced.polls as number);
     await page.waitForFunction((n) => (window as any).spliced.polls > n, polls, { timeout: 10_000 });
     assert.equal(await page.textContent('#smbd-state'), 'not running: SMB Direct off: no RDMA device (serving TCP only)');
-  } finally {
-    await browser.close();
-    await app.close();
-  }
+  });
 });
