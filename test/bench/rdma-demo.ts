@@ -6,7 +6,7 @@
  *
  *   npm run demo:rdma
  */
-import { vmUnavailableReason } from '../support/vm.js';
+import { lastLines, vmUnavailableReason } from '../support/vm.js';
 import { runInVmLive } from '../support/vm-live.js';
 import { smbDirectGuestEnv, smbDirectKit } from '../support/smb-direct-kit.js';
 import { addGuestUser, buildSplicedForGuest } from '../support/guest-build.js';
@@ -35,7 +35,7 @@ async function main(): Promise<number> {
     onLine: (line) => console.log(line.slice('demo: '.length)),
   });
   console.log(`demo:rdma: ${run.exitCode === 0 ? 'done' : `failed (exit ${run.exitCode})`} in ${((Date.now() - started) / 1000).toFixed(0)} s; guest output in ${run.outDir}`);
-  if (run.exitCode !== 0 && !run.output.includes('demo: ')) console.log(run.output.split('\n').slice(-30).join('\n'));
+  if (run.exitCode !== 0 && !run.output.includes('demo: ')) console.log(lastLines(run.output, 30));
   return run.exitCode;
 }
 

@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { vmUnavailableReason } from '../support/vm.js';
+import { lastLines, vmUnavailableReason } from '../support/vm.js';
 import { runInVmLive } from '../support/vm-live.js';
 import { smbDirectGuestEnv, smbDirectKit } from '../support/smb-direct-kit.js';
 import { addGuestUser, buildSplicedForGuest } from '../support/guest-build.js';
@@ -158,7 +158,7 @@ async function main(): Promise<number> {
   if (ceiling) say(describeCeiling(ceiling));
   const measurements = readMeasurements(run.outDir);
   if (!measurements.length) {
-    say(`bench:rdma: the guest produced no measurements:\n${run.output.split('\n').slice(-30).join('\n')}`);
+    say(`bench:rdma: the guest produced no measurements:\n${lastLines(run.output, 30)}`);
     return 1;
   }
   const rows = new Map(SERVERS.map((s) => [s.id as string, summarise(s.label, measurements.filter((m) => m.server === s.id))]));

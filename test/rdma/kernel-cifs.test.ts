@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runInVm, vmUnavailableReason, type VmRun } from '../support/vm.js';
+import { lastLines, runInVm, vmUnavailableReason, type VmRun } from '../support/vm.js';
 import { smbDirectGuestEnv, smbDirectKit } from '../support/smb-direct-kit.js';
 import { addGuestUser, buildSplicedForGuest } from '../support/guest-build.js';
 
@@ -22,10 +22,6 @@ interface CheckResult {
   ok: boolean;
   name: string;
   log: string;
-}
-
-function tail(text: string, lines: number): string {
-  return text.split('\n').slice(-lines).join('\n');
 }
 
 function readIfPresent(path: string): string {
@@ -79,14 +75,14 @@ function failureContext(run: VmRun, result: CheckResult): string {
   const said = trace.split('\n').filter((line) => line && !/^\++ \d/.test(line));
   return [
     '--- what the check printed (trace lines left out) ---',
-    tail(said.join('\n'), 20),
+    lastLines(said.join('\n'), 20),
     `--- guest trace (${result.log}) ---`,
-    tail(trace, 40),
+    lastLines(trace, 40),
     '--- dmesg (cifs lines, tail) ---',
     dmesg.slice(-25).join('\n'),
     '--- spliced log while the check ran ---',
     splicedLogDuring(readIfPresent(join(dir, splicedLogFor(result.name))), trace),
-    ...(/ksmbd/.test(result.name) ? ['--- ksmbd.mountd log (tail) ---', tail(readIfPresent(join(dir, 'ksmbd.log')), 20)] : []),
+    ...(/ksmbd/.test(result.name) ? ['--- ksmbd.mountd log (tail) ---', lastLines(readIfPresent(join(dir, 'ksmbd.log')), 20)] : []),
   ].join('\n');
 }
 
@@ -115,8 +111,8 @@ if (unavailable && inCi) {
     console.log(`kernel cifs VM run: ${((Date.now() - started) / 1000).toFixed(0)} s, exit ${run.exitCode}, output in ${run.outDir}`);
     const results = readResults(run);
     await t.test('the VM booted and ran the checks', () => {
-      assert.ok(results.length > 0, `no results from the guest (exit ${run.exitCode}):\n${tail(run.output, 60)}`);
-      assert.ok(run.exitCode === 0 || results.some((r) => !r.ok), `the guest exited ${run.exitCode} with every check passing:\n${tail(run.output, 60)}`);
+      assert.ok(results.length > 0, `no results from the guest (exit ${run.exitCode}):\n${lastLines(run.output, 60)}`);
+      assert.ok(run.exitCode === 0 || results.some((r) => !r.ok), `the guest exited ${run.exitCode} with every check passing:\n${lastLines(run.output, 60)}`);
     });
     await t.test('the SMB Direct modules and ksmbd-tools were built for the booted kernel (test/vm/build-smb-modules.sh)', () => {
       if (typeof kit === 'string') assert.fail(kit);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT, preparedKernelRelease, runInVm, vmUnavailableReason, type VmRun } from '../support/vm.js';
+import { REPO_ROOT, lastLines, preparedKernelRelease, runInVm, vmUnavailableReason, type VmRun } from '../support/vm.js';
 import { ceilingMBps, describeCeiling, type PerftestCeiling } from '../support/perftest-ceiling.js';
 
 const ASAN_ADDON = '.cache/native-asan/build/Release/spliced_rdma.node';
@@ -28,14 +28,10 @@ function readResults(run: VmRun, label: string): GuestResult[] {
   return lines.map((line) => JSON.parse(line) as GuestResult).filter((r) => r.nesting === 0);
 }
 
-function tail(text: string, lines: number): string {
-  return text.split('\n').slice(-lines).join('\n');
-}
-
 function buildAddons(): void {
   for (const args of [[], ['--asan']]) {
     const r = spawnSync(process.execPath, [join(REPO_ROOT, 'native', 'build.mjs'), ...args], { encoding: 'utf8' });
-    assert.equal(r.status, 0, `native/build.mjs ${args.join(' ')} failed:\n${tail(r.stdout + r.stderr, 30)}`);
+    assert.equal(r.status, 0, `native/build.mjs ${args.join(' ')} failed:\n${lastLines(r.stdout + r.stderr, 30)}`);
   }
   assert.ok(existsSync(join(REPO_ROOT, 'native', 'build', 'Release', 'spliced_rdma.node')), 'the addon was not built (RDMA headers missing?)');
   assert.ok(existsSync(join(REPO_ROOT, ASAN_ADDON)), 'the ASan addon was not built');
@@ -46,7 +42,7 @@ function guestOutputFor(output: string, label: string, name: string): string {
   const lines = output.split('\n');
   const start = lines.indexOf(`=== guest tests (${label})`);
   const end = lines.findIndex((line, i) => i > start && line.startsWith(`✖ ${name} (`));
-  if (start < 0 || end < 0) return tail(output, 60);
+  if (start < 0 || end < 0) return lastLines(output, 60);
   let from = end;
   while (from > start + 1 && !/^[✔✖﹣] /.test(lines[from - 1])) from--;
   let to = end + 1;
@@ -58,8 +54,8 @@ async function reportGuestTests(t: TestContext, run: VmRun, label: string): Prom
   const results = readResults(run, label);
   await t.test(`${label}: the guest test run completed`, () => {
     const exit = existsSync(join(run.outDir, `exit-${label}`)) ? readFileSync(join(run.outDir, `exit-${label}`), 'utf8').trim() : 'missing';
-    assert.ok(results.length > 0, `no results from the guest (exit ${exit}):\n${tail(run.output, 60)}`);
-    assert.ok(exit === '0' || results.some((r) => !r.ok), `the guest runner exited ${exit} with every test passing:\n${tail(run.output, 60)}`);
+    assert.ok(results.length > 0, `no results from the guest (exit ${exit}):\n${lastLines(run.output, 60)}`);
+    assert.ok(exit === '0' || results.some((r) => !r.ok), `the guest runner exited ${exit} with every test passing:\n${lastLines(run.output, 60)}`);
   });
   for (const r of results) {
     await t.test(`${label}: ${r.name}`, { skip: r.skip }, () => {
@@ -70,7 +66,7 @@ async function reportGuestTests(t: TestContext, run: VmRun, label: string): Prom
 
 function readCeiling(run: VmRun, tool: string): PerftestCeiling {
   const file = join(run.outDir, `${tool}.json`);
-  assert.ok(existsSync(file), `no ${tool}.json from the guest:\n${tail(run.output, 40)}`);
+  assert.ok(existsSync(file), `no ${tool}.json from the guest:\n${lastLines(run.output, 40)}`);
   return JSON.parse(readFileSync(file, 'utf8')) as PerftestCeiling;
 }
 
@@ -92,7 +88,7 @@ if (unavailable && inCi) {
     });
     console.log(`rxe VM run: ${((Date.now() - started) / 1000).toFixed(0)} s, exit ${run.exitCode}, output in ${run.outDir}`);
     await t.test('the VM booted and ran the suite', () => {
-      assert.equal(run.exitCode, 0, tail(run.output, 60));
+      assert.equal(run.exitCode, 0, lastLines(run.output, 60));
     });
     await t.test('the guest booted the kernel prepare.sh prepared (the newest 6.1 package)', () => {
       const booted = readFileSync(join(run.outDir, 'kernel-release'), 'utf8').trim();
@@ -103,7 +99,7 @@ if (unavailable && inCi) {
     await t.test('asan: AddressSanitizer reported no errors', () => {
       const reports = readdirSync(run.outDir).filter((f) => f.startsWith('asan.'));
       const text = reports.map((f) => readFileSync(join(run.outDir, f), 'utf8')).join('\n');
-      assert.deepEqual(reports, [], `AddressSanitizer reports:\n${tail(text, 80)}`);
+      assert.deepEqual(reports, [], `AddressSanitizer reports:\n${lastLines(text, 80)}`);
     });
     for (const tool of ['ib_write_bw', 'ib_read_bw']) {
       await t.test(`perftest ceiling: ${tool}`, () => {

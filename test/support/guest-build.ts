@@ -5,11 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO_ROOT } from './vm.js';
-
-function tail(text: string, lines: number): string {
-  return text.split('\n').slice(-lines).join('\n');
-}
+import { REPO_ROOT, lastLines } from './vm.js';
 
 /** tsc into OUT_DIR (repo-relative); type errors elsewhere in the tree still emit JavaScript. */
 export function buildSplicedForGuest(outDirRelative: string, say: (line: string) => void = console.log): void {
@@ -17,8 +13,8 @@ export function buildSplicedForGuest(outDirRelative: string, say: (line: string)
   rmSync(outDir, { recursive: true, force: true });
   const tsc = join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json', '--outDir', outDir, '--sourceMap', 'false'], { cwd: REPO_ROOT, encoding: 'utf8' });
-  if (r.status !== 0) say(`tsc reported errors, running what it emitted:\n${tail(r.stdout + r.stderr, 10)}`);
-  assert.ok(existsSync(join(outDir, 'cli', 'main.js')), `tsc emitted no cli/main.js:\n${tail(r.stdout + r.stderr, 30)}`);
+  if (r.status !== 0) say(`tsc reported errors, running what it emitted:\n${lastLines(r.stdout + r.stderr, 10)}`);
+  assert.ok(existsSync(join(outDir, 'cli', 'main.js')), `tsc emitted no cli/main.js:\n${lastLines(r.stdout + r.stderr, 30)}`);
 }
 
 /** `spliced user add` on the host into USERS_FILE (repo-relative), with the build above. */

@@ -83,3 +83,8 @@ export function runInVm(options: VmRunOptions): Promise<VmRun> {
     });
   });
 }
+
+/** The last `lines` lines of a program's output, for failure messages. */
+export function lastLines(text: string, lines: number): string {
+  return text.split('\n').slice(-lines).join('\n');
+}
