@@ -24,7 +24,7 @@
         "sources": [
           "src/addon.cc", "src/common.cc", "src/slab.cc", "src/context.cc", "src/protection-domain.cc",
           "src/memory-region.cc", "src/fd-poller.cc", "src/completion-queue.cc", "src/cm-id.cc",
-          "src/queue-pair.cc"
+          "src/queue-pair.cc", "src/send-poster.cc"
         ],
         "libraries": ["-libverbs", "-lrdmacm"]
       }]

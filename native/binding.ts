@@ -188,6 +188,12 @@ export interface NativeQueuePair {
   readonly caps: QpCaps;
   /** Both throw errors that also carry `badWrIndex`: the first work request that was not posted. */
   postSend(wrs: SendWr[]): void;
+  /**
+   * The same post made by the addon's poster thread, in submission order: on a software
+   * device (rxe) the post itself does the protocol work, which must not hold the event loop.
+   * Rejects like postSend throws.
+   */
+  postSendAsync(wrs: SendWr[]): Promise<void>;
   postRecv(wrs: RecvWr[]): void;
   close(): void;
 }

@@ -1,7 +1,11 @@
 // The verbs objects behind one RC connection, created and closed in the right order:
 // a completion channel, a send CQ and a receive CQ on it, and the QP on the CM id.
 // Completions arrive as arrays through the 'send' and 'recv' events.
+// With `postFromThread`, sends are posted by the addon's poster thread; a post it could not
+// make is reported through the 'postError' event (the QP is then unusable: close it).
 import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type {
   Completion,
   NativeCompletionChannel,
@@ -20,19 +24,31 @@ export interface RcEndpointOptions {
   /** Entries of each CQ (default: the QP's work requests, plus slack). */
   cqe?: number;
   caps?: Partial<QpCaps>;
+  /** Post sends from the addon's poster thread (for software devices, see `isSoftwareRdmaDevice`). */
+  postFromThread?: boolean;
 }
 
-export class RcEndpoint extends EventEmitter<{ send: [Completion[]]; recv: [Completion[]] }> {
+/**
+ * A software device (rxe, siw) runs over a netdev that sysfs names as its `parent`; a user
+ * QP's post_send on rxe does the whole protocol work inside the system call.
+ */
+export function isSoftwareRdmaDevice(deviceName: string, sysfs = '/sys'): boolean {
+  return existsSync(join(sysfs, 'class/infiniband', deviceName, 'parent'));
+}
+
+export class RcEndpoint extends EventEmitter<{ send: [Completion[]]; recv: [Completion[]]; postError: [Error] }> {
   readonly channel: NativeCompletionChannel;
   readonly sendCq: NativeCompletionQueue;
   readonly recvCq: NativeCompletionQueue;
   readonly qp: NativeQueuePair;
   private closed = false;
+  private readonly postFromThread: boolean;
 
   /** id must have a device (resolved, or from a connect request); pd must be on it. */
   constructor(binding: RdmaBinding, readonly id: RdmaCmId, context: NativeContext, pd: NativeProtectionDomain, options: RcEndpointOptions = {}) {
     super();
     const caps = options.caps ?? {};
+    this.postFromThread = options.postFromThread ?? false;
     const cqe = options.cqe ?? Math.max(caps.maxSendWr ?? 64, caps.maxRecvWr ?? 64) + 16;
     this.channel = new binding.CompletionChannel(context);
     try {
@@ -45,8 +61,15 @@ export class RcEndpoint extends EventEmitter<{ send: [Completion[]]; recv: [Comp
     }
   }
 
+  /** Inline, errors are thrown; from the poster thread, they arrive as 'postError'. */
   postSend(wrs: SendWr[]): void {
-    this.qp.postSend(wrs);
+    if (!this.postFromThread) {
+      this.qp.postSend(wrs);
+      return;
+    }
+    this.qp.postSendAsync(wrs).catch((err: Error) => {
+      if (!this.closed) this.emit('postError', err);
+    });
   }
 
   postRecv(wrs: RecvWr[]): void {

@@ -35,11 +35,14 @@ auto& ResourceOf(const Napi::Value& value, const char* what) {
   return wrapper->Resource();
 }
 
-// Per-environment constructors, so native code can create wrappers (CM ids for incoming
-// connections, objects made by async workers).
+class SendPoster;
+
+// Per-environment state: constructors, so native code can create wrappers (CM ids for
+// incoming connections, objects made by async workers), and the send poster thread.
 struct AddonData {
   Napi::FunctionReference context, protectionDomain, memoryRegion, memoryWindow,
       completionChannel, completionQueue, queuePair, cmEventChannel, cmId;
+  std::shared_ptr<SendPoster> poster;  // started on first postSendAsync
 };
 inline AddonData& Data(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }
 

@@ -1,4 +1,5 @@
 #include "queue-pair.h"
+#include "send-poster.h"
 #include <arpa/inet.h>
 #include <cerrno>
 #include <vector>
@@ -62,7 +63,8 @@ void ChainWorkRequests(const Napi::Array& list, std::vector<Wr>& wrs, std::vecto
 }
 
 // Fills the opcode-specific part of a send work request.
-void ParseSendOpcode(const Napi::Object& o, ibv_send_wr& wr) {
+// A bind keeps its window and region alive (in `keep`) until the post has been made.
+void ParseSendOpcode(const Napi::Object& o, ibv_send_wr& wr, std::vector<std::shared_ptr<void>>& keep) {
   Napi::Env env = o.Env();
   switch (wr.opcode) {
     case IBV_WR_SEND:
@@ -85,9 +87,13 @@ void ParseSendOpcode(const Napi::Object& o, ibv_send_wr& wr) {
     case IBV_WR_BIND_MW: {
       if (!o.Get("bind").IsObject()) throw Napi::TypeError::New(env, "BIND_MW needs bind: { mw, mr, rkey, addr, length, access }");
       Napi::Object bind = o.Get("bind").As<Napi::Object>();
-      wr.bind_mw.mw = ResourceOf<MemoryWindow>(bind.Get("mw"), "MemoryWindow")->mw;
+      auto& mw = ResourceOf<MemoryWindow>(bind.Get("mw"), "MemoryWindow");
+      auto& mr = ResourceOf<MemoryRegion>(bind.Get("mr"), "MemoryRegion");
+      keep.push_back(mw);
+      keep.push_back(mr);
+      wr.bind_mw.mw = mw->mw;
       wr.bind_mw.rkey = RequireUint32(bind, "rkey");
-      wr.bind_mw.bind_info.mr = ResourceOf<MemoryRegion>(bind.Get("mr"), "MemoryRegion")->mr;
+      wr.bind_mw.bind_info.mr = mr->mr;
       wr.bind_mw.bind_info.addr = RequireUint64(bind, "addr");
       wr.bind_mw.bind_info.length = RequireUint64(bind, "length");
       wr.bind_mw.bind_info.mw_access_flags = GetUint32(bind, "access", 0);
@@ -98,13 +104,49 @@ void ParseSendOpcode(const Napi::Object& o, ibv_send_wr& wr) {
   }
 }
 
+// Parses a JS chain of send work requests into job.wrs/job.sges; false when it is empty.
+bool ParseSendChain(const Napi::Value& value, PostJob& job) {
+  Napi::Array list = RequireChain(value);
+  uint32_t count = list.Length();
+  if (count == 0) return false;
+  job.wrs.resize(count);
+  ChainWorkRequests(list, job.wrs, job.sges);
+  for (uint32_t i = 0; i < count; i++) {
+    Napi::Object o = list.Get(i).As<Napi::Object>();
+    job.wrs[i].opcode = static_cast<ibv_wr_opcode>(RequireUint32(o, "opcode"));
+    job.wrs[i].send_flags = GetUint32(o, "flags", 0);
+    ParseSendOpcode(o, job.wrs[i], job.keep);
+  }
+  return true;
+}
+
 }  // namespace
+
+// A type 2 window takes its new key when the bind is posted; JS reads it from mw.rkey. The
+// key is set before the post (a completion may be read before the posting call returns) and
+// put back for the requests that were not posted.
+int PostWithBoundKeys(ibv_qp* qp, std::vector<ibv_send_wr>& wrs, uint32_t& posted) {
+  std::vector<uint32_t> before(wrs.size());
+  for (size_t i = 0; i < wrs.size(); i++) {
+    if (wrs[i].opcode != IBV_WR_BIND_MW) continue;
+    before[i] = wrs[i].bind_mw.mw->rkey;
+    wrs[i].bind_mw.mw->rkey = wrs[i].bind_mw.rkey;
+  }
+  ibv_send_wr* bad = nullptr;
+  int err = ibv_post_send(qp, wrs.data(), &bad);
+  posted = err ? static_cast<uint32_t>(bad - wrs.data()) : static_cast<uint32_t>(wrs.size());
+  for (size_t i = posted; i < wrs.size(); i++) {
+    if (wrs[i].opcode == IBV_WR_BIND_MW) wrs[i].bind_mw.mw->rkey = before[i];
+  }
+  return err;
+}
 
 void QueuePair::Init(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = DefineClass(env, "QueuePair", {
       InstanceAccessor<&QueuePair::QpNum>("qpNum"),
       InstanceAccessor<&QueuePair::Caps>("caps"),
       InstanceMethod<&QueuePair::PostSend>("postSend"),
+      InstanceMethod<&QueuePair::PostSendAsync>("postSendAsync"),
       InstanceMethod<&QueuePair::PostRecv>("postRecv"),
       InstanceMethod<&QueuePair::Close>("close"),
   });
@@ -159,31 +201,32 @@ Napi::Value QueuePair::Caps(const Napi::CallbackInfo& info) {
 Napi::Value QueuePair::PostSend(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto& res = ResourceOf<QueuePair>(info.This(), "QueuePair");
-  Napi::Array list = RequireChain(info[0]);
-  uint32_t count = list.Length();
-  if (count == 0) return env.Undefined();
-  std::vector<ibv_sge> sges;
-  std::vector<ibv_send_wr> wrs(count);
-  ChainWorkRequests(list, wrs, sges);
-  for (uint32_t i = 0; i < count; i++) {
-    Napi::Object o = list.Get(i).As<Napi::Object>();
-    wrs[i].opcode = static_cast<ibv_wr_opcode>(RequireUint32(o, "opcode"));
-    wrs[i].send_flags = GetUint32(o, "flags", 0);
-    ParseSendOpcode(o, wrs[i]);
-  }
-  ibv_send_wr* bad = nullptr;
-  int err = ibv_post_send(res->qp, wrs.data(), &bad);
-  uint32_t posted = err ? static_cast<uint32_t>(bad - wrs.data()) : count;
-  for (uint32_t i = 0; i < posted; i++) {
-    // A type 2 window takes the new key when the bind is posted; JS reads it from mw.rkey.
-    if (wrs[i].opcode == IBV_WR_BIND_MW) wrs[i].bind_mw.mw->rkey = wrs[i].bind_mw.rkey;
-  }
-  if (err) {
+  PostJob job;
+  if (!ParseSendChain(info[0], job)) return env.Undefined();
+  uint32_t posted = 0;
+  if (int err = PostWithBoundKeys(res->qp, job.wrs, posted)) {
     Napi::Error error = VerbsError(env, "ibv_post_send", err);
     error.Set("badWrIndex", Napi::Number::New(env, posted));
     throw error;
   }
   return env.Undefined();
+}
+
+// postSendAsync(wrs): Promise<void>. The same chain, posted by the poster thread (see
+// send-poster.h); posts keep their order. The promise rejects like postSend throws.
+Napi::Value QueuePair::PostSendAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<PostJob>();
+  job->qp = ResourceOf<QueuePair>(info.This(), "QueuePair");
+  if (!ParseSendChain(info[0], *job)) {
+    Napi::Promise::Deferred nothing = Napi::Promise::Deferred::New(env);
+    nothing.Resolve(env.Undefined());
+    return nothing.Promise();
+  }
+  napi_value promise;
+  napi_create_promise(env, &job->deferred, &promise);
+  PosterOf(env).Submit(std::move(job));
+  return Napi::Value(env, promise);
 }
 
 // postRecv([{ wrId, sgList }])

@@ -4,6 +4,7 @@
 #include "cm-id.h"
 #include "completion-queue.h"
 #include "memory-region.h"
+#include <vector>
 
 namespace spliced {
 
@@ -30,10 +31,15 @@ class QueuePair : public Napi::ObjectWrap<QueuePair> {
   Napi::Value QpNum(const Napi::CallbackInfo& info);
   Napi::Value Caps(const Napi::CallbackInfo& info);
   Napi::Value PostSend(const Napi::CallbackInfo& info);
+  Napi::Value PostSendAsync(const Napi::CallbackInfo& info);
   Napi::Value PostRecv(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   std::shared_ptr<QpRes> res_;
   ibv_qp_cap caps_{};
 };
+
+// ibv_post_send of the chain; memory windows bound by it show their new rkey. Returns the
+// error (0 when all went through) and sets `posted` to the requests that went through.
+int PostWithBoundKeys(ibv_qp* qp, std::vector<ibv_send_wr>& wrs, uint32_t& posted);
 
 }  // namespace spliced

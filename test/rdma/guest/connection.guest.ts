@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { Access, SendFlags, WcFlags, WcOpcode, WcStatus, WrOpcode, wcStatusName } from '../../../native/index.js';
 import type { CmEventRecord, Completion } from '../../../native/index.js';
 import { CmChannel, CmEventError } from '../../../native/cm.js';
+import { isSoftwareRdmaDevice } from '../../../native/rc-endpoint.js';
 import { GUEST_IP, closePair, closeRdma, connectPair, makeSide, openRdma, registeredSlab, signaled, withTimeout } from './helpers.js';
 
 const RXE_KERNEL_WITH_INVALIDATE = 1 << 2;
@@ -228,5 +229,60 @@ test('posting with bad arguments throws without touching the QP', async () => {
     return true;
   });
   await closePair(pair);
+  await closeRdma(rdma);
+});
+
+test('sends posted from the poster thread keep their order, land, and report a refused post with badWrIndex', async () => {
+  const rdma = openRdma();
+  const count = 40;
+  let recvBuf!: ReturnType<typeof registeredSlab>;
+  const pair = await connectPair(rdma, {
+    endpoint: { postFromThread: true, caps: { maxSendWr: 64, maxRecvWr: 64, maxSendSge: 2 } },
+    prepare: (side, role) => {
+      if (role !== 'server') return;
+      recvBuf = registeredSlab(rdma, side.pd, count * 64);
+      side.ep.postRecv(Array.from({ length: count }, (_, i) => ({ wrId: i + 1, sgList: [{ addr: recvBuf.mr.addr + BigInt(i * 64), length: 64, lkey: recvBuf.mr.lkey }] })));
+    },
+  });
+  assert.equal(isSoftwareRdmaDevice(pair.client.id.deviceName ?? ''), true, 'rxe has a parent netdev in sysfs');
+  const local = registeredSlab(rdma, pair.client.pd, count * 8 + 65536);
+  const remote = registeredSlab(rdma, pair.server.pd, 65536);
+  const localView = Buffer.from(local.bytes.buffer, local.bytes.byteOffset, local.bytes.byteLength);
+  const recvView = Buffer.from(recvBuf.bytes.buffer, recvBuf.bytes.byteOffset, recvBuf.bytes.byteLength);
+  // One post per message: each carries its own sequence number, so the receive order shows the post order.
+  for (let i = 0; i < count; i++) {
+    localView.writeUInt32LE(i, i * 8);
+    pair.client.ep.postSend([signaled({ wrId: 100 + i, opcode: WrOpcode.SEND, sgList: [{ addr: local.mr.addr + BigInt(i * 8), length: 4, lkey: local.mr.lkey }] })]);
+  }
+  const received: number[] = [];
+  while (received.length < count) {
+    const c = await pair.server.completions.next('recv');
+    assertSuccess(c, WcOpcode.RECV);
+    received.push(recvView.readUInt32LE((c.wrId - 1) * 64));
+  }
+  assert.deepEqual(received, Array.from({ length: count }, (_, i) => i));
+  for (let i = 0; i < count; i++) assertSuccess(await pair.client.completions.next('send'), WcOpcode.SEND);
+
+  // A 64 KiB RDMA WRITE from the thread lands like an inline one.
+  const data = Buffer.alloc(65536, 0);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 13 + 5) & 0xff;
+  local.bytes.set(data, count * 8);
+  pair.client.ep.postSend([signaled({ wrId: 500, opcode: WrOpcode.RDMA_WRITE, sgList: [{ addr: local.mr.addr + BigInt(count * 8), length: data.length, lkey: local.mr.lkey }], remoteAddr: remote.mr.addr, rkey: remote.mr.rkey })]);
+  assertSuccess(await pair.client.completions.next('send'), WcOpcode.RDMA_WRITE);
+  assert.deepEqual(Buffer.from(remote.bytes), data);
+
+  // More SGEs than the QP has: the provider refuses the post; the error carries badWrIndex.
+  const sge = { addr: local.mr.addr, length: 4, lkey: local.mr.lkey };
+  const tooMany = Array.from({ length: pair.client.ep.qp.caps.maxSendSge + 1 }, () => sge);
+  await assert.rejects(pair.client.ep.qp.postSendAsync([{ wrId: 600, opcode: WrOpcode.SEND, flags: SendFlags.SIGNALED, sgList: tooMany }]), (err: NodeJS.ErrnoException & { badWrIndex: number }) => {
+    assert.equal(err.syscall, 'ibv_post_send');
+    assert.equal(err.badWrIndex, 0);
+    return true;
+  });
+  const reported = new Promise<Error>((resolve) => pair.client.ep.once('postError', resolve));
+  pair.client.ep.postSend([{ wrId: 601, opcode: WrOpcode.SEND, flags: SendFlags.SIGNALED, sgList: tooMany }]);
+  assert.match((await withTimeout(reported, 'postError')).message, /ibv_post_send/);
+  await closePair(pair);
+  for (const slab of [local, remote, recvBuf]) slab.mr.close();
   await closeRdma(rdma);
 });
