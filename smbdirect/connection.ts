@@ -116,6 +116,7 @@ export class SmbdConnection implements Transport {
     });
     o.ep.on('recv', (list) => this.onRecv(list));
     o.ep.on('send', (list) => this.onSend(list));
+    o.ep.on('postError', (err) => this.terminate(`post failed: ${err.message}`));
     o.id.on('disconnected', () => this.terminate('peer disconnected'));
   }
 

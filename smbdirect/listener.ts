@@ -4,7 +4,7 @@
 import type { CmEventRecord, RdmaBinding } from '../native/binding.js';
 import { loadRdmaBinding, listRdmaDevices } from '../native/index.js';
 import { CmChannel, type RdmaCmId } from '../native/cm.js';
-import { RcEndpoint } from '../native/rc-endpoint.js';
+import { RcEndpoint, isSoftwareRdmaDevice } from '../native/rc-endpoint.js';
 import type { SmbDirectListenerOptions } from '../ops/smbdirect-hook.js';
 import type { Transport, TransportListener } from '../server/transport.js';
 import { DEFAULT_LIMITS as SERVER_LIMITS } from '../server/options.js';
@@ -108,6 +108,7 @@ export class SmbDirectListener implements TransportListener {
       const responderResources = Math.max(1, Math.min(event.initiatorDepth ?? 1, attrs.maxQpRdAtom));
       const ep = new RcEndpoint(this.binding!, id, device.context, device.pd, {
         caps: { maxSendWr: 512, maxRecvWr: this.limits.receiveCreditMax + 2, maxSendSge, maxRecvSge: 1 },
+        postFromThread: isSoftwareRdmaDevice(id.deviceName ?? ''),
       });
       conn = new SmbdConnection({
         id, ep, pools: device, limits: this.limits, metrics: this.o.metrics, log: this.o.log, initiatorDepth, forceBounce: this.o.zeroCopy === false,
