@@ -4,6 +4,7 @@
 # copies): one cifs mount -o rdma,vers=3.0,cache=none, BENCH_ROUNDS writes of BENCH_MIB MiB
 # (dd bs=1M oflag=direct), one warm-up read (it fills spliced's cache; ksmbd's tmpfs file is in
 # the page cache already), then BENCH_ROUNDS timed reads (dd bs=1M iflag=direct).
+# BENCH_JOBS dd streams run at once, each over its own slice of the file (queue depth BENCH_JOBS).
 #
 # Each measurement is one JSON line in $VM_OUT/bench/results.jsonl:
 #   {"server","op","bytes","seconds","serverCpu","guestCpu"} or {"server","error"}
@@ -21,12 +22,17 @@ source "$repo/test/rdma/kernel-cifs/smb-direct.sh"
 source "$repo/test/rdma/guest/perftest-ceiling.sh"
 mib=${BENCH_MIB:-64}
 rounds=${BENCH_ROUNDS:-3}
+jobs=${BENCH_JOBS:-1}
+(( mib % jobs == 0 )) || { echo "BENCH_MIB ($mib) must be a multiple of BENCH_JOBS ($jobs)" >&2; exit 2; }
 user=${CIFS_USER:?} pass=${CIFS_PASSWORD:?}
 work=/run/bench
 mnt=$work/mnt
 metrics=9447
 hz=$(getconf CLK_TCK)
-if [ -n "${SPLICED_CLI:-}" ]; then spliced=(node "$repo/$SPLICED_CLI"); else spliced=(node --import tsx "$repo/cli/main.ts"); fi
+# node's arguments for spliced (after any profiling flags).
+if [ -n "${SPLICED_CLI:-}" ]; then spliced=("$repo/$SPLICED_CLI"); else spliced=(--import tsx "$repo/cli/main.ts"); fi
+# BENCH_SERVERS: which of "ksmbd spliced spliced-copy" to run (all by default).
+servers=" ${BENCH_SERVERS:-ksmbd spliced spliced-copy} "
 mkdir -p "$work" "$mnt"
 
 progress() { echo "bench: $*"; }
@@ -48,18 +54,34 @@ record_error() { # server, message
   printf '{"server":"%s","error":"%s"}\n' "$1" "$(printf '%s' "$2" | head -c 600 | tr -d '\000-\010\013-\037' | tr '\n\t' '  ' | sed 's/\\/\\\\/g; s/"/\\"/g')" >> "$out/results.jsonl"
 }
 
-# One timed dd; appends its JSON line.
-measure() { # server, op (read|write), dd args...
+# The whole file in $jobs concurrent dd streams of 1 MiB direct I/O, each over its own slice.
+transfer() { # read|write
+  local op=$1 per=$((mib / jobs)) i rc=0 pids=()
+  for ((i = 0; i < jobs; i++)); do
+    if [ "$op" = read ]; then
+      dd if="$mnt/bench.bin" of="$work/back.bin" iflag=direct skip=$((i * per)) seek=$((i * per)) count=$per bs=1M conv=notrunc status=none &
+    else
+      dd if="$work/src.bin" of="$mnt/bench.bin" oflag=direct skip=$((i * per)) seek=$((i * per)) count=$per bs=1M conv=notrunc status=none &
+    fi
+    pids+=($!)
+  done
+  for i in "${pids[@]}"; do wait "$i" || rc=1; done
+  return $rc
+}
+export -f transfer
+export mib jobs mnt work
+
+# One timed transfer; appends its JSON line.
+measure() { # server, op (read|write)
   local server=$1 op=$2 t0 t1 s0 s1 g0 g1 seconds
-  shift 2
   s0=$(server_ticks "$server"); g0=$(guest_busy_ticks); t0=$(date +%s%N)
-  timeout -k 5 "$((60 + mib * 2))" dd "$@" bs=1M status=none || return 1
+  timeout -k 5 "$((60 + mib * 2))" bash -c "transfer $op" || return 1
   t1=$(date +%s%N); s1=$(server_ticks "$server"); g1=$(guest_busy_ticks)
   seconds=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
   printf '{"server":"%s","op":"%s","bytes":%d,"seconds":%s,"serverCpu":%s,"guestCpu":%s}\n' "$server" "$op" "$((mib * 1048576))" "$seconds" \
     "$(awk -v d="$((s1 - s0))" -v h="$hz" 'BEGIN { printf "%.3f", d / h }')" \
     "$(awk -v d="$((g1 - g0))" -v h="$hz" 'BEGIN { printf "%.3f", d / h }')" >> "$out/results.jsonl"
-  progress "$server: $op $mib MiB in $seconds s ($(awk -v m="$mib" -v s="$seconds" 'BEGIN { printf "%.1f", m * 1.048576 / s }') MB/s)"
+  progress "$server: $op $mib MiB ($jobs streams) in $seconds s ($(awk -v m="$mib" -v s="$seconds" 'BEGIN { printf "%.1f", m * 1.048576 / s }') MB/s)"
 }
 
 # Writes and reads through one mount -o rdma; the server is already up.
@@ -71,13 +93,14 @@ run_transfers() { # server label, server-side dir
   }
   sd_debugdata_shows_smbdirect "$out/debug-data-$server.txt" > /dev/null || { record_error "$server" 'DebugData shows no SMBDirect transport'; sd_unmount "$mnt" > /dev/null; return 1; }
   for ((r = 1; r <= rounds; r++)); do
-    measure "$server" write if="$work/src.bin" of="$mnt/bench.bin" oflag=direct || { record_error "$server" 'dd write failed'; break; }
+    measure "$server" write || { record_error "$server" 'dd write failed'; break; }
   done
   [ "$(md5sum < "$back/bench.bin" | cut -c1-32)" = "$src_md5" ] || record_error "$server" 'the server-side file differs from what was written'
+  rm -f "$work/back.bin"
   progress "$server: warm-up read"
   timeout -k 5 "$((60 + mib * 2))" dd if="$mnt/bench.bin" of=/dev/null bs=1M iflag=direct status=none
   for ((r = 1; r <= rounds; r++)); do
-    measure "$server" read if="$mnt/bench.bin" of="$work/back.bin" iflag=direct || { record_error "$server" 'dd read failed'; break; }
+    measure "$server" read || { record_error "$server" 'dd read failed'; break; }
   done
   [ "$(md5sum < "$work/back.bin" | cut -c1-32)" = "$src_md5" ] || record_error "$server" 'the data read back differs'
   sd_unmount "$mnt" > /dev/null
@@ -93,7 +116,10 @@ bench_spliced() { # server label, extra [global] lines
   fresh_share "$work/spliced-share" root
   sd_write_spliced_conf "$work/$server.conf" "$work/spliced-share" "$work/users" "$metrics" root "$2"
   progress "$server: starting spliced"
-  if ! sd_start_spliced "$work/$server.conf" "$out/$server.log" "$work/spliced.pid" "${spliced[@]}" > "$out/start-$server.txt" 2>&1; then
+  local node=(node)
+  # BENCH_PROFILE=1: a V8 CPU profile of each spliced run in $VM_OUT/bench/profile-<server>/.
+  [ "${BENCH_PROFILE:-}" = 1 ] && node+=(--cpu-prof --cpu-prof-dir="$out/profile-$server")
+  if ! sd_start_spliced "$work/$server.conf" "$out/$server.log" "$work/spliced.pid" "${node[@]}" "${spliced[@]}" > "$out/start-$server.txt" 2>&1; then
     record_error "$server" "$(cat "$out/start-$server.txt")"
     sd_stop_spliced "$work/spliced.pid"
     return
@@ -135,8 +161,8 @@ head -c "$((mib * 1048576))" /dev/urandom > "$work/src.bin"
 src_md5=$(md5sum < "$work/src.bin" | cut -c1-32)
 cp "$repo/$CIFS_USERS_FILE" "$work/users"
 
-bench_ksmbd
-bench_spliced spliced ''
-bench_spliced spliced-copy '  rdma zero copy = no'
+[[ $servers == *" ksmbd "* ]] && bench_ksmbd
+[[ $servers == *" spliced "* ]] && bench_spliced spliced ''
+[[ $servers == *" spliced-copy "* ]] && bench_spliced spliced-copy '  rdma zero copy = no'
 dmesg > "$out/dmesg.txt"
 progress "done in $((SECONDS - started)) s"

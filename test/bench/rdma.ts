@@ -6,7 +6,11 @@
  * Prints progress while the VM runs, then a table (medians) and the ratios.
  * Goal: spliced read >= 0.9x ib_write_bw and >= 1.2x ksmbd; zero-copy uses less CPU than copy.
  *
- *   npm run bench:rdma -- [--size-mib 64] [--rounds 3]
+ *   npm run bench:rdma -- [--size-mib 64] [--rounds 3] [--jobs 4] [--servers 'spliced ksmbd'] [--profile]
+ *
+ * --jobs: concurrent dd streams, each over its own slice of the file (the queue depth the
+ * servers see); 1 measures one request at a time, where the client's own latency dominates.
+ * --profile: V8 CPU profiles of spliced (.cpuprofile, for Chrome DevTools) in the run's bench/ dir.
  *
  * Under TCG emulation every figure is small (rxe moves ~25 MB/s); the ratios are what compare.
  * The guest side is test/bench/rdma-guest.sh (it says how CPU is measured).
@@ -25,6 +29,9 @@ const { values } = parseArgs({
   options: {
     'size-mib': { type: 'string', default: '64' },
     rounds: { type: 'string', default: '3' },
+    jobs: { type: 'string', default: '4' },
+    servers: { type: 'string', default: 'ksmbd spliced spliced-copy' },
+    profile: { type: 'boolean', default: false },
   },
 });
 const GUEST_BUILD = '.cache/vm/bench-dist';
@@ -136,7 +143,7 @@ async function main(): Promise<number> {
   say('bench:rdma: compiling spliced for the guest');
   buildSplicedForGuest(GUEST_BUILD, (line) => say(`bench:rdma: ${line}`));
   addGuestUser(GUEST_BUILD, USERS_FILE, ACCOUNT.CIFS_USER, ACCOUNT.CIFS_PASSWORD);
-  say(`bench:rdma: booting the VM (TCG; ${values['size-mib']} MiB x ${values.rounds} rounds per server, a few minutes)`);
+  say(`bench:rdma: booting the VM (TCG; ${values['size-mib']} MiB x ${values.rounds} rounds per server in ${values.jobs} concurrent streams, a few minutes)`);
   const started = Date.now();
   const run = await runInVmLive({
     command: ['bash', 'test/bench/rdma-guest.sh'],
@@ -145,6 +152,9 @@ async function main(): Promise<number> {
       CIFS_USERS_FILE: USERS_FILE,
       BENCH_MIB: String(Number(values['size-mib'])),
       BENCH_ROUNDS: String(Number(values.rounds)),
+      BENCH_JOBS: String(Number(values.jobs)),
+      BENCH_SERVERS: values.servers,
+      BENCH_PROFILE: values.profile ? '1' : '',
       ...ACCOUNT,
       ...smbDirectGuestEnv(kit),
     },
