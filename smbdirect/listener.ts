@@ -19,8 +19,6 @@ export interface SmbDirectTuning {
   limits?: Partial<SmbdLimits>;
   /** Cap on SGEs per work request (default: the device's, at most 32). */
   maxSendSge?: number;
-  /** Largest message before the SMB2 session authenticates (default: the server's default `max preauth frame size`). */
-  maxPreauthMessageBytes?: number;
   /** Connections the pools are sized for (default 64). */
   maxConnections?: number;
   /** A loaded binding (default: loadRdmaBinding()). */
