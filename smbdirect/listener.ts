@@ -36,6 +36,9 @@ export function createSmbDirectListener(options: SmbDirectServerOptions): Transp
   return new SmbDirectListener(options);
 }
 
+/** The close reason of connection.ts's keep-alive deadline. */
+const IDLE_TIMEOUT = /idle timeout/;
+
 /** RDMA READs we keep in flight per connection at most (our initiator depth). */
 const MAX_INITIATOR_DEPTH = 16;
 
@@ -123,9 +126,11 @@ export class SmbDirectListener implements TransportListener {
       });
       this.connections.add(conn);
       const c = conn;
-      conn.onClose(() => {
+      conn.onClose((reason) => {
         this.connections.delete(c);
         pools.bounce.close('SMB Direct connection closed');
+        // A peer that stopped answering keep-alives is gone without a word (crash, lost link).
+        if (reason && IDLE_TIMEOUT.test(reason.message)) this.o.log.warn({ peer: c.peer, reason: reason.message }, 'SMB Direct peer did not answer a keep-alive in time; disconnected');
       });
       conn.refillReceives();
       const negotiated = serverNegotiate(conn, this.limits);
