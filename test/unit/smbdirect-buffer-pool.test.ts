@@ -9,6 +9,8 @@ import { DEFAULT_LIMITS } from '../../smbdirect/constants.js';
 import { SmbdConnection } from '../../smbdirect/connection.js';
 import { clientNegotiate, serverNegotiate } from '../../smbdirect/negotiate.js';
 import { connectionPools } from '../../smbdirect/listener.js';
+import { DeviceResources } from '../../smbdirect/device.js';
+import type { RdmaBinding } from '../../native/binding.js';
 import type { Logger } from '../../server/log.js';
 import { fakePair } from '../support/smbdirect-fake-device.js';
 
@@ -180,4 +182,41 @@ test('a connection whose RDMA READ waits too long for bounce units is ended, log
   const next = new PoolShare(base, 64, 60, never);
   assert.equal((await next.take(5)).length, 5, 'the pool keeps serving other connections');
   await client.terminate('done');
+});
+
+/** Just what DeviceResources.open touches of the binding: a context, a PD, MRs and slabs. */
+function fakeBinding(): RdmaBinding {
+  let addr = 0x100000n;
+  const closable = () => ({ close: () => {} });
+  const binding = {
+    openContext: async () => closable(),
+    ProtectionDomain: function ProtectionDomain() { return closable(); },
+    MemoryRegion: function MemoryRegion() { return { addr: (addr += 0x1000000n), lkey: 7, rkey: 0, close: () => {} }; },
+    allocSlab: (bytes: number) => new ArrayBuffer(bytes),
+    freeSlab: () => {},
+  };
+  return binding as unknown as RdmaBinding;
+}
+
+test("a device gives each connection a share of a quarter of the bounce pool, never less than one largest READ/WRITE", async () => {
+  const log = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {}, child: () => log } as Logger;
+  const open = (maxReadWriteSize: number, bounceShare?: number) =>
+    DeviceResources.open(fakeBinding(), 'fake0', { limits: { ...DEFAULT_LIMITS, maxReadWriteSize }, maxConnections: 64, log, bounceShare });
+  const big = await open(8 * 1024 * 1024);
+  assert.equal(big.bounce.maxUnits, 512, 'four 8 MiB transfers of 64 KiB units');
+  assert.equal(big.bounceCap, 128, 'a quarter: one 8 MiB transfer');
+  const share = big.connectionPools(never).bounce;
+  assert.equal(share.cap, 128);
+  const held = share.tryTake(128)!;
+  assert.equal(share.tryTake(1), null, 'at its cap');
+  assert.equal(big.connectionPools(never).bounce.tryTake(128)?.length, 128, 'another connection is served from the rest');
+  share.give(held);
+  big.close();
+  const small = await open(1024 * 1024);
+  assert.equal(small.bounce.maxUnits, 256);
+  assert.equal(small.bounceCap, 64, 'a quarter of 256 units');
+  small.close();
+  const tiny = await open(8 * 1024 * 1024, 0.01);
+  assert.equal(tiny.bounceCap, 128, 'never less than one largest READ/WRITE');
+  tiny.close();
 });
