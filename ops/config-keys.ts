@@ -3,7 +3,9 @@
  * Share parameters may also appear in [global], where they set every share's default.
  */
 import type { InterfaceConfig, ServerLimits, ServerOptions, SigningPolicy } from '../server/options.js';
+import { DEFAULT_LIMITS as SMBD_DEFAULTS, LIMIT_RANGES as SMBD_RANGES } from '../smbdirect/constants.js';
 import { parseInterfaces } from './config-interfaces.js';
+import type { SmbDirectProtocolLimits } from './smbdirect-hook.js';
 import {
   DIALECTS,
   parseBoolean,
@@ -79,6 +81,8 @@ export interface GlobalDraft {
   logLevel?: LogLevel;
   logFormat?: LogFormat;
   limits?: Partial<ServerLimits>;
+  /** The `smb direct *` keys, with the line each was set on (config.ts checks them together). */
+  smbDirect?: Partial<Record<keyof SmbDirectProtocolLimits, Located<number>>>;
 }
 
 type Setter<D> = (draft: D, value: string, at: Where, key: string) => void;
@@ -131,7 +135,19 @@ export const GLOBAL_KEYS: Record<string, Setter<GlobalDraft>> = {
   'max read bytes per connection': (d, v, at, k) => limit(d, 'maxReadBytesPerConnection', parseSize(v, k, at, LIMIT_RANGES.readBytes)),
   'max read bytes': (d, v, at, k) => limit(d, 'maxReadBytes', parseSize(v, k, at, LIMIT_RANGES.readBytes)),
   user: (d, v) => (d.runAsUser = unquote(v)),
+  // [MS-SMBD] 3.1.1.1 tunables; MaxReadWriteSize is `smbd max io size`. Ranges: smbdirect/constants.ts.
+  'smb direct max send size': (d, v, at, k) => smbd(d, 'maxSendSize', parseSize(v, k, at, SMBD_RANGES.maxSendSize), at),
+  'smb direct max receive size': (d, v, at, k) => smbd(d, 'maxReceiveSize', parseSize(v, k, at, SMBD_RANGES.maxReceiveSize), at),
+  'smb direct max fragmented size': (d, v, at, k) => smbd(d, 'maxFragmentedSize', parseSize(v, k, at, SMBD_RANGES.maxFragmentedSize), at),
+  'smb direct receive credits': (d, v, at, k) => smbd(d, 'receiveCreditMax', parseCount(v, k, at, SMBD_RANGES.receiveCreditMax), at),
+  'smb direct send credit target': (d, v, at, k) => smbd(d, 'sendCreditTarget', parseCount(v, k, at, SMBD_RANGES.sendCreditTarget), at),
+  'smb direct keepalive interval': (d, v, at, k) => smbd(d, 'keepaliveMs', parseCount(v, k, at, SMBD_RANGES.keepaliveSeconds) * 1000, at),
+  'smb direct idle timeout': (d, v, at, k) => smbd(d, 'idleTimeoutMs', parseCount(v, k, at, SMBD_RANGES.idleTimeoutSeconds) * 1000, at),
 };
+
+function smbd(d: GlobalDraft, key: keyof SmbDirectProtocolLimits, value: number, at: Where): void {
+  d.smbDirect = { ...d.smbDirect, [key]: { value, line: at.line } };
+}
 
 function limit<K extends keyof ServerLimits>(d: GlobalDraft, key: K, value: ServerLimits[K]): void {
   d.limits = { ...d.limits, [key]: value };
@@ -162,6 +178,8 @@ export interface RdmaSettings {
   auto: boolean;
   /** `rdma zero copy` (default yes); no makes every SMB Direct READ a copy through bounce buffers. */
   zeroCopy: boolean;
+  /** The `smb direct *` keys, defaults filled in. */
+  limits: SmbDirectProtocolLimits;
 }
 
 export const CONFIG_DEFAULTS = {
@@ -180,5 +198,15 @@ export const CONFIG_DEFAULTS = {
   logLevel: 'info',
   logFormat: 'auto',
   runAsUser: 'nobody',
+  /** The field's values (Windows, ksmbd and the cifs client): 1364-byte sends and receives, 255 credits, keep-alive 120 s. */
+  smbDirect: {
+    receiveCreditMax: SMBD_DEFAULTS.receiveCreditMax,
+    sendCreditTarget: SMBD_DEFAULTS.sendCreditTarget,
+    maxSendSize: SMBD_DEFAULTS.maxSendSize,
+    maxReceiveSize: SMBD_DEFAULTS.maxReceiveSize,
+    maxFragmentedSize: SMBD_DEFAULTS.maxFragmentedSize,
+    keepaliveMs: SMBD_DEFAULTS.keepaliveMs,
+    idleTimeoutMs: SMBD_DEFAULTS.idleTimeoutMs,
+  } satisfies SmbDirectProtocolLimits,
 } as const;
 

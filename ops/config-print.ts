@@ -12,6 +12,7 @@ const yesNo = (b: boolean): string => (b ? 'Yes' : 'No');
 function globalLines(cfg: SplicedConfig): Array<[string, string]> {
   const o = cfg.options;
   const l = o.limits;
+  const sd = cfg.rdma.limits;
   const bindOnly = !(o.bindAddresses.length === 1 && o.bindAddresses[0] === '0.0.0.0');
   return [
     ['netbios name', o.serverName],
@@ -19,6 +20,13 @@ function globalLines(cfg: SplicedConfig): Array<[string, string]> {
     ['tcp port', String(o.tcpPort)],
     ['rdma port', cfg.rdma.auto ? 'auto' : String(o.rdmaPort)],
     ['rdma zero copy', yesNo(cfg.rdma.zeroCopy)],
+    ['smb direct max send size', formatSize(sd.maxSendSize)],
+    ['smb direct max receive size', formatSize(sd.maxReceiveSize)],
+    ['smb direct max fragmented size', formatSize(sd.maxFragmentedSize)],
+    ['smb direct receive credits', String(sd.receiveCreditMax)],
+    ['smb direct send credit target', String(sd.sendCreditTarget)],
+    ['smb direct keepalive interval', String(sd.keepaliveMs / 1000)],
+    ['smb direct idle timeout', String(sd.idleTimeoutMs / 1000)],
     ['server min protocol', dialectName(o.minDialect)],
     ['server max protocol', dialectName(o.maxDialect)],
     ['server signing', o.signing],

@@ -19,7 +19,9 @@ import {
   type ShareDraft,
   type SplicedConfig,
 } from './config-keys.js';
-import type { MapToGuest, Where } from './config-values.js';
+import { formatSize, type MapToGuest, type Where } from './config-values.js';
+import type { SmbDirectProtocolLimits } from './smbdirect-hook.js';
+import { LIMIT_RANGES as SMBD_RANGES, pinnedReceiveBytes } from '../smbdirect/constants.js';
 
 export { ConfigError } from './errors.js';
 export { defaultConfig, demoDirectory } from './demo-share.js';
@@ -175,6 +177,28 @@ function bindAddresses(ctx: ParseContext, g: GlobalDraft): string[] {
   return addresses;
 }
 
+/**
+ * The `smb direct *` keys over their defaults. Each key's own range was checked as it was
+ * read; here the receive memory they pin together per connection is.
+ */
+function smbDirectLimits(ctx: ParseContext, g: GlobalDraft): SmbDirectProtocolLimits {
+  const set = g.smbDirect ?? {};
+  const limits: SmbDirectProtocolLimits = { ...CONFIG_DEFAULTS.smbDirect };
+  for (const [key, located] of Object.entries(set)) limits[key as keyof SmbDirectProtocolLimits] = located.value;
+  const pinned = pinnedReceiveBytes(limits);
+  if (pinned > SMBD_RANGES.pinnedReceiveBytes.max) {
+    const line = Math.max(set.receiveCreditMax?.line ?? 0, set.maxReceiveSize?.line ?? 0);
+    throw new ConfigError(
+      ERROR_CODES.CONFIG_VALUE,
+      ctx.file,
+      line,
+      `"smb direct receive credits" + 1 times "smb direct max receive size" (${limits.receiveCreditMax + 1} x ${limits.maxReceiveSize}) ` +
+        `pins ${pinned} bytes per connection; at most ${formatSize(SMBD_RANGES.pinnedReceiveBytes.max)}`,
+    );
+  }
+  return limits;
+}
+
 function loadUsers(ctx: ParseContext, g: GlobalDraft): { users: UserDb; usersFile?: string } {
   if (!g.usersFile) return { users: new MemoryUserDb() };
   const usersFile = resolve(ctx.baseDir, g.usersFile.value);
@@ -228,7 +252,7 @@ export function parseConfig(text: string, fileName: string): SplicedConfig {
     logFormat: g.logFormat ?? CONFIG_DEFAULTS.logFormat,
     runAsUser: g.runAsUser ?? CONFIG_DEFAULTS.runAsUser,
     source: fileName,
-    rdma: { auto: g.rdmaPort === undefined || g.rdmaPort === 'auto', zeroCopy: g.rdmaZeroCopy ?? true },
+    rdma: { auto: g.rdmaPort === undefined || g.rdmaPort === 'auto', zeroCopy: g.rdmaZeroCopy ?? true, limits: smbDirectLimits(ctx, g) },
   };
 }
 

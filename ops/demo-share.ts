@@ -77,6 +77,6 @@ export function defaultConfig(): SplicedConfig {
     logFormat: CONFIG_DEFAULTS.logFormat,
     runAsUser: CONFIG_DEFAULTS.runAsUser,
     source: '(embedded default)',
-    rdma: { auto: true, zeroCopy: true },
+    rdma: { auto: true, zeroCopy: true, limits: { ...CONFIG_DEFAULTS.smbDirect } },
   };
 }

@@ -7,6 +7,24 @@ import type { PageCache } from '../cache/index.js';
 import type { Logger } from '../server/log.js';
 import type { TransportListener } from '../server/transport.js';
 
+/** The [MS-SMBD] 3.1.1.1 tunables the `smb direct *` keys set (smbdirect/constants.ts SmbdLimits names them alike). */
+export interface SmbDirectProtocolLimits {
+  /** ReceiveCreditMax: receives kept posted per connection, and the credits asked of the peer. */
+  receiveCreditMax: number;
+  /** SendCreditTarget: send credits asked for. */
+  sendCreditTarget: number;
+  /** MaxSendSize: largest single message sent (lowered to the peer's MaxReceiveSize). */
+  maxSendSize: number;
+  /** MaxReceiveSize: the size of each posted receive. */
+  maxReceiveSize: number;
+  /** MaxFragmentedSize: largest reassembled message accepted. */
+  maxFragmentedSize: number;
+  /** KeepaliveInterval: idle time before a keep-alive asks the peer for a response, ms. */
+  keepaliveMs: number;
+  /** Time without any message after a keep-alive before the connection ends, ms. */
+  idleTimeoutMs: number;
+}
+
 export interface SmbDirectListenerOptions {
   /** rdma_cm port to listen on ([MS-SMBD]: 5445 for iWARP, 445 for IB/RoCE). */
   port: number;
@@ -14,6 +32,10 @@ export interface SmbDirectListenerOptions {
   addresses: string[];
   /** MaxReadWriteSize to offer in the SMB Direct negotiate response. */
   maxIoSize: number;
+  /** The `smb direct *` keys; each one left out keeps the field default (smbdirect/constants.ts). */
+  limits?: Partial<SmbDirectProtocolLimits>;
+  /** Largest message before the SMB2 session authenticates (`max preauth frame size`). */
+  maxPreauthMessageBytes?: number;
   /** `rdma zero copy = no`: every READ goes through registered bounce buffers (for benchmarks). Default true. */
   zeroCopy?: boolean;
   /** Slabs of this cache are registered as memory regions for RDMA WRITE from cache pages. */

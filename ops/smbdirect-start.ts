@@ -12,7 +12,7 @@ import type { Logger as PinoLogger } from 'pino';
 import type { SplicedConfig } from './config.js';
 import type { AssembledServer } from './assemble.js';
 import type { SplicedMetrics } from './metrics.js';
-import { loadSmbDirectListener, type SmbDirectListenerFactory } from './smbdirect-hook.js';
+import { loadSmbDirectListener, type SmbDirectListenerFactory, type SmbDirectListenerOptions } from './smbdirect-hook.js';
 import { probeRdma, type RdmaDevice, type RdmaProbe } from './rdma-devices.js';
 import { closeAfterDrain } from './listener-shutdown.js';
 import { CAP_NET_BIND_SERVICE, hasCapability, hasIpcLockCapability, memlockAdvice, memlockTarget, raiseMemlock, type MemlockLimit } from './memlock.js';
@@ -121,6 +121,27 @@ export function prepareSmbDirectMemory(plan: SmbDirectPlan, cfg: SplicedConfig, 
   return plan.go ? prepareMemlock(cfg, deps, willDropRoot, logger) : undefined;
 }
 
+/**
+ * The listener's options from the config: the port and zero copy as planned, MaxReadWriteSize
+ * from `smbd max io size`, the pre-auth limit from `max preauth frame size`, and the
+ * [MS-SMBD] tunables from the `smb direct *` keys.
+ */
+export function smbDirectListenerOptions(
+  plan: { port: number; zeroCopy: boolean },
+  cfg: SplicedConfig,
+  runtime: Pick<SmbDirectListenerOptions, 'cache' | 'metrics' | 'log'>,
+): SmbDirectListenerOptions {
+  return {
+    port: plan.port,
+    addresses: cfg.options.bindAddresses,
+    maxIoSize: cfg.options.maxIoSize,
+    maxPreauthMessageBytes: cfg.options.limits.maxPreauthMessageBytes,
+    limits: { ...cfg.rdma.limits },
+    zeroCopy: plan.zeroCopy,
+    ...runtime,
+  };
+}
+
 /** Phase three, once the server exists and serve runs as `user`: the listener, or one line why not. */
 export async function startSmbDirect(
   plan: SmbDirectPlan, cfg: SplicedConfig, server: AssembledServer, metrics: SplicedMetrics, logger: PinoLogger, limit: number | undefined,
@@ -134,10 +155,7 @@ export async function startSmbDirect(
   const target = memlockTarget(cfg.options.cacheBytes);
   let listener: TransportListener | undefined;
   try {
-    listener = plan.factory({
-      port, addresses: cfg.options.bindAddresses, maxIoSize: cfg.options.maxIoSize, zeroCopy, cache: server.cache, metrics,
-      log: logger.child({ component: 'smbdirect' }),
-    });
+    listener = plan.factory(smbDirectListenerOptions(plan, cfg, { cache: server.cache, metrics, log: logger.child({ component: 'smbdirect' }) }));
     const live = (): number => server.smb.status().connections.filter((c) => c.transport === 'rdma').length;
     const bound = await server.smb.addListener(closeAfterDrain(listener, { live, maxWaitMs: LISTENER_DRAIN_MS }));
     logger.info({ rdmaPort: bound.port, devices: devices.map((d) => `${d.name}(${d.netdevs.join(',') || '-'})`), zeroCopy }, 'listening on SMB Direct');

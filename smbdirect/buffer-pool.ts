@@ -1,7 +1,9 @@
 // Registered buffers for sends, receives and bounce copies: fixed-size units carved out of
 // slabs that are registered once each, handed out and taken back through a free list. No
 // message allocates or registers memory; a pool grows by whole slabs up to its limit, and
-// callers that need more wait until units come back.
+// callers that need more wait until units come back, in order. A caller may take through an
+// account (`PoolShare`, one per connection) that caps what it holds at once and bounds how
+// long it waits, so one connection cannot hold every unit nor make others wait forever.
 
 /** A memory registration (a verbs MR, or a fake in unit tests). */
 export interface RegisteredMemory {
@@ -29,6 +31,40 @@ export interface BufferPoolOptions {
   free?(slab: ArrayBuffer): void;
 }
 
+/** The units a pool hands out, as the data path sees them (a whole pool, or one connection's share of it). */
+export interface UnitPool {
+  readonly unitBytes: number;
+  /** Units handed out through this object and not given back. */
+  readonly inUse: number;
+  take(n: number): Promise<PoolUnit[]>;
+  give(units: readonly PoolUnit[]): void;
+}
+
+/** One holder's count of units taken and not given back, and the most it may hold at once. */
+export interface PoolAccount {
+  held: number;
+  readonly cap: number;
+}
+
+export interface TakeOptions {
+  account?: PoolAccount;
+  /** Give up waiting after this long (0 or absent: wait until the pool closes). */
+  timeoutMs?: number;
+}
+
+/** A take that waited its whole timeout for units. */
+export class PoolWaitTimeout extends Error {
+  readonly code = 'SPLICED_ERR_SMBD_POOL_WAIT';
+}
+
+interface Waiter {
+  n: number;
+  account?: PoolAccount;
+  timer?: NodeJS.Timeout;
+  resolve(units: PoolUnit[]): void;
+  reject(err: Error): void;
+}
+
 /** The one-line advice when registration fails for want of locked memory. */
 export function memlockError(err: unknown, what: string): Error {
   const e = err as NodeJS.ErrnoException;
@@ -38,10 +74,10 @@ export function memlockError(err: unknown, what: string): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
 
-export class BufferPool {
+export class BufferPool implements UnitPool {
   private readonly free: PoolUnit[] = [];
   private readonly slabs: Array<{ slab: ArrayBuffer; mr: RegisteredMemory }> = [];
-  private readonly waiters: Array<{ n: number; resolve(units: PoolUnit[]): void; reject(err: Error): void }> = [];
+  private readonly waiters: Waiter[] = [];
   private total = 0;
   private closed = false;
 
@@ -67,41 +103,122 @@ export class BufferPool {
     return this.slabs.length;
   }
 
-  /** n units at once, or null when the pool cannot have them now (it grows first if it may). */
-  tryTake(n: number): PoolUnit[] | null {
+  /** Takes waiting for units. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
+  /**
+   * n units at once, or null when they cannot be had now: the account is at its cap, a
+   * waiter that may take comes first, or the pool is at its limit (it grows first if it may).
+   */
+  tryTake(n: number, account?: PoolAccount): PoolUnit[] | null {
     if (this.closed) throw new Error('buffer pool closed');
-    while (this.free.length < n && this.total < this.o.maxUnits) this.grow();
-    if (this.free.length < n || this.waiters.length > 0) return null;
-    return this.free.splice(this.free.length - n, n);
+    if (account && account.held + n > account.cap) return null;
+    if (this.waiters.some((w) => this.mayTake(w))) return null;
+    return this.fill(n) ? this.hand(n, account) : null;
   }
 
-  /** n units, waiting (in order) for units to come back when the pool is at its limit. */
-  take(n: number): Promise<PoolUnit[]> {
+  /**
+   * n units, waiting in order for units to come back when the pool is at its limit. A waiter
+   * whose account is at its cap waits for its own units and does not hold up the others.
+   */
+  take(n: number, o: TakeOptions = {}): Promise<PoolUnit[]> {
     if (n > this.o.maxUnits) return Promise.reject(new Error(`asked for ${n} units of a pool of ${this.o.maxUnits}`));
-    const units = this.tryTake(n);
+    if (o.account && n > o.account.cap) return Promise.reject(new Error(`asked for ${n} units, more than the ${o.account.cap} one holder may have`));
+    let units: PoolUnit[] | null;
+    try {
+      units = this.tryTake(n, o.account);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     if (units) return Promise.resolve(units);
-    return new Promise((resolve, reject) => this.waiters.push({ n, resolve, reject }));
+    return new Promise((resolve, reject) => {
+      const w: Waiter = { n, account: o.account, resolve, reject };
+      if (o.timeoutMs && o.timeoutMs > 0) {
+        const ms = o.timeoutMs;
+        w.timer = setTimeout(() => {
+          this.drop(w);
+          reject(new PoolWaitTimeout(`no ${n} free buffer units of ${this.o.unitBytes} bytes within ${ms} ms`));
+          this.dispatch();
+        }, ms);
+      }
+      this.waiters.push(w);
+    });
   }
 
-  give(units: readonly PoolUnit[]): void {
+  give(units: readonly PoolUnit[], account?: PoolAccount): void {
+    if (account) account.held -= units.length;
     if (this.closed) return;
     this.free.push(...units);
-    while (this.waiters.length > 0 && this.free.length >= this.waiters[0].n) {
-      const w = this.waiters.shift()!;
-      w.resolve(this.free.splice(this.free.length - w.n, w.n));
+    this.dispatch();
+  }
+
+  /** Rejects the waiting takes of one account (its holder is going away). */
+  cancel(account: PoolAccount, err: Error): void {
+    for (const w of this.waiters.filter((x) => x.account === account)) {
+      this.drop(w);
+      w.reject(err);
     }
+    this.dispatch();
   }
 
   /** Deregisters every slab; units still out must not be used by the device any more. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const w of this.waiters.splice(0)) w.reject(new Error('buffer pool closed'));
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(new Error('buffer pool closed'));
+    }
     for (const { slab, mr } of this.slabs.splice(0)) {
       mr.close();
       this.o.free?.(slab);
     }
     this.free.length = 0;
+  }
+
+  private mayTake(w: Waiter): boolean {
+    return !w.account || w.account.held + w.n <= w.account.cap;
+  }
+
+  /** Serves waiters in order; the first one that may take but cannot be served yet keeps the rest waiting behind it. */
+  private dispatch(): void {
+    for (let i = 0; i < this.waiters.length && !this.closed; ) {
+      const w = this.waiters[i];
+      if (!this.mayTake(w)) {
+        i++;
+        continue;
+      }
+      let ready: boolean;
+      try {
+        ready = this.fill(w.n);
+      } catch (err) {
+        this.drop(w);
+        w.reject(err as Error);
+        continue;
+      }
+      if (!ready) return;
+      this.drop(w);
+      w.resolve(this.hand(w.n, w.account));
+    }
+  }
+
+  private drop(w: Waiter): void {
+    clearTimeout(w.timer);
+    const at = this.waiters.indexOf(w);
+    if (at >= 0) this.waiters.splice(at, 1);
+  }
+
+  /** Grows until n units are free or the pool is at its limit; whether n are free. */
+  private fill(n: number): boolean {
+    while (this.free.length < n && this.total < this.o.maxUnits) this.grow();
+    return this.free.length >= n;
+  }
+
+  private hand(n: number, account?: PoolAccount): PoolUnit[] {
+    if (account) account.held += n;
+    return this.free.splice(this.free.length - n, n);
   }
 
   private grow(): void {
@@ -121,5 +238,52 @@ export class BufferPool {
       this.free.push({ bytes: whole.subarray(at, at + this.o.unitBytes), addr: mr.addr + BigInt(at), lkey: mr.lkey });
     }
     this.total += units;
+  }
+}
+
+/**
+ * One connection's share of a pool: at most `cap` units held at once, and a take that waits
+ * longer than `waitMs` fails and calls `onStarved` (the listener ends the connection).
+ */
+export class PoolShare implements UnitPool, PoolAccount {
+  held = 0;
+  private starved = false;
+
+  constructor(
+    private readonly pool: BufferPool,
+    readonly cap: number,
+    private readonly waitMs: number,
+    private readonly onStarved: (err: PoolWaitTimeout) => void,
+  ) {}
+
+  get unitBytes(): number {
+    return this.pool.unitBytes;
+  }
+
+  get inUse(): number {
+    return this.held;
+  }
+
+  tryTake(n: number): PoolUnit[] | null {
+    return this.pool.tryTake(n, this);
+  }
+
+  take(n: number): Promise<PoolUnit[]> {
+    const taken = this.pool.take(n, { account: this, timeoutMs: this.waitMs });
+    taken.catch((err: unknown) => {
+      if (!(err instanceof PoolWaitTimeout) || this.starved) return;
+      this.starved = true;
+      this.onStarved(err);
+    });
+    return taken;
+  }
+
+  give(units: readonly PoolUnit[]): void {
+    this.pool.give(units, this);
+  }
+
+  /** The connection is going: its waiting takes fail (units it still holds come back through give). */
+  close(reason: string): void {
+    this.pool.cancel(this, new Error(reason));
   }
 }

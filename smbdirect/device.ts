@@ -5,18 +5,40 @@ import type { NativeContext, NativeMemoryRegion, NativeProtectionDomain, RdmaBin
 import { Access } from '../native/constants.js';
 import type { PageCache } from '../cache/index.js';
 import type { Logger } from '../server/log.js';
-import { BufferPool, memlockError } from './buffer-pool.js';
+import { BufferPool, PoolShare, memlockError, type PoolWaitTimeout, type UnitPool } from './buffer-pool.js';
 import type { SmbdLimits } from './constants.js';
 
 /** Bounce units: big enough to keep SGE lists short, small enough to waste little on a short READ. */
 export const BOUNCE_UNIT_BYTES = 64 * 1024;
 
+/**
+ * The most of the bounce pool one connection may hold at once, as a fraction (never less than
+ * one largest READ/WRITE): with the default pool of four largest transfers, one connection with
+ * big RDMA transfers in flight leaves three quarters to the others.
+ */
+export const BOUNCE_SHARE = 0.25;
+
+/**
+ * Longest wait for bounce units before the waiting READ/WRITE fails and its connection ends.
+ * Units come back as RDMA transfers finish, and a transfer to a dead peer fails within the
+ * QP's retry budget (seconds), which ends that connection and returns its units; a wait of
+ * 30 s therefore means the pool is overcommitted, not slow. It is shorter than the clients'
+ * own request timeouts (60 s and more), so the client sees a disconnect and reconnects
+ * instead of a request that never completes.
+ */
+export const BOUNCE_WAIT_MS = 30_000;
+
 /** The part of a device the data path uses (connection.ts, gather.ts). */
 export interface DevicePools {
   send: BufferPool;
   recv: BufferPool;
-  bounce: BufferPool;
+  bounce: UnitPool;
   slabMr(slabId: number): NativeMemoryRegion | undefined;
+}
+
+/** One connection's view of the device: its own capped share of the bounce pool. */
+export interface ConnectionPools extends DevicePools {
+  bounce: PoolShare;
 }
 
 export interface DeviceOptions {
@@ -26,6 +48,10 @@ export interface DeviceOptions {
   /** Page-cache slabs to register, now and as they are created. */
   cache?: PageCache;
   log: Logger;
+  /** Fraction of the bounce pool one connection may hold (default BOUNCE_SHARE). */
+  bounceShare?: number;
+  /** Longest wait for bounce units, ms (default BOUNCE_WAIT_MS). */
+  bounceWaitMs?: number;
 }
 
 export class DeviceResources implements DevicePools {
@@ -64,6 +90,19 @@ export class DeviceResources implements DevicePools {
 
   slabMr(slabId: number): NativeMemoryRegion | undefined {
     return this.slabMrs.get(slabId);
+  }
+
+  /** Units of the bounce pool one connection may hold at once: its share, at least one largest READ/WRITE. */
+  get bounceCap(): number {
+    const ioUnits = Math.ceil(this.o.limits.maxReadWriteSize / BOUNCE_UNIT_BYTES);
+    const share = Math.floor((this.o.bounceShare ?? BOUNCE_SHARE) * this.bounce.maxUnits);
+    return Math.min(this.bounce.maxUnits, Math.max(ioUnits, share));
+  }
+
+  /** The pools for one connection; `onStarved` runs once if a bounce take waited too long. */
+  connectionPools(onStarved: (err: PoolWaitTimeout) => void): ConnectionPools {
+    const bounce = new PoolShare(this.bounce, this.bounceCap, this.o.bounceWaitMs ?? BOUNCE_WAIT_MS, onStarved);
+    return { send: this.send, recv: this.recv, bounce, slabMr: (id) => this.slabMr(id) };
   }
 
   /**

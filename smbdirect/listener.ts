@@ -7,10 +7,11 @@ import { CmChannel, type RdmaCmId } from '../native/cm.js';
 import { RcEndpoint, isSoftwareRdmaDevice } from '../native/rc-endpoint.js';
 import type { SmbDirectListenerOptions } from '../ops/smbdirect-hook.js';
 import type { Transport, TransportListener } from '../server/transport.js';
+import type { Logger } from '../server/log.js';
 import { DEFAULT_LIMITS as SERVER_LIMITS } from '../server/options.js';
 import { DEFAULT_LIMITS, type SmbdLimits } from './constants.js';
 import { SmbdConnection } from './connection.js';
-import { DeviceResources } from './device.js';
+import { DeviceResources, type ConnectionPools } from './device.js';
 import { serverNegotiate } from './negotiate.js';
 
 /** Knobs beyond the hook's contract, for tests and benchmarks. */
@@ -19,10 +20,12 @@ export interface SmbDirectTuning {
   limits?: Partial<SmbdLimits>;
   /** Cap on SGEs per work request (default: the device's, at most 32). */
   maxSendSge?: number;
-  /** Largest message before the SMB2 session authenticates (default: the server's default `max preauth frame size`). */
-  maxPreauthMessageBytes?: number;
   /** Connections the pools are sized for (default 64). */
   maxConnections?: number;
+  /** Fraction of the bounce pool one connection may hold at once (default device.ts BOUNCE_SHARE). */
+  bounceShare?: number;
+  /** Longest wait for bounce units before the connection ends, ms (default device.ts BOUNCE_WAIT_MS). */
+  bounceWaitMs?: number;
   /** A loaded binding (default: loadRdmaBinding()). */
   binding?: RdmaBinding;
 }
@@ -32,6 +35,9 @@ export type SmbDirectServerOptions = SmbDirectListenerOptions & SmbDirectTuning;
 export function createSmbDirectListener(options: SmbDirectServerOptions): TransportListener {
   return new SmbDirectListener(options);
 }
+
+/** The close reason of connection.ts's keep-alive deadline. */
+const IDLE_TIMEOUT = /idle timeout/;
 
 /** RDMA READs we keep in flight per connection at most (our initiator depth). */
 const MAX_INITIATOR_DEPTH = 16;
@@ -86,7 +92,10 @@ export class SmbDirectListener implements TransportListener {
   private device(name: string): Promise<DeviceResources> {
     let d = this.devices.get(name);
     if (!d) {
-      d = DeviceResources.open(this.binding!, name, { limits: this.limits, maxConnections: this.o.maxConnections ?? 64, cache: this.o.cache, log: this.o.log });
+      d = DeviceResources.open(this.binding!, name, {
+        limits: this.limits, maxConnections: this.o.maxConnections ?? 64, cache: this.o.cache, log: this.o.log,
+        bounceShare: this.o.bounceShare, bounceWaitMs: this.o.bounceWaitMs,
+      });
       this.devices.set(name, d);
       d.catch(() => this.devices.delete(name));
     }
@@ -110,14 +119,20 @@ export class SmbDirectListener implements TransportListener {
         caps: { maxSendWr: 512, maxRecvWr: this.limits.receiveCreditMax + 2, maxSendSge, maxRecvSge: 1 },
         postFromThread: isSoftwareRdmaDevice(id.deviceName ?? ''),
       });
+      const pools = connectionPools(device, this.o.log, () => conn);
       conn = new SmbdConnection({
-        id, ep, pools: device, limits: this.limits, metrics: this.o.metrics, log: this.o.log, initiatorDepth, forceBounce: this.o.zeroCopy === false,
+        id, ep, pools, limits: this.limits, metrics: this.o.metrics, log: this.o.log, initiatorDepth, forceBounce: this.o.zeroCopy === false,
         maxReadSge: Math.max(1, Math.min(attrs.maxSgeRd, maxSendSge)),
         initialMaxMessageBytes: this.o.maxPreauthMessageBytes ?? SERVER_LIMITS.maxPreauthMessageBytes,
       });
       this.connections.add(conn);
       const c = conn;
-      conn.onClose(() => this.connections.delete(c));
+      conn.onClose((reason) => {
+        this.connections.delete(c);
+        pools.bounce.close('SMB Direct connection closed');
+        // A peer that stopped answering keep-alives is gone without a word (crash, lost link).
+        if (reason && IDLE_TIMEOUT.test(reason.message)) this.o.log.warn({ peer: c.peer, reason: reason.message }, 'SMB Direct peer did not answer a keep-alive in time; disconnected');
+      });
       conn.refillReceives();
       const negotiated = serverNegotiate(conn, this.limits);
       negotiated.catch(() => {});
@@ -148,6 +163,19 @@ export class SmbDirectListener implements TransportListener {
     this.channel?.close();
     this.channel = null;
   }
+}
+
+/**
+ * One connection's pools. A READ/WRITE that waits too long for bounce units fails, and its
+ * connection ends with a logged reason; the others keep their units. The pool being short is
+ * load, not the peer breaking the protocol, so it is not counted as a protocol error.
+ */
+export function connectionPools(device: Pick<DeviceResources, 'connectionPools'>, log: Logger, conn: () => SmbdConnection | null): ConnectionPools {
+  return device.connectionPools((err) => {
+    const c = conn();
+    log.warn({ peer: c?.peer, reason: err.message }, 'SMB Direct: no bounce buffers in time; disconnecting');
+    void c?.terminate(`bounce buffers: ${err.message}`);
+  });
 }
 
 function loadOrThrow(): RdmaBinding {

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addUser } from '../../auth/users-file.js';
-import { ConfigError, defaultConfig, loadConfig, parseConfig } from '../../ops/config.js';
+import { CONFIG_DEFAULTS, ConfigError, defaultConfig, loadConfig, parseConfig } from '../../ops/config.js';
 import { formatConfig } from '../../ops/config-print.js';
 import { ERROR_CODES } from '../../ops/errors.js';
 
@@ -66,7 +66,7 @@ test('every key, with Samba spellings', () => {
   assert.equal(o.maxIoSize, 4 * 1024 * 1024);
   assert.equal(o.tcpPort, 10445);
   assert.equal(o.rdmaPort, 5445);
-  assert.deepEqual(cfg.rdma, { auto: false, zeroCopy: true }, 'a port set explicitly is not auto');
+  assert.deepEqual(cfg.rdma, { auto: false, zeroCopy: true, limits: CONFIG_DEFAULTS.smbDirect }, 'a port set explicitly is not auto');
   assert.equal(o.signing, 'mandatory');
   assert.equal(o.cacheBytes, 1024 ** 3);
   assert.deepEqual(cfg.metricsAddress, { host: '0.0.0.0', port: 9000 });
@@ -89,7 +89,7 @@ test('defaults when keys are absent: Samba share defaults, signing auto, port 44
   assert.equal(cfg.options.signing, 'auto');
   assert.equal(cfg.options.tcpPort, 4450);
   assert.equal(cfg.options.rdmaPort, 5445, 'SMB Direct port when the host has an RDMA device');
-  assert.deepEqual(cfg.rdma, { auto: true, zeroCopy: true });
+  assert.deepEqual(cfg.rdma, { auto: true, zeroCopy: true, limits: CONFIG_DEFAULTS.smbDirect });
   assert.deepEqual([cfg.options.minDialect, cfg.options.maxDialect], [0x0202, 0x0311]);
   assert.deepEqual(cfg.options.bindAddresses, ['0.0.0.0']);
   assert.deepEqual(cfg.metricsAddress, { host: '127.0.0.1', port: 9445 });

@@ -64,3 +64,20 @@ test('the example prometheus.yml scrapes the default metrics address', () => {
   assert.match(yml, /metrics_path: \/metrics/);
   assert.match(yml, /targets: \['127\.0\.0\.1:9445'\]/);
 });
+
+test('the SMB Direct row charts RDMA bytes and operations by op, connections by transport, credit stalls, protocol errors by kind, and READ bytes zero-copy vs copied by reason', () => {
+  const d = dashboard as { panels: Array<{ type: string; title: string; gridPos: { y: number } }> };
+  const ordered = [...d.panels].sort((a, b) => a.gridPos.y - b.gridPos.y);
+  const start = ordered.findIndex((p) => p.type === 'row' && p.title === 'SMB Direct');
+  assert.ok(start >= 0, 'an "SMB Direct" row');
+  const next = ordered.findIndex((p, i) => i > start && p.type === 'row');
+  const exprs = queries(ordered.slice(start + 1, next < 0 ? undefined : next));
+  const has = (re: RegExp) => assert.ok(exprs.some((e) => re.test(e)), `the SMB Direct row has a query matching ${re}: ${exprs.join(' | ')}`);
+  has(/sum by \(op\) \(rate\(spliced_rdma_bytes_total\{/);
+  has(/sum by \(op\) \(rate\(spliced_rdma_operations_total\{/);
+  has(/sum by \(transport\) \(spliced_connections\{/);
+  has(/spliced_smbdirect_credit_stalls_total\{/);
+  has(/sum by \(kind\) \(rate\(spliced_protocol_errors_total\{/);
+  has(/spliced_read_bytes_total\{transport="rdma",path="zerocopy"/);
+  has(/sum by \(reason\) \(rate\(spliced_read_copied_bytes_total\{transport="rdma"/);
+});
