@@ -5,3 +5,4 @@ import './connection.guest.js';
 import './lifecycle.guest.js';
 import './smbdirect.guest.js';
 import './smbdirect-pages.guest.js';
+import './smbdirect-write.guest.js';
