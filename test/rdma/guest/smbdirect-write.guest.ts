@@ -5,54 +5,17 @@
 // pages still delivers the old bytes (stable pages).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Smb2Client, SmbDirectClientTransport, SmbDirectFileIo, type Tree } from '../../../client/index.js';
-import { loadRdmaBinding, type RdmaBinding } from '../../../native/index.js';
 import { PAGE_SIZE, PageFlag } from '../../../cache/index.js';
 import { SplicedMetrics } from '../../../ops/metrics.js';
-import type { Transport } from '../../../server/transport.js';
-import { TEST_PASSWORD, TEST_USER } from '../../support/server-fixture.js';
 import { startSmbDirectServer, type SmbDirectServer, type SmbDirectServerHooks } from '../../support/smbdirect-server.js';
 import { parsePromText, sampleSum } from '../../support/prom-text.js';
 import { GUEST_IP, withTimeout } from './helpers.js';
+import { READ_WRITE, binding, rdmaWriteHook, session, sha, until, type Session } from './smbdirect-session.js';
 
 const MiB = 1024 * 1024;
-/** CREATE desired access: read, write and attributes (FILE_GENERIC_READ | FILE_GENERIC_WRITE). */
-const READ_WRITE = 0x12019f;
-
-function binding(): RdmaBinding {
-  const loaded = loadRdmaBinding({ requireDevice: true });
-  if ('error' in loaded) throw new Error(loaded.error);
-  return loaded.binding;
-}
-
-function sha(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex');
-}
-
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > ms) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-interface Session {
-  transport: SmbDirectClientTransport;
-  tree: Tree;
-  io: SmbDirectFileIo;
-}
-
-async function session(srv: SmbDirectServer, b: RdmaBinding): Promise<Session> {
-  const transport = await withTimeout(SmbDirectClientTransport.connect({ host: GUEST_IP, port: srv.port, binding: b }), 'SMB Direct connect');
-  const client = await withTimeout(Smb2Client.connect({ port: 0, transport }), 'SMB2 NEGOTIATE over SMB Direct');
-  await withTimeout(client.login({ user: TEST_USER, password: TEST_PASSWORD }), 'SESSION_SETUP over SMB Direct');
-  const tree = await withTimeout(client.treeConnect('share'), 'TREE_CONNECT over SMB Direct');
-  return { transport, tree, io: new SmbDirectFileIo(tree, transport) };
-}
 
 /** The server's WRITE placement counters, read from its real Prometheus metrics. */
 async function placed(metrics: SplicedMetrics): Promise<{ cachePage: number; copied: number }> {
@@ -127,17 +90,7 @@ test('RDMA-channel WRITEs land in fresh cache pages: aligned, unaligned and over
 });
 
 test('stable pages: a READ whose RDMA WRITE is in flight while an RDMA-channel WRITE replaces its pages delivers the old bytes', async () => {
-  let duringRdmaWrite: (() => Promise<void>) | undefined;
-  const onTransport = (t: Transport) => {
-    const real = t.rdmaWrite?.bind(t);
-    assert.ok(real, 'an SMB Direct transport has rdmaWrite');
-    t.rdmaWrite = async (descriptors, data) => {
-      const hook = duringRdmaWrite;
-      duringRdmaWrite = undefined;
-      if (hook) await hook();
-      return real(descriptors, data);
-    };
-  };
+  const { onTransport, beforeNextRdmaWrite } = rdmaWriteHook();
   await withServer({ onTransport }, 2, async (srv, metrics, [reader, writer]) => {
     const name = 'stable-write.bin';
     const path = join(srv.fixture.dir, name);
@@ -158,7 +111,7 @@ test('stable pages: a READ whose RDMA WRITE is in flight while an RDMA-channel W
     let ran = false;
     let placedDuring = -1;
     let cowDuring = -1;
-    duringRdmaWrite = async () => {
+    beforeNextRdmaWrite(async () => {
       ran = true;
       for (let i = firstPage; i <= lastPage; i++) assert.ok(srv.cache.pageFlags(ch, i) & PageFlag.SPLICED, `page ${i} is SPLICED while its RDMA WRITE is pending`);
       const before = await placed(metrics);
@@ -167,7 +120,7 @@ test('stable pages: a READ whose RDMA WRITE is in flight while an RDMA-channel W
       placedDuring = (await placed(metrics)).cachePage - before.cachePage;
       cowDuring = srv.cache.counters().cowReplacements - cowBefore;
       for (let i = firstPage; i <= lastPage; i++) assert.equal(srv.cache.pageFlags(ch, i) & PageFlag.SPLICED, 0, `page ${i} is a fresh page now`);
-    };
+    });
     try {
       const got = await withTimeout(reader.io.read(hr.fileId, READ_AT, READ_LEN, { descriptors: 1 }), 'the READ whose RDMA WRITE meets the WRITE');
       assert.ok(ran, 'the WRITE ran inside rdmaWrite');
