@@ -87,7 +87,8 @@ function pageRun(pieces: Piece[], at: number): Piece[] {
  * its pages (the mapping's stores must land on the indexed page): the bytes are copied in.
  */
 async function installRun(ctx: CacheContext, file: CachedFile, run: Piece[], kernelWrites: KernelWrites): Promise<number> {
-  await settleLoading(file, run);
+  // The last check and the install run in one synchronous step.
+  for (let loading = loadingIn(file, run); loading; loading = loadingIn(file, run)) await loading.catch(() => undefined);
   if (file.mapped > 0) {
     await copyRun(ctx, file, run, kernelWrites);
     return 0;
@@ -106,13 +107,13 @@ async function copyRun(ctx: CacheContext, file: CachedFile, run: Piece[], kernel
   for (const piece of run) ctx.arena.put(piece.page!);
 }
 
-/** Wait until no page at the run's indexes is loading (a fill must not land on a page we replaced). */
-async function settleLoading(file: CachedFile, run: Piece[]): Promise<void> {
-  for (;;) {
-    const loading = run.map((piece) => file.index.get(piece.position / PAGE_SIZE)?.loading).find((l) => l);
-    if (!loading) return;
-    await loading.catch(() => undefined);
+/** A fill in progress at one of the run's indexes (it must not land on a page we replaced), if any. */
+function loadingIn(file: CachedFile, run: Piece[]): Promise<void> | undefined {
+  for (const piece of run) {
+    const loading = file.index.get(piece.position / PAGE_SIZE)?.loading;
+    if (loading) return loading;
   }
+  return undefined;
 }
 
 /**

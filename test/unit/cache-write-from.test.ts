@@ -222,3 +222,35 @@ test('writeFrom in write-behind mode tags the installed pages DIRTY; flush write
     await cache.close(h);
   });
 });
+
+test('writeFrom: pages still being read from disk are waited for, then replaced; a concurrent read sees each page whole, old or new', async () => {
+  await withTempCache('spliced-wf-', OPTIONS, async (cache, dir) => {
+    const path = join(dir, 'f.bin');
+    const before = pattern(4 * PAGE_SIZE, 17);
+    await writeFile(path, before);
+    const h = await cache.open(path, { writable: true });
+    const reading = cache.spliceToBvecs(h, 0, before.length); // its pages are loading from now on
+    await Promise.resolve();
+    const data = pattern(4 * PAGE_SIZE, 18);
+    let loadingAtFill = 0;
+    const fill = fakeFill(cache, data);
+    const writing = cache.writeFrom(h, 0, data.length, async (targets) => {
+      loadingAtFill = [0, 1, 2, 3].filter((i) => cache.pageRefcount(h, i) > 1).length;
+      return fill(targets);
+    });
+    const [held, written] = await Promise.all([reading, writing]);
+    assert.ok(loadingAtFill > 0, 'the READ was still filling pages when the data arrived');
+    assert.equal(written.placedBytes, data.length);
+    const got = Buffer.concat(held.bvecs.map((b) => b.bytes()));
+    const pages = [0, 1, 2, 3].map((i) => {
+      const page = got.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE);
+      return page.equals(before.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)) ? 'old' : page.equals(data.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)) ? 'new' : 'torn';
+    });
+    assert.ok(!pages.includes('torn'), `every page of the concurrent READ is whole: ${pages}`);
+    assert.ok((await cache.read(h, 0, data.length)).equals(data));
+    assert.ok((await readFile(path)).equals(data));
+    cache.release(held);
+    assert.equal(cache.counters().splicedPages, 0);
+    await cache.close(h);
+  });
+});
