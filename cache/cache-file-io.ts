@@ -1,4 +1,4 @@
-import type { ChunkRegion, FileIo, FileIoProvider, ReadPayload, WriteOptions } from '../server/file-io.js';
+import type { ChunkRegion, FileIo, FileIoProvider, FillTargets, ReadPayload, WriteFromResult, WriteOptions } from '../server/file-io.js';
 import type { CacheHandle, PageCache } from './page-cache.js';
 import type { Bvec } from './bvec.js';
 
@@ -63,6 +63,12 @@ class CacheFileIo implements FileIo {
   write(offset: number, data: Buffer, options: WriteOptions = {}): Promise<number> {
     if (!this.handle.writable) return Promise.reject(new Error('cache: handle was opened read-only'));
     return this.cache.write(this.handle, offset, data, options);
+  }
+
+  /** Whole pages of the range are filled in fresh registered cache pages (SMB Direct RDMA READ), the rest in heap Buffers. */
+  writeFrom(offset: number, length: number, fill: FillTargets, options: WriteOptions = {}): Promise<WriteFromResult> {
+    if (!this.handle.writable) return Promise.reject(new Error('cache: handle was opened read-only'));
+    return this.cache.writeFrom(this.handle, offset, length, fill, options);
   }
 
   flush(): Promise<void> {

@@ -7,6 +7,8 @@ import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import type { SlabAllocator } from './slab-allocator.js';
 import { releaseBvecs, spliceToBvecs } from './splice.js';
 import { setFileSize, writeData } from './write-path.js';
+import { writeIntoPages } from './write-into-pages.js';
+import type { FillTargets, WriteFromResult } from '../server/file-io.js';
 import { mapRange, unmapRange } from './mapping.js';
 import { writeback } from './writeback.js';
 import { dropCleanPages, revalidateNow } from './coherence.js';
@@ -194,8 +196,29 @@ export class PageCache {
     refuseBeyondMaxOffset(offset + data.length);
     const writeThrough = options.writeThrough ?? false;
     const written = this.ctx.tuning.writeBehind && writeThrough ? await this.writeBehindThrough(file, offset, data) : await writeData(this.ctx, file, offset, data, writeThrough);
-    if (this.arena.flagCounts.dirty > this.arena.maxPages * this.ctx.tuning.dirtyRatio) this.startBackground(file);
+    this.startBackgroundIfDirty(file);
     return written;
+  }
+
+  private startBackgroundIfDirty(file: CachedFile): void {
+    if (this.arena.flagCounts.dirty > this.arena.maxPages * this.ctx.tuning.dirtyRatio) this.startBackground(file);
+  }
+
+  /**
+   * A WRITE of `length` bytes whose data `fill` delivers (SMB Direct: RDMA READ) into the targets
+   * it is given: fresh registered pages for the whole pages of the range, heap Buffers for the
+   * rest. The pages replace the cached ones only once filled; resolves like write(). If `fill`
+   * rejects, nothing about the file changed.
+   */
+  async writeFrom(handle: CacheHandle, offset: number, length: number, fill: FillTargets, options: { writeThrough?: boolean } = {}): Promise<WriteFromResult> {
+    const file = this.live(handle);
+    refuseBeyondMaxOffset(offset + length);
+    const writeThrough = options.writeThrough ?? false;
+    const behindThrough = this.ctx.tuning.writeBehind && writeThrough;
+    const result = await writeIntoPages(this.ctx, file, offset, length, fill, writeThrough && !behindThrough);
+    if (behindThrough) await this.writebackFile(file, true);
+    this.startBackgroundIfDirty(file);
+    return result;
   }
 
   async setSize(handle: CacheHandle, size: number): Promise<void> {

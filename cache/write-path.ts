@@ -9,7 +9,7 @@ import { queueKernelWrite } from './kernel-writes.js';
 import { copyDirtyBytes, markDirty } from './dirty-bytes.js';
 
 /** Kernel writes of one client WRITE, one per page it touched (write-behind leaves it empty). */
-type KernelWrites = Promise<void>[];
+export type KernelWrites = Promise<void>[];
 
 /**
  * Stable pages: replace a SPLICED page in the index with a fresh copy so the bytes
@@ -46,7 +46,7 @@ function modifiablePage(ctx: CacheContext, file: CachedFile, page: Page): Page |
 }
 
 /** Bytes of the last page past `size` must read as zeros once the file grows again. */
-function zeroTail(ctx: CacheContext, file: CachedFile, size: number): void {
+export function zeroTail(ctx: CacheContext, file: CachedFile, size: number): void {
   const inPage = size % PAGE_SIZE;
   if (inPage === 0) return;
   const page = file.index.get(Math.floor(size / PAGE_SIZE));
@@ -61,21 +61,32 @@ function zeroTail(ctx: CacheContext, file: CachedFile, size: number): void {
  * with `writeThrough` fdatasync follows. In write-behind mode the pages are only tagged DIRTY.
  */
 export async function writeData(ctx: CacheContext, file: CachedFile, offset: number, data: Buffer, writeThrough = false): Promise<number> {
+  await acknowledgedWrite(ctx, file, offset + data.length, writeThrough, (kernelWrites) => storeData(ctx, file, offset, data, kernelWrites));
+  return data.length;
+}
+
+/**
+ * Run `stores` (which queue kernel writes into the list it gets) and resolve once every kernel
+ * write settled: the acknowledgement rule of a client WRITE ending at `end`. A refused write
+ * undoes the growth; `writeThrough` adds fdatasync.
+ */
+export async function acknowledgedWrite(
+  ctx: CacheContext, file: CachedFile, end: number, writeThrough: boolean, stores: (kernelWrites: KernelWrites) => Promise<void>,
+): Promise<void> {
   const kernelWrites: KernelWrites = [];
   const sizeBefore = file.size;
   try {
     try {
-      await storeData(ctx, file, offset, data, kernelWrites);
+      await stores(kernelWrites);
     } finally {
       await Promise.allSettled(kernelWrites);
     }
     await Promise.all(kernelWrites);
   } catch (err) {
-    undoFailedGrowth(file, sizeBefore, offset + data.length);
+    undoFailedGrowth(file, sizeBefore, end);
     throw err;
   }
   if (writeThrough) await syncData(ctx, file);
-  return data.length;
 }
 
 /** A write or extension the disk refused (EFBIG, ENOSPC) must not leave the file looking larger. */
@@ -91,7 +102,7 @@ function syncData(ctx: CacheContext, file: CachedFile): Promise<void> {
   });
 }
 
-async function storeData(ctx: CacheContext, file: CachedFile, offset: number, data: Buffer, kernelWrites: KernelWrites): Promise<void> {
+export async function storeData(ctx: CacheContext, file: CachedFile, offset: number, data: Buffer, kernelWrites: KernelWrites): Promise<void> {
   if (data.length === 0) return;
   const sizeBefore = file.size;
   const end = offset + data.length;
@@ -157,19 +168,25 @@ async function writePage(ctx: CacheContext, file: CachedFile, target: PageWrite,
   }
 }
 
-/**
- * Copy the chunk into the page. Write-behind tags it DIRTY; otherwise the same bytes are queued
- * for the kernel in this same step, so writes reach the kernel in the order they were stored,
- * and the page is pinned before anything else can run.
- */
+/** Copy the chunk into the page and publish it (publishStored). */
 function store(ctx: CacheContext, file: CachedFile, page: Page, target: PageWrite, kernelWrites: KernelWrites): void {
   const { inPage, chunk } = target;
   chunk.copy(page.view, inPage);
+  publishStored(ctx, file, page, inPage, chunk.length, target.position, kernelWrites);
+}
+
+/**
+ * Bytes [inPage, inPage + length) of `page` (at file offset `position`) now hold a client
+ * WRITE: write-behind tags them DIRTY; otherwise they are queued for the kernel in this same
+ * step, so writes reach the kernel in the order they were stored, and the page is pinned
+ * before anything else can run.
+ */
+export function publishStored(ctx: CacheContext, file: CachedFile, page: Page, inPage: number, length: number, position: number, kernelWrites: KernelWrites): void {
   ctx.arena.touch(page);
-  if (ctx.tuning.writeBehind) markDirty(ctx.arena, page, inPage, inPage + chunk.length);
+  if (ctx.tuning.writeBehind) markDirty(ctx.arena, page, inPage, inPage + length);
   else {
-    const written = queueKernelWrite(ctx, file, page, target.position, page.view.subarray(inPage, inPage + chunk.length));
-    // writeData awaits it; until then a refusal (EFBIG at a far offset) must not be an
+    const written = queueKernelWrite(ctx, file, page, position, page.view.subarray(inPage, inPage + length));
+    // The caller awaits it; until then a refusal (EFBIG at a far offset) must not be an
     // unhandled rejection, which would end the whole server process.
     written.catch(() => undefined);
     kernelWrites.push(written);

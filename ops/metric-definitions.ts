@@ -14,6 +14,8 @@ export const SMB2_COMMANDS = [
 export const TRANSPORTS = ['tcp', 'rdma'] as const;
 export const DATA_PATHS = ['zerocopy', 'copy'] as const;
 export const IO_OPS = ['read', 'write'] as const;
+/** Where WRITE data landed: placed by the transport straight into cache pages, or copied there (or to disk). */
+export const WRITE_PLACEMENTS = ['cache_page', 'copied'] as const;
 /** Why READ bytes were copied: the cache's reasons, plus 'direct' (no cache) and 'pipe' (named pipes). */
 export const READ_COPY_REASONS = [...COPY_REASONS, 'direct', 'pipe', 'other'] as const;
 export const PROTOCOL_ERROR_KINDS = ['framing', 'decode', 'signature', 'auth', 'credits', 'smbdirect', 'other'] as const;
@@ -52,6 +54,11 @@ export function defineCoreMetrics(registry: Registry) {
     writeBytes: new Counter({
       name: 'spliced_write_bytes_total', help: 'File data received from clients in WRITE requests, by transport.',
       labelNames: ['transport'] as const, registers,
+    }),
+    writePlacedBytes: new Counter({
+      name: 'spliced_write_placed_bytes_total',
+      help: 'The bytes of spliced_write_bytes_total by where they landed: placed by the transport straight into cache pages (SMB Direct RDMA READ), or copied.',
+      labelNames: ['transport', 'placement'] as const, registers,
     }),
     ioSize: new Histogram({
       name: 'spliced_io_size_bytes', help: 'Size of each READ and WRITE.', labelNames: ['op'] as const, buckets: IO_SIZE_BUCKETS, registers,
@@ -93,6 +100,7 @@ export function zeroInitialSeries(m: CoreMetrics): void {
     for (const path of DATA_PATHS) m.readBytes.inc({ transport, path }, 0);
     for (const reason of READ_COPY_REASONS) m.readCopiedBytes.inc({ transport, reason }, 0);
     m.writeBytes.inc({ transport }, 0);
+    for (const placement of WRITE_PLACEMENTS) m.writePlacedBytes.inc({ transport, placement }, 0);
     m.connections.set({ transport }, 0);
     m.connectionsTotal.inc({ transport }, 0);
   }

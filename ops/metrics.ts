@@ -13,7 +13,7 @@ import { defineCacheMetrics } from './cache-metrics.js';
 import { LIMITS, PROTOCOL_ERROR_KINDS, READ_COPY_REASONS, SMB2_COMMANDS, defineCoreMetrics, zeroInitialSeries, type CoreMetrics } from './metric-definitions.js';
 
 export {
-  DATA_PATHS, IO_OPS, IO_SIZE_BUCKETS, LIMITS, PAGE_STATES, PROTOCOL_ERROR_KINDS, READ_COPY_REASONS, REQUEST_DURATION_BUCKETS, SMB2_COMMANDS, TRANSPORTS,
+  DATA_PATHS, IO_OPS, IO_SIZE_BUCKETS, LIMITS, PAGE_STATES, PROTOCOL_ERROR_KINDS, READ_COPY_REASONS, REQUEST_DURATION_BUCKETS, SMB2_COMMANDS, TRANSPORTS, WRITE_PLACEMENTS,
 } from './metric-definitions.js';
 export { COPY_REASONS };
 
@@ -162,8 +162,11 @@ export class SplicedMetrics implements Telemetry {
     else if (transport === 'rdma') this.totals.rdmaCopyBytes += bytes;
   }
 
-  writeBytes(transport: TransportKind, bytes: number): void {
+  writeBytes(transport: TransportKind, bytes: number, placedBytes = 0): void {
     this.m.writeBytes.inc({ transport }, bytes);
+    const placed = Math.min(Math.max(0, placedBytes), bytes);
+    if (placed > 0) this.m.writePlacedBytes.inc({ transport, placement: 'cache_page' }, placed);
+    if (bytes > placed) this.m.writePlacedBytes.inc({ transport, placement: 'copied' }, bytes - placed);
     this.m.ioSize.observe({ op: 'write' }, bytes);
     this.totals.writeBytes += bytes;
   }

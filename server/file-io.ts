@@ -62,6 +62,22 @@ export interface WriteOptions {
   writeThrough?: boolean;
 }
 
+/** Where a transport puts one piece of a WRITE's data: registered memory (region) or a heap Buffer (region null). */
+export interface FillTarget {
+  readonly bytes: Buffer;
+  readonly region: ChunkRegion | null;
+}
+
+/** Fills the targets, in order, with a WRITE's bytes; resolves with how many landed in region targets without a copy. */
+export type FillTargets = (targets: FillTarget[]) => Promise<number>;
+
+export interface WriteFromResult {
+  /** Bytes written. */
+  count: number;
+  /** Bytes the transport placed straight into the memory that now holds them (cache pages). */
+  placedBytes: number;
+}
+
 /** Data access for one open handle. Several handles on one file share state inside the provider. */
 export interface FileIo {
   read(offset: number, length: number): Promise<ReadPayload>;
@@ -70,6 +86,12 @@ export interface FileIo {
    * write-behind). Extends the file when writing past its end. `writeThrough` adds fdatasync.
    */
   write(offset: number, data: Buffer, options?: WriteOptions): Promise<number>;
+  /**
+   * Like write(), for data a transport delivers (SMB Direct RDMA READ): the provider hands `fill`
+   * the memory the bytes should land in. If `fill` rejects, the file is unchanged.
+   * Absent when the provider has no registered memory to offer (the handler then uses write()).
+   */
+  writeFrom?(offset: number, length: number, fill: FillTargets, options?: WriteOptions): Promise<WriteFromResult>;
   /** After it resolves, everything written through any handle of this file is on disk. */
   flush(): Promise<void>;
   /** Truncate or extend. */

@@ -1,6 +1,6 @@
 import type { Reader } from '../wire/index.js';
 import type { Smb2Header } from '../smb2/header.js';
-import type { ReadPayload } from './file-io.js';
+import type { FillTarget, ReadPayload } from './file-io.js';
 import type { Logger } from './log.js';
 import type { ConnectionState, Session, TreeConnect, Open } from './state.js';
 import type { FileId } from '../smb2/commands/create.js';
@@ -49,6 +49,8 @@ export interface RemoteBuffers {
   write?(payload: ReadPayload, descriptors: BufferDescriptor[]): Promise<number>;
   /** RDMA READ a WRITE's data. */
   read?(descriptors: BufferDescriptor[], length: number): Promise<Buffer>;
+  /** RDMA READ a WRITE's data into the memory it will live in (Transport.rdmaReadInto). */
+  readInto?(descriptors: BufferDescriptor[], targets: FillTarget[]): Promise<number>;
 }
 
 /** What a handler answers: a status, the body its codec encoded, READ data, and header options. */

@@ -257,6 +257,7 @@ export class RequestPipeline {
     return {
       write: t.rdmaWrite ? (payload, descriptors) => this.host.send.writeRemote(payload, descriptors, payloads) : undefined,
       read: t.rdmaRead ? (descriptors, length) => t.rdmaRead!(descriptors, length) : undefined,
+      readInto: t.rdmaReadInto ? (descriptors, targets) => t.rdmaReadInto!(descriptors, targets) : undefined,
     };
   }
 }

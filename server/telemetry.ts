@@ -13,7 +13,11 @@ export interface Telemetry {
    * rest of `bytes` was zero-copy, whatever `path` says; without it every byte follows `path`.
    */
   readBytes(transport: TransportKind, path: DataPath, bytes: number, copied?: Readonly<Record<string, number>>): void;
-  writeBytes(transport: TransportKind, bytes: number): void;
+  /**
+   * Bytes of file data received in one WRITE. `placedBytes` of them the transport put straight
+   * into the cache pages that hold them (SMB Direct RDMA READ into fresh pages); the rest was copied.
+   */
+  writeBytes(transport: TransportKind, bytes: number, placedBytes?: number): void;
   connectionOpened(transport: TransportKind): void;
   connectionClosed(transport: TransportKind): void;
   sessionOpened(): void;

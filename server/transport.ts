@@ -1,6 +1,6 @@
 import type { TransportKind } from './telemetry.js';
 import type { BufferDescriptor } from '../smb2/commands/buffer-desc.js';
-import type { PayloadData } from './file-io.js';
+import type { FillTarget, PayloadData } from './file-io.js';
 
 /**
  * One connection's transport, implemented by direct TCP and by SMB Direct
@@ -39,6 +39,12 @@ export interface Transport {
   rdmaWrite?(descriptors: BufferDescriptor[], data: PayloadData): Promise<number>;
   /** RDMA READ from the peer's registered buffers (WRITE with an RDMA channel). Absent on TCP. */
   rdmaRead?(descriptors: BufferDescriptor[], length: number): Promise<Buffer>;
+  /**
+   * RDMA READ into these targets, in order: targets with a region (registered cache pages) are
+   * written by the device itself, the others through bounce buffers and copied in afterwards.
+   * Resolves with the bytes placed without a copy. Absent on TCP.
+   */
+  rdmaReadInto?(descriptors: BufferDescriptor[], targets: FillTarget[]): Promise<number>;
   /**
    * `rdma zero copy = no`: rdmaWrite copies every READ's data into bounce buffers, so the send
    * stage counts those bytes as copied (reason `forced`) whatever the cache handed out.

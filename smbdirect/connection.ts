@@ -9,7 +9,7 @@ import type { RdmaCmId } from '../native/cm.js';
 import type { RcEndpoint } from '../native/rc-endpoint.js';
 import type { BufferDescriptor } from '../smb2/commands/buffer-desc.js';
 import type { Logger } from '../server/log.js';
-import type { PayloadData } from '../server/file-io.js';
+import type { FillTarget, PayloadData } from '../server/file-io.js';
 import type { SendOptions, Transport } from '../server/transport.js';
 import { DataFlag, type SmbdLimits } from './constants.js';
 import { Credits } from './credits.js';
@@ -19,7 +19,7 @@ import type { PoolUnit } from './buffer-pool.js';
 import type { DevicePools } from './device.js';
 import { checkDescriptors, planRdma } from './rdma-plan.js';
 import { WorkQueue } from './work-queue.js';
-import { gatherPayload } from './gather.js';
+import { gatherPayload, scatterTargets } from './gather.js';
 
 export interface SmbdMetrics {
   rdmaWrite(bytes: number): void;
@@ -225,23 +225,31 @@ export class SmbdConnection implements Transport {
     });
   }
 
-  rdmaRead(descriptors: BufferDescriptor[], length: number): Promise<Buffer> {
-    return this.rdmaOp('read', descriptors, length, async () => {
-      const bounce = this.o.pools.bounce;
-      const units = await bounce.take(Math.ceil(length / bounce.unitBytes));
-      let left = length;
-      const segments = units.map((u) => {
-        const n = Math.min(left, bounce.unitBytes);
-        left -= n;
-        return { addr: u.addr, length: n, lkey: u.lkey };
-      });
-      const after = (): Buffer => {
-        const out = Buffer.allocUnsafe(length);
-        let at = 0;
-        for (const [i, u] of units.entries()) at += u.bytes.copy(out, at, 0, segments[i].length);
-        return out;
+  /** RDMA READ into a new heap Buffer (through bounce units). */
+  async rdmaRead(descriptors: BufferDescriptor[], length: number): Promise<Buffer> {
+    let out = Buffer.alloc(0);
+    await this.readInto(descriptors, length, () => [{ bytes: (out = Buffer.allocUnsafe(length)), region: null }]);
+    return out;
+  }
+
+  /**
+   * RDMA READ into the targets in order: region targets (fresh cache pages) are written by the
+   * device itself, the others through bounce units and copied afterwards. Resolves with the
+   * bytes placed without a copy. The targets' memory is undefined if it rejects.
+   */
+  rdmaReadInto(descriptors: BufferDescriptor[], targets: FillTarget[]): Promise<number> {
+    return this.readInto(descriptors, targets.reduce((n, t) => n + t.bytes.length, 0), () => targets);
+  }
+
+  /** `targets` is called once the descriptors were found to hold `total` bytes. */
+  private readInto(descriptors: BufferDescriptor[], total: number, targets: () => FillTarget[]): Promise<number> {
+    return this.rdmaOp('read', descriptors, total, async () => {
+      const scattered = await scatterTargets(targets(), this.o.pools, this.o.forceBounce ?? false);
+      const after = (): number => {
+        scattered.finish();
+        return scattered.directBytes;
       };
-      return { segments, units, after };
+      return { segments: scattered.segments, units: scattered.units, after };
     });
   }
 

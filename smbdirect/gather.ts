@@ -1,8 +1,10 @@
-// The local side of an RDMA WRITE of READ data: chunks that live in registered cache slabs
-// become SGEs on their slab's memory region (zero-copy); the rest (heap copies, or every
-// chunk when zero copy is off) is copied into registered bounce units, in order.
+// The local side of RDMA transfers of file data. Chunks that live in registered cache slabs
+// become SGEs on their slab's memory region (zero-copy; neighbouring pages of one slab merged);
+// the rest (heap memory, or every chunk when zero copy is off) goes through registered bounce
+// units, in order. An RDMA WRITE of READ data copies into the units first (gatherPayload); an
+// RDMA READ of WRITE data copies out of them afterwards (scatterTargets).
 import type { Sge } from '../native/binding.js';
-import type { PayloadData } from '../server/file-io.js';
+import type { ChunkRegion, FillTarget, PayloadData } from '../server/file-io.js';
 import type { PoolUnit } from './buffer-pool.js';
 import type { DevicePools } from './device.js';
 
@@ -13,20 +15,50 @@ export interface Gathered {
   copiedBytes: number;
 }
 
+export interface Scattered {
+  segments: Sge[];
+  /** Bounce units to give back once the READs completed (and finish() ran). */
+  units: PoolUnit[];
+  /** Bytes the device places straight into region targets. */
+  directBytes: number;
+  /** After the READs completed: copy the bounced bytes into their targets. */
+  finish(): void;
+}
+
+/** One piece of a bounced chunk: bytes [from, from + view.length) of chunk `chunk` go through `view` of a unit. */
+interface BouncePiece {
+  chunk: number;
+  from: number;
+  view: Buffer;
+}
+
 export async function gatherPayload(data: PayloadData, pools: DevicePools, forceBounce: boolean): Promise<Gathered> {
-  const direct: Array<Sge | null> = data.chunks.map((chunk, i) => {
-    const region = forceBounce ? null : data.regions?.[i];
-    const mr = region ? pools.slabMr(region.slabId) : undefined;
-    return region && mr ? { addr: mr.addr + BigInt(region.offset), length: chunk.length, lkey: mr.lkey } : null;
-  });
-  let copiedBytes = 0;
-  for (const [i, chunk] of data.chunks.entries()) if (!direct[i]) copiedBytes += chunk.length;
+  const laid = await layOut(data.chunks, data.regions, pools, forceBounce);
+  for (const piece of laid.bounced) data.chunks[piece.chunk].copy(piece.view, 0, piece.from, piece.from + piece.view.length);
+  return { segments: laid.segments, units: laid.units, copiedBytes: laid.bouncedBytes };
+}
+
+export async function scatterTargets(targets: readonly FillTarget[], pools: DevicePools, forceBounce: boolean): Promise<Scattered> {
+  const buffers = targets.map((t) => t.bytes);
+  const laid = await layOut(buffers, targets.map((t) => t.region), pools, forceBounce);
+  const total = buffers.reduce((n, b) => n + b.length, 0);
+  const finish = (): void => {
+    for (const piece of laid.bounced) piece.view.copy(buffers[piece.chunk], piece.from);
+  };
+  return { segments: laid.segments, units: laid.units, directBytes: total - laid.bouncedBytes, finish };
+}
+
+async function layOut(chunks: readonly Buffer[], regions: readonly (ChunkRegion | null)[] | undefined, pools: DevicePools, forceBounce: boolean) {
+  const direct = chunks.map((chunk, i) => (forceBounce ? null : slabSge(pools, regions?.[i] ?? null, chunk.length)));
+  let bouncedBytes = 0;
+  for (const [i, chunk] of chunks.entries()) if (!direct[i]) bouncedBytes += chunk.length;
   const unitBytes = pools.bounce.unitBytes;
-  const units = copiedBytes ? await pools.bounce.take(Math.ceil(copiedBytes / unitBytes)) : [];
+  const units = bouncedBytes ? await pools.bounce.take(Math.ceil(bouncedBytes / unitBytes)) : [];
   const segments: Sge[] = [];
+  const bounced: BouncePiece[] = [];
   let unit = 0;
   let used = 0;
-  for (const [i, chunk] of data.chunks.entries()) {
+  for (const [i, chunk] of chunks.entries()) {
     const sge = direct[i];
     if (sge) {
       const last = segments[segments.length - 1];
@@ -35,11 +67,10 @@ export async function gatherPayload(data: PayloadData, pools: DevicePools, force
       else segments.push(sge);
       continue;
     }
-    let from = 0;
-    while (from < chunk.length) {
+    for (let from = 0; from < chunk.length; ) {
       const u = units[unit];
       const n = Math.min(chunk.length - from, unitBytes - used);
-      chunk.copy(u.bytes, used, from, from + n);
+      bounced.push({ chunk: i, from, view: u.bytes.subarray(used, used + n) });
       segments.push({ addr: u.addr + BigInt(used), length: n, lkey: u.lkey });
       from += n;
       used += n;
@@ -50,5 +81,11 @@ export async function gatherPayload(data: PayloadData, pools: DevicePools, force
     }
   }
   // Bounce SGEs stay one per unit piece; neighbouring cache pages in one slab were merged above.
-  return { segments, units, copiedBytes };
+  return { segments, units, bounced, bouncedBytes };
+}
+
+/** The SGE of a chunk inside a registered cache slab, or null (no region, or the slab has no MR on this device). */
+function slabSge(pools: DevicePools, region: ChunkRegion | null, length: number): Sge | null {
+  const mr = region ? pools.slabMr(region.slabId) : undefined;
+  return region && mr ? { addr: mr.addr + BigInt(region.offset), length, lkey: mr.lkey } : null;
 }

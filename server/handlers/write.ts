@@ -1,5 +1,6 @@
 import { Channel, CreateOption, WriteFlag } from '../../smb2/constants.js';
-import { decodeWriteRequest, encodeWriteResponse } from '../../smb2/commands/write.js';
+import { decodeWriteRequest, encodeWriteResponse, type WriteRequest } from '../../smb2/commands/write.js';
+import type { FileIo, WriteFromResult } from '../file-io.js';
 import { Status } from '../../smb2/status.js';
 import type { HandlerResult, TreeContext } from '../handler.js';
 import { findOpen } from '../open-files.js';
@@ -21,11 +22,22 @@ export async function write(ctx: TreeContext): Promise<HandlerResult> {
   if (req.channel !== Channel.NONE && (!rdma || !ctx.remote.read)) return { status: Status.INVALID_PARAMETER };
   const length = rdma ? req.remainingBytes : req.data.length;
   if (length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
-  const data = rdma ? await ctx.remote.read!(req.channelInfo, length) : req.data;
   const writeThrough = (req.flags & WriteFlag.WRITE_THROUGH) !== 0 || (open.createOptions & CreateOption.WRITE_THROUGH) !== 0;
-  const count = await open.io.write(req.offset, data, { writeThrough });
+  const { count, placedBytes } = await writeData(ctx, open.io, req, rdma, length, writeThrough);
   open.position = req.offset + count;
-  ctx.core.telemetry.writeBytes(ctx.conn.transport.kind, count);
+  ctx.core.telemetry.writeBytes(ctx.conn.transport.kind, count, placedBytes);
   const invalidateToken = req.channel === Channel.RDMA_V1_INVALIDATE ? req.channelInfo[0]?.token : undefined;
   return { status: Status.SUCCESS, body: encodeWriteResponse({ count, remaining: 0 }), reply: { invalidateToken } };
+}
+
+/**
+ * The WRITE's data into the file: inline, or over RDMA straight into the cache pages that will
+ * hold it when both the file and the transport can (FileIo.writeFrom, RemoteBuffers.readInto),
+ * else RDMA READ into a Buffer and the ordinary write.
+ */
+async function writeData(ctx: TreeContext, io: FileIo, req: WriteRequest, rdma: boolean, length: number, writeThrough: boolean): Promise<WriteFromResult> {
+  const { readInto, read } = ctx.remote;
+  if (rdma && io.writeFrom && readInto) return io.writeFrom(req.offset, length, (targets) => readInto(req.channelInfo, targets), { writeThrough });
+  const data = rdma ? await read!(req.channelInfo, length) : req.data;
+  return { count: await io.write(req.offset, data, { writeThrough }), placedBytes: 0 };
 }

@@ -16,6 +16,7 @@ import {
   SMB2_COMMANDS,
   SplicedMetrics,
   TRANSPORTS,
+  WRITE_PLACEMENTS,
 } from '../../ops/metrics.js';
 import { buildOpsApp, type ServerStatus } from '../../ops/http.js';
 import type { SmbDirectListenerOptions } from '../../ops/smbdirect-hook.js';
@@ -33,6 +34,7 @@ const ALLOWED_LABEL_VALUES: Record<string, readonly string[]> = {
   state: PAGE_STATES,
   op: ['read', 'write'],
   limit: LIMITS,
+  placement: WRITE_PLACEMENTS,
 };
 
 function cacheSnapshot(over: Partial<CacheCounters> = {}): CacheCounters {
@@ -136,6 +138,17 @@ test('telemetry calls move the exported values', async () => {
     requests: 6, failedRequests: 2, rdmaWriteOps: 2, rdmaReadOps: 2, creditStalls: 2, protocolErrors: 4,
     rdmaZeroCopyBytes: 0, rdmaCopyBytes: 2 * 4096, smbdirectErrors: 0,
   });
+});
+
+test('WRITE bytes are split by placement: placed in cache pages by the transport, or copied', async () => {
+  const m = new SplicedMetrics({ defaultMetrics: false });
+  m.writeBytes('rdma', 3 * 4096, 2 * 4096);
+  m.writeBytes('tcp', 100);
+  const s = parsePromText(await m.expose());
+  assert.equal(sampleSum(s, 'spliced_write_placed_bytes_total', { transport: 'rdma', placement: 'cache_page' }), 2 * 4096);
+  assert.equal(sampleSum(s, 'spliced_write_placed_bytes_total', { transport: 'rdma', placement: 'copied' }), 4096);
+  assert.equal(sampleSum(s, 'spliced_write_placed_bytes_total', { transport: 'tcp', placement: 'copied' }), 100);
+  assert.equal(sampleSum(s, 'spliced_write_placed_bytes_total', { transport: 'tcp', placement: 'cache_page' }), 0);
 });
 
 test('histogram buckets: request time from 5 µs doubling 20 times, I/O size 4 KiB to 64 MiB', async () => {

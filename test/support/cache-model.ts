@@ -1,6 +1,6 @@
 /**
  * Model-based test of the page cache: random interleavings of read, splice, release,
- * write, truncate, map, map-store, unmap, flush, writeback, evict and reopen, checked
+ * write, writeFrom (a transport filling fresh pages), truncate, map, map-store, unmap, flush, writeback, evict and reopen, checked
  * against a plain in-memory file. After every step each outstanding bvec must still
  * hold the bytes it had when spliced; after every flush the disk must equal the model.
  *
@@ -124,6 +124,37 @@ class WriteCommand implements CacheCommand {
   toString = (): string => `write(${this.offset}, ${this.length}, seed ${this.seed})`;
 }
 
+/**
+ * A WRITE whose bytes a transport fills in (SMB Direct: RDMA READ into fresh cache pages);
+ * with `fails` the fill rejects after scribbling over its targets and nothing may change.
+ */
+class WriteFromCommand implements CacheCommand {
+  constructor(readonly offset: number, readonly length: number, readonly seed: number, readonly fails: boolean) {}
+  check = (): boolean => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const data = fillPattern(this.length, this.seed);
+    const fill = async (targets: Array<{ bytes: Buffer }>): Promise<number> => {
+      let at = 0;
+      for (const target of targets) at += data.copy(target.bytes, 0, at, at + target.bytes.length);
+      assert.equal(at, data.length, 'the targets cover the WRITE exactly');
+      if (this.fails) throw new Error('fill failed');
+      return 0;
+    };
+    const freeBefore = real.cache.counters().pages.free;
+    const write = real.cache.writeFrom(real.handle, this.offset, this.length, fill);
+    if (this.fails) {
+      await assert.rejects(write, /fill failed/);
+      assert.ok(real.cache.counters().pages.free >= freeBefore, 'a failed fill gives its pages back');
+    } else {
+      assert.equal((await write).count, this.length);
+      if (this.offset + this.length > model.data.length) resizeModel(model, this.offset + this.length);
+      data.copy(model.data, this.offset);
+    }
+    checkInvariants(model, real);
+  }
+  toString = (): string => `writeFrom(${this.offset}, ${this.length}, seed ${this.seed}${this.fails ? ', fails' : ''})`;
+}
+
 class TruncateCommand implements CacheCommand {
   constructor(readonly size: number) {}
   check = (): boolean => true;
@@ -241,6 +272,10 @@ const writeArb = fc
   .tuple(offsetArb, fc.integer({ min: 1, max: 3 * PAGE_SIZE }), fc.nat(255))
   .map(([o, l, s]) => new WriteCommand(Math.min(o, MAX_FILE - l), l, s));
 
+const writeFromArb = fc
+  .tuple(offsetArb, fc.integer({ min: 0, max: 4 * PAGE_SIZE }), fc.nat(255), fc.integer({ min: 0, max: 5 }))
+  .map(([o, l, s, f]) => new WriteFromCommand(Math.min(o, MAX_FILE - l), l, s, f === 0));
+
 /** fc.commands picks uniformly, so the commonest operations are listed more than once. */
 const cacheCommands = [
   fc.tuple(offsetArb, lengthArb).map(([o, l]) => new ReadCommand(o, l)),
@@ -249,6 +284,7 @@ const cacheCommands = [
   fc.nat().map((k) => new ReleaseCommand(k)),
   writeArb,
   writeArb,
+  writeFromArb,
   fc.integer({ min: 0, max: MAX_FILE }).map((size) => new TruncateCommand(size)),
   fc.tuple(offsetArb, lengthArb).map(([o, l]) => new MapCommand(o, l)),
   fc.tuple(fc.nat(), fc.nat(), fc.nat(255)).map(([k, at, v]) => new MapStoreCommand(k, at, v)),

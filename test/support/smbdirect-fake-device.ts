@@ -65,12 +65,21 @@ export class FakeMemory {
     return true;
   }
 
+  /** Memory regions of cache slabs by slab id, as the device registers them (DevicePools.slabMr). */
+  readonly slabMrs = new Map<number, RegisteredMemory>();
+
+  /** Register a cache slab's memory (no copy: the device reads and writes `memory` itself). */
+  registerSlab(id: number, memory: Buffer): RegisteredMemory {
+    const mr = this.register(memory);
+    this.slabMrs.set(id, mr);
+    return mr;
+  }
+
   /** Send, receive and bounce pools over this memory (small units so tests exercise reuse). */
   pools(o: { recvBytes: number; sendBytes: number; bounceBytes?: number }): DevicePools {
     const mk = (unitBytes: number, maxUnits: number) =>
       new BufferPool({ unitBytes, unitsPerSlab: 64, maxUnits, allocate: (n) => new ArrayBuffer(n), register: (slab) => this.register(slab) });
-    const slabs = new Map<number, RegisteredMemory>();
-    return { recv: mk(o.recvBytes, 1024), send: mk(o.sendBytes, 1024), bounce: mk(o.bounceBytes ?? 4096, 4096), slabMr: (id) => slabs.get(id) as never };
+    return { recv: mk(o.recvBytes, 1024), send: mk(o.sendBytes, 1024), bounce: mk(o.bounceBytes ?? 4096, 4096), slabMr: (id) => this.slabMrs.get(id) as never };
   }
 }
 

@@ -29,16 +29,16 @@ function metrics(): Counted {
   return m;
 }
 
-function connection(side: FakeSide, limits: SmbdLimits, m: SmbdMetrics): SmbdConnection {
-  return new SmbdConnection({ id: side.cm, ep: side.rc, pools: side.pools, limits, metrics: m, log: silentLogger, initiatorDepth: 2 });
+function connection(side: FakeSide, limits: SmbdLimits, m: SmbdMetrics, maxReadSge?: number): SmbdConnection {
+  return new SmbdConnection({ id: side.cm, ep: side.rc, pools: side.pools, limits, metrics: m, log: silentLogger, initiatorDepth: 2, maxReadSge });
 }
 
-async function connected(overrides: Partial<SmbdLimits> = {}) {
+async function connected(overrides: Partial<SmbdLimits> = {}, maxReadSge?: number) {
   const limits = { ...DEFAULT_LIMITS, ...overrides };
   const [a, b] = fakePair({ recvBytes: limits.maxReceiveSize, sendBytes: limits.maxSendSize });
   const sm = metrics();
   const cm = metrics();
-  const server = connection(a, limits, sm);
+  const server = connection(a, limits, sm, maxReadSge);
   const client = connection(b, limits, cm);
   server.refillReceives();
   client.refillReceives();
@@ -163,6 +163,46 @@ test('RDMA WRITE and READ over several descriptors, split at max_sge; a bad toke
   await assert.rejects(server.rdmaWrite([{ offset: target.addr, token: target.rkey ^ 1, length: 100 }], { chunks: [Buffer.alloc(100)] }), /REM_ACCESS_ERR|closed/);
   await until('the connection to end', () => !server.isOpen);
   await assert.rejects(server.rdmaWrite(descriptors, { chunks }), /closed/);
+});
+
+test('RDMA READ into targets: cache-page regions are written by the device, the rest bounced, over several descriptors at max_sge', async () => {
+  const { server, client, a, b, sm } = await connected({}, 2);
+  collect(server);
+  collect(client);
+  const PAGE = 4096;
+  const slab = Buffer.alloc(16 * PAGE);
+  a.memory.registerSlab(7, slab);
+  const source = b.memory.register(new ArrayBuffer(100_000), true);
+  const data = randomBytes(100 + 5 * PAGE + 50);
+  // The client's buffer in two pieces: 3 pages at offset 10, the rest at 50_000.
+  data.copy(source.bytes, 10, 0, 3 * PAGE);
+  data.copy(source.bytes, 50_000, 3 * PAGE);
+  const descriptors = [
+    { offset: source.addr + 10n, token: source.rkey, length: 3 * PAGE },
+    { offset: source.addr + 50_000n, token: source.rkey, length: data.length - 3 * PAGE },
+  ];
+  const head = Buffer.alloc(100);
+  const tail = Buffer.alloc(50);
+  const page = (k: number) => ({ bytes: slab.subarray(k * PAGE, (k + 1) * PAGE), region: { slabId: 7, offset: k * PAGE } });
+  // Pages 2, 3, 4 of the slab are neighbours (one SGE); 9 and 11 are not; slab 8 has no MR (bounced).
+  const unregistered = { bytes: Buffer.alloc(PAGE), region: { slabId: 8, offset: 0 } };
+  const targets = [{ bytes: head, region: null }, page(2), page(3), page(9), unregistered, page(11), { bytes: tail, region: null }];
+  const wrs: number[] = [];
+  const postSend = a.rc.postSend.bind(a.rc);
+  a.rc.postSend = (list) => {
+    for (const wr of list) if (wr.opcode === WrOpcode.RDMA_READ) wrs.push(wr.sgList!.length);
+    postSend(list);
+  };
+  assert.equal(await server.rdmaReadInto(descriptors, targets), 4 * PAGE, 'four pages were placed by the device');
+  const got = Buffer.concat(targets.map((t) => t.bytes));
+  assert.ok(got.equals(data), 'every target holds its part of the WRITE');
+  assert.ok(slab.subarray(2 * PAGE, 4 * PAGE).equals(data.subarray(100, 100 + 2 * PAGE)), 'the slab memory itself holds the bytes');
+  assert.ok(slab.subarray(0, 2 * PAGE).equals(Buffer.alloc(2 * PAGE)), 'nothing outside the targets was touched');
+  assert.ok(wrs.length >= 3 && wrs.every((n) => n <= 2), `RDMA READs cut at max_sge_rd 2: ${wrs}`);
+  assert.equal(sm.read, data.length);
+  assert.equal(a.pools.bounce.inUse, 0, 'bounce units went back');
+  const copied = await server.rdmaRead(descriptors, data.length);
+  assert.ok(copied.equals(data), 'rdmaRead still returns a Buffer');
 });
 
 test('descriptors that cannot hold the data are a protocol error', async () => {

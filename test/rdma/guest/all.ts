@@ -6,3 +6,4 @@ import './lifecycle.guest.js';
 import './smbdirect.guest.js';
 import './smbdirect-pages.guest.js';
 import './smbdirect-keepalive.guest.js';
+import './smbdirect-write.guest.js';

@@ -4,21 +4,16 @@
 // write, so the client gets the bytes as they were at splice time and the file the new ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Smb2Client, SmbDirectClientTransport, SmbDirectFileIo, type Tree } from '../../../client/index.js';
-import { loadRdmaBinding, type RdmaBinding } from '../../../native/index.js';
 import { PAGE_SIZE, PageFlag } from '../../../cache/index.js';
 import { noTelemetry, type DataPath, type Telemetry, type TransportKind } from '../../../server/telemetry.js';
-import type { Transport } from '../../../server/transport.js';
-import { TEST_PASSWORD, TEST_USER } from '../../support/server-fixture.js';
 import { startSmbDirectServer, type SmbDirectServer, type SmbDirectServerHooks } from '../../support/smbdirect-server.js';
 import { GUEST_IP, withTimeout } from './helpers.js';
+import { READ_WRITE, binding, rdmaWriteHook, session, sha, until, type Session } from './smbdirect-session.js';
 
 const MiB = 1024 * 1024;
-/** CREATE desired access: read, write and attributes (FILE_GENERIC_READ | FILE_GENERIC_WRITE). */
-const READ_WRITE = 0x12019f;
 
 interface ReadRecord {
   transport: TransportKind;
@@ -29,38 +24,6 @@ interface ReadRecord {
 
 function recordingTelemetry(reads: ReadRecord[]): Telemetry {
   return { ...noTelemetry, readBytes: (transport, path, bytes, copied) => reads.push({ transport, path, bytes, copied: copied && { ...copied } }) };
-}
-
-function binding(): RdmaBinding {
-  const loaded = loadRdmaBinding({ requireDevice: true });
-  if ('error' in loaded) throw new Error(loaded.error);
-  return loaded.binding;
-}
-
-function sha(b: Buffer): string {
-  return createHash('sha256').update(b).digest('hex');
-}
-
-async function until(what: string, check: () => boolean, ms = 10_000): Promise<void> {
-  const started = Date.now();
-  while (!check()) {
-    if (Date.now() - started > ms) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-interface Session {
-  transport: SmbDirectClientTransport;
-  tree: Tree;
-  io: SmbDirectFileIo;
-}
-
-async function session(srv: SmbDirectServer, b: RdmaBinding): Promise<Session> {
-  const transport = await withTimeout(SmbDirectClientTransport.connect({ host: GUEST_IP, port: srv.port, binding: b }), 'SMB Direct connect');
-  const client = await withTimeout(Smb2Client.connect({ port: 0, transport }), 'SMB2 NEGOTIATE over SMB Direct');
-  await withTimeout(client.login({ user: TEST_USER, password: TEST_PASSWORD }), 'SESSION_SETUP over SMB Direct');
-  const tree = await withTimeout(client.treeConnect('share'), 'TREE_CONNECT over SMB Direct');
-  return { transport, tree, io: new SmbDirectFileIo(tree, transport) };
 }
 
 /** A server of its own (cache included) for one test; closed after `body`, pinned pages checked idle first. */
@@ -137,17 +100,7 @@ test('RDMA READ of a 1 MiB cached file with one dirty page copies exactly that p
 });
 
 test('stable pages over RDMA: a write landing while the READ\'s RDMA WRITEs are in flight copies on write; the client gets the splice-time bytes', async () => {
-  let duringRdmaWrite: (() => Promise<void>) | undefined;
-  const onTransport = (t: Transport) => {
-    const real = t.rdmaWrite?.bind(t);
-    assert.ok(real, 'an SMB Direct transport has rdmaWrite');
-    t.rdmaWrite = async (descriptors, data) => {
-      const hook = duringRdmaWrite;
-      duringRdmaWrite = undefined;
-      if (hook) await hook();
-      return real(descriptors, data);
-    };
-  };
+  const { onTransport, beforeNextRdmaWrite } = rdmaWriteHook();
   await withServer({ onTransport }, async (srv, s) => {
     const name = 'stable.bin';
     const path = join(srv.fixture.dir, name);
@@ -166,13 +119,13 @@ test('stable pages over RDMA: a write landing while the READ\'s RDMA WRITEs are 
     const ch = await srv.cache.open(path, { writable: true });
     let cowDuring = -1;
     let ran = false;
-    duringRdmaWrite = async () => {
+    beforeNextRdmaWrite(async () => {
       ran = true;
       for (let i = firstPage; i <= lastPage; i++) assert.ok(srv.cache.pageFlags(ch, i) & PageFlag.SPLICED, `page ${i} is SPLICED while its RDMA WRITE is pending`);
       const cowBefore = srv.cache.counters().cowReplacements;
       assert.equal(await srv.cache.write(ch, OVER_AT, overwrite), overwrite.length);
       cowDuring = srv.cache.counters().cowReplacements - cowBefore;
-    };
+    });
     try {
       const h = await s.tree.create(name, { desiredAccess: READ_WRITE });
       const before = srv.cache.counters();

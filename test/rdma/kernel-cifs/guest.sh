@@ -419,10 +419,13 @@ start_spliced_rdma() { # run-as user
 
 # Mount with -o rdma, unsigned; dd in and out; spliced's RDMA counters must have grown by at
 # least the bytes moved: RDMA WRITE (op="write") carries the reads, RDMA READ (op="read") the writes.
+# dd writes 1 MiB aligned, so the RDMA READs must have placed WRITE data straight into cache pages.
+placed_series='spliced_write_placed_bytes_total{transport="rdma",placement="cache_page"}'
 rdma_dialect() { # vers, dialect as DebugData prints it, spliced's run-as user
-  local writes0 reads0 writes reads
+  local writes0 reads0 placed0 writes reads placed
   writes0=$(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="write"}')
   reads0=$(sd_metric "$rdma_metrics" 'spliced_rdma_bytes_total{op="read"}')
+  placed0=$(sd_metric "$rdma_metrics" "$placed_series")
   sd_mount_rdma share "$mnt" "username=$rdma_user,password=$rdma_pass,vers=$1"
   sd_debugdata_shows_smbdirect "$out/debug-data-rdma-$3-$1.txt"
   grep -q "Dialect $2" "$out/debug-data-rdma-$3-$1.txt"
@@ -435,6 +438,9 @@ rdma_dialect() { # vers, dialect as DebugData prints it, spliced's run-as user
   echo "spliced_rdma_bytes_total grew by write=$writes read=$reads for $rdma_mib MiB each way"
   ((writes >= rdma_mib * MiB)) || { echo "RDMA WRITE bytes grew by $writes for a $rdma_mib MiB read"; return 1; }
   ((reads >= rdma_mib * MiB)) || { echo "RDMA READ bytes grew by $reads for a $rdma_mib MiB write"; return 1; }
+  placed=$(($(sd_metric "$rdma_metrics" "$placed_series") - placed0))
+  echo "$placed_series grew by $placed"
+  ((placed > 0)) || { echo "no WRITE byte was placed in a cache page by RDMA READ"; return 1; }
   sd_unmount "$mnt"
 }
 
@@ -466,7 +472,7 @@ if [ $? = 0 ]; then
     if [ $? = 0 ]; then
       if [ $run_as = root ]; then dialects='3.0:0x300 3.1.1:0x311'; else dialects='3.1.1:0x311'; fi
       for d in $dialects; do
-        check "SMB Direct: spliced (as $run_as), mount -o rdma,vers=${d%:*}, unsigned, dd 4 MiB in and out, md5 equal, RDMA WRITE/READ bytes counted" rdma_dialect "${d%:*}" "${d#*:}" $run_as
+        check "SMB Direct: spliced (as $run_as), mount -o rdma,vers=${d%:*}, unsigned, dd 4 MiB in and out, md5 equal, RDMA WRITE/READ bytes counted, WRITE data placed in cache pages" rdma_dialect "${d%:*}" "${d#*:}" $run_as
       done
       check "SMB Direct: spliced (as $run_as) is still running and logged no errors" spliced_rdma_alive $run_as
     fi
