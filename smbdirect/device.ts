@@ -33,7 +33,13 @@ export interface DevicePools {
   send: BufferPool;
   recv: BufferPool;
   bounce: UnitPool;
-  slabMr(slabId: number): NativeMemoryRegion | undefined;
+  /** Where a cache slab's memory region starts and its lkey (read once, not through the addon per page). */
+  slabMr(slabId: number): SlabKey | undefined;
+}
+
+export interface SlabKey {
+  addr: bigint;
+  lkey: number;
 }
 
 /** One connection's view of the device: its own capped share of the bounce pool. */
@@ -58,7 +64,7 @@ export class DeviceResources implements DevicePools {
   readonly send: BufferPool;
   readonly recv: BufferPool;
   readonly bounce: BufferPool;
-  private readonly slabMrs = new Map<number, NativeMemoryRegion>();
+  private readonly slabMrs = new Map<number, SlabKey>();
   private unsubscribe: (() => void) | null = null;
   private closed = false;
 
@@ -88,7 +94,7 @@ export class DeviceResources implements DevicePools {
     return device;
   }
 
-  slabMr(slabId: number): NativeMemoryRegion | undefined {
+  slabMr(slabId: number): SlabKey | undefined {
     return this.slabMrs.get(slabId);
   }
 
@@ -132,9 +138,10 @@ export class DeviceResources implements DevicePools {
   private registerSlab(id: number, memory: Buffer): (() => void) | undefined {
     if (this.closed) return undefined;
     const mr = new this.binding.MemoryRegion(this.pd, memory, Access.LOCAL_WRITE);
-    this.slabMrs.set(id, mr);
+    const key: SlabKey = { addr: mr.addr, lkey: mr.lkey };
+    this.slabMrs.set(id, key);
     return () => {
-      if (this.slabMrs.get(id) === mr) this.slabMrs.delete(id);
+      if (this.slabMrs.get(id) === key) this.slabMrs.delete(id);
       mr.close();
     };
   }

@@ -6,7 +6,7 @@
 import type { Sge } from '../native/binding.js';
 import type { ChunkRegion, FillTarget, PayloadData } from '../server/file-io.js';
 import type { PoolUnit } from './buffer-pool.js';
-import type { DevicePools } from './device.js';
+import type { DevicePools, SlabKey } from './device.js';
 
 export interface Gathered {
   segments: Sge[];
@@ -49,24 +49,33 @@ export async function scatterTargets(targets: readonly FillTarget[], pools: Devi
 }
 
 async function layOut(chunks: readonly Buffer[], regions: readonly (ChunkRegion | null)[] | undefined, pools: DevicePools, forceBounce: boolean) {
-  const direct = chunks.map((chunk, i) => (forceBounce ? null : slabSge(pools, regions?.[i] ?? null, chunk.length)));
+  const keys = chunks.map((_, i) => (forceBounce ? undefined : slabKey(pools, regions?.[i] ?? null)));
   let bouncedBytes = 0;
-  for (const [i, chunk] of chunks.entries()) if (!direct[i]) bouncedBytes += chunk.length;
+  for (const [i, chunk] of chunks.entries()) if (!keys[i]) bouncedBytes += chunk.length;
   const unitBytes = pools.bounce.unitBytes;
   const units = bouncedBytes ? await pools.bounce.take(Math.ceil(bouncedBytes / unitBytes)) : [];
   const segments: Sge[] = [];
   const bounced: BouncePiece[] = [];
   let unit = 0;
   let used = 0;
+  // A run of neighbouring pages of one slab becomes one SGE (offsets compared as numbers; one BigInt per run).
+  let run: { key: SlabKey; offset: number; length: number } | null = null;
+  const endRun = (): void => {
+    if (run) segments.push({ addr: run.key.addr + BigInt(run.offset), length: run.length, lkey: run.key.lkey });
+    run = null;
+  };
   for (const [i, chunk] of chunks.entries()) {
-    const sge = direct[i];
-    if (sge) {
-      const last = segments[segments.length - 1];
-      const adjacent = i > 0 && direct[i - 1] && last.lkey === sge.lkey && last.addr + BigInt(last.length) === sge.addr;
-      if (adjacent) segments[segments.length - 1] = { ...last, length: last.length + sge.length };
-      else segments.push(sge);
+    const key = keys[i];
+    if (key) {
+      const offset = regions![i]!.offset;
+      if (run && run.key === key && run.offset + run.length === offset) run.length += chunk.length;
+      else {
+        endRun();
+        run = { key, offset, length: chunk.length };
+      }
       continue;
     }
+    endRun();
     for (let from = 0; from < chunk.length; ) {
       const u = units[unit];
       const n = Math.min(chunk.length - from, unitBytes - used);
@@ -80,12 +89,12 @@ async function layOut(chunks: readonly Buffer[], regions: readonly (ChunkRegion 
       }
     }
   }
-  // Bounce SGEs stay one per unit piece; neighbouring cache pages in one slab were merged above.
+  endRun();
+  // Bounce SGEs stay one per unit piece.
   return { segments, units, bounced, bouncedBytes };
 }
 
-/** The SGE of a chunk inside a registered cache slab, or null (no region, or the slab has no MR on this device). */
-function slabSge(pools: DevicePools, region: ChunkRegion | null, length: number): Sge | null {
-  const mr = region ? pools.slabMr(region.slabId) : undefined;
-  return region && mr ? { addr: mr.addr + BigInt(region.offset), length, lkey: mr.lkey } : null;
+/** The registered slab a chunk lives in, or undefined (no region, or the slab has no MR on this device). */
+function slabKey(pools: DevicePools, region: ChunkRegion | null): SlabKey | undefined {
+  return region ? pools.slabMr(region.slabId) : undefined;
 }
