@@ -55,15 +55,18 @@ export async function writeIntoPages(ctx: CacheContext, file: CachedFile, offset
 function planPieces(ctx: CacheContext, offset: number, length: number): Piece[] {
   const pieces: Piece[] = [];
   const end = offset + length;
+  const firstWhole = Math.ceil(offset / PAGE_SIZE) * PAGE_SIZE;
+  const fresh = freshPages(ctx, Math.max(0, Math.floor(end / PAGE_SIZE) - firstWhole / PAGE_SIZE));
   let heapFrom = -1;
   const flushHeap = (to: number): void => {
     if (heapFrom >= 0 && to > heapFrom) pieces.push({ bytes: Buffer.allocUnsafe(to - heapFrom), region: null, position: heapFrom, page: null });
     heapFrom = -1;
   };
+  let taken = 0;
   for (let position = offset; position < end; ) {
     const pageEnd = (Math.floor(position / PAGE_SIZE) + 1) * PAGE_SIZE;
     const whole = position % PAGE_SIZE === 0 && pageEnd <= end;
-    const page = whole ? ctx.arena.allocate() : null;
+    const page = whole && taken < fresh.length ? fresh[taken++] : null;
     if (page) {
       flushHeap(position);
       pieces.push({ bytes: page.view, region: { slabId: page.slabId, offset: page.slabOffset }, position, page });
@@ -72,6 +75,16 @@ function planPieces(ctx: CacheContext, offset: number, length: number): Piece[] 
   }
   flushHeap(end);
   return pieces;
+}
+
+/**
+ * Up to `count` free pages in slab order: pages come back to the free list in whatever order
+ * they were released, and neighbouring pages of one slab become one SGE of the RDMA READ.
+ */
+function freshPages(ctx: CacheContext, count: number): Page[] {
+  const pages: Page[] = [];
+  for (let page = count > 0 ? ctx.arena.allocate() : null; page; page = pages.length < count ? ctx.arena.allocate() : null) pages.push(page);
+  return pages.sort((a, b) => a.slabId - b.slabId || a.slabOffset - b.slabOffset);
 }
 
 /** The fresh-page pieces from `at` on that follow one another in the file (none when `at` is a heap piece). */
