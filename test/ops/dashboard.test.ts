@@ -80,4 +80,5 @@ test('the SMB Direct row charts RDMA bytes and operations by op, connections by 
   has(/sum by \(kind\) \(rate\(spliced_protocol_errors_total\{/);
   has(/spliced_read_bytes_total\{transport="rdma",path="zerocopy"/);
   has(/sum by \(reason\) \(rate\(spliced_read_copied_bytes_total\{transport="rdma"/);
+  has(/sum by \(placement\) \(rate\(spliced_write_placed_bytes_total\{transport="rdma"/);
 });
