@@ -4,7 +4,7 @@
 import type { NativeMemoryRegion, NativeMemoryWindow, RdmaBinding } from '../native/binding.js';
 import { Access, WrOpcode, loadRdmaBinding } from '../native/index.js';
 import { CmChannel } from '../native/cm.js';
-import { RcEndpoint, isSoftwareRdmaDevice } from '../native/rc-endpoint.js';
+import { RcEndpoint } from '../native/rc-endpoint.js';
 import { silentLogger, type Logger } from '../server/log.js';
 import { DEFAULT_LIMITS, type SmbdLimits } from '../smbdirect/constants.js';
 import { SmbdConnection, type SmbdMetrics } from '../smbdirect/connection.js';
@@ -60,7 +60,6 @@ export class SmbDirectClientTransport implements ClientTransport {
       const attrs = device.context.queryDevice();
       const ep = new RcEndpoint(binding, id, device.context, device.pd, {
         caps: { maxSendWr: 256, maxRecvWr: limits.receiveCreditMax + 2, maxSendSge: 1, maxRecvSge: 1 },
-        postFromThread: isSoftwareRdmaDevice(id.deviceName ?? ''),
       });
       const conn = new SmbdConnection({ id, ep, pools: device, limits, metrics: o.metrics ?? noMetrics, log, initiatorDepth: 1 });
       conn.refillReceives();

@@ -24,7 +24,11 @@ export interface RcEndpointOptions {
   /** Entries of each CQ (default: the QP's work requests, plus slack). */
   cqe?: number;
   caps?: Partial<QpCaps>;
-  /** Post sends from the addon's poster thread (for software devices, see `isSoftwareRdmaDevice`). */
+  /**
+   * Post sends from the addon's poster thread (for software devices, see `isSoftwareRdmaDevice`).
+   * Not with memory-window binds: a window's new rkey is set once the poster's post returns,
+   * which may be after its completion was read.
+   */
   postFromThread?: boolean;
 }
 

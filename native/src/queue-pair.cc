@@ -123,20 +123,13 @@ bool ParseSendChain(const Napi::Value& value, PostJob& job) {
 }  // namespace
 
 // A type 2 window takes its new key when the bind is posted; JS reads it from mw.rkey. The
-// key is set before the post (a completion may be read before the posting call returns) and
-// put back for the requests that were not posted.
+// provider names the window by its current key in the post (rxe), so the key changes after it.
 int PostWithBoundKeys(ibv_qp* qp, std::vector<ibv_send_wr>& wrs, uint32_t& posted) {
-  std::vector<uint32_t> before(wrs.size());
-  for (size_t i = 0; i < wrs.size(); i++) {
-    if (wrs[i].opcode != IBV_WR_BIND_MW) continue;
-    before[i] = wrs[i].bind_mw.mw->rkey;
-    wrs[i].bind_mw.mw->rkey = wrs[i].bind_mw.rkey;
-  }
   ibv_send_wr* bad = nullptr;
   int err = ibv_post_send(qp, wrs.data(), &bad);
   posted = err ? static_cast<uint32_t>(bad - wrs.data()) : static_cast<uint32_t>(wrs.size());
-  for (size_t i = posted; i < wrs.size(); i++) {
-    if (wrs[i].opcode == IBV_WR_BIND_MW) wrs[i].bind_mw.mw->rkey = before[i];
+  for (uint32_t i = 0; i < posted; i++) {
+    if (wrs[i].opcode == IBV_WR_BIND_MW) wrs[i].bind_mw.mw->rkey = wrs[i].bind_mw.rkey;
   }
   return err;
 }
