@@ -40,7 +40,12 @@ export interface SmbDirectListenerOptions {
   zeroCopy?: boolean;
   /** Slabs of this cache are registered as memory regions for RDMA WRITE from cache pages. */
   cache?: PageCache;
-  metrics: { rdmaWrite(bytes: number): void; rdmaRead(bytes: number): void; creditStall(): void; protocolError(kind: 'smbdirect'): void };
+  metrics: { rdmaWrite(bytes: number): void; rdmaRead(bytes: number): void; creditStall(): void; protocolError(kind: 'smbdirect'): void; limitHit?(limit: string): void };
+  /**
+   * `max connections` / `max connections per address`: connect requests beyond them are
+   * rejected before any QP or buffer is set up (a negotiating connection holds both).
+   */
+  connectionLimits?: { total: number; perAddress: number };
   log: Logger;
 }
 

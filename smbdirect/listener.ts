@@ -50,6 +50,9 @@ export class SmbDirectListener implements TransportListener {
   private readonly listening: RdmaCmId[] = [];
   private readonly devices = new Map<string, Promise<DeviceResources>>();
   private readonly connections = new Set<SmbdConnection>();
+  /** Connect requests being set up or negotiating, and connections handed over, by peer address. */
+  private readonly held = new Map<string, number>();
+  private heldTotal = 0;
   private onConnection: (t: Transport) => void = () => {};
   private closing = false;
 
@@ -103,11 +106,18 @@ export class SmbDirectListener implements TransportListener {
   }
 
   private async accept(id: RdmaCmId, event: CmEventRecord): Promise<void> {
-    if (this.closing) {
+    const address = id.remoteAddress?.host ?? '?';
+    const refused = this.closing ? 'closing' : this.refusal(address);
+    if (refused) {
+      if (refused !== 'closing') {
+        this.o.metrics.limitHit?.(refused);
+        this.o.log.warn({ peer: address, limit: refused }, 'SMB Direct connect request refused by a limit');
+      }
       id.reject();
       id.close();
       return;
     }
+    this.hold(address, 1);
     let conn: SmbdConnection | null = null;
     try {
       const device = await this.device(id.deviceName ?? '');
@@ -129,6 +139,7 @@ export class SmbDirectListener implements TransportListener {
       const c = conn;
       conn.onClose((reason) => {
         this.connections.delete(c);
+        this.hold(address, -1);
         pools.bounce.close('SMB Direct connection closed');
         // A peer that stopped answering keep-alives is gone without a word (crash, lost link).
         if (reason && IDLE_TIMEOUT.test(reason.message)) this.o.log.warn({ peer: c.peer, reason: reason.message }, 'SMB Direct peer did not answer a keep-alive in time; disconnected');
@@ -143,6 +154,7 @@ export class SmbDirectListener implements TransportListener {
       this.o.log.debug({ err: (err as Error).message }, 'SMB Direct connection not established');
       if (conn) void conn.terminate((err as Error).message);
       else {
+        this.hold(address, -1);
         try {
           id.reject();
         } catch {
@@ -151,6 +163,21 @@ export class SmbDirectListener implements TransportListener {
         id.close();
       }
     }
+  }
+
+  /** The limit a new connect request from `address` would exceed, or null. */
+  private refusal(address: string): string | null {
+    const limits = this.o.connectionLimits;
+    if (!limits) return null;
+    if (this.heldTotal >= limits.total) return 'connections';
+    return (this.held.get(address) ?? 0) >= limits.perAddress ? 'connections_per_address' : null;
+  }
+
+  private hold(address: string, delta: 1 | -1): void {
+    this.heldTotal += delta;
+    const n = (this.held.get(address) ?? 0) + delta;
+    if (n > 0) this.held.set(address, n);
+    else this.held.delete(address);
   }
 
   /** Stops listening, ends every connection (flushing its work), then releases the devices. */

@@ -296,3 +296,30 @@ test('closing the listener ends its connections (work flushed) and releases the 
   const refused = await SmbDirectClientTransport.connect({ host: GUEST_IP, port, binding }).then(() => 'connected', (e: Error) => e.message);
   assert.match(refused, /REJECTED|UNREACHABLE|CONNECT_ERROR/, 'nobody listens any more');
 });
+
+test('connect requests beyond the per-address limit are rejected before any set-up; a freed slot is served again', async () => {
+  const limits: string[] = [];
+  const listener = createSmbDirectListener({
+    port: 0, addresses: [GUEST_IP], maxIoSize: MiB, cache: srv.cache, binding, log: silentLogger,
+    connectionLimits: { total: 100, perAddress: 2 },
+    metrics: { rdmaWrite() {}, rdmaRead() {}, creditStall() {}, protocolError() {}, limitHit: (l) => limits.push(l) },
+  });
+  const handedOver: Transport[] = [];
+  const { port } = await listener.listen((t) => handedOver.push(t));
+  // Two peers that connect and never negotiate hold both slots of the address.
+  const holders = [await RawSmbdPeer.connect(binding, GUEST_IP, port), await RawSmbdPeer.connect(binding, GUEST_IP, port)];
+  try {
+    const third = await RawSmbdPeer.connect(binding, GUEST_IP, port).then((p) => p.close().then(() => 'connected'), (e: Error) => e.message);
+    assert.match(third, /REJECTED/);
+    assert.deepEqual(limits, ['connections_per_address']);
+    await holders.shift()!.close();
+    // The slot comes back once the server has seen the disconnect.
+    await until('a slot to come back', () => (listener as unknown as { connectionCount: number }).connectionCount < 2);
+    const transport = await withTimeout(SmbDirectClientTransport.connect({ host: GUEST_IP, port, binding }), 'a connect after a slot came back');
+    await transport.shutdown();
+    assert.equal(handedOver.length, 1, 'the later client was negotiated and handed over');
+  } finally {
+    for (const peer of holders) await peer.close();
+    await listener.close();
+  }
+});
