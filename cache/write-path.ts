@@ -158,8 +158,11 @@ async function writePage(ctx: CacheContext, file: CachedFile, target: PageWrite,
     const pageStart = index * PAGE_SIZE;
     const existing = Math.max(0, Math.min(PAGE_SIZE, sizeBefore - pageStart));
     if (existing === 0 || (inPage === 0 && target.chunk.length >= existing)) {
-      // Nothing of the old page survives: build it complete before anyone can see it.
-      page.view.fill(0);
+      // Nothing of the old page survives: build it complete before anyone can see it. Only the
+      // bytes the chunk does not cover are zeroed (a whole-page chunk zeroes nothing).
+      const chunkEnd = inPage + target.chunk.length;
+      if (inPage > 0) page.view.fill(0, 0, inPage);
+      if (chunkEnd < PAGE_SIZE) page.view.fill(0, chunkEnd);
       file.index.insert(index, page);
       store(ctx, file, page, target, kernelWrites);
       return true;
