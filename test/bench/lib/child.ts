@@ -24,6 +24,6 @@ export async function serverProcess(child: ChildProcess, port: number, startupMs
 }
 
 /** The benchmark share in smb.conf grammar, which Samba and spliced both read. */
-export function benchShareSection(sharePath: string): string[] {
-  return ['[bench]', `  path = ${sharePath}`, '  read only = yes', '  guest ok = yes', ''];
+export function benchShareSection(sharePath: string, writable = false): string[] {
+  return ['[bench]', `  path = ${sharePath}`, `  read only = ${writable ? 'no' : 'yes'}`, '  guest ok = yes', ''];
 }

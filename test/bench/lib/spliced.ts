@@ -7,8 +7,11 @@ export type SplicedInstance = ServerProcess;
 
 const repo = resolve(import.meta.dirname, '../../..');
 
-/** Start `spliced serve` (the compiled CLI when built, else through tsx) with a one-share config. */
-export async function startSpliced(workDir: string, sharePath: string, port: number, extraGlobals: string[] = []): Promise<SplicedInstance> {
+/**
+ * Start `spliced serve` (the compiled CLI when built, else through tsx) with a one-share config.
+ * `npm run bench:tcp` builds first: a dist/ older than the sources would measure old code.
+ */
+export async function startSpliced(workDir: string, sharePath: string, port: number, extraGlobals: string[] = [], writable = false): Promise<SplicedInstance> {
   const conf = join(workDir, 'spliced.conf');
   writeFileSync(
     conf,
@@ -21,7 +24,7 @@ export async function startSpliced(workDir: string, sharePath: string, port: num
       // The benchmark shares live in root's temp dirs, as Samba's do; this compares I/O, not permissions.
       '  user = root',
       ...extraGlobals.map((l) => `  ${l}`),
-      ...benchShareSection(sharePath),
+      ...benchShareSection(sharePath, writable),
     ].join('\n'),
   );
   const compiled = join(repo, 'dist/cli/main.js');
