@@ -35,6 +35,9 @@ export interface SessionOptions {
  * A small promise-based SMB2/3 client: negotiate, authenticate, then work on trees
  * (see Tree for file operations).
  */
+/** Bytes of an inline READ/WRITE message that are not data: SMB2 header, fixed part, transform header, padding. */
+const INLINE_HEADROOM = 4096;
+
 export class Smb2Client {
   negotiated?: NegotiateResponse;
   sessionId = 0n;
@@ -54,12 +57,21 @@ export class Smb2Client {
     return this.conn.dialect;
   }
 
+  /** The negotiated MaxReadSize, within what the transport carries inline. */
   get maxReadSize(): number {
-    return this.negotiated?.maxReadSize ?? 65536;
+    return this.inline(this.negotiated?.maxReadSize ?? 65536);
   }
 
+  /** The negotiated MaxWriteSize, within what the transport carries inline. */
   get maxWriteSize(): number {
-    return this.negotiated?.maxWriteSize ?? 65536;
+    return this.inline(this.negotiated?.maxWriteSize ?? 65536);
+  }
+
+  /** Room for the SMB2 header and READ/WRITE fixed part (and a transform header) beside the data. */
+  private inline(size: number): number {
+    const limit = this.conn.transport.maxInlineBytes;
+    if (limit === undefined) return size;
+    return Math.max(4096, Math.min(size, Math.floor((limit - INLINE_HEADROOM) / 4096) * 4096));
   }
 
   get largeMtu(): boolean {

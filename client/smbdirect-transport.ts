@@ -47,6 +47,11 @@ export class SmbDirectClientTransport implements ClientTransport {
     readonly negotiated: NegotiateResponse,
   ) {}
 
+  /** Inline messages: what we reassemble (responses) and what the server does (requests), [MS-SMBD] 3.1.5.2. */
+  get maxInlineBytes(): number {
+    return Math.min(this.conn.maxMessageBytes, this.negotiated.maxFragmentedSize);
+  }
+
   static async connect(o: SmbDirectConnectOptions): Promise<SmbDirectClientTransport> {
     const binding = o.binding ?? requireBinding();
     const limits = { ...DEFAULT_LIMITS, ...o.limits };

@@ -6,6 +6,11 @@ import { FramedSocket } from '../server/framed-socket.js';
  * Direct TCP now; the SMB Direct client implements the same interface.
  */
 export interface ClientTransport {
+  /**
+   * Largest SMB2 message this transport carries each way, when it is smaller than what SMB2
+   * negotiates (SMB Direct: MaxFragmentedSize); READ and WRITE sizes stay within it.
+   */
+  readonly maxInlineBytes?: number;
   send(parts: Buffer[]): Promise<void>;
   onMessage(handler: (message: Buffer) => void): void;
   onClose(handler: (reason?: Error) => void): void;

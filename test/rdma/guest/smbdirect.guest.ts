@@ -323,3 +323,16 @@ test('connect requests beyond the per-address limit are rejected before any set-
     await listener.close();
   }
 });
+
+test('inline READ and WRITE (no RDMA channel) of a 3 MiB file stay within MaxFragmentedSize', async () => {
+  const s = await session();
+  try {
+    assert.ok(s.client.maxReadSize <= s.transport.maxInlineBytes && s.client.maxWriteSize <= s.transport.maxInlineBytes, 'sizes within the inline limit');
+    const data = randomBytes(3 * MiB + 5);
+    await withTimeout(s.tree.writeFile('inline-3m.bin', data), 'inline writeFile');
+    const back = await withTimeout(s.tree.readFile('inline-3m.bin'), 'inline readFile');
+    assert.ok(back.equals(data), 'byte-identical');
+  } finally {
+    await s.close();
+  }
+});
