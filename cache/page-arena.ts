@@ -105,6 +105,21 @@ export class PageArena {
     return page;
   }
 
+  /**
+   * Up to `count` pages as allocate() gives them (fewer when memory is short), in slab order:
+   * the free list holds pages in whatever order they were released, and neighbouring pages of
+   * one slab placed side by side in a file travel as one bvec and one SGE.
+   */
+  allocateInSlabOrder(count: number): Page[] {
+    const pages: Page[] = [];
+    while (pages.length < count) {
+      const page = this.allocate();
+      if (!page) break;
+      pages.push(page);
+    }
+    return pages.sort((a, b) => a.slabId - b.slabId || a.slabOffset - b.slabOffset);
+  }
+
   /** Resolves true when a page is freed, false after `timeoutMs`. */
   waitForFree(timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {

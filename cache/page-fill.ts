@@ -26,21 +26,11 @@ export async function pinRange(ctx: CacheContext, file: CachedFile, first: numbe
   return null;
 }
 
-/**
- * Free pages for the indexes of [first, last] not cached, in reverse slab order (taken with
- * pop, so the file's pages follow the slab's): neighbouring pages of one slab travel as one
- * bvec and one SGE, whatever order the free list holds them in. Fewer when memory is short.
- */
+/** Fresh pages, in slab order, for the indexes of [first, last] not cached (fewer when memory is short). */
 function freshPagesFor(ctx: CacheContext, file: CachedFile, first: number, last: number): Page[] {
   let missing = 0;
   for (let index = first; index <= last; index++) if (!file.index.get(index)) missing++;
-  const pages: Page[] = [];
-  while (pages.length < missing) {
-    const page = ctx.arena.allocate();
-    if (!page) break;
-    pages.push(page);
-  }
-  return pages.sort((a, b) => b.slabId - a.slabId || b.slabOffset - a.slabOffset);
+  return ctx.arena.allocateInSlabOrder(missing);
 }
 
 function stillIndexed(file: CachedFile, first: number, pages: Page[]): boolean {
@@ -52,6 +42,7 @@ async function tryPin(ctx: CacheContext, file: CachedFile, first: number, last: 
   const { arena, stats } = ctx;
   const pages: Page[] = new Array(last - first + 1);
   const fresh = freshPagesFor(ctx, file, first, last);
+  let taken = 0;
   let waits: Promise<void>[] | null = null;
   let runStart = -1;
   const runs: number[] = [];
@@ -65,9 +56,8 @@ async function tryPin(ctx: CacheContext, file: CachedFile, first: number, last: 
       if (runStart >= 0) runs.push(runStart, index - 1);
       runStart = -1;
     } else {
-      page = fresh.pop();
+      page = fresh[taken++];
       if (!page) {
-        for (const unused of fresh) arena.put(unused);
         abandon(ctx, file, pages, first, index, runs, runStart);
         return null;
       }
@@ -79,7 +69,7 @@ async function tryPin(ctx: CacheContext, file: CachedFile, first: number, last: 
     pages[index - first] = page;
   }
   if (runStart >= 0) runs.push(runStart, last);
-  for (const unused of fresh) arena.put(unused); // none unless eviction took a cached page meanwhile
+  for (const unused of fresh.slice(taken)) arena.put(unused); // none unless eviction took a cached page meanwhile
   for (let r = 0; r < runs.length; r += 2) {
     const fill = fillRun(ctx, file, runs[r], pages.slice(runs[r] - first, runs[r + 1] - first + 1));
     (waits ??= []).push(fill);

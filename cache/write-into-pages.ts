@@ -56,7 +56,7 @@ function planPieces(ctx: CacheContext, offset: number, length: number): Piece[] 
   const pieces: Piece[] = [];
   const end = offset + length;
   const firstWhole = Math.ceil(offset / PAGE_SIZE) * PAGE_SIZE;
-  const fresh = freshPages(ctx, Math.max(0, Math.floor(end / PAGE_SIZE) - firstWhole / PAGE_SIZE));
+  const fresh = ctx.arena.allocateInSlabOrder(Math.max(0, Math.floor(end / PAGE_SIZE) - firstWhole / PAGE_SIZE));
   let heapFrom = -1;
   const flushHeap = (to: number): void => {
     if (heapFrom >= 0 && to > heapFrom) pieces.push({ bytes: Buffer.allocUnsafe(to - heapFrom), region: null, position: heapFrom, page: null });
@@ -75,16 +75,6 @@ function planPieces(ctx: CacheContext, offset: number, length: number): Piece[] 
   }
   flushHeap(end);
   return pieces;
-}
-
-/**
- * Up to `count` free pages in slab order: pages come back to the free list in whatever order
- * they were released, and neighbouring pages of one slab become one SGE of the RDMA READ.
- */
-function freshPages(ctx: CacheContext, count: number): Page[] {
-  const pages: Page[] = [];
-  for (let page = count > 0 ? ctx.arena.allocate() : null; page; page = pages.length < count ? ctx.arena.allocate() : null) pages.push(page);
-  return pages.sort((a, b) => a.slabId - b.slabId || a.slabOffset - b.slabOffset);
 }
 
 /** The fresh-page pieces from `at` on that follow one another in the file (none when `at` is a heap piece). */

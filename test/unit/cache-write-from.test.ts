@@ -254,3 +254,29 @@ test('writeFrom: pages still being read from disk are waited for, then replaced;
     await cache.close(h);
   });
 });
+
+test('writeFrom: rewriting a range gets its fresh pages in slab order, so neighbouring pages stay one run', async () => {
+  await withTempCache('spliced-wf-', OPTIONS, async (cache, dir) => {
+    const path = join(dir, 'f.bin');
+    await writeFile(path, Buffer.alloc(0));
+    const h = await cache.open(path, { writable: true });
+    const data = pattern(16 * PAGE_SIZE, 21);
+    // The first write takes pages in free-list order; the pages it replaces on the second and
+    // third rewrite come back to the free list in reverse.
+    for (let round = 0; round < 3; round++) {
+      const regions: Array<{ slabId: number; offset: number }> = [];
+      const fill = fakeFill(cache, data);
+      await cache.writeFrom(h, 0, data.length, async (targets) => {
+        for (const t of targets) if (t.region) regions.push(t.region);
+        return fill(targets);
+      });
+      assert.equal(regions.length, 16);
+      for (let i = 1; i < regions.length; i++) {
+        const follows = regions[i].slabId === regions[i - 1].slabId ? regions[i].offset > regions[i - 1].offset : regions[i].slabId > regions[i - 1].slabId;
+        assert.ok(follows, `round ${round}: page ${i} comes after page ${i - 1} in slab order`);
+      }
+    }
+    assert.ok((await cache.read(h, 0, data.length)).equals(data));
+    await cache.close(h);
+  });
+});
