@@ -6,6 +6,7 @@
 import type { PageCache } from '../cache/index.js';
 import type { Logger } from '../server/log.js';
 import type { TransportListener } from '../server/transport.js';
+import type { ConnectionLimits } from '../server/options.js';
 
 /** The [MS-SMBD] 3.1.1.1 tunables the `smb direct *` keys set (smbdirect/constants.ts SmbdLimits names them alike). */
 export interface SmbDirectProtocolLimits {
@@ -45,7 +46,7 @@ export interface SmbDirectListenerOptions {
    * `max connections` / `max connections per address`: connect requests beyond them are
    * rejected before any QP or buffer is set up (a negotiating connection holds both).
    */
-  connectionLimits?: { total: number; perAddress: number };
+  connectionLimits?: ConnectionLimits;
   log: Logger;
 }
 

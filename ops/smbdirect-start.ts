@@ -137,7 +137,7 @@ export function smbDirectListenerOptions(
     maxIoSize: cfg.options.maxIoSize,
     maxPreauthMessageBytes: cfg.options.limits.maxPreauthMessageBytes,
     limits: { ...cfg.rdma.limits },
-    connectionLimits: { total: cfg.options.limits.maxConnections, perAddress: cfg.options.limits.maxConnectionsPerAddress },
+    connectionLimits: { maxConnections: cfg.options.limits.maxConnections, maxConnectionsPerAddress: cfg.options.limits.maxConnectionsPerAddress },
     zeroCopy: plan.zeroCopy,
     ...runtime,
   };

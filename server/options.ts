@@ -91,6 +91,15 @@ export interface ServerLimits {
   maxReadBytes: number;
 }
 
+/** What the connection limits need: how many connections at once, in all and from one address. */
+export type ConnectionLimits = Pick<ServerLimits, 'maxConnections' | 'maxConnectionsPerAddress'>;
+
+/** The limit one more connection would exceed, given those held now in all and from its address; null when it fits. */
+export function connectionLimitHit(limits: ConnectionLimits, held: number, heldFromAddress: number): 'connections' | 'connections_per_address' | null {
+  if (held >= limits.maxConnections) return 'connections';
+  return heldFromAddress >= limits.maxConnectionsPerAddress ? 'connections_per_address' : null;
+}
+
 export const DEFAULT_LIMITS: ServerLimits = {
   maxSessionsPerConnection: 64,
   maxOpenFilesPerConnection: 4096,

@@ -1,4 +1,4 @@
-import type { ServerOptions } from './options.js';
+import { connectionLimitHit, type ServerOptions } from './options.js';
 import { noTelemetry, type Telemetry } from './telemetry.js';
 import { silentLogger, type Logger } from './log.js';
 import type { FileIoProvider } from './file-io.js';
@@ -92,13 +92,10 @@ export class SmbServer {
   }
 
   private refusal(transport: Transport): string | null {
-    const limits = this.core.options.limits;
-    if (this.core.connections.size >= limits.maxConnections) return 'connections';
     const address = transport.remoteAddress;
-    if (address === undefined) return null;
     let same = 0;
-    for (const c of this.core.connections) if (c.transport.remoteAddress === address) same++;
-    return same >= limits.maxConnectionsPerAddress ? 'connections_per_address' : null;
+    if (address !== undefined) for (const c of this.core.connections) if (c.transport.remoteAddress === address) same++;
+    return connectionLimitHit(this.core.options.limits, this.core.connections.size, same);
   }
 
   accounting(): ServerAccounting {

@@ -8,7 +8,7 @@ import { RcEndpoint, isSoftwareRdmaDevice } from '../native/rc-endpoint.js';
 import type { SmbDirectListenerOptions } from '../ops/smbdirect-hook.js';
 import type { Transport, TransportListener } from '../server/transport.js';
 import type { Logger } from '../server/log.js';
-import { DEFAULT_LIMITS as SERVER_LIMITS } from '../server/options.js';
+import { DEFAULT_LIMITS as SERVER_LIMITS, connectionLimitHit } from '../server/options.js';
 import { DEFAULT_LIMITS, type SmbdLimits } from './constants.js';
 import { SmbdConnection } from './connection.js';
 import { DeviceResources, type ConnectionPools } from './device.js';
@@ -168,9 +168,7 @@ export class SmbDirectListener implements TransportListener {
   /** The limit a new connect request from `address` would exceed, or null. */
   private refusal(address: string): string | null {
     const limits = this.o.connectionLimits;
-    if (!limits) return null;
-    if (this.heldTotal >= limits.total) return 'connections';
-    return (this.held.get(address) ?? 0) >= limits.perAddress ? 'connections_per_address' : null;
+    return limits ? connectionLimitHit(limits, this.heldTotal, this.held.get(address) ?? 0) : null;
   }
 
   private hold(address: string, delta: 1 | -1): void {

@@ -301,7 +301,7 @@ test('connect requests beyond the per-address limit are rejected before any set-
   const limits: string[] = [];
   const listener = createSmbDirectListener({
     port: 0, addresses: [GUEST_IP], maxIoSize: MiB, cache: srv.cache, binding, log: silentLogger,
-    connectionLimits: { total: 100, perAddress: 2 },
+    connectionLimits: { maxConnections: 100, maxConnectionsPerAddress: 2 },
     metrics: { rdmaWrite() {}, rdmaRead() {}, creditStall() {}, protocolError() {}, limitHit: (l) => limits.push(l) },
   });
   const handedOver: Transport[] = [];
