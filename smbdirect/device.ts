@@ -3,6 +3,7 @@
 // to the wire from cache pages). Connections on a device share all of it.
 import type { NativeContext, NativeMemoryRegion, NativeProtectionDomain, RdmaBinding } from '../native/binding.js';
 import { Access } from '../native/constants.js';
+import { isSoftwareRdmaDevice } from '../native/rc-endpoint.js';
 import type { PageCache } from '../cache/index.js';
 import type { Logger } from '../server/log.js';
 import { BufferPool, PoolShare, memlockError, type PoolWaitTimeout, type UnitPool } from './buffer-pool.js';
@@ -68,7 +69,11 @@ export class DeviceResources implements DevicePools {
   private unsubscribe: (() => void) | null = null;
   private closed = false;
 
-  private constructor(readonly binding: RdmaBinding, readonly context: NativeContext, readonly pd: NativeProtectionDomain, private readonly o: DeviceOptions) {
+  /** rxe or siw: sends are posted from the addon's poster thread (native/README.md). */
+  readonly software: boolean;
+
+  private constructor(readonly binding: RdmaBinding, readonly context: NativeContext, readonly pd: NativeProtectionDomain, deviceName: string, private readonly o: DeviceOptions) {
+    this.software = isSoftwareRdmaDevice(deviceName);
     const register = (slab: ArrayBuffer) => new binding.MemoryRegion(pd, slab, Access.LOCAL_WRITE);
     const allocate = (bytes: number) => binding.allocSlab(bytes);
     const free = (slab: ArrayBuffer) => binding.freeSlab(slab);
@@ -83,7 +88,7 @@ export class DeviceResources implements DevicePools {
   static async open(binding: RdmaBinding, deviceName: string, o: DeviceOptions): Promise<DeviceResources> {
     const context = await binding.openContext(deviceName);
     const pd = new binding.ProtectionDomain(context);
-    const device = new DeviceResources(binding, context, pd, o);
+    const device = new DeviceResources(binding, context, pd, deviceName, o);
     try {
       for (const pool of [device.recv, device.send, device.bounce]) pool.give(pool.tryTake(1) ?? []);
       device.registerCache();

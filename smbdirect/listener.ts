@@ -4,7 +4,7 @@
 import type { CmEventRecord, RdmaBinding } from '../native/binding.js';
 import { loadRdmaBinding, listRdmaDevices } from '../native/index.js';
 import { CmChannel, type RdmaCmId } from '../native/cm.js';
-import { RcEndpoint, isSoftwareRdmaDevice } from '../native/rc-endpoint.js';
+import { RcEndpoint } from '../native/rc-endpoint.js';
 import type { SmbDirectListenerOptions } from '../ops/smbdirect-hook.js';
 import type { Transport, TransportListener } from '../server/transport.js';
 import type { Logger } from '../server/log.js';
@@ -127,7 +127,7 @@ export class SmbDirectListener implements TransportListener {
       const responderResources = Math.max(1, Math.min(event.initiatorDepth ?? 1, attrs.maxQpRdAtom));
       const ep = new RcEndpoint(this.binding!, id, device.context, device.pd, {
         caps: { maxSendWr: 512, maxRecvWr: this.limits.receiveCreditMax + 2, maxSendSge, maxRecvSge: 1 },
-        postFromThread: isSoftwareRdmaDevice(id.deviceName ?? ''),
+        postFromThread: device.software,
       });
       const pools = connectionPools(device, this.o.log, () => conn);
       conn = new SmbdConnection({
