@@ -32,6 +32,17 @@ max preauth frame size = 32K
 smbd max io size = 4M
 `;
 
+/** The tunables ALL_KEYS sets. */
+const ALL_KEYS_LIMITS = {
+  maxSendSize: 2048,
+  maxReceiveSize: 8192,
+  maxFragmentedSize: 2 * 1024 * 1024,
+  receiveCreditMax: 128,
+  sendCreditTarget: 64,
+  keepaliveMs: 30_000,
+  idleTimeoutMs: 10_000,
+};
+
 test('without the keys, the field defaults: 1364-byte sends and receives, 255 credits, 1 MiB fragmented, keep-alive and idle timeout 120 s', () => {
   assert.deepEqual(parse('').rdma.limits, {
     maxSendSize: 1364,
@@ -45,15 +56,7 @@ test('without the keys, the field defaults: 1364-byte sends and receives, 255 cr
 });
 
 test('each key sets its tunable; sizes take suffixes, intervals are seconds', () => {
-  assert.deepEqual(parse(ALL_KEYS).rdma.limits, {
-    maxSendSize: 2048,
-    maxReceiveSize: 8192,
-    maxFragmentedSize: 2 * 1024 * 1024,
-    receiveCreditMax: 128,
-    sendCreditTarget: 64,
-    keepaliveMs: 30_000,
-    idleTimeoutMs: 10_000,
-  });
+  assert.deepEqual(parse(ALL_KEYS).rdma.limits, ALL_KEYS_LIMITS);
 });
 
 test('`spliced config` prints every key, and what it prints parses back to the same values', () => {
@@ -139,15 +142,7 @@ test("serve's start hands the configured limits to the listener factory", async 
   const status = await startSmbDirect(plan, cfg, server, new SplicedMetrics(), pino({ level: 'silent' }), undefined);
   assert.equal(status.state, 'listening');
   assert.ok(given, 'the factory was called');
-  assert.deepEqual(given.limits, {
-    maxSendSize: 2048,
-    maxReceiveSize: 8192,
-    maxFragmentedSize: 2 * 1024 * 1024,
-    receiveCreditMax: 128,
-    sendCreditTarget: 64,
-    keepaliveMs: 30_000,
-    idleTimeoutMs: 10_000,
-  });
+  assert.deepEqual(given.limits, ALL_KEYS_LIMITS);
   assert.equal(given.maxIoSize, 4 * 1024 * 1024);
   assert.equal(given.maxPreauthMessageBytes, 32 * 1024);
 });
