@@ -63,6 +63,12 @@ export function defineCacheMetrics(registry: Registry, read: CacheReader): void 
     },
   });
   new Gauge({
+    name: 'spliced_cache_carved_pages', help: 'Cache pages carved from slabs so far: the memory the cache holds, used or free.', registers,
+    collect() {
+      this.set(read(false)?.totalPages ?? 0);
+    },
+  });
+  new Gauge({
     name: 'spliced_cache_max_pages', help: 'Cache capacity in pages.', registers,
     collect() {
       this.set(read(false)?.maxPages ?? 0);

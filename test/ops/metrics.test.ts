@@ -280,6 +280,9 @@ test('values move under a real smbclient transfer against a real SmbServer', { s
     assert.ok(sampleSum(s, 'spliced_cache_misses_total') > 0);
     assert.equal(sampleSum(s, 'spliced_cache_pages'), sampleSum(s, 'spliced_cache_max_pages'));
     assert.equal(sampleSum(s, 'spliced_cache_max_pages'), (256 * 1024 * 1024) / 4096);
+    // Carved pages hold at least the file just read and never exceed the capacity.
+    const carved = sampleSum(s, 'spliced_cache_carved_pages');
+    assert.ok(carved >= Math.ceil(data.length / 4096) && carved <= sampleSum(s, 'spliced_cache_max_pages'), `carved ${carved}`);
     // smbclient has gone: the gauges are back to zero.
     for (let i = 0; i < 50 && sampleSum(parsePromText(await metrics.expose()), 'spliced_connections') > 0; i++) await new Promise((d) => setTimeout(d, 20));
     const after = parsePromText(await metrics.expose());

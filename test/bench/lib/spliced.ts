@@ -11,7 +11,14 @@ const repo = resolve(import.meta.dirname, '../../..');
  * Start `spliced serve` (the compiled CLI when built, else through tsx) with a one-share config.
  * `npm run bench:tcp` builds first: a dist/ older than the sources would measure old code.
  */
-export async function startSpliced(workDir: string, sharePath: string, port: number, extraGlobals: string[] = [], writable = false): Promise<SplicedInstance> {
+export async function startSpliced(
+  workDir: string,
+  sharePath: string,
+  port: number,
+  extraGlobals: string[] = [],
+  writable = false,
+  metricsPort = 0,
+): Promise<SplicedInstance> {
   const conf = join(workDir, 'spliced.conf');
   writeFileSync(
     conf,
@@ -19,7 +26,7 @@ export async function startSpliced(workDir: string, sharePath: string, port: num
       '[global]',
       `  tcp port = ${port}`,
       '  rdma port = 0',
-      '  metrics address = 127.0.0.1:0',
+      `  metrics address = 127.0.0.1:${metricsPort}`,
       '  log level = warn',
       // The benchmark shares live in root's temp dirs, as Samba's do; this compares I/O, not permissions.
       '  user = root',
