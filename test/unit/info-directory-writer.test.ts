@@ -7,7 +7,8 @@ import { fileTimeFromNs } from '../../smb2/info/filetime.js';
 import { DirectoryEntry, DirectoryEntryWriter, EntryWord, encodeDirectoryEntries, entryFromRecord } from '../../smb2/info/directory-entries.js';
 import type { FileRecord } from '../../smb2/info/file-record.js';
 import { Writer } from '../../wire/writer.js';
-import { cat, le32, le64, utf16 } from '../support/bytes.js';
+import { cat, le16, le32, le64, utf16 } from '../support/bytes.js';
+import { encodeQueryDirectoryResponse, startQueryDirectoryResponse } from '../../smb2/commands/query-directory.js';
 
 function words(sec: number, nsec: number): bigint {
   const w = new Uint32Array(2);
@@ -123,4 +124,15 @@ test('DirectoryEntryWriter: single entry, full, and roomFor bounds', () => {
   assert.equal(small.add(entryFromRecord(record('0123456789', 3))), true);
   assert.equal(small.full, true, 'another fixed part no longer fits');
   assert.equal(new DirectoryEntryWriter(new Writer(0, 8), 0x25, 103, false).full, true);
+});
+
+test('startQueryDirectoryResponse: [MS-SMB2] 2.2.34 StructureSize 9, OutputBufferOffset 72, OutputBufferLength back-filled', () => {
+  const recs = ['one', 'two'].map(record);
+  const response = startQueryDirectoryResponse(4096);
+  const out = new DirectoryEntryWriter(response.writer, 0x25, 4096, false);
+  for (const r of recs) assert.equal(out.add(entryFromRecord(r)), true);
+  const body = response.finish();
+  const entries = encodeDirectoryEntries(0x25, recs, 4096, false).buffer;
+  assert.deepEqual(body, cat(le16(9), le16(64 + 8), le32(entries.length), entries));
+  assert.deepEqual(body, encodeQueryDirectoryResponse(entries), 'the same bytes as the copying encoder');
 });
