@@ -58,7 +58,7 @@ export function decodeOutputBufferResponse(r: Reader): Buffer {
 }
 
 /** Initial room for a response's entries; the writer grows past it when the client allows more. */
-const INITIAL_OUTPUT = 64 * 1024;
+const INITIAL_OUTPUT = 16 * 1024;
 
 /**
  * A QUERY_DIRECTORY response (2.2.34) written in place: the caller writes the entries into
