@@ -35,6 +35,17 @@ export interface FsDirEntry {
   statError: number;
 }
 
+/**
+ * One batch of readDirectoryAt. `records` holds one 96-byte little-endian record per entry,
+ * laid out as server/host-fs.ts DIR_RECORD says (src/fs/dir-read.cc PackedEntry); `names` the names' raw bytes.
+ */
+export interface FsDirBatch {
+  records: Buffer;
+  names: Buffer;
+  /** getdents64 reached the end of the directory. */
+  end: boolean;
+}
+
 /** Numeric constants of this host's ABI, as the addon was compiled against them. */
 export interface FsConstants {
   O_PATH: number;
@@ -84,6 +95,14 @@ export interface FsBinding {
    * current offset; an empty array at the end. Give each listing its own descriptor.
    */
   readDirectory(fd: number, max: number): Promise<FsDirEntry[]>;
+  /**
+   * Up to `max` (1..65536) entries of the directory `dirfd` refers to (any descriptor of it,
+   * O_PATH included), from the getdents64 offset `cookie` (0n: the start; else a record's
+   * COOKIE), without '.' and '..', each with its statx beneath that directory
+   * (AT_SYMLINK_NOFOLLOW). One thread-pool job: the directory is reopened as "." beneath
+   * `dirfd`, sought, read and closed. Rejects with ENOTDIR, EBADF, ... as the other calls.
+   */
+  readDirectoryAt(dirfd: number, cookie: bigint, max: number): Promise<FsDirBatch>;
   /** getrlimit(2) of this process, synchronous; throws an errno Error. */
   getrlimit(resource: number): FsRlimit;
   /** setrlimit(2) of this process, synchronous; raising the hard limit needs root (CAP_SYS_RESOURCE). */

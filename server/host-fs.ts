@@ -24,6 +24,37 @@ export interface HostDirEntry {
   statError: number;
 }
 
+/** One batch of readDirectoryAt: packed records (DIR_RECORD) and the names' raw bytes. */
+export interface HostDirBatch {
+  records: Buffer;
+  names: Buffer;
+  /** The end of the directory was reached. */
+  end: boolean;
+}
+
+/** Byte offsets in a readDirectoryAt record (native/src/fs/dir-read.cc PackedEntry; times are seconds + nanoseconds). */
+export const DIR_RECORD = {
+  SIZE: 96,
+  COOKIE: 0, // i64: the getdents64 offset of the entry after this one
+  INO: 8, // u64
+  FILE_SIZE: 16, // u64
+  ATIME_SEC: 24, // i64
+  MTIME_SEC: 32,
+  CTIME_SEC: 40,
+  BTIME_SEC: 48,
+  ATIME_NSEC: 56, // u32
+  MTIME_NSEC: 60,
+  CTIME_NSEC: 64,
+  BTIME_NSEC: 68,
+  MODE: 72, // u32
+  NLINK: 76, // u32
+  NAME_OFFSET: 80, // u32, into `names`
+  NAME_LENGTH: 84, // u16
+  TYPE: 86, // u8 d_type
+  HAS_BTIME: 87, // u8
+  STAT_ERROR: 88, // i32 errno of a failed statx, 0 when the stat fields are valid
+} as const;
+
 export interface HostFsConstants {
   O_PATH: number;
   O_DIRECTORY: number;
@@ -50,6 +81,8 @@ export interface HostFs {
   renameat2(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags: number): Promise<void>;
   statAt(dirfd: number, path: string, flags: number): Promise<HostStat>;
   readDirectory(fd: number, max: number): Promise<HostDirEntry[]>;
+  /** Up to `max` entries of directory `dirfd` from getdents64 offset `cookie`, each lstat'ed beneath it (native/fs.ts). */
+  readDirectoryAt(dirfd: number, cookie: bigint, max: number): Promise<HostDirBatch>;
   constants: HostFsConstants;
 }
 

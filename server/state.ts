@@ -1,12 +1,12 @@
 import type { ShareConfig } from './options.js';
 import type { FileIo } from './file-io.js';
-import type { FileRecord } from '../smb2/info/index.js';
 import type { FileId } from '../smb2/commands/create.js';
 import type { ShareRoot } from './share-root.js';
 import type { PreauthHash } from '../auth/preauth.js';
 import type { AuthResult } from '../auth/ntlm-server.js';
 import type { Transport } from './transport.js';
 import type { CreditWindow } from './credits.js';
+import type { DirectoryCursor } from './directory-cursor.js';
 
 /** What a SESSION_SETUP exchange object does, as auth/server-session-auth.ts provides it. */
 export interface AuthExchange {
@@ -71,12 +71,7 @@ export interface TreeConnect {
   maximalAccess: number;
 }
 
-/** Directory enumeration state of one open, [MS-SMB2] 3.3.1.10 (Open.EnumerationLocation/SearchPattern). */
-export interface DirectoryCursor {
-  pattern: string;
-  entries: FileRecord[];
-  next: number;
-}
+export type { DirectoryCursor } from './directory-cursor.js';
 
 /** [MS-SMB2] 3.3.1.10 Open. */
 export interface Open {

@@ -79,8 +79,12 @@ export class Writer {
     return this;
   }
 
+  /** UTF-16LE code units as they are (2 bytes each), written in place. */
   utf16(s: string): this {
-    return this.bytes(Buffer.from(s, 'utf16le'));
+    const n = s.length * 2;
+    const at = this.room(n);
+    this.buf.write(s, at, n, 'utf16le');
+    return this;
   }
 
   /** Pad with zeros to a multiple of n, measured in logical positions. */

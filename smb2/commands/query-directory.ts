@@ -57,4 +57,22 @@ export function decodeOutputBufferResponse(r: Reader): Buffer {
   return r.slice(offset, length);
 }
 
+/** Initial room for a response's entries; the writer grows past it when the client allows more. */
+const INITIAL_OUTPUT = 16 * 1024;
+
+/**
+ * A QUERY_DIRECTORY response (2.2.34) written in place: the caller writes the entries into
+ * `writer` (at OutputBufferOffset), then finish() back-fills OutputBufferLength. Use it only
+ * for a non-empty output.
+ */
+export function startQueryDirectoryResponse(maxOutput: number): { writer: Writer; finish(): Buffer } {
+  const w = new Writer(HEADER_SIZE, 8 + Math.min(maxOutput, INITIAL_OUTPUT));
+  w.u16(ResponseStructureSize[Command.QUERY_DIRECTORY]);
+  const outputOffset = w.reserveU16();
+  const outputLength = w.reserveU32();
+  w.fillOffsetU16(outputOffset);
+  const start = w.length;
+  return { writer: w, finish: () => w.fillU32(outputLength, w.length - start).finish() };
+}
+
 export { encodeOutputBufferResponse as encodeQueryDirectoryResponse, decodeOutputBufferResponse as decodeQueryDirectoryResponse };

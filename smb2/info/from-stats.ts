@@ -40,9 +40,10 @@ export interface StatLike {
   isDirectory(): boolean;
 }
 
-/** ARCHIVE for every file, plus READONLY. */
-function fileAttributes(st: StatLike): number {
-  return isReadOnlyMode(st.mode) ? FileAttribute.ARCHIVE | FileAttribute.READONLY : FileAttribute.ARCHIVE;
+/** DIRECTORY for directories; ARCHIVE for every other file, plus READONLY. */
+export function attributesFor(isDirectory: boolean, mode: number | bigint): number {
+  if (isDirectory) return FileAttribute.DIRECTORY;
+  return isReadOnlyMode(mode) ? FileAttribute.ARCHIVE | FileAttribute.READONLY : FileAttribute.ARCHIVE;
 }
 
 export function fileRecordFromStats(name: string, st: StatLike): FileRecord {
@@ -59,7 +60,7 @@ export function fileRecordFromStats(name: string, st: StatLike): FileRecord {
     lastWriteTime: fileTimeFromNs(st.mtimeNs),
     changeTime: fileTimeFromNs(st.ctimeNs),
     fileId: st.ino,
-    attributes: isDirectory ? FileAttribute.DIRECTORY : fileAttributes(st),
+    attributes: attributesFor(isDirectory, st.mode),
     links: Number(st.nlink),
   };
 }

@@ -1,8 +1,9 @@
 export type { FileRecord } from './file-record.js';
 export * from './classes.js';
 export { fileTimeFromMs, fileTimeFromNs, msFromFileTime, UNIX_EPOCH_AS_FILETIME } from './filetime.js';
-export { fileRecordFromStats, allocationFor, ALLOCATION_UNIT } from './from-stats.js';
-export { encodeDirectoryEntries, isDirectoryInfoClass, directoryEntrySize } from './directory-entries.js';
+export { fileRecordFromStats, allocationFor, attributesFor, ALLOCATION_UNIT } from './from-stats.js';
+export { encodeDirectoryEntries, isDirectoryInfoClass, directoryEntrySize, DirectoryEntry, DirectoryEntryWriter, EntryWord, entryFromRecord } from './directory-entries.js';
+export { setFileTimeWords } from './filetime-words.js';
 export { encodeFileInfo, minimumFileInfoLength, type FileInfoContext } from './file-info.js';
 export { encodeFsInfo, volumeFactsFor, minimumFsInfoLength, DEFAULT_FS_ATTRIBUTES, type VolumeFacts } from './fs-info.js';
 export { encodeSecurityDescriptor, SecurityDescriptorControl, AccessMask, type SecurityFacts } from './security.js';

@@ -3,7 +3,7 @@ import type { FileRecord } from './file-record.js';
 import { FileAttribute } from './classes.js';
 
 /** FileAttributes as sent: an empty set reads FILE_ATTRIBUTE_NORMAL, [MS-FSCC] 2.6. */
-export function wireAttributes(rec: FileRecord): number {
+export function wireAttributes(rec: Pick<FileRecord, 'attributes'>): number {
   return rec.attributes === 0 ? FileAttribute.NORMAL : rec.attributes;
 }
 

@@ -5,6 +5,7 @@
 // Error carrying errno, code and syscall.
 #include <napi.h>
 #include "../errno-error.h"
+#include "dir-read.h"
 #include <linux/openat2.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -321,6 +322,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("renameat2", Napi::Function::New(env, RenameAt2, "renameat2"));
   exports.Set("statAt", Napi::Function::New(env, StatAtJs, "statAt"));
   exports.Set("readDirectory", Napi::Function::New(env, ReadDirectory, "readDirectory"));
+  exports.Set("readDirectoryAt", Napi::Function::New(env, spliced::ReadDirectoryAt, "readDirectoryAt"));
   exports.Set("getrlimit", Napi::Function::New(env, GetRlimit, "getrlimit"));
   exports.Set("setrlimit", Napi::Function::New(env, SetRlimit, "setrlimit"));
   exports.Set("constants", Constants(env));

@@ -1,0 +1,180 @@
+// readDirectoryAt(dirfd, cookie, max): up to `max` entries of the directory `dirfd` names (any
+// descriptor of it, O_PATH included), starting at the getdents64 offset `cookie`, each with its
+// statx taken beneath that directory without following a final symlink. One thread-pool job per
+// batch; the directory is reopened as "." beneath `dirfd` and closed again, so no descriptor
+// outlives the call and no path name is resolved.
+//
+// The result is packed, not one JS object per entry: `records` holds a PackedEntry per entry
+// (little-endian, layout below, mirrored by native/fs.ts DIR_RECORD), `names` their raw bytes.
+// '.' and '..' are left out; an entry that vanished before its statx (ENOENT) too.
+#include "dir-read.h"
+#include "../errno-error.h"
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace spliced {
+namespace {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the packed records are read as little-endian");
+
+struct PackedEntry {
+  int64_t cookie;  // getdents64 d_off: where the entry after this one starts
+  uint64_t ino;
+  uint64_t size;
+  int64_t atimeSec, mtimeSec, ctimeSec, btimeSec;
+  uint32_t atimeNsec, mtimeNsec, ctimeNsec, btimeNsec;
+  uint32_t mode;
+  uint32_t nlink;
+  uint32_t nameOffset;
+  uint16_t nameLength;
+  uint8_t type;     // d_type
+  uint8_t hasBtime;  // 0 when the file system reports no birth time
+  int32_t statError;  // errno of a failed statx (the stat fields are then 0)
+  uint32_t reserved;
+};
+static_assert(sizeof(PackedEntry) == 96, "native/fs.ts DIR_RECORD mirrors this layout");
+
+struct linux_dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+struct Batch {
+  std::vector<PackedEntry> records;
+  std::string names;
+  bool end = false;
+};
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+void FillStat(const struct statx& sx, PackedEntry& e) {
+  e.ino = sx.stx_ino;
+  e.size = sx.stx_size;
+  e.mode = sx.stx_mode;
+  e.nlink = sx.stx_nlink;
+  e.atimeSec = sx.stx_atime.tv_sec;
+  e.atimeNsec = sx.stx_atime.tv_nsec;
+  e.mtimeSec = sx.stx_mtime.tv_sec;
+  e.mtimeNsec = sx.stx_mtime.tv_nsec;
+  e.ctimeSec = sx.stx_ctime.tv_sec;
+  e.ctimeNsec = sx.stx_ctime.tv_nsec;
+  e.hasBtime = (sx.stx_mask & STATX_BTIME) ? 1 : 0;
+  if (e.hasBtime) {
+    e.btimeSec = sx.stx_btime.tv_sec;
+    e.btimeNsec = sx.stx_btime.tv_nsec;
+  }
+}
+
+// Appends the entry unless it is '.', '..' or vanished; returns false once `max` are there.
+bool AddEntry(int dir, const linux_dirent64* d, size_t max, Batch& out) {
+  if (std::strcmp(d->d_name, ".") == 0 || std::strcmp(d->d_name, "..") == 0) return true;
+  struct statx sx;
+  int err = statx(dir, d->d_name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, STATX_BASIC_STATS | STATX_BTIME, &sx) == 0 ? 0 : errno;
+  if (err == ENOENT) return true;  // removed since it was listed
+  PackedEntry e = {};
+  e.cookie = d->d_off;
+  e.type = d->d_type;
+  e.statError = err;
+  if (err == 0) FillStat(sx, e);
+  size_t length = std::strlen(d->d_name);
+  e.nameOffset = static_cast<uint32_t>(out.names.size());
+  e.nameLength = static_cast<uint16_t>(length);
+  out.names.append(d->d_name, length);
+  out.records.push_back(e);
+  return out.records.size() < max;
+}
+
+int ReadBatch(int dirfd, int64_t cookie, size_t max, Batch& out) {
+  Fd dir(openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return errno;
+  if (lseek(dir.get(), cookie, SEEK_SET) < 0) return errno;
+  out.records.reserve(max);
+  // Enough for about 100 typical entries per getdents64; a 255-byte name needs under 300.
+  std::vector<char> buf(32 * 1024);
+  for (;;) {
+    long n = syscall(SYS_getdents64, dir.get(), buf.data(), buf.size());
+    if (n < 0) return errno;
+    if (n == 0) {
+      out.end = true;
+      return 0;
+    }
+    for (long at = 0; at < n;) {
+      auto* d = reinterpret_cast<const linux_dirent64*>(buf.data() + at);
+      at += d->d_reclen;
+      if (!AddEntry(dir.get(), d, max, out)) return 0;
+    }
+  }
+}
+
+class ReadWorker : public Napi::AsyncWorker {
+ public:
+  ReadWorker(Napi::Env env, int dirfd, int64_t cookie, size_t max)
+      : Napi::AsyncWorker(env, "readDirectoryAt"), deferred_(env), dirfd_(dirfd), cookie_(cookie), max_(max) {}
+
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute() override { err_ = ReadBatch(dirfd_, cookie_, max_, batch_); }
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (err_ != 0) return deferred_.Reject(ErrnoError(env, "getdents64", err_).Value());
+    Napi::Object o = Napi::Object::New(env);
+    const auto* bytes = reinterpret_cast<const char*>(batch_.records.data());
+    o.Set("records", Napi::Buffer<char>::Copy(env, bytes, batch_.records.size() * sizeof(PackedEntry)));
+    o.Set("names", Napi::Buffer<char>::Copy(env, batch_.names.data(), batch_.names.size()));
+    o.Set("end", Napi::Boolean::New(env, batch_.end));
+    deferred_.Resolve(o);
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  int dirfd_;
+  int64_t cookie_;
+  size_t max_;
+  Batch batch_;
+  int err_ = 0;
+};
+
+}  // namespace
+
+// readDirectoryAt(dirfd, cookie: bigint, max) -> { records, names, end }
+Napi::Value ReadDirectoryAt(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "dirfd must be a number");
+  if (!info[1].IsBigInt()) throw Napi::TypeError::New(env, "cookie must be a bigint");
+  if (!info[2].IsNumber()) throw Napi::TypeError::New(env, "max must be a number");
+  bool lossless = false;
+  int64_t cookie = info[1].As<Napi::BigInt>().Int64Value(&lossless);
+  if (!lossless || cookie < 0) throw Napi::RangeError::New(env, "cookie must be a non-negative int64");
+  int64_t max = info[2].As<Napi::Number>().Int64Value();
+  if (max <= 0 || max > 65536) throw Napi::RangeError::New(env, "max must be 1..65536");
+  auto* worker = new ReadWorker(env, info[0].As<Napi::Number>().Int32Value(), cookie, static_cast<size_t>(max));
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace spliced

@@ -1,0 +1,9 @@
+// readDirectoryAt: one batch of a directory listing in one thread-pool job (see dir-read.cc).
+#pragma once
+#include <napi.h>
+
+namespace spliced {
+
+Napi::Value ReadDirectoryAt(const Napi::CallbackInfo& info);
+
+}  // namespace spliced
