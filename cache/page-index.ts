@@ -4,6 +4,7 @@ import { PageFlag } from './page-flags.js';
 
 /** Tags with a per-file set; SPLICED is only a page bit (it never needs a range scan). */
 const TAG_BITS = [PageFlag.DIRTY, PageFlag.WRITEBACK, PageFlag.TOWRITE] as const;
+const TAG_MASK = PageFlag.DIRTY | PageFlag.WRITEBACK | PageFlag.TOWRITE;
 
 function slot(bit: number): number {
   return 31 - Math.clz32(bit);
@@ -46,7 +47,7 @@ export class PageIndex implements PageOwner {
     page.owner = this;
     page.index = index;
     this.pages.set(index, page);
-    for (const bit of TAG_BITS) if (page.flags & bit) this.retag(index, bit, true);
+    if (page.flags & TAG_MASK) for (const bit of TAG_BITS) if (page.flags & bit) this.retag(index, bit, true);
     this.arena.lruAdd(page);
   }
 
@@ -59,7 +60,7 @@ export class PageIndex implements PageOwner {
   detach(page: Page): void {
     if (page.owner !== this) return;
     this.pages.delete(page.index);
-    for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].delete(page.index);
+    if (page.flags & TAG_MASK) for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].delete(page.index);
     if (page.flags & PageFlag.SPLICED) this.arena.orphanSpliced++;
     page.owner = null;
     this.arena.lruRemove(page);
