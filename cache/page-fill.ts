@@ -11,6 +11,8 @@ const PIN_ATTEMPTS = 4;
  * threadpool's threads copy in parallel, and a reader of its first pages need not wait for the last.
  */
 const FILL_CHUNK_PAGES = 256;
+/** Read-ahead reads of one file in flight at once (each up to FILL_CHUNK_PAGES). */
+const READAHEAD_LANES = 2;
 /** One file's read-ahead window takes at most this share of the cache (1/8), so it never pushes out what it read ahead. */
 const READAHEAD_CACHE_SHARE = 8;
 
@@ -107,15 +109,38 @@ function abandon(ctx: CacheContext, file: CachedFile, pages: Page[], first: numb
  * memory: one preadv per FILL_CHUNK_PAGES, each iovec a stretch of pages that are neighbours
  * in their slab. Concurrent readers of these pages wait on `page.loading` (their chunk's read).
  */
-export function fillRun(ctx: CacheContext, file: CachedFile, firstIndex: number, pages: Page[]): Promise<void> {
-  if (pages.length <= FILL_CHUNK_PAGES) return fillChunk(file, firstIndex, pages);
+export function fillRun(ctx: CacheContext, file: CachedFile, firstIndex: number, pages: Page[], ahead = false): Promise<void> {
+  if (pages.length <= FILL_CHUNK_PAGES) return fillChunk(file, firstIndex, pages, ahead);
   const chunks: Promise<void>[] = [];
-  for (let k = 0; k < pages.length; k += FILL_CHUNK_PAGES) chunks.push(fillChunk(file, firstIndex + k, pages.slice(k, k + FILL_CHUNK_PAGES)));
+  for (let k = 0; k < pages.length; k += FILL_CHUNK_PAGES) chunks.push(fillChunk(file, firstIndex + k, pages.slice(k, k + FILL_CHUNK_PAGES), ahead));
   return Promise.all(chunks).then(() => undefined);
 }
 
-function fillChunk(file: CachedFile, firstIndex: number, pages: Page[]): Promise<void> {
-  const fill = readChunk(file, firstIndex, pages).then(
+/**
+ * Read-ahead reads of one file run at most READAHEAD_LANES at a time, in file order (demand
+ * fills never queue): that keeps far enough ahead of any client, and leaves the libuv threadpool
+ * and the other cores to other requests and to the event loop that sends.
+ */
+function inReadaheadLane(file: CachedFile, read: () => Promise<void>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const start = (): void => {
+      file.readaheadRunning++;
+      read()
+        .then(resolve, reject)
+        .finally(() => {
+          file.readaheadRunning--;
+          file.readaheadQueue.shift()?.();
+        });
+    };
+    if (file.readaheadRunning < READAHEAD_LANES) start();
+    else file.readaheadQueue.push(start);
+  });
+}
+
+/** `ahead`: a read-ahead chunk, which waits for a lane of its file. */
+function fillChunk(file: CachedFile, firstIndex: number, pages: Page[], ahead: boolean): Promise<void> {
+  const reading = ahead ? inReadaheadLane(file, () => readChunk(file, firstIndex, pages)) : readChunk(file, firstIndex, pages);
+  const fill = reading.then(
     () => {
       for (const page of pages) page.loading = null;
     },
@@ -238,5 +263,5 @@ function startReadahead(ctx: CacheContext, file: CachedFile, firstIndex: number,
   const unpin = (): void => {
     for (const page of pages) ctx.arena.unref(page);
   };
-  fillRun(ctx, file, firstIndex, pages).then(unpin, unpin);
+  fillRun(ctx, file, firstIndex, pages, true).then(unpin, unpin);
 }
