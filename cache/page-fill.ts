@@ -7,11 +7,16 @@ import { readIntoViews } from './fd-io.js';
 /** Attempts before pinRange() gives up and the caller falls back (pressure, or pages replaced meanwhile). */
 const PIN_ATTEMPTS = 4;
 /**
- * Pages one preadv fills at most (1 MiB): a long run becomes several reads that the libuv
- * threadpool's threads copy in parallel, and a reader of its first pages need not wait for the last.
+ * Pages one preadv of a READ's own misses fills at most (1 MiB): a long run becomes several reads
+ * that the libuv threadpool's threads copy in parallel, and the READ waits for the slowest.
  */
 const FILL_CHUNK_PAGES = 256;
-/** Read-ahead reads of one file in flight at once (each up to FILL_CHUNK_PAGES). */
+/**
+ * Pages one read-ahead preadv fills at most (4 MiB, at most IOV_MAX iovecs): read-ahead runs in
+ * READAHEAD_LANES, and each lane needs the event loop between reads, so a lane must move a lot per turn.
+ */
+const READAHEAD_CHUNK_PAGES = 1024;
+/** Read-ahead reads of one file in flight at once. */
 const READAHEAD_LANES = 2;
 /** One file's read-ahead window takes at most this share of the cache (1/8), so it never pushes out what it read ahead. */
 const READAHEAD_CACHE_SHARE = 8;
@@ -110,9 +115,10 @@ function abandon(ctx: CacheContext, file: CachedFile, pages: Page[], first: numb
  * in their slab. Concurrent readers of these pages wait on `page.loading` (their chunk's read).
  */
 export function fillRun(ctx: CacheContext, file: CachedFile, firstIndex: number, pages: Page[], ahead = false): Promise<void> {
-  if (pages.length <= FILL_CHUNK_PAGES) return fillChunk(file, firstIndex, pages, ahead);
+  const chunk = ahead ? READAHEAD_CHUNK_PAGES : FILL_CHUNK_PAGES;
+  if (pages.length <= chunk) return fillChunk(file, firstIndex, pages, ahead);
   const chunks: Promise<void>[] = [];
-  for (let k = 0; k < pages.length; k += FILL_CHUNK_PAGES) chunks.push(fillChunk(file, firstIndex + k, pages.slice(k, k + FILL_CHUNK_PAGES), ahead));
+  for (let k = 0; k < pages.length; k += chunk) chunks.push(fillChunk(file, firstIndex + k, pages.slice(k, k + chunk), ahead));
   return Promise.all(chunks).then(() => undefined);
 }
 
