@@ -65,7 +65,10 @@ test('a sequential cold read of 48 MiB in 8 MiB READs: at most about one preadv 
   await withFile(content, { maxBytes: 256 * MiB }, async (cache, path) => {
     const h = await cache.open(path);
     const { calls } = await countingDiskReads(async () => {
-      for (let at = 0; at < content.length; at += 8 * MiB) await readChecked(cache, h, content, at, 8 * MiB);
+      for (let at = 0; at < content.length; at += 8 * MiB) {
+        await readChecked(cache, h, content, at, 8 * MiB);
+        assert.ok(h.file.readaheadRunning <= 2, 'at most two read-ahead reads of a file in flight');
+      }
       await settled(h);
     });
     const pages = content.length / PAGE_SIZE;
