@@ -72,9 +72,8 @@ export class CachedFile {
   lastReadEnd = -1;
   readaheadEnd = 0;
   readaheadWindow = 0;
-  /** Read-ahead reads of this file in flight, and the starts of those waiting for a lane (page-fill.ts). */
+  /** Read-ahead reads of this file in flight (readahead-lanes.ts). */
   readaheadRunning = 0;
-  readonly readaheadQueue: Array<() => void> = [];
   pendingTruncates = 0;
   /** Reads from disk in flight (demand fills and read-ahead); the descriptor stays open until they end. */
   readonly fills = new Set<Promise<void>>();

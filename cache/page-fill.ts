@@ -3,6 +3,7 @@ import type { CachedFile } from './cached-file.js';
 import type { Page } from './page.js';
 import { PAGE_SIZE } from './page-flags.js';
 import { readIntoViews } from './fd-io.js';
+import { inReadaheadLane } from './readahead-lanes.js';
 
 /** Attempts before pinRange() gives up and the caller falls back (pressure, or pages replaced meanwhile). */
 const PIN_ATTEMPTS = 4;
@@ -13,11 +14,10 @@ const PIN_ATTEMPTS = 4;
 const FILL_CHUNK_PAGES = 256;
 /**
  * Pages one read-ahead preadv fills at most (4 MiB, at most IOV_MAX iovecs): read-ahead runs in
- * READAHEAD_LANES, and each lane needs the event loop between reads, so a lane must move a lot per turn.
+ * a few lanes (readahead-lanes.ts), and each lane needs the event loop between reads, so a lane
+ * must move a lot per turn.
  */
 const READAHEAD_CHUNK_PAGES = 1024;
-/** Read-ahead reads of one file in flight at once. */
-const READAHEAD_LANES = 2;
 /** One file's read-ahead window takes at most this share of the cache (1/8), so it never pushes out what it read ahead. */
 const READAHEAD_CACHE_SHARE = 8;
 
@@ -122,28 +122,7 @@ export function fillRun(ctx: CacheContext, file: CachedFile, firstIndex: number,
   return Promise.all(chunks).then(() => undefined);
 }
 
-/**
- * Read-ahead reads of one file run at most READAHEAD_LANES at a time, in file order (demand
- * fills never queue): that keeps far enough ahead of any client, and leaves the libuv threadpool
- * and the other cores to other requests and to the event loop that sends.
- */
-function inReadaheadLane(file: CachedFile, read: () => Promise<void>): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const start = (): void => {
-      file.readaheadRunning++;
-      read()
-        .then(resolve, reject)
-        .finally(() => {
-          file.readaheadRunning--;
-          file.readaheadQueue.shift()?.();
-        });
-    };
-    if (file.readaheadRunning < READAHEAD_LANES) start();
-    else file.readaheadQueue.push(start);
-  });
-}
-
-/** `ahead`: a read-ahead chunk, which waits for a lane of its file. */
+/** `ahead`: a read-ahead chunk, which waits for a lane (demand fills never queue). */
 function fillChunk(file: CachedFile, firstIndex: number, pages: Page[], ahead: boolean): Promise<void> {
   const reading = ahead ? inReadaheadLane(file, () => readChunk(file, firstIndex, pages)) : readChunk(file, firstIndex, pages);
   const fill = reading.then(

@@ -25,6 +25,7 @@ countCalls('readv');
 countCalls('read');
 syncBuiltinESMExports();
 const { PAGE_SIZE } = await import('../../cache/index.js');
+const { readaheadReadsInFlight } = await import('../../cache/readahead-lanes.js');
 const { withTempCache } = await import('../support/temp-cache.js');
 
 const MiB = 1024 * 1024;
@@ -175,5 +176,37 @@ test('read-ahead under memory pressure takes only what is free or evictable, and
     await readChecked(cache, h, content, 128 * 1024, 128 * 1024);
     cache.release(held);
     await cache.close(h);
+  });
+});
+
+test('read-ahead of two files read side by side: at most two reads per file and three in all in flight, and both are read ahead', async () => {
+  const contents = [pattern(40 * MiB, 8), pattern(40 * MiB, 9)];
+  await withTempCache('spliced-cold-', { writebackIntervalMs: 0, maxBytes: 256 * MiB }, async (cache, dir) => {
+    const handles: CacheHandle[] = [];
+    for (const [k, content] of contents.entries()) {
+      await writeFile(join(dir, `f${k}.bin`), content);
+      handles.push(await cache.open(join(dir, `f${k}.bin`)));
+    }
+    let most = 0;
+    const watch = setInterval(() => (most = Math.max(most, readaheadReadsInFlight())), 0);
+    try {
+      await Promise.all(
+        handles.map(async (h, k) => {
+          for (let at = 0; at < contents[k].length; at += 4 * MiB) {
+            await readChecked(cache, h, contents[k], at, 4 * MiB);
+            most = Math.max(most, readaheadReadsInFlight());
+            assert.ok(h.file.readaheadRunning <= 2);
+          }
+        }),
+      );
+      for (const h of handles) await settled(h);
+    } finally {
+      clearInterval(watch);
+    }
+    assert.ok(most > 0 && most <= 3, `${most} read-ahead reads in flight at most`);
+    assert.equal(readaheadReadsInFlight(), 0);
+    // Each file: the first two 4 MiB READs missed, the rest was read ahead.
+    assert.equal(cache.counters().misses, 2 * ((8 * MiB) / PAGE_SIZE));
+    for (const h of handles) await cache.close(h);
   });
 });
