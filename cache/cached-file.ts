@@ -72,6 +72,8 @@ export class CachedFile {
   lastReadEnd = -1;
   readaheadEnd = 0;
   readaheadWindow = 0;
+  /** Read-ahead reads of this file in flight (readahead-lanes.ts). */
+  readaheadRunning = 0;
   pendingTruncates = 0;
   /** Reads from disk in flight (demand fills and read-ahead); the descriptor stays open until they end. */
   readonly fills = new Set<Promise<void>>();

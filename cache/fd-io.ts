@@ -28,30 +28,32 @@ export const fstatAsync = (fd: number): Promise<fs.BigIntStats> =>
   );
 
 /**
- * Positional read straight into `views` (page memory), one readv when the kernel
- * gives everything at once. Returns bytes read; fewer than asked means end of file.
+ * Positional read straight into `views` (page memory, in file order): one preadv when the kernel
+ * gives everything at once, else more preadv calls for the rest (libuv passes at most IOV_MAX
+ * iovecs per call and hands back a short count beyond). Returns bytes read; fewer than asked
+ * means end of file.
  */
 export async function readIntoViews(fd: number, views: Buffer[], position: number): Promise<number> {
   let total = 0;
   for (const view of views) total += view.length;
-  let got = await readvAsync(fd, views, position);
-  if (got === total || got === 0) return got;
-  // A short read of a regular file is EOF, but keep reading until the kernel says 0 to be sure.
-  let viewAt = 0;
-  let skip = got;
-  while (viewAt < views.length && skip >= views[viewAt].length) skip -= views[viewAt++].length;
-  while (viewAt < views.length) {
-    const view = views[viewAt];
-    const { bytesRead } = await readAsync(fd, view, skip, view.length - skip, position + got);
-    if (bytesRead === 0) break;
-    got += bytesRead;
-    skip += bytesRead;
-    if (skip === view.length) {
-      viewAt++;
-      skip = 0;
-    }
+  let rest = views;
+  let got = 0;
+  while (got < total) {
+    const n = await readvAsync(fd, rest, position + got);
+    if (n === 0) break;
+    got += n;
+    rest = remainderOf(rest, n);
   }
   return got;
+}
+
+/** What is left of `views` once their first `done` bytes are filled. */
+function remainderOf(views: Buffer[], done: number): Buffer[] {
+  let k = 0;
+  while (k < views.length && done >= views[k].length) done -= views[k++].length;
+  const rest = views.slice(k);
+  if (done > 0) rest[0] = rest[0].subarray(done);
+  return rest;
 }
 
 /** Positional write of all of `data`. */

@@ -254,7 +254,7 @@ export class PageArena {
     const { id, memory } = this.allocator.allocate(this.options.slabBytes);
     const slab: SlabPages = { id, memory, pages: [] };
     const count = this.options.slabBytes / PAGE_SIZE;
-    for (let i = 0; i < count; i++) slab.pages.push(new Page(slab, i, memory.subarray(i * PAGE_SIZE, (i + 1) * PAGE_SIZE)));
+    for (let i = 0; i < count; i++) slab.pages.push(new Page(slab, i));
     // Pushed in reverse so pops hand out ascending addresses: sequential fills get contiguous pages.
     for (let i = count - 1; i >= 0; i--) this.freePages.push(slab.pages[i]);
     this.slabList.push(slab);

@@ -26,7 +26,7 @@ export interface PageCacheOptions {
   allocator?: SlabAllocator;
   /** Serve every read by copying (benchmarks, debugging). */
   forceCopy?: boolean;
-  /** Largest sequential read-ahead window. Default 2 MiB. */
+  /** Largest sequential read-ahead window (also at most 1/8 of the cache). Default 32 MiB: SMB clients keep several 1–8 MiB READs outstanding. */
   readaheadMaxBytes?: number;
   /** First read-ahead window. Default 128 KiB. */
   readaheadMinBytes?: number;
@@ -89,7 +89,7 @@ export class PageCache {
     this.arena = new PageArena({ maxBytes, slabBytes, allocator: options.allocator });
     const tuning: CacheTuning = {
       forceCopy: options.forceCopy ?? false,
-      readaheadMaxBytes: options.readaheadMaxBytes ?? 2 * MiB,
+      readaheadMaxBytes: options.readaheadMaxBytes ?? 32 * MiB,
       readaheadMinBytes: options.readaheadMinBytes ?? 128 * 1024,
       pressureWaitMs: options.pressureWaitMs ?? 20,
       dirtyRatio: options.dirtyRatio ?? 0.5,

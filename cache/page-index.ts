@@ -4,6 +4,7 @@ import { PageFlag } from './page-flags.js';
 
 /** Tags with a per-file set; SPLICED is only a page bit (it never needs a range scan). */
 const TAG_BITS = [PageFlag.DIRTY, PageFlag.WRITEBACK, PageFlag.TOWRITE] as const;
+const TAG_MASK = PageFlag.DIRTY | PageFlag.WRITEBACK | PageFlag.TOWRITE;
 
 function slot(bit: number): number {
   return 31 - Math.clz32(bit);
@@ -17,14 +18,32 @@ export interface PageIndexEvents {
   onFirstDirty(): void;
 }
 
+/** Pages per chunk of the index (256 KiB of file): one Map entry per chunk, an array inside. */
+const CHUNK_PAGES = 64;
+
+/** The pages of one CHUNK_PAGES-aligned stretch of a file, and how many there are. */
+interface Chunk {
+  readonly slots: (Page | undefined)[];
+  count: number;
+}
+
+function chunkKey(index: number): number {
+  return Math.floor(index / CHUNK_PAGES);
+}
+
 /**
- * One file's pages by page index, like the kernel's i_pages xarray: O(1) lookup in a Map
- * (never an array: a client picks the offsets, and a sparse array is walked over its whole
- * length), and one Set per tag so "any DIRTY page in this range?" costs the smaller of the
- * range length and the number of tagged pages. Every walk costs the pages that exist.
+ * One file's pages by page index, like the kernel's i_pages xarray: a Map of 64-page chunks
+ * (never one array over the file: a client picks the offsets, and a sparse array is walked over
+ * its whole length), so sequential access costs one Map lookup per 64 pages (the last chunk
+ * looked up is remembered), and one Set per tag so "any DIRTY page in this range?" costs the
+ * smaller of the range length and the number of tagged pages. Every walk costs the pages that exist.
  */
 export class PageIndex implements PageOwner {
-  private readonly pages = new Map<number, Page>();
+  private readonly chunks = new Map<number, Chunk>();
+  private pageCount = 0;
+  /** The key last looked up and its chunk (undefined when it has none): sequential access skips the Map. */
+  private lastKey = -1;
+  private lastChunk: Chunk | undefined = undefined;
   private readonly tagged: Set<number>[] = TAG_BITS.map(() => new Set<number>());
 
   constructor(
@@ -33,20 +52,39 @@ export class PageIndex implements PageOwner {
   ) {}
 
   get size(): number {
-    return this.pages.size;
+    return this.pageCount;
+  }
+
+  private chunkOf(key: number): Chunk | undefined {
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.lastChunk = this.chunks.get(key);
+    }
+    return this.lastChunk;
   }
 
   get(index: number): Page | undefined {
-    return this.pages.get(index);
+    const key = chunkKey(index);
+    return this.chunkOf(key)?.slots[index - key * CHUNK_PAGES];
   }
 
   /** Put a page (holding its base reference) at `index`; the slot must be empty. */
   insert(index: number, page: Page): void {
-    if (this.pages.has(index)) throw new Error(`page ${index} already indexed`);
+    const key = chunkKey(index);
+    let chunk = this.chunkOf(key);
+    if (chunk === undefined) {
+      chunk = { slots: new Array<Page | undefined>(CHUNK_PAGES).fill(undefined), count: 0 };
+      this.chunks.set(key, chunk);
+      this.lastChunk = chunk;
+    }
+    const at = index - key * CHUNK_PAGES;
+    if (chunk.slots[at] !== undefined) throw new Error(`page ${index} already indexed`);
+    chunk.slots[at] = page;
+    chunk.count++;
+    this.pageCount++;
     page.owner = this;
     page.index = index;
-    this.pages.set(index, page);
-    for (const bit of TAG_BITS) if (page.flags & bit) this.retag(index, bit, true);
+    if (page.flags & TAG_MASK) for (const bit of TAG_BITS) if (page.flags & bit) this.retag(index, bit, true);
     this.arena.lruAdd(page);
   }
 
@@ -58,12 +96,19 @@ export class PageIndex implements PageOwner {
 
   detach(page: Page): void {
     if (page.owner !== this) return;
-    this.pages.delete(page.index);
-    for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].delete(page.index);
+    const key = chunkKey(page.index);
+    const chunk = this.chunkOf(key)!;
+    chunk.slots[page.index - key * CHUNK_PAGES] = undefined;
+    if (--chunk.count === 0) {
+      this.chunks.delete(key);
+      this.lastChunk = undefined;
+    }
+    this.pageCount--;
+    if (page.flags & TAG_MASK) for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].delete(page.index);
     if (page.flags & PageFlag.SPLICED) this.arena.orphanSpliced++;
     page.owner = null;
     this.arena.lruRemove(page);
-    if (this.pages.size === 0) this.events?.onEmpty();
+    if (this.pageCount === 0) this.events?.onEmpty();
   }
 
   retag(index: number, bit: number, set: boolean): void {
@@ -105,11 +150,13 @@ export class PageIndex implements PageOwner {
   /** Pages with index >= first, in index order (for truncation). */
   pagesFrom(first: number): Page[] {
     const out: Page[] = [];
-    for (const page of this.pages.values()) if (page.index >= first) out.push(page);
+    for (const chunk of this.chunks.values()) for (const page of chunk.slots) if (page !== undefined && page.index >= first) out.push(page);
     return out.sort((a, b) => a.index - b.index);
   }
 
   allPages(): Page[] {
-    return [...this.pages.values()];
+    const out: Page[] = [];
+    for (const chunk of this.chunks.values()) for (const page of chunk.slots) if (page !== undefined) out.push(page);
+    return out;
   }
 }

@@ -16,7 +16,7 @@ export interface PageOwner {
 }
 
 /**
- * One 4 KiB page of a slab. `view` is created once per slab and reused, so the
+ * One 4 KiB page of a slab. `view` is created once per page, on first use, and reused, so the
  * splice path never allocates a Buffer per page.
  *
  * refcount: 0 = free; the index holds 1 (its base), each outstanding bvec, mapping
@@ -39,13 +39,18 @@ export class Page {
   /** Write-behind: the bytes the client wrote since the last writeback (null: none recorded). */
   dirtyBytes: Uint8Array | null = null;
 
+  private viewOnce: Buffer | null = null;
+
   constructor(
     readonly slab: SlabPages,
     /** Position of the page in its slab. */
     readonly slabIndex: number,
-    /** The page's memory: a view of the slab, PAGE_SIZE bytes. */
-    readonly view: Buffer,
   ) {}
+
+  /** The page's memory: a view of the slab, PAGE_SIZE bytes, made on first use (a new slab makes none) and kept. */
+  get view(): Buffer {
+    return (this.viewOnce ??= this.slab.memory.subarray(this.slabIndex * PAGE_SIZE, (this.slabIndex + 1) * PAGE_SIZE));
+  }
 
   get slabId(): number {
     return this.slab.id;

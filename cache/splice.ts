@@ -7,6 +7,9 @@ import { maybeReadahead, pinRange } from './page-fill.js';
 import { readAt } from './fd-io.js';
 import { revalidate } from './coherence.js';
 
+/** Any tag that makes a page be copied (COPY_TAGS). */
+const COPY_MASK = COPY_TAGS.reduce((mask, [bit]) => mask | bit, 0);
+
 function emptyResult(): SpliceResult {
   return { bvecs: [], length: 0, copiedBytes: 0, copiedByReason: {}, reason: null };
 }
@@ -31,11 +34,11 @@ export async function spliceToBvecs(
   const first = Math.floor(offset / PAGE_SIZE);
   const last = Math.floor((end - 1) / PAGE_SIZE);
   const copy = forceCopy || ctx.tuning.forceCopy;
-  if (allCached(file, first, last)) {
-    ctx.stats.hits += last - first + 1;
-    const pinned = pinCached(ctx, file, first, last);
+  const cached = pinIfAllCached(file, first, last);
+  if (cached) {
+    ctx.stats.hits += cached.length;
     maybeReadahead(ctx, file, offset, end); // after pinning: read-ahead may evict
-    return finish(ctx, file, pinned, first, offset, end, copy);
+    return finish(ctx, file, cached, first, offset, end, copy);
   }
   const pinning = pinRange(ctx, file, first, last);
   maybeReadahead(ctx, file, offset, end);
@@ -49,23 +52,22 @@ export async function spliceToBvecs(
   return finish(ctx, file, pages, first, offset, stop, copy);
 }
 
-function allCached(file: CachedFile, first: number, last: number): boolean {
-  for (let index = first; index <= last; index++) {
-    const page = file.index.get(index);
-    if (page === undefined || page.loading !== null) return false;
-  }
-  return true;
-}
-
-/** The hit path: every page is present, so pin them without yielding to other requests. */
-function pinCached(ctx: CacheContext, file: CachedFile, first: number, last: number): Page[] {
+/**
+ * The hit path: when every page is present and filled, pin them all in one pass without
+ * yielding to other requests; null (nothing pinned) as soon as one is missing or loading.
+ */
+function pinIfAllCached(file: CachedFile, first: number, last: number): Page[] | null {
   const pages: Page[] = new Array(last - first + 1);
   for (let k = 0; k < pages.length; k++) {
-    const page = file.index.get(first + k)!;
+    const page = file.index.get(first + k);
+    if (page === undefined || page.loading !== null) {
+      for (let j = 0; j < k; j++) pages[j].refcount--; // back to what they were: nothing else ran meanwhile
+      return null;
+    }
     page.refcount++;
-    page.referenced = true;
     pages[k] = page;
   }
+  for (const page of pages) page.referenced = true;
   return pages;
 }
 
@@ -101,6 +103,7 @@ function mappedRanges(file: CachedFile, first: number, last: number): Array<[num
 
 /** Why this page must be copied (its bytes may still change), or null when it can be handed out as it is. */
 function pageCopyReason(page: Page, index: number, mapped: ReadonlyArray<[number, number]>): CopyReason | null {
+  if (mapped.length === 0 && (page.flags & COPY_MASK) === 0) return null;
   for (const [from, to] of mapped) if (index >= from && index <= to) return 'mapped';
   for (const [bit, reason] of COPY_TAGS) if (page.flags & bit) return reason;
   return null;
