@@ -105,7 +105,7 @@ async function main(): Promise<void> {
     results = await measureAll(chosen, sides, scale);
     const clients = results.find((r) => r.row.key === 'clients');
     if (clients) {
-      // Once more on this spliced process (cold-read restarts it), so that the cache it holds is known.
+      // Once more on spliced alone, with its cache as full as the rows before left it: the carved pages read after it.
       const again = await measureRow(clients.row, [spliced], 1, () => {});
       memory = { peak: again.figures.spliced.peakResident, cache: await spliced.cacheHeldBytes(), samba: clients.figures.samba.peakResident };
     }

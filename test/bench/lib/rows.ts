@@ -49,7 +49,7 @@ export interface Row {
   cpu: { label: string; per: number; scale: number };
   /** Least spliced/Samba throughput ratio that meets the goal. */
   goalRatio: number;
-  /** Before each round, on each side (restart spliced for a cold cache). */
+  /** Before each round, on each side. */
   beforeRound?(side: Side): Promise<void>;
   /** Once per side before the rounds (fill the page caches). */
   warm?(side: Side): Promise<void>;
@@ -64,6 +64,13 @@ export interface ShareFiles {
   big: string;
   random: string;
   putSource: string;
+  /** A file of its own per round of the cold-read row, so that no round finds it in spliced's cache. */
+  cold(round: number): string;
+}
+
+/** Cold-read files: one per round, twice over (the guard may measure a row again). */
+function coldFiles(scale: Scale): number {
+  return 2 * scale.rounds;
 }
 
 function makeRandomFile(path: string, bytes: number, mode: number): void {
@@ -94,10 +101,13 @@ export function prepareShare(share: string, scale: Scale): ShareFiles {
     big: join(share, 'big.bin'),
     random: join(share, 'random.bin'),
     putSource: '/dev/shm/spliced-bench-put.bin', // in memory: the client reads no disk
+    cold: (round: number) => join(share, 'cold', `cold${round}.bin`),
   };
   makeRandomFile(files.big, scale.fileBytes, 0o644);
   makeRandomFile(files.random, scale.randomFileBytes, 0o666);
   makeRandomFile(files.putSource, scale.fileBytes, 0o644);
+  mkdirSync(join(share, 'cold'), { recursive: true });
+  for (let round = 0; round < coldFiles(scale); round++) makeRandomFile(files.cold(round), scale.fileBytes, 0o644);
   mkdirSync(join(share, 'clients'), { recursive: true });
   for (let c = 0; c < scale.clients; c++) makeRandomFile(join(share, 'clients', `c${c}.bin`), scale.fileBytes / scale.clients, 0o644);
   for (let c = 0; c < scale.smallClients; c++) makeDirectory(join(share, 'small', `c${c}`), scale.smallFiles, 4096);
@@ -140,6 +150,26 @@ function randomRow(scale: Scale, op: 'read4k' | 'write4k', depth: number): Row {
   };
 }
 
+/**
+ * The first read of a file the OS has cached and the running server has not: each side reads a
+ * file of its own that round (after cat put it in the OS cache). Spliced keeps running, as a
+ * server does: its cache memory is in use by then (the rows before fill it), so this measures
+ * filling and read-ahead, not the first touch of new memory after a restart.
+ */
+function coldRow(scale: Scale, files: ShareFiles, size: string): Row {
+  const next = { spliced: 0, samba: 0 };
+  const fileOf = (side: Side) => `cold/cold${next[side.name] % coldFiles(scale)}.bin`;
+  return {
+    key: 'cold-read', title: `cold read (file in the OS cache only), get ${size}`, rate: bytesRate, cpu: perGiB, goalRatio: 1,
+    beforeRound: async (side) => osCache(join(files.share, fileOf(side))),
+    run: async (side) => {
+      const seconds = smbclient(side.port, `get ${fileOf(side)} /dev/null`);
+      next[side.name]++;
+      return { amount: scale.fileBytes, seconds };
+    },
+  };
+}
+
 export function rows(scale: Scale, files: ShareFiles): Row[] {
   const size = `${scale.fileBytes >= GiB ? `${scale.fileBytes / GiB} GiB` : `${scale.fileBytes / MiB} MiB`}`;
   const listing = `dir${scale.listingEntries}`;
@@ -159,14 +189,7 @@ export function rows(scale: Scale, files: ShareFiles): Row[] {
       warm: async (side) => void (await smbclients(side.port, (c) => `get clients/c${c}.bin /dev/null`, scale.clients)),
       run: async (side) => ({ amount: CLIENT_PASSES * scale.fileBytes, seconds: await smbclients(side.port, getOwn, scale.clients) }),
     },
-    {
-      key: 'cold-read', title: `cold read (file in the OS cache only), get ${size}`, rate: bytesRate, cpu: perGiB, goalRatio: 1,
-      beforeRound: async (side) => {
-        osCache(files.big);
-        await side.restart();
-      },
-      run: async (side) => ({ amount: scale.fileBytes, seconds: smbclient(side.port, 'get big.bin /dev/null') }),
-    },
+    coldRow(scale, files, size),
     {
       key: 'put', title: `write, smbclient put ${size} from /dev/shm`, rate: bytesRate, cpu: perGiB, goalRatio: 1.2,
       run: async (side) => ({ amount: scale.fileBytes, seconds: smbclient(side.port, `put ${files.putSource} put-${side.name}.bin`) }),

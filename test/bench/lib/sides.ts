@@ -1,7 +1,7 @@
 /**
- * The two servers the benchmark table compares, behind one interface: spliced (one process;
- * `restart()` gives a fresh process with an empty cache) and a private Samba smbd (a process
- * group: smbd forks per connection). CPU and resident memory are read from /proc.
+ * The two servers the benchmark table compares, behind one interface: spliced (one process) and
+ * a private Samba smbd (a process group: smbd forks per connection). CPU and resident memory are
+ * read from /proc.
  */
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,8 +17,6 @@ export interface Side {
   cpuSeconds(): number;
   /** Resident bytes of the server now (the whole group for Samba). */
   residentBytes(): number;
-  /** A fresh server process (spliced: an empty page cache); Samba keeps running. */
-  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -47,33 +45,21 @@ function groupResidentBytes(pgid: number): number {
 
 export class SplicedSide implements Side {
   readonly name = 'spliced';
-  private server!: ServerProcess;
-  private generation = 0;
-  metricsPort = 0;
-
   private constructor(
-    private readonly workDir: string,
-    private readonly share: string,
-    private readonly cacheBytes: number,
+    private readonly server: ServerProcess,
+    private readonly metricsPort: number,
   ) {}
 
   static async start(workDir: string, share: string, cacheBytes: number): Promise<SplicedSide> {
-    const side = new SplicedSide(workDir, share, cacheBytes);
-    await side.restart();
-    return side;
+    const dir = join(workDir, 'spliced');
+    mkdirSync(dir, { recursive: true });
+    const metricsPort = await freePort();
+    const globals = [`cache size = ${Math.floor(cacheBytes / 1024 / 1024)}M`, 'map to guest = bad user'];
+    return new SplicedSide(await startSpliced(dir, share, await freePort(), globals, true, metricsPort), metricsPort);
   }
 
   get port(): number {
     return this.server.port;
-  }
-
-  async restart(): Promise<void> {
-    await this.server?.stop();
-    const dir = join(this.workDir, `spliced-${this.generation++}`);
-    mkdirSync(dir, { recursive: true });
-    this.metricsPort = await freePort();
-    const globals = [`cache size = ${Math.floor(this.cacheBytes / 1024 / 1024)}M`, 'map to guest = bad user'];
-    this.server = await startSpliced(dir, this.share, await freePort(), globals, true, this.metricsPort);
   }
 
   cpuSeconds(): number {
@@ -116,8 +102,6 @@ export class SambaSide implements Side {
   residentBytes(): number {
     return groupResidentBytes(this.server.pid);
   }
-
-  async restart(): Promise<void> {}
 
   stop(): Promise<void> {
     return this.server.stop();
