@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { DecodeError } from '../wire/index.js';
+import { MessagePieces, type ReceivedMessage } from './message-pieces.js';
 
 /** Direct-TCP transport header, [MS-SMB2] 2.1: a zero byte and a 24-bit big-endian length. */
 const DIRECT_TCP_HEADER_SIZE = 4;
@@ -41,11 +42,20 @@ export function writeDirectTcpFrame(socket: Socket, parts: Buffer[]): Promise<vo
   });
 }
 
+/** How a framer hands over frames that span several chunks. */
+export interface FramerOptions {
+  /**
+   * Frames of at least this many bytes that arrive in several chunks are handed over as those
+   * chunks (MessagePieces), never joined; smaller ones are joined. Default: every frame is joined.
+   */
+  piecesFrom?: number;
+}
+
 /**
- * Reassembles direct-TCP frames from arbitrary stream chunks. Small frames that arrive
- * whole are returned as views of the chunk; others are gathered from the chunks as they
- * come and joined once complete: memory follows the bytes received, never the length a
- * peer announces.
+ * Reassembles direct-TCP frames from arbitrary stream chunks. Frames that arrive whole are
+ * returned as views of the chunk; others are gathered from the chunks as they come, then
+ * joined once complete or (FramerOptions.piecesFrom) handed over as those chunks: memory
+ * follows the bytes received, never the length a peer announces.
  */
 export class DirectTcpFramer {
   private header = Buffer.alloc(DIRECT_TCP_HEADER_SIZE);
@@ -55,7 +65,14 @@ export class DirectTcpFramer {
   private pieces: Buffer[] = [];
   private have = 0;
 
-  constructor(private maxMessageBytes: number) {}
+  private readonly piecesFrom: number;
+
+  constructor(
+    private maxMessageBytes: number,
+    options: FramerOptions = {},
+  ) {
+    this.piecesFrom = options.piecesFrom ?? Infinity;
+  }
 
   /** Frames announced larger than this are refused from now on. */
   setMaxMessageBytes(bytes: number): void {
@@ -73,8 +90,8 @@ export class DirectTcpFramer {
   }
 
   /** Feed one chunk; returns the whole messages it completes. Throws DecodeError on a bad frame. */
-  push(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = [];
+  push(chunk: Buffer): ReceivedMessage[] {
+    const out: ReceivedMessage[] = [];
     let at = 0;
     while (at < chunk.length) {
       if (this.want < 0) {
@@ -115,8 +132,9 @@ export class DirectTcpFramer {
     return word;
   }
 
-  private takeBody(): Buffer {
-    const body = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.want);
+  private takeBody(): ReceivedMessage {
+    const pieces = this.pieces;
+    const body = pieces.length === 1 ? pieces[0] : this.want >= this.piecesFrom ? new MessagePieces(pieces) : Buffer.concat(pieces, this.want);
     this.pieces = [];
     this.have = 0;
     this.want = -1;

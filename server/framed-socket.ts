@@ -1,5 +1,6 @@
 import type net from 'node:net';
-import { DirectTcpFramer, writeDirectTcpFrame } from './direct-tcp-framer.js';
+import { DirectTcpFramer, writeDirectTcpFrame, type FramerOptions } from './direct-tcp-framer.js';
+import type { ReceivedMessage } from './message-pieces.js';
 
 /** What a framed socket allows its peer. The object is kept: setMaxMessageBytes updates it. */
 export interface FrameLimits {
@@ -18,17 +19,19 @@ export interface FrameLimits {
  */
 export class FramedSocket {
   private readonly framer: DirectTcpFramer;
-  private messageHandler: (m: Buffer) => void = () => {};
+  private messageHandler: (m: ReceivedMessage) => void = () => {};
   private readonly closeHandlers: Array<(reason?: Error) => void> = [];
   private closed = false;
   private closeReason?: Error;
   private frameTimer?: NodeJS.Timeout;
 
+  /** `receive.piecesFrom`: large frames are handed to onMessage as the chunks they arrived in (MessagePieces). */
   constructor(
     protected readonly socket: net.Socket,
     private readonly limits: FrameLimits,
+    receive: FramerOptions = {},
   ) {
-    this.framer = new DirectTcpFramer(limits.maxMessageBytes);
+    this.framer = new DirectTcpFramer(limits.maxMessageBytes, receive);
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => {
@@ -50,7 +53,7 @@ export class FramedSocket {
     return this.framer.buffered;
   }
 
-  onMessage(handler: (message: Buffer) => void): void {
+  onMessage(handler: (message: ReceivedMessage) => void): void {
     this.messageHandler = handler;
   }
 
@@ -87,7 +90,7 @@ export class FramedSocket {
   }
 
   private onData(chunk: Buffer): void {
-    let messages: Buffer[];
+    let messages: ReceivedMessage[];
     try {
       messages = this.framer.push(chunk);
     } catch (err) {

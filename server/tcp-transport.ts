@@ -3,6 +3,9 @@ import type { Transport, TransportListener } from './transport.js';
 import { DIRECT_TCP_MAX_MESSAGE } from './direct-tcp-framer.js';
 import { FramedSocket, type FrameLimits } from './framed-socket.js';
 
+/** Frames from this size on that arrive in several reads reach the pipeline as those reads (a large WRITE's data is never joined). */
+const PIECES_FROM = 64 * 1024;
+
 /** Direct TCP ([MS-SMB2] 2.1) over one accepted socket, with the server's limits. */
 export class TcpTransport extends FramedSocket implements Transport {
   readonly kind = 'tcp' as const;
@@ -11,7 +14,7 @@ export class TcpTransport extends FramedSocket implements Transport {
   readonly maxSendBytes = DIRECT_TCP_MAX_MESSAGE;
 
   constructor(socket: net.Socket, limits: FrameLimits) {
-    super(socket, limits);
+    super(socket, limits, { piecesFrom: PIECES_FROM });
     this.remoteAddress = socket.remoteAddress;
     this.peer = `tcp ${socket.remoteAddress}:${socket.remotePort}`;
   }
