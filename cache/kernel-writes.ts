@@ -13,19 +13,50 @@ const MAX_IOVECS = 1024;
  * of it. Only the client's own range is written: never whole pages that may be stale.
  */
 export function queueKernelWrite(ctx: CacheContext, file: CachedFile, page: Page, position: number, view: Buffer): Promise<void> {
+  return queueKernelWrites(ctx, file, [{ page, position, view }]);
+}
+
+/** One stored range for queueKernelWrites. */
+export interface StoredView {
+  page: Page;
+  position: number;
+  view: Buffer;
+}
+
+/**
+ * queueKernelWrite for ranges stored in one synchronous step (the pages of one run): queued in
+ * order, and one promise for all of them, settled once the last is written (rejected with the
+ * first failure), so a large WRITE costs no promise per page.
+ */
+export function queueKernelWrites(ctx: CacheContext, file: CachedFile, stored: readonly StoredView[]): Promise<void> {
+  if (stored.length === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    page.refcount++;
-    file.kernelQueue.push({ position, view, page, done: (err) => (err === undefined ? resolve() : reject(err)) });
-    file.kernelWritesPending++;
-    if (file.kernelDrainScheduled) return;
-    file.kernelDrainScheduled = true;
-    let started = false;
-    ownIo(file, (fd) => {
-      started = true;
-      return drain(ctx, file, fd);
-    }).catch((err: unknown) => {
-      if (!started) finish(ctx, file, file.kernelQueue.splice(0), err);
-    });
+    let left = stored.length;
+    let failure: unknown;
+    const done = (err?: unknown): void => {
+      if (err !== undefined && failure === undefined) failure = err;
+      if (--left > 0) return;
+      if (failure === undefined) resolve();
+      else reject(failure);
+    };
+    for (const { page, position, view } of stored) {
+      page.refcount++;
+      file.kernelQueue.push({ position, view, page, done });
+    }
+    file.kernelWritesPending += stored.length;
+    scheduleDrain(ctx, file);
+  });
+}
+
+function scheduleDrain(ctx: CacheContext, file: CachedFile): void {
+  if (file.kernelDrainScheduled) return;
+  file.kernelDrainScheduled = true;
+  let started = false;
+  ownIo(file, (fd) => {
+    started = true;
+    return drain(ctx, file, fd);
+  }).catch((err: unknown) => {
+    if (!started) finish(ctx, file, file.kernelQueue.splice(0), err);
   });
 }
 

@@ -12,7 +12,7 @@ import { COMPOUND_SLACK } from './compound-size.js';
 import { PauseGate } from './pause-gate.js';
 import { copiedBytesOf, type ReadPayload } from './file-io.js';
 import { RequestPipeline } from './pipeline.js';
-import type { ReceivedMessage } from './message-pieces.js';
+import { MessagePieces, type ReceivedMessage } from './message-pieces.js';
 import { SendStage } from './send.js';
 import { handlers } from './handlers/index.js';
 import type { CommandTable } from './dispatch.js';
@@ -101,6 +101,7 @@ export class Connection implements ConnectionState {
       })
       .finally(() => {
         payloads.settle();
+        if (message instanceof MessagePieces) message.release();
         this.countRequestBytes(-message.length);
         if (this.inFlight-- === MAX_IN_FLIGHT) this.gate.release('in-flight');
         if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();

@@ -1,4 +1,4 @@
-import type net from 'node:net';
+import net from 'node:net';
 import { DirectTcpFramer, writeDirectTcpFrame, type FramerOptions } from './direct-tcp-framer.js';
 import type { ReceivedMessage } from './message-pieces.js';
 
@@ -10,6 +10,44 @@ export interface FrameLimits {
   frameTimeoutMs: number;
   /** Called when a limit closes the connection ('frame_timeout', 'send_timeout'). */
   limitHit?(limit: string): void;
+}
+
+/** Where a socket's chunks come from when they are not 'data' events (sharedReadSocket). */
+export type ChunkSource = (deliver: (chunk: Buffer) => void) => void;
+
+/** What a framed socket does with what it receives. */
+export interface ReceiveOptions extends FramerOptions {
+  /** The chunks, transient (FramerOptions.pool copies them out); default: the socket's 'data' events. */
+  chunks?: ChunkSource;
+}
+
+/** One read buffer for every socket read through sharedReadSocket: reads run one at a time on the event loop thread, and each chunk is copied out before the next. */
+const sharedReadBuffer = Buffer.allocUnsafe(256 * 1024);
+
+/** The handle of an accepted socket, as far as sharedReadSocket needs it. */
+interface AcceptedHandle {
+  useUserBuffer?: unknown;
+}
+
+/**
+ * Node reads every chunk of an ordinary socket into a fresh Buffer; at WRITE rates those Buffers
+ * pile up as external memory faster than the young generation frees them, and the collector
+ * answers with back-to-back mark-compacts. A socket built with `onread` reads into one buffer
+ * instead, but net.Server takes no such option: the accepted socket (accepted paused,
+ * `pauseOnConnect`) hands its handle to a new Socket built with one, and is destroyed without it
+ * (that only ends the server's count of it). Null when this node's accepted sockets have no
+ * such handle: the caller then uses (and resumes) the socket as it is.
+ */
+export function sharedReadSocket(accepted: net.Socket): { socket: net.Socket; chunks: ChunkSource } | null {
+  const holder = accepted as unknown as { _handle?: AcceptedHandle | null };
+  const handle = holder._handle;
+  if (!handle || typeof handle.useUserBuffer !== 'function') return null;
+  holder._handle = null;
+  accepted.destroy();
+  let deliver: (chunk: Buffer) => void = () => {};
+  const onread = { buffer: sharedReadBuffer, callback: (bytes: number, buffer: Uint8Array) => void deliver(Buffer.from(buffer.buffer, buffer.byteOffset, bytes)) };
+  const socket = new net.Socket({ handle, onread } as net.SocketConstructorOpts);
+  return { socket, chunks: (d) => (deliver = d) };
 }
 
 /**
@@ -25,15 +63,18 @@ export class FramedSocket {
   private closeReason?: Error;
   private frameTimer?: NodeJS.Timeout;
 
-  /** `receive.piecesFrom`: large frames are handed to onMessage as the chunks they arrived in (MessagePieces). */
+  /** `receive.piecesFrom`: large frames are handed to onMessage in pieces (MessagePieces), never joined. */
   constructor(
     protected readonly socket: net.Socket,
     private readonly limits: FrameLimits,
-    receive: FramerOptions = {},
+    receive: ReceiveOptions = {},
   ) {
     this.framer = new DirectTcpFramer(limits.maxMessageBytes, receive);
     socket.setNoDelay(true);
-    socket.on('data', (chunk) => this.onData(chunk));
+    if (receive.chunks) {
+      receive.chunks((chunk) => this.onData(chunk));
+      socket.resume(); // flowing, so that the end of the stream is seen and the socket closes
+    } else socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
       this.closeReason ??= err;
     });
@@ -143,6 +184,7 @@ export class FramedSocket {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.frameTimer);
+    this.framer.discard();
     for (const h of this.closeHandlers) h(this.closeReason);
   }
 }

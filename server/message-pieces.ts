@@ -9,19 +9,32 @@ import { decodeHeader, type Smb2Header } from '../smb2/header.js';
  */
 export class MessagePieces {
   readonly length: number;
+  private released = false;
 
-  constructor(readonly pieces: readonly Buffer[]) {
+  /** `release`: runs once, when the message is done with (pooled receive blocks go back). */
+  constructor(
+    readonly pieces: readonly Buffer[],
+    private readonly onRelease?: () => void,
+  ) {
     let length = 0;
     for (const piece of pieces) length += piece.length;
     this.length = length;
   }
 
-  /** The first `n` bytes (all, when the message is shorter) in one Buffer: a view when the first piece holds them, else a copy of just those. */
+  /**
+   * The first `n` bytes (all, when the message is shorter), copied into a Buffer of their own:
+   * what is decoded from it (a header's signature view) outlives the pieces.
+   */
   head(n: number): Buffer {
     const want = Math.min(n, this.length);
-    const first = this.pieces[0];
-    if (first && first.length >= want) return first.subarray(0, want);
     return Buffer.concat(this.slice(0, want), want);
+  }
+
+  /** The message has been processed: no view of its pieces is read any more. Safe to call more than once. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.onRelease?.();
   }
 
   /** Bytes [offset, offset + length) as views of the pieces, in order (no copy); DecodeError outside the message. */
@@ -43,9 +56,9 @@ export class MessagePieces {
     return out;
   }
 
-  /** The whole message in one Buffer (one copy). */
+  /** The whole message in one Buffer of its own (one copy). */
   join(): Buffer {
-    return this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces as Buffer[], this.length);
+    return Buffer.concat(this.pieces as Buffer[], this.length);
   }
 }
 
