@@ -12,6 +12,7 @@ import { cat, le16, le32, le64 } from '../support/bytes.js';
 import { smb2Header } from '../support/server-pdus.js';
 import { DirectTcpFramer, directTcpHeader } from '../../server/direct-tcp-framer.js';
 import { MessagePieces, contiguousPart } from '../../server/message-pieces.js';
+import { ReceivePool } from '../../server/receive-pool.js';
 import { DirectFileIoProvider } from '../../server/direct-file-io.js';
 import { CacheFileIoProvider, PageCache } from '../../cache/index.js';
 import type { FileIo, FileIoProvider } from '../../server/file-io.js';
@@ -70,6 +71,53 @@ test('framer with piecesFrom: a peer announcing 16 MiB and sending 10 bytes hold
   assert.equal(f.buffered, 10);
   assert.equal(f.partial, true);
   assert.throws(() => new DirectTcpFramer(MiB, { piecesFrom: 1 }).push(directTcpHeader(MiB + 1)), DecodeError, 'the limit still applies');
+});
+
+/** A pool that counts the blocks it hands out and gets back. */
+function countingPool(blockBytes: number): ReceivePool & { taken: number; given: number } {
+  const pool = new ReceivePool(blockBytes, 64) as ReceivePool & { taken: number; given: number };
+  pool.taken = 0;
+  pool.given = 0;
+  const take = pool.take.bind(pool);
+  const give = pool.give.bind(pool);
+  pool.take = () => (pool.taken++, take());
+  pool.give = (b) => (pool.given++, give(b));
+  return pool;
+}
+
+test('framer with a pool (transient chunks): the same frames whatever the split, nothing kept refers to a chunk, blocks come back on release', () => {
+  const small = randomBytes(40);
+  const large = randomBytes(1000);
+  const stream = cat(directTcpHeader(small.length), small, directTcpHeader(large.length), large, directTcpHeader(0));
+  for (const size of [1, 5, 64, 300, 1100, stream.length]) {
+    const pool = countingPool(256);
+    const f = new DirectTcpFramer(1 << 20, { piecesFrom: 100, pool });
+    const got = [];
+    for (const chunk of chunks(stream, size)) {
+      const transient = Buffer.from(chunk); // the socket's shared read buffer
+      got.push(...f.push(transient));
+      transient.fill(0xee); // the next read overwrites it
+    }
+    assert.equal(got.length, 3, `chunk size ${size}`);
+    const [a, b, c] = got;
+    assert.ok(Buffer.isBuffer(a) && a.equals(small), `chunk size ${size}: the small frame, copied out`);
+    assert.ok(b instanceof MessagePieces && b.join().equals(large), `chunk size ${size}: the large frame, in pool blocks`);
+    assert.ok(Buffer.isBuffer(c) && c.length === 0);
+    assert.equal(pool.taken, 4, 'a block per 256 bytes of the large frame, no more');
+    b.release();
+    b.release();
+    assert.equal(pool.given, 4, 'released once, every block back');
+  }
+});
+
+test('framer with a pool: a peer announcing 16 MiB and sending 10 bytes holds 10 bytes in one block; a dropped connection gives it back', () => {
+  const pool = countingPool(64 * 1024);
+  const f = new DirectTcpFramer(16 * MiB, { piecesFrom: 64 * 1024, pool });
+  assert.deepEqual(f.push(cat(directTcpHeader(16 * MiB - 1), Buffer.alloc(10, 3))), []);
+  assert.equal(f.buffered, 10);
+  assert.equal(pool.taken, 1);
+  f.discard();
+  assert.equal(pool.given, 1);
 });
 
 test('MessagePieces: ranges are views across pieces, bounds-checked; head is a copy of its own', () => {
