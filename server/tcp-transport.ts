@@ -6,8 +6,8 @@ import { ReceivePool } from './receive-pool.js';
 
 /** Frames from this size on that arrive in several reads reach the pipeline as those reads (a large WRITE's data is never joined). */
 const PIECES_FROM = 64 * 1024;
-/** With shared reads, their bytes go into 64 KiB blocks shared by every connection; up to 64 MiB of free blocks are kept. */
-const receivePool = new ReceivePool(64 * 1024, 1024);
+/** With shared reads, their bytes go into 64 KiB blocks shared by every connection; up to 32 MiB of free blocks are kept (four 8 MiB WRITEs). */
+const receivePool = new ReceivePool(64 * 1024, 512);
 
 /** Direct TCP ([MS-SMB2] 2.1) over one accepted socket, with the server's limits. */
 export class TcpTransport extends FramedSocket implements Transport {
