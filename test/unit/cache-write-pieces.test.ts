@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CacheFileIoProvider, PAGE_SIZE, PageFlag } from '../../cache/index.js';
+import { copyPieces } from '../../cache/cache-file-io.js';
 import { withTempCache } from '../support/temp-cache.js';
 import { pattern } from '../support/stable-pages.js';
 
@@ -22,6 +23,20 @@ function cut(data: Buffer, lengths: number[]): Buffer[] {
   if (at < data.length) out.push(data.subarray(at));
   return out;
 }
+
+test('copyPieces: pieces of any size fill neighbouring and separate targets in order, and stop at the shorter side', () => {
+  const memory = Buffer.alloc(100, 0xaa);
+  const elsewhere = Buffer.alloc(7, 0xaa);
+  // 0..10 and 10..30 are neighbours (one copy), 40..45 is not, then another buffer.
+  const targets = [memory.subarray(0, 10), memory.subarray(10, 30), memory.subarray(40, 45), elsewhere].map((bytes) => ({ bytes, region: null }));
+  const data = pattern(42, 5);
+  assert.equal(copyPieces(cut(data, [3, 1, 20, 9]), targets), 42);
+  assert.ok(memory.subarray(0, 30).equals(data.subarray(0, 30)));
+  assert.ok(memory.subarray(30, 40).equals(Buffer.alloc(10, 0xaa)), 'the gap between targets is untouched');
+  assert.ok(memory.subarray(40, 45).equals(data.subarray(30, 35)));
+  assert.ok(elsewhere.equals(data.subarray(35, 42)));
+  assert.equal(copyPieces([Buffer.alloc(5, 1)], targets), 5, 'fewer bytes than targets: only those');
+});
 
 const OPTIONS = { writebackIntervalMs: 0, maxBytes: 256 * PAGE_SIZE, slabBytes: 64 * PAGE_SIZE };
 
