@@ -9,6 +9,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CacheFileIoProvider, PAGE_SIZE, PageFlag } from '../../cache/index.js';
 import { copyPieces } from '../../cache/cache-file-io.js';
+import { joinAdjacent } from '../../cache/kernel-writes.js';
 import { withTempCache } from '../support/temp-cache.js';
 import { pattern } from '../support/stable-pages.js';
 
@@ -92,5 +93,41 @@ test('write-behind: pieces land in DIRTY pages, and reach the disk with the flus
     assert.ok((await readFile(path)).equals(data));
     await io.close();
     await cache.close(h);
+  });
+});
+
+test('joinAdjacent: views that follow one another in one memory become one view; others stay apart, in order', () => {
+  const a = Buffer.alloc(64, 1);
+  const b = Buffer.alloc(16, 2);
+  const views = [a.subarray(0, 8), a.subarray(8, 16), a.subarray(16, 40), b.subarray(0, 8), a.subarray(40, 48), a.subarray(56, 64), b.subarray(8, 16)];
+  const joined = joinAdjacent(views);
+  assert.deepEqual(joined.map((v) => [v.buffer === a.buffer ? 'a' : 'b', v.byteOffset - (v.buffer === a.buffer ? a.byteOffset : b.byteOffset), v.length]), [
+    ['a', 0, 40],
+    ['b', 0, 8],
+    ['a', 40, 8],
+    ['a', 56, 8],
+    ['b', 8, 8],
+  ]);
+  assert.ok(Buffer.concat(joined).equals(Buffer.concat(views)));
+  assert.deepEqual(joinAdjacent([]), []);
+});
+
+test('overlapping WRITEs queued together reach the disk in the order they were stored; disjoint ones all land', async () => {
+  await withTempCache('spliced-wp-', OPTIONS, async (cache, dir) => {
+    const path = join(dir, 'o.bin');
+    await writeFile(path, Buffer.alloc(0));
+    const io = await new CacheFileIoProvider(cache).open(path, { writable: true });
+    for (let round = 0; round < 20; round++) {
+      const first = pattern(3 * PAGE_SIZE, 10 + round);
+      const second = pattern(PAGE_SIZE + 10, 40 + round);
+      const far = pattern(2 * PAGE_SIZE, 70 + round);
+      await Promise.all([io.write(0, cut(first, [PAGE_SIZE + 1])), io.write(PAGE_SIZE - 5, cut(second, [7])), io.write(8 * PAGE_SIZE, cut(far, [9]))]);
+      const expected = Buffer.alloc(10 * PAGE_SIZE);
+      first.copy(expected);
+      second.copy(expected, PAGE_SIZE - 5);
+      far.copy(expected, 8 * PAGE_SIZE);
+      assert.ok((await readFile(path)).equals(expected), `round ${round}: the later WRITE wins where they overlap`);
+    }
+    await io.close();
   });
 });
