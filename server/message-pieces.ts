@@ -3,15 +3,15 @@ import { Command, HEADER_SIZE, HeaderFlag } from '../smb2/constants.js';
 import { decodeHeader, type Smb2Header } from '../smb2/header.js';
 
 /**
- * A received message held as the pieces it arrived in (a large direct-TCP frame, as the socket
- * delivered it), never joined unless a stage needs it whole. Positions are absolute within the
- * message and every range is bounds-checked, as Reader.slice does for a contiguous message.
+ * A received message held in pieces (a large direct-TCP frame: pooled receive blocks, or views of
+ * the socket's chunks), never joined unless a stage needs it whole. Positions are absolute within
+ * the message and every range is bounds-checked, as Reader.slice does for a contiguous message.
  */
 export class MessagePieces {
   readonly length: number;
   private released = false;
 
-  /** `release`: runs once, when the message is done with (pooled receive blocks go back). */
+  /** `onRelease`: runs once, when the message is done with (pooled receive blocks go back). */
   constructor(
     readonly pieces: readonly Buffer[],
     private readonly onRelease?: () => void,

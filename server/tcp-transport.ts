@@ -4,7 +4,7 @@ import { DIRECT_TCP_MAX_MESSAGE } from './direct-tcp-framer.js';
 import { FramedSocket, sharedReadSocket, type ChunkSource, type FrameLimits } from './framed-socket.js';
 import { ReceivePool } from './receive-pool.js';
 
-/** Frames from this size on that arrive in several reads reach the pipeline as those reads (a large WRITE's data is never joined). */
+/** Frames from this size on that arrive in several reads reach the pipeline in pieces (a large WRITE's data is never joined). */
 const PIECES_FROM = 64 * 1024;
 /** With shared reads, their bytes go into 64 KiB blocks shared by every connection; up to 32 MiB of free blocks are kept (four 8 MiB WRITEs). */
 const receivePool = new ReceivePool(64 * 1024, 512);
