@@ -1,4 +1,4 @@
-import type { ChunkRegion, FileIo, FileIoProvider, FillTargets, ReadPayload, WriteFromResult, WriteOptions } from '../server/file-io.js';
+import type { ChunkRegion, FileIo, FileIoProvider, FillTarget, FillTargets, ReadPayload, WriteFromResult, WriteOptions } from '../server/file-io.js';
 import type { CacheHandle, PageCache } from './page-cache.js';
 import type { Bvec } from './bvec.js';
 
@@ -15,6 +15,50 @@ export function payloadData(bvecs: readonly Bvec[]): { chunks: Buffer[]; regions
     regions[i] = bvec.slabId < 0 ? null : { slabId: bvec.slabId, offset: bvec.slabOffset };
   }
   return { chunks, regions };
+}
+
+/**
+ * Copy `pieces`, in order, into the targets, in order, until either runs out; returns the bytes
+ * copied. Targets that follow one another in memory (fresh pages handed out in slab order) are
+ * filled as one, so an 8 MiB WRITE is a few large copies rather than one per page.
+ */
+export function copyPieces(pieces: readonly Buffer[], targets: readonly FillTarget[]): number {
+  let p = 0;
+  let pAt = 0;
+  let copied = 0;
+  for (const span of adjacentSpans(targets)) {
+    let tAt = 0;
+    while (tAt < span.length && p < pieces.length) {
+      const n = pieces[p].copy(span, tAt, pAt);
+      tAt += n;
+      pAt += n;
+      copied += n;
+      if (pAt === pieces[p].length) {
+        p++;
+        pAt = 0;
+      }
+    }
+    if (p === pieces.length) break;
+  }
+  return copied;
+}
+
+/** The targets' memory as views, neighbours in one ArrayBuffer joined into one view. */
+function adjacentSpans(targets: readonly FillTarget[]): Buffer[] {
+  const spans: Buffer[] = [];
+  let start: Buffer | null = null;
+  let length = 0;
+  for (const { bytes } of targets) {
+    if (start && bytes.buffer === start.buffer && bytes.byteOffset === start.byteOffset + length) {
+      length += bytes.length;
+      continue;
+    }
+    if (start) spans.push(Buffer.from(start.buffer, start.byteOffset, length));
+    start = bytes;
+    length = bytes.length;
+  }
+  if (start) spans.push(Buffer.from(start.buffer, start.byteOffset, length));
+  return spans;
 }
 
 /** The SMB core's view of the page cache: READ payloads are the spliced page views themselves. */
@@ -60,9 +104,21 @@ class CacheFileIo implements FileIo {
     return payload;
   }
 
-  write(offset: number, data: Buffer, options: WriteOptions = {}): Promise<number> {
-    if (!this.handle.writable) return Promise.reject(new Error('cache: handle was opened read-only'));
-    return this.cache.write(this.handle, offset, data, options);
+  /**
+   * One Buffer takes the ordinary store path. Pieces (a message as it arrived) are copied once,
+   * each straight into the fresh page that will hold its bytes (writeFrom), never joined first.
+   */
+  async write(offset: number, data: Buffer | readonly Buffer[], options: WriteOptions = {}): Promise<number> {
+    if (!this.handle.writable) throw new Error('cache: handle was opened read-only');
+    if (Buffer.isBuffer(data)) return this.cache.write(this.handle, offset, data, options);
+    if (data.length === 1) return this.cache.write(this.handle, offset, data[0], options);
+    let length = 0;
+    for (const piece of data) length += piece.length;
+    const fill = async (targets: FillTarget[]): Promise<number> => {
+      copyPieces(data, targets);
+      return 0;
+    };
+    return (await this.cache.writeFrom(this.handle, offset, length, fill, options)).count;
   }
 
   /** Whole pages of the range are filled in fresh registered cache pages (SMB Direct RDMA READ), the rest in heap Buffers. */

@@ -13,19 +13,50 @@ const MAX_IOVECS = 1024;
  * of it. Only the client's own range is written: never whole pages that may be stale.
  */
 export function queueKernelWrite(ctx: CacheContext, file: CachedFile, page: Page, position: number, view: Buffer): Promise<void> {
+  return queueKernelWrites(ctx, file, [{ page, position, view }]);
+}
+
+/** One stored range for queueKernelWrites. */
+export interface StoredView {
+  page: Page;
+  position: number;
+  view: Buffer;
+}
+
+/**
+ * queueKernelWrite for ranges stored in one synchronous step (the pages of one run): queued in
+ * order, and one promise for all of them, settled once the last is written (rejected with the
+ * first failure), so a large WRITE costs no promise per page.
+ */
+export function queueKernelWrites(ctx: CacheContext, file: CachedFile, stored: readonly StoredView[]): Promise<void> {
+  if (stored.length === 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
-    page.refcount++;
-    file.kernelQueue.push({ position, view, page, done: (err) => (err === undefined ? resolve() : reject(err)) });
-    file.kernelWritesPending++;
-    if (file.kernelDrainScheduled) return;
-    file.kernelDrainScheduled = true;
-    let started = false;
-    ownIo(file, (fd) => {
-      started = true;
-      return drain(ctx, file, fd);
-    }).catch((err: unknown) => {
-      if (!started) finish(ctx, file, file.kernelQueue.splice(0), err);
-    });
+    let left = stored.length;
+    let failure: unknown;
+    const done = (err?: unknown): void => {
+      if (err !== undefined && failure === undefined) failure = err;
+      if (--left > 0) return;
+      if (failure === undefined) resolve();
+      else reject(failure);
+    };
+    for (const { page, position, view } of stored) {
+      page.refcount++;
+      file.kernelQueue.push({ position, view, page, done });
+    }
+    file.kernelWritesPending += stored.length;
+    scheduleDrain(ctx, file);
+  });
+}
+
+function scheduleDrain(ctx: CacheContext, file: CachedFile): void {
+  if (file.kernelDrainScheduled) return;
+  file.kernelDrainScheduled = true;
+  let started = false;
+  ownIo(file, (fd) => {
+    started = true;
+    return drain(ctx, file, fd);
+  }).catch((err: unknown) => {
+    if (!started) finish(ctx, file, file.kernelQueue.splice(0), err);
   });
 }
 
@@ -34,11 +65,14 @@ async function drain(ctx: CacheContext, file: CachedFile, fd: number): Promise<v
   const batch = file.kernelQueue.splice(0);
   let failure: unknown;
   try {
-    for (const run of contiguousRuns(batch)) {
-      await writevAll(fd, run.map((item) => item.view), run[0].position);
+    const runs = contiguousRuns(batch);
+    const write = async (run: QueuedWrite[]): Promise<void> => {
+      await writevAll(fd, joinAdjacent(run.map((item) => item.view)), run[0].position);
       const last = run[run.length - 1];
       file.diskSize = Math.max(file.diskSize, last.position + last.view.length);
-    }
+    };
+    if (disjoint(runs)) await settleAll(runs.map(write));
+    else for (const run of runs) await write(run);
   } catch (err) {
     failure = err;
     throw err;
@@ -57,6 +91,48 @@ function finish(ctx: CacheContext, file: CachedFile, batch: QueuedWrite[], failu
   }
   file.kernelWritesPending -= batch.length;
   if (file.kernelWritesPending === 0) for (const wake of file.kernelIdleWaiters.splice(0)) wake();
+}
+
+/**
+ * Runs that share no byte may go to the kernel at once (a large WRITE is several runs): the order
+ * of writes matters only where they overlap.
+ */
+function disjoint(runs: QueuedWrite[][]): boolean {
+  const spans = runs.map((run) => [run[0].position, run[run.length - 1].position + run[run.length - 1].view.length]).sort((a, b) => a[0] - b[0]);
+  for (let k = 1; k < spans.length; k++) if (spans[k][0] < spans[k - 1][1]) return false;
+  return true;
+}
+
+/** Wait for every write, then fail with the first failure, if any (none is left running behind a failure). */
+async function settleAll(writes: Promise<void>[]): Promise<void> {
+  const results = await Promise.allSettled(writes);
+  for (const r of results) if (r.status === 'rejected') throw r.reason;
+}
+
+/**
+ * Views that follow one another in memory as one view (fresh pages are handed out in slab
+ * order): the kernel copies a few large segments rather than one per page.
+ */
+export function joinAdjacent(views: readonly Buffer[]): Buffer[] {
+  const out: Buffer[] = [];
+  let first = 0;
+  let length = 0;
+  const close = (end: number): void => {
+    if (end - first === 1) out.push(views[first]);
+    else if (end > first) out.push(Buffer.from(views[first].buffer, views[first].byteOffset, length));
+  };
+  for (let k = 0; k < views.length; k++) {
+    const start = views[first];
+    if (k > first && views[k].buffer === start.buffer && start.byteOffset + length === views[k].byteOffset) {
+      length += views[k].length;
+      continue;
+    }
+    close(k);
+    first = k;
+    length = views[k].length;
+  }
+  close(views.length);
+  return out;
 }
 
 /** Queued writes that follow one another on disk, merged into single writev calls. */

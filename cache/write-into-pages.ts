@@ -9,7 +9,7 @@ import type { CacheContext } from './context.js';
 import type { CachedFile } from './cached-file.js';
 import type { Page } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
-import { acknowledgedWrite, publishStored, storeData, zeroTail, type KernelWrites } from './write-path.js';
+import { acknowledgedWrite, publishPages, storeData, zeroTail, type KernelWrites } from './write-path.js';
 
 /** One target and where it goes: `page` is the fresh page behind a region target. */
 interface Piece extends FillTarget {
@@ -100,7 +100,7 @@ async function installRun(ctx: CacheContext, file: CachedFile, run: Piece[], ker
   if (runEnd > file.size) zeroTail(ctx, file, file.size);
   for (const piece of run) replacePage(ctx, file, piece.position / PAGE_SIZE, piece.page!);
   if (runEnd > file.size) file.size = runEnd;
-  for (const piece of run) publishStored(ctx, file, piece.page!, 0, PAGE_SIZE, piece.position, kernelWrites);
+  publishPages(ctx, file, run.map((piece) => ({ page: piece.page!, position: piece.position })), kernelWrites);
   return run.length * PAGE_SIZE;
 }
 

@@ -5,10 +5,10 @@ import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { fillRun } from './page-fill.js';
 import { fdatasyncAsync, ftruncateAsync, writeAll } from './fd-io.js';
 import { ownIo } from './coherence.js';
-import { queueKernelWrite } from './kernel-writes.js';
+import { queueKernelWrite, queueKernelWrites } from './kernel-writes.js';
 import { copyDirtyBytes, markDirty } from './dirty-bytes.js';
 
-/** Kernel writes of one client WRITE, one per page it touched (write-behind leaves it empty). */
+/** Kernel writes of one client WRITE: one per page it stored, or per run of whole pages (write-behind leaves it empty). */
 export type KernelWrites = Promise<void>[];
 
 /**
@@ -187,13 +187,21 @@ function store(ctx: CacheContext, file: CachedFile, page: Page, target: PageWrit
 export function publishStored(ctx: CacheContext, file: CachedFile, page: Page, inPage: number, length: number, position: number, kernelWrites: KernelWrites): void {
   ctx.arena.touch(page);
   if (ctx.tuning.writeBehind) markDirty(ctx.arena, page, inPage, inPage + length);
-  else {
-    const written = queueKernelWrite(ctx, file, page, position, page.view.subarray(inPage, inPage + length));
-    // The caller awaits it; until then a refusal (EFBIG at a far offset) must not be an
-    // unhandled rejection, which would end the whole server process.
-    written.catch(() => undefined);
-    kernelWrites.push(written);
-  }
+  else awaitKernel(kernelWrites, queueKernelWrite(ctx, file, page, position, page.view.subarray(inPage, inPage + length)));
+}
+
+/** publishStored for whole pages stored in one synchronous step: one kernel write promise for all of them. */
+export function publishPages(ctx: CacheContext, file: CachedFile, pages: ReadonlyArray<{ page: Page; position: number }>, kernelWrites: KernelWrites): void {
+  for (const { page } of pages) ctx.arena.touch(page);
+  if (ctx.tuning.writeBehind) for (const { page } of pages) markDirty(ctx.arena, page);
+  else awaitKernel(kernelWrites, queueKernelWrites(ctx, file, pages.map(({ page, position }) => ({ page, position, view: page.view }))));
+}
+
+function awaitKernel(kernelWrites: KernelWrites, written: Promise<void>): void {
+  // The caller awaits it; until then a refusal (EFBIG at a far offset) must not be an
+  // unhandled rejection, which would end the whole server process.
+  written.catch(() => undefined);
+  kernelWrites.push(written);
 }
 
 /** A partial write to an uncached page: read the page first (read-modify-write). */

@@ -34,6 +34,11 @@ export class TcpClientTransport extends FramedSocket implements ClientTransport 
     });
   }
 
+  /** Whole messages: this socket is built without FramerOptions.piecesFrom, so a frame in pieces is joined here in any case. */
+  override onMessage(handler: (message: Buffer) => void): void {
+    super.onMessage((m) => handler(Buffer.isBuffer(m) ? m : m.join()));
+  }
+
   /** Send raw bytes with no framing (tests of the server's framer). */
   sendRaw(bytes: Buffer): void {
     this.socket.write(bytes);

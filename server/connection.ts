@@ -12,6 +12,7 @@ import { COMPOUND_SLACK } from './compound-size.js';
 import { PauseGate } from './pause-gate.js';
 import { copiedBytesOf, type ReadPayload } from './file-io.js';
 import { RequestPipeline } from './pipeline.js';
+import { MessagePieces, type ReceivedMessage } from './message-pieces.js';
 import { SendStage } from './send.js';
 import { handlers } from './handlers/index.js';
 import type { CommandTable } from './dispatch.js';
@@ -87,7 +88,7 @@ export class Connection implements ConnectionState {
     return this.nextVolatileId++;
   }
 
-  private receive(message: Buffer): void {
+  private receive(message: ReceivedMessage): void {
     this.idleTimer?.refresh();
     if (++this.inFlight === MAX_IN_FLIGHT) this.gate.hold('in-flight');
     this.countRequestBytes(message.length);
@@ -100,6 +101,7 @@ export class Connection implements ConnectionState {
       })
       .finally(() => {
         payloads.settle();
+        if (message instanceof MessagePieces) message.release();
         this.countRequestBytes(-message.length);
         if (this.inFlight-- === MAX_IN_FLIGHT) this.gate.release('in-flight');
         if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();

@@ -1,9 +1,10 @@
-import { close, fdatasync, fstat, ftruncate, read, write } from 'node:fs';
+import { close, fdatasync, fstat, ftruncate, read, writev } from 'node:fs';
 import { promisify } from 'node:util';
 import type { FileIo, FileIoProvider, ReadPayload, WriteOptions } from './file-io.js';
 
 const readAsync = promisify(read) as unknown as (fd: number, buffer: Buffer, offset: number, length: number, position: number) => Promise<{ bytesRead: number }>;
-const writeAsync = promisify(write) as unknown as (fd: number, buffer: Buffer, offset: number, length: number, position: number) => Promise<{ bytesWritten: number }>;
+const writevAsync = (fd: number, buffers: readonly Buffer[], position: number): Promise<number> =>
+  new Promise((resolve, reject) => writev(fd, buffers as Buffer[], position, (err, bytesWritten) => (err ? reject(err) : resolve(bytesWritten))));
 const fdatasyncAsync = promisify(fdatasync);
 const ftruncateAsync = promisify(ftruncate);
 const closeAsync = promisify(close);
@@ -39,11 +40,17 @@ class DirectFileIo implements FileIo {
     return { chunks: got ? [data] : [], length: got, path: 'copy', copyReason: 'direct', release() {} };
   }
 
-  async write(offset: number, data: Buffer, options: WriteOptions = {}): Promise<number> {
+  /** One pwritev for the pieces as they came (no copy), repeated for what a short write left. */
+  async write(offset: number, data: Buffer | readonly Buffer[], options: WriteOptions = {}): Promise<number> {
+    let rest = Buffer.isBuffer(data) ? [data] : data;
     let done = 0;
-    while (done < data.length) {
-      const { bytesWritten } = await writeAsync(this.fd, data, done, data.length - done, offset + done);
-      done += bytesWritten;
+    while (rest.length > 0) {
+      let written = await writevAsync(this.fd, rest, offset + done);
+      done += written;
+      let k = 0;
+      while (k < rest.length && written >= rest[k].length) written -= rest[k++].length;
+      rest = rest.slice(k);
+      if (written > 0) rest = [rest[0].subarray(written), ...rest.slice(1)];
     }
     this.state.size = Math.max(this.state.size, offset + done);
     if (options.writeThrough) await fdatasyncAsync(this.fd);

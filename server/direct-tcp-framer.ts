@@ -1,5 +1,7 @@
 import type { Socket } from 'node:net';
 import { DecodeError } from '../wire/index.js';
+import { MessagePieces, type ReceivedMessage } from './message-pieces.js';
+import type { ReceivePool } from './receive-pool.js';
 
 /** Direct-TCP transport header, [MS-SMB2] 2.1: a zero byte and a 24-bit big-endian length. */
 const DIRECT_TCP_HEADER_SIZE = 4;
@@ -41,21 +43,48 @@ export function writeDirectTcpFrame(socket: Socket, parts: Buffer[]): Promise<vo
   });
 }
 
+/** How a framer hands over frames that span several chunks, and whether it may keep views of chunks. */
+export interface FramerOptions {
+  /**
+   * Frames of at least this many bytes that arrive in several chunks are handed over in pieces
+   * (MessagePieces), never joined; smaller ones are joined. Default: every frame is joined.
+   */
+  piecesFrom?: number;
+  /**
+   * The chunks are transient (the socket reads every chunk into one shared buffer): what the
+   * framer keeps it copies, small frames exactly, frames of piecesFrom bytes or more into blocks
+   * of this pool, given back when the message is released (receive-pool.ts).
+   */
+  pool?: ReceivePool;
+}
+
 /**
- * Reassembles direct-TCP frames from arbitrary stream chunks. Small frames that arrive
- * whole are returned as views of the chunk; others are gathered from the chunks as they
- * come and joined once complete: memory follows the bytes received, never the length a
- * peer announces.
+ * Reassembles direct-TCP frames from arbitrary stream chunks. Without a pool, frames that arrive
+ * whole are views of their chunk and others are gathered from views of the chunks; with one,
+ * bytes are copied out of the chunk before push() returns. Memory follows the bytes received
+ * (into pool blocks: rounded up to one block), never the length a peer announces.
  */
 export class DirectTcpFramer {
   private header = Buffer.alloc(DIRECT_TCP_HEADER_SIZE);
   private headerHave = 0;
   /** Length of the frame being gathered, or -1 between frames. */
   private want = -1;
-  private pieces: Buffer[] = [];
   private have = 0;
+  /** What is kept of the frame being gathered, in order. */
+  private pieces: Buffer[] = [];
+  /** Pool blocks holding the frame's bytes (pool mode, large frames); the last one is being filled. */
+  private blocks: Buffer[] = [];
+  private blockUsed = 0;
+  private readonly piecesFrom: number;
+  private readonly pool?: ReceivePool;
 
-  constructor(private maxMessageBytes: number) {}
+  constructor(
+    private maxMessageBytes: number,
+    options: FramerOptions = {},
+  ) {
+    this.piecesFrom = options.piecesFrom ?? Infinity;
+    this.pool = options.pool;
+  }
 
   /** Frames announced larger than this are refused from now on. */
   setMaxMessageBytes(bytes: number): void {
@@ -73,20 +102,22 @@ export class DirectTcpFramer {
   }
 
   /** Feed one chunk; returns the whole messages it completes. Throws DecodeError on a bad frame. */
-  push(chunk: Buffer): Buffer[] {
-    const out: Buffer[] = [];
+  push(chunk: Buffer): ReceivedMessage[] {
+    const out: ReceivedMessage[] = [];
     let at = 0;
     while (at < chunk.length) {
       if (this.want < 0) {
         if (this.headerHave === 0 && chunk.length - at >= DIRECT_TCP_HEADER_SIZE) {
           const length = this.checkLength(chunk.readUInt32BE(at));
           at += DIRECT_TCP_HEADER_SIZE;
-          if (chunk.length - at >= length) {
-            out.push(chunk.subarray(at, at + length));
+          if (chunk.length - at >= length && (!this.pool || length < this.piecesFrom)) {
+            const frame = chunk.subarray(at, at + length);
+            out.push(this.pool ? Buffer.from(frame) : frame);
             at += length;
             continue;
           }
           this.want = length;
+          if (length === 0) out.push(this.takeBody());
           continue;
         }
         const n = Math.min(DIRECT_TCP_HEADER_SIZE - this.headerHave, chunk.length - at);
@@ -101,12 +132,19 @@ export class DirectTcpFramer {
         continue;
       }
       const n = Math.min(this.want - this.have, chunk.length - at);
-      this.pieces.push(chunk.subarray(at, at + n)); // net hands out a fresh buffer per read: a view is safe
+      this.keep(chunk.subarray(at, at + n));
       this.have += n;
       at += n;
       if (this.have === this.want) out.push(this.takeBody());
     }
     return out;
+  }
+
+  /** The connection is gone: the blocks of a frame left incomplete go back to the pool. */
+  discard(): void {
+    for (const block of this.blocks) this.pool?.give(block);
+    this.blocks = [];
+    this.pieces = [];
   }
 
   private checkLength(word: number): number {
@@ -115,9 +153,38 @@ export class DirectTcpFramer {
     return word;
   }
 
-  private takeBody(): Buffer {
-    const body = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.want);
+  /** Keep part of the frame being gathered: a view (net hands out a fresh buffer per read), or with a pool a copy. */
+  private keep(view: Buffer): void {
+    const pool = this.pool;
+    if (!pool) this.pieces.push(view);
+    else if (this.want < this.piecesFrom) this.pieces.push(Buffer.from(view));
+    else {
+      for (let at = 0; at < view.length; ) {
+        let block = this.blocks[this.blocks.length - 1];
+        if (!block || this.blockUsed === block.length) {
+          block = pool.take();
+          this.blocks.push(block);
+          this.blockUsed = 0;
+        }
+        const n = view.copy(block, this.blockUsed, at);
+        this.blockUsed += n;
+        at += n;
+      }
+    }
+  }
+
+  private takeBody(): ReceivedMessage {
+    const { pieces, blocks, pool } = this;
+    let body: ReceivedMessage;
+    if (blocks.length > 0) {
+      const views = blocks.map((block, k) => (k === blocks.length - 1 ? block.subarray(0, this.blockUsed) : block));
+      body = new MessagePieces(views, () => blocks.forEach((block) => pool?.give(block)));
+    } else if (pieces.length === 1) body = pieces[0];
+    else if (this.want >= this.piecesFrom) body = new MessagePieces(pieces);
+    else body = Buffer.concat(pieces, this.want);
     this.pieces = [];
+    this.blocks = [];
+    this.blockUsed = 0;
     this.have = 0;
     this.want = -1;
     return body;

@@ -84,8 +84,9 @@ export interface FileIo {
   /**
    * Returns bytes written, once they are in the kernel (unless the provider was set up for
    * write-behind). Extends the file when writing past its end. `writeThrough` adds fdatasync.
+   * `data` may be the pieces a message arrived in, in order (written as one range, never joined).
    */
-  write(offset: number, data: Buffer, options?: WriteOptions): Promise<number>;
+  write(offset: number, data: Buffer | readonly Buffer[], options?: WriteOptions): Promise<number>;
   /**
    * Like write(), for data a transport delivers (SMB Direct RDMA READ): the provider hands `fill`
    * the memory the bytes should land in. If `fill` rejects, the file is unchanged.

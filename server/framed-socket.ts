@@ -1,5 +1,6 @@
-import type net from 'node:net';
-import { DirectTcpFramer, writeDirectTcpFrame } from './direct-tcp-framer.js';
+import net from 'node:net';
+import { DirectTcpFramer, writeDirectTcpFrame, type FramerOptions } from './direct-tcp-framer.js';
+import type { ReceivedMessage } from './message-pieces.js';
 
 /** What a framed socket allows its peer. The object is kept: setMaxMessageBytes updates it. */
 export interface FrameLimits {
@@ -11,6 +12,44 @@ export interface FrameLimits {
   limitHit?(limit: string): void;
 }
 
+/** Where a socket's chunks come from when they are not 'data' events (sharedReadSocket). */
+export type ChunkSource = (deliver: (chunk: Buffer) => void) => void;
+
+/** What a framed socket does with what it receives. */
+export interface ReceiveOptions extends FramerOptions {
+  /** The chunks, transient (FramerOptions.pool copies them out); default: the socket's 'data' events. */
+  chunks?: ChunkSource;
+}
+
+/** One read buffer for every socket read through sharedReadSocket: reads run one at a time on the event loop thread, and each chunk is copied out before the next. */
+const sharedReadBuffer = Buffer.allocUnsafe(256 * 1024);
+
+/** The handle of an accepted socket, as far as sharedReadSocket needs it. */
+interface AcceptedHandle {
+  useUserBuffer?: unknown;
+}
+
+/**
+ * Node reads every chunk of an ordinary socket into a fresh Buffer; at WRITE rates those Buffers
+ * pile up as external memory faster than the young generation frees them, and the collector
+ * answers with back-to-back mark-compacts. A socket built with `onread` reads into one buffer
+ * instead, but net.Server takes no such option: the accepted socket (accepted paused,
+ * `pauseOnConnect`) hands its handle to a new Socket built with one, and is destroyed without it
+ * (that only ends the server's count of it). Null when this node's accepted sockets have no
+ * such handle: the caller then uses (and resumes) the socket as it is.
+ */
+export function sharedReadSocket(accepted: net.Socket): { socket: net.Socket; chunks: ChunkSource } | null {
+  const holder = accepted as unknown as { _handle?: AcceptedHandle | null };
+  const handle = holder._handle;
+  if (!handle || typeof handle.useUserBuffer !== 'function') return null;
+  holder._handle = null;
+  accepted.destroy();
+  let deliver: (chunk: Buffer) => void = () => {};
+  const onread = { buffer: sharedReadBuffer, callback: (bytes: number, buffer: Uint8Array) => void deliver(Buffer.from(buffer.buffer, buffer.byteOffset, bytes)) };
+  const socket = new net.Socket({ handle, onread } as net.SocketConstructorOpts);
+  return { socket, chunks: (d) => (deliver = d) };
+}
+
 /**
  * Direct TCP ([MS-SMB2] 2.1) over one socket, for both ends: whole messages in, and each
  * gather list out as one corked frame. The server's TcpTransport and the client's
@@ -18,19 +57,24 @@ export interface FrameLimits {
  */
 export class FramedSocket {
   private readonly framer: DirectTcpFramer;
-  private messageHandler: (m: Buffer) => void = () => {};
+  private messageHandler: (m: ReceivedMessage) => void = () => {};
   private readonly closeHandlers: Array<(reason?: Error) => void> = [];
   private closed = false;
   private closeReason?: Error;
   private frameTimer?: NodeJS.Timeout;
 
+  /** `receive.piecesFrom`: large frames are handed to onMessage in pieces (MessagePieces), never joined. */
   constructor(
     protected readonly socket: net.Socket,
     private readonly limits: FrameLimits,
+    receive: ReceiveOptions = {},
   ) {
-    this.framer = new DirectTcpFramer(limits.maxMessageBytes);
+    this.framer = new DirectTcpFramer(limits.maxMessageBytes, receive);
     socket.setNoDelay(true);
-    socket.on('data', (chunk) => this.onData(chunk));
+    if (receive.chunks) {
+      receive.chunks((chunk) => this.onData(chunk));
+      socket.resume(); // flowing, so that the end of the stream is seen and the socket closes
+    } else socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
       this.closeReason ??= err;
     });
@@ -50,7 +94,7 @@ export class FramedSocket {
     return this.framer.buffered;
   }
 
-  onMessage(handler: (message: Buffer) => void): void {
+  onMessage(handler: (message: ReceivedMessage) => void): void {
     this.messageHandler = handler;
   }
 
@@ -87,7 +131,7 @@ export class FramedSocket {
   }
 
   private onData(chunk: Buffer): void {
-    let messages: Buffer[];
+    let messages: ReceivedMessage[];
     try {
       messages = this.framer.push(chunk);
     } catch (err) {
@@ -140,6 +184,7 @@ export class FramedSocket {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.frameTimer);
+    this.framer.discard();
     for (const h of this.closeHandlers) h(this.closeReason);
   }
 }

@@ -6,6 +6,7 @@ import type { ConnectionState, Session, TreeConnect, Open } from './state.js';
 import type { FileId } from '../smb2/commands/create.js';
 import type { ServerCore } from './server-core.js';
 import type { MessagePayloads } from './message-payloads.js';
+import type { MessagePieces } from './message-pieces.js';
 import type { BufferDescriptor } from '../smb2/commands/buffer-desc.js';
 
 /** What a related compound chain carries from one request to the next, [MS-SMB2] 3.3.5.2.7.2. */
@@ -25,6 +26,11 @@ export interface RequestContext {
   message: Buffer;
   /** Reader over `message`, positioned at the body (offset 64). */
   reader: Reader;
+  /**
+   * The whole message as the pieces it arrived in, when it was left so (a lone unsigned WRITE in
+   * a large direct-TCP frame, message-pieces.ts); `message` is then only its first bytes.
+   */
+  pieces?: MessagePieces;
   session?: Session;
   tree?: TreeConnect;
   chain: ChainState;

@@ -16,6 +16,7 @@ import { CompoundSize } from './compound-size.js';
 import type { MessagePayloads } from './message-payloads.js';
 import { SMB1_PROTOCOL_ID, SMB2_PROTOCOL_ID } from '../smb2/header.js';
 import { answerSmb1Negotiate } from './handlers/negotiate.js';
+import { contiguousPart, type MessagePieces, type ReceivedMessage } from './message-pieces.js';
 
 /** What the pipeline needs from the connection that runs it. */
 export interface PipelineHost {
@@ -45,6 +46,8 @@ interface MessageState {
   sent: Promise<void>;
   /** Set once an element went async: the related elements after it run when this settles, [MS-SMB2] 3.3.5.2.7.2. */
   waitFor?: Promise<unknown>;
+  /** The message as it arrived, when contiguousPart left it in pieces (then it is one PDU). */
+  pieces?: MessagePieces;
 }
 
 /** The final outcome of an async request: no longer a GoAsync. */
@@ -67,9 +70,10 @@ export class RequestPipeline {
 
   constructor(private readonly host: PipelineHost) {}
 
-  /** One received message, whole; its payloads are settled by the caller once this resolves. */
-  async message(message: Buffer, payloads: MessagePayloads): Promise<void> {
+  /** One received message, whole or in pieces (message-pieces.ts); its payloads are settled by the caller once this resolves. */
+  async message(received: ReceivedMessage, payloads: MessagePayloads): Promise<void> {
     const h = this.host;
+    const { message, pieces } = contiguousPart(received);
     const protocol = message.length >= 4 ? message.readUInt32LE(0) : 0;
     if (protocol === SMB1_PROTOCOL_ID && !h.conn.negotiated) return this.smb1Negotiate(message);
     if (protocol !== SMB2_PROTOCOL_ID) return h.drop('framing', `unexpected protocol id 0x${protocol.toString(16)}`);
@@ -81,7 +85,7 @@ export class RequestPipeline {
     }
     let markSent = (): void => {};
     const sent = new Promise<void>((resolve) => (markSent = resolve));
-    const m: MessageState = { chain: {}, payloads, size: new CompoundSize(h.maxResponseBytes()), compound: pdus.length > 1, sent };
+    const m: MessageState = { chain: {}, payloads, size: new CompoundSize(h.maxResponseBytes()), compound: pdus.length > 1, sent, pieces };
     try {
       const responses: EncodedResponse[] = [];
       for (const pdu of pdus) {
@@ -116,7 +120,7 @@ export class RequestPipeline {
     const started = process.hrtime.bigint();
     const request = this.requests.begin(header);
     if (m.waitFor && header.flags & HeaderFlag.RELATED_OPERATIONS) return this.deferred(admitted, pdu, request, m, started);
-    const ctx = this.context(admitted, pdu, request, m.chain, m.payloads);
+    const ctx = this.context(admitted, pdu, request, m.chain, m.payloads, m.pieces);
     const { result: outcome, session } = await runRequest(ctx, h.commands);
     if (!goesAsync(outcome)) {
       this.requests.end(request);
@@ -166,11 +170,11 @@ export class RequestPipeline {
     return this.encode(request.header, { status: Status.PENDING }, undefined, m, request.asyncId);
   }
 
-  private context(pdu: AdmittedPdu, message: Buffer, request: InProgress, chain: ChainState, payloads: MessagePayloads): RequestContext {
+  private context(pdu: AdmittedPdu, message: Buffer, request: InProgress, chain: ChainState, payloads: MessagePayloads, pieces?: MessagePieces): RequestContext {
     const h = this.host;
     const { header, reader } = pdu;
     return {
-      core: h.core, conn: h.conn, header, message, reader, chain, payloads, log: h.log,
+      core: h.core, conn: h.conn, header, message, reader, pieces, chain, payloads, log: h.log,
       remote: this.remote(payloads),
       cancelled: request.abort.signal,
       mayGoAsync: this.requests.mayGoAsync,

@@ -1,7 +1,13 @@
 import net from 'node:net';
 import type { Transport, TransportListener } from './transport.js';
 import { DIRECT_TCP_MAX_MESSAGE } from './direct-tcp-framer.js';
-import { FramedSocket, type FrameLimits } from './framed-socket.js';
+import { FramedSocket, sharedReadSocket, type ChunkSource, type FrameLimits } from './framed-socket.js';
+import { ReceivePool } from './receive-pool.js';
+
+/** Frames from this size on that arrive in several reads reach the pipeline in pieces (a large WRITE's data is never joined). */
+const PIECES_FROM = 64 * 1024;
+/** With shared reads, their bytes go into 64 KiB blocks shared by every connection; up to 32 MiB of free blocks are kept (four 8 MiB WRITEs). */
+const receivePool = new ReceivePool(64 * 1024, 512);
 
 /** Direct TCP ([MS-SMB2] 2.1) over one accepted socket, with the server's limits. */
 export class TcpTransport extends FramedSocket implements Transport {
@@ -10,8 +16,9 @@ export class TcpTransport extends FramedSocket implements Transport {
   readonly remoteAddress?: string;
   readonly maxSendBytes = DIRECT_TCP_MAX_MESSAGE;
 
-  constructor(socket: net.Socket, limits: FrameLimits) {
-    super(socket, limits);
+  /** `chunks`: the socket reads into the shared buffer (sharedReadSocket). */
+  constructor(socket: net.Socket, limits: FrameLimits, chunks?: ChunkSource) {
+    super(socket, limits, chunks ? { piecesFrom: PIECES_FROM, pool: receivePool, chunks } : { piecesFrom: PIECES_FROM });
     this.remoteAddress = socket.remoteAddress;
     this.peer = `tcp ${socket.remoteAddress}:${socket.remotePort}`;
   }
@@ -31,7 +38,11 @@ export class TcpListener implements TransportListener {
   async listen(onConnection: (t: TcpTransport) => void): Promise<{ port: number }> {
     let port = this.port;
     for (const address of this.addresses.length ? this.addresses : ['0.0.0.0']) {
-      const server = net.createServer((socket) => onConnection(new TcpTransport(socket, this.limits())));
+      const server = net.createServer({ pauseOnConnect: true }, (accepted) => {
+        const shared = sharedReadSocket(accepted);
+        if (!shared) accepted.resume();
+        onConnection(new TcpTransport(shared?.socket ?? accepted, this.limits(), shared?.chunks));
+      });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, address, () => {

@@ -1,6 +1,7 @@
 import type { TransportKind } from './telemetry.js';
 import type { BufferDescriptor } from '../smb2/commands/buffer-desc.js';
 import type { FillTarget, PayloadData } from './file-io.js';
+import type { ReceivedMessage } from './message-pieces.js';
 
 /**
  * One connection's transport, implemented by direct TCP and by SMB Direct
@@ -21,8 +22,8 @@ export interface Transport {
   setMaxMessageBytes?(bytes: number): void;
   /** Bytes received and held for a frame that is not complete yet. */
   bufferedBytes?(): number;
-  /** Called once per received SMB2/SMB1 message (without transport framing). */
-  onMessage(handler: (message: Buffer) => void): void;
+  /** Called once per received SMB2/SMB1 message (without transport framing), whole or as the pieces it arrived in. */
+  onMessage(handler: (message: ReceivedMessage) => void): void;
   /** Called once when the connection is gone (peer close, error, or disconnect()). */
   onClose(handler: (reason?: Error) => void): void;
   /**

@@ -10,9 +10,9 @@ import { pipeOf, writePipe } from '../pipes/pipe-smb.js';
 
 /** WRITE, [MS-SMB2] 3.3.5.13: inline data, or pulled with RDMA READ on SMB Direct. */
 export async function write(ctx: TreeContext): Promise<HandlerResult> {
-  const req = decodeWriteRequest(ctx.reader);
+  const req = decodeWriteRequest(ctx.reader, ctx.pieces);
   const rdma = req.channel === Channel.RDMA_V1 || req.channel === Channel.RDMA_V1_INVALIDATE;
-  requireCreditCharge(ctx, rdma ? req.remainingBytes : req.data.length);
+  requireCreditCharge(ctx, rdma ? req.remainingBytes : req.length);
   const open = findOpen(ctx, req.fileId);
   const pipe = pipeOf(open);
   if (pipe) return writePipe(pipe, req);
@@ -20,7 +20,7 @@ export async function write(ctx: TreeContext): Promise<HandlerResult> {
   if (open.isDirectory || !open.io) return { status: Status.INVALID_DEVICE_REQUEST };
   if (!canWrite(open.grantedAccess)) return { status: Status.ACCESS_DENIED };
   if (req.channel !== Channel.NONE && (!rdma || !ctx.remote.read)) return { status: Status.INVALID_PARAMETER };
-  const length = rdma ? req.remainingBytes : req.data.length;
+  const length = rdma ? req.remainingBytes : req.length;
   if (length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
   const writeThrough = (req.flags & WriteFlag.WRITE_THROUGH) !== 0 || (open.createOptions & CreateOption.WRITE_THROUGH) !== 0;
   const { count, placedBytes } = await writeData(ctx, open.io, req, rdma, length, writeThrough);
@@ -31,9 +31,10 @@ export async function write(ctx: TreeContext): Promise<HandlerResult> {
 }
 
 /**
- * The WRITE's data into the file: inline, or over RDMA straight into the cache pages that will
- * hold it when both the file and the transport can (FileIo.writeFrom, RemoteBuffers.readInto),
- * else RDMA READ into a Buffer and the ordinary write.
+ * The WRITE's data into the file: inline (the views of the message it arrived in, never joined),
+ * or over RDMA straight into the cache pages that will hold it when both the file and the
+ * transport can (FileIo.writeFrom, RemoteBuffers.readInto), else RDMA READ into a Buffer and the
+ * ordinary write.
  */
 async function writeData(ctx: TreeContext, io: FileIo, req: WriteRequest, rdma: boolean, length: number, writeThrough: boolean): Promise<WriteFromResult> {
   const { readInto, read } = ctx.remote;

@@ -83,8 +83,8 @@ export function readPipe(pipe: PipeHandle, req: ReadRequest): HandlerResult {
 /** WRITE on a pipe: the endpoint consumes the bytes now; its answer waits for READ. */
 export function writePipe(pipe: PipeHandle, req: WriteRequest): HandlerResult {
   if (req.channel !== 0) return { status: Status.INVALID_PARAMETER };
-  pipe.write(req.data);
-  return { status: Status.SUCCESS, body: encodeWriteResponse({ count: req.data.length, remaining: 0 }) };
+  pipe.write(Buffer.concat(req.data, req.length));
+  return { status: Status.SUCCESS, body: encodeWriteResponse({ count: req.length, remaining: 0 }) };
 }
 
 /** FSCTL_PIPE_TRANSCEIVE, [MS-SMB2] 3.3.5.15.7: write the input, answer with the first message. */

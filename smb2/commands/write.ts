@@ -3,7 +3,10 @@ import { Command, HEADER_SIZE, RequestStructureSize, ResponseStructureSize } fro
 import { readFileId, writeFileId, type FileId } from './create.js';
 import { decodeBufferDescriptors, encodeBufferDescriptors, type BufferDescriptor } from './buffer-desc.js';
 
-/** WRITE request, [MS-SMB2] 2.2.21. `data` is a view into the received message (no copy). */
+/**
+ * WRITE request, [MS-SMB2] 2.2.21. `data` is views into the received message (no copy), in
+ * order: one for a contiguous message, several when it arrived in pieces; `length` is their total.
+ */
 export interface WriteRequest {
   offset: number;
   fileId: FileId;
@@ -11,7 +14,13 @@ export interface WriteRequest {
   remainingBytes: number;
   flags: number;
   channelInfo: BufferDescriptor[];
-  data: Buffer;
+  length: number;
+  data: Buffer[];
+}
+
+/** A message that arrived in pieces (server/message-pieces.ts): bounds-checked ranges as views of them. */
+export interface PiecedMessage {
+  slice(offset: number, length: number): Buffer[];
 }
 
 /** WRITE response, [MS-SMB2] 2.2.22. */
@@ -20,7 +29,11 @@ export interface WriteResponse {
   remaining: number;
 }
 
-export function decodeWriteRequest(r: Reader): WriteRequest {
+/**
+ * `r` reads the header and fixed part; with `pieces` (the whole message as it arrived) the
+ * Buffer and channel info are taken from them instead of from `r`'s buffer.
+ */
+export function decodeWriteRequest(r: Reader, pieces?: PiecedMessage): WriteRequest {
   r.u16();
   const dataOffset = r.u16();
   const length = r.u32();
@@ -31,8 +44,10 @@ export function decodeWriteRequest(r: Reader): WriteRequest {
   const infoOffset = r.u16();
   const infoLength = r.u16();
   const flags = r.u32();
-  const channelInfo = channel === 0 ? [] : decodeBufferDescriptors(r.slice(infoOffset, infoLength));
-  return { offset, fileId, channel, remainingBytes, flags, channelInfo, data: r.slice(dataOffset, length) };
+  const info = (): Buffer => (pieces ? Buffer.concat(pieces.slice(infoOffset, infoLength)) : r.slice(infoOffset, infoLength));
+  const channelInfo = channel === 0 ? [] : decodeBufferDescriptors(info());
+  const data = pieces ? pieces.slice(dataOffset, length) : [r.slice(dataOffset, length)];
+  return { offset, fileId, channel, remainingBytes, flags, channelInfo, length, data };
 }
 
 export function encodeWriteResponse(m: WriteResponse): Buffer {
@@ -45,7 +60,7 @@ export function encodeWriteResponse(m: WriteResponse): Buffer {
  * The fixed part only; the caller sends `data` as a separate chunk right after it.
  * With an RDMA channel the data is absent and the descriptors follow instead.
  */
-export function encodeWriteRequestHeader(m: Omit<WriteRequest, 'data'> & { length: number }): Buffer {
+export function encodeWriteRequestHeader(m: Omit<WriteRequest, 'data'>): Buffer {
   const info = encodeBufferDescriptors(m.channelInfo);
   const w = new Writer(HEADER_SIZE, 48 + info.length);
   w.u16(RequestStructureSize[Command.WRITE]);

@@ -165,7 +165,8 @@ test('WRITE request and response', () => {
   const data = Buffer.from('payload');
   const body = cat(le16(49), le16(112), le32(data.length), le64(8n), FILE_ID, le32(0), le32(0), le16(0), le16(0), le32(0), data);
   const m = decodeWriteRequest(bodyReader(body));
-  assert.deepEqual(m.data, data);
+  assert.deepEqual(Buffer.concat(m.data), data);
+  assert.equal(m.length, data.length);
   assert.equal(m.offset, 8);
   assert.deepEqual(Buffer.concat([encodeWriteRequestHeader({ ...m, length: data.length }), data]), body);
   assert.deepEqual(encodeWriteResponse({ count: 7, remaining: 0 }), cat(le16(17), le16(0), le32(7), le32(0), le16(0), le16(0), [0]));
