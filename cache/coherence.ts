@@ -42,15 +42,31 @@ export async function ownIoNow<T>(file: CachedFile, job: (fd: number) => Promise
   const before = identityOf(await fstatAsync(fd));
   const changedBeside = file.seen !== null && !sameIdentity(file.seen, before);
   const result = await job(fd);
-  const after = identityOf(await fstatAsync(fd));
-  if (changedBeside) adoptDiskState(file, after);
-  else file.seen = after;
-  file.validatedAt = performance.now();
+  settleOwnIo(file, changedBeside, identityOf(await fstatAsync(fd)));
   return result;
 }
 
 export function ownIo<T>(file: CachedFile, job: (fd: number) => Promise<T>): Promise<T> {
   return file.serialized(() => ownIoNow(file, job));
+}
+
+/**
+ * ownIo for a job that takes the two fstat calls itself, in the same thread-pool job as its I/O
+ * (the addon's writeRunsStat): `before` is compared with what we saw last, `after` is kept.
+ */
+export function ownStattedIo(file: CachedFile, job: (fd: number) => Promise<{ before: DiskIdentity; after: DiskIdentity }>): Promise<void> {
+  return file.serialized(async () => {
+    const fd = await file.ensureFd();
+    const { before, after } = await job(fd);
+    settleOwnIo(file, file.seen !== null && !sameIdentity(file.seen, before), after);
+  });
+}
+
+/** After our own I/O: adopt the disk's state if someone else had changed the file first, else remember ours. */
+function settleOwnIo(file: CachedFile, changedBeside: boolean, after: DiskIdentity): void {
+  if (changedBeside) adoptDiskState(file, after);
+  else file.seen = after;
+  file.validatedAt = performance.now();
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { PageArena } from './page-arena.js';
 import type { CacheStats } from './counters.js';
+import type { DiskIdentity } from './cached-file.js';
 
 /** Tuning knobs after defaults are applied. */
 export interface CacheTuning {
@@ -16,6 +17,12 @@ export interface CacheTuning {
   beforeWritebackIo?: () => Promise<void> | void;
 }
 
+/**
+ * One thread-pool job that fstats a descriptor, writes runs of buffers at their positions and
+ * fstats again (the fs addon's writeRunsStat). Without it the cache takes the three steps itself.
+ */
+export type WriteRunsStat = (fd: number, positions: number[], runs: Buffer[][]) => Promise<{ before: DiskIdentity; after: DiskIdentity }>;
+
 /** What the cache's modules share. */
 export interface CacheContext {
   readonly arena: PageArena;
@@ -23,4 +30,5 @@ export interface CacheContext {
   readonly tuning: CacheTuning;
   /** Start background writeback of every dirty file (memory pressure). */
   requestWriteback(): void;
+  readonly writeRunsStat?: WriteRunsStat;
 }

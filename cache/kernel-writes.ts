@@ -1,7 +1,7 @@
-import type { CacheContext } from './context.js';
+import type { CacheContext, WriteRunsStat } from './context.js';
 import type { CachedFile, QueuedWrite } from './cached-file.js';
 import type { Page } from './page.js';
-import { ownIo } from './coherence.js';
+import { ownIo, ownStattedIo } from './coherence.js';
 import { writevAll } from './fd-io.js';
 
 /** Most views in one writev (IOV_MAX on Linux). */
@@ -52,12 +52,45 @@ function scheduleDrain(ctx: CacheContext, file: CachedFile): void {
   if (file.kernelDrainScheduled) return;
   file.kernelDrainScheduled = true;
   let started = false;
-  ownIo(file, (fd) => {
-    started = true;
-    return drain(ctx, file, fd);
-  }).catch((err: unknown) => {
+  const { writeRunsStat } = ctx;
+  const drained = writeRunsStat
+    ? ownStattedIo(file, (fd) => {
+        started = true;
+        return drainInOneJob(ctx, file, fd, writeRunsStat);
+      })
+    : ownIo(file, (fd) => {
+        started = true;
+        return drain(ctx, file, fd);
+      });
+  drained.catch((err: unknown) => {
     if (!started) finish(ctx, file, file.kernelQueue.splice(0), err);
   });
+}
+
+/**
+ * The batch's runs, in order, and the fstat calls of coherence.ts around them, in one thread-pool
+ * job (the addon's writeRunsStat): one round trip per batch instead of one per run plus two.
+ */
+async function drainInOneJob(ctx: CacheContext, file: CachedFile, fd: number, writeRunsStat: WriteRunsStat) {
+  file.kernelDrainScheduled = false;
+  const batch = file.kernelQueue.splice(0);
+  const runs = contiguousRuns(batch);
+  let failure: unknown;
+  try {
+    return await writeRunsStat(fd, runs.map((run) => run[0].position), runs.map((run) => joinAdjacent(run.map((item) => item.view))));
+  } catch (err) {
+    failure = err;
+    throw err;
+  } finally {
+    // Runs before a failure were written: the disk may hold any of them (too large a diskSize only reads holes).
+    for (const run of runs) file.diskSize = Math.max(file.diskSize, runEnd(run));
+    finish(ctx, file, batch, failure);
+  }
+}
+
+function runEnd(run: QueuedWrite[]): number {
+  const last = run[run.length - 1];
+  return last.position + last.view.length;
 }
 
 async function drain(ctx: CacheContext, file: CachedFile, fd: number): Promise<void> {

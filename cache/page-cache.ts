@@ -1,6 +1,6 @@
 import { PageArena, type Slab, type SlabListener } from './page-arena.js';
 import { CachedFile, openForCache, type Mapping, type MappingState } from './cached-file.js';
-import type { CacheContext, CacheTuning } from './context.js';
+import type { CacheContext, CacheTuning, WriteRunsStat } from './context.js';
 import { newStats, type CacheCounters, type CacheStats } from './counters.js';
 import type { Bvec, SpliceResult } from './bvec.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
@@ -44,6 +44,11 @@ export interface PageCacheOptions {
    * written back is lost if the process dies. Default false.
    */
   writeBehind?: boolean;
+  /**
+   * The fs addon's writeRunsStat: a batch of kernel writes and the two fstat calls around it
+   * (coherence.ts) in one thread-pool job instead of three. Default: the steps one by one.
+   */
+  writeRunsStat?: WriteRunsStat;
 }
 
 async function closeAll(fds: readonly number[]): Promise<void> {
@@ -96,7 +101,9 @@ export class PageCache {
       writeBehind: options.writeBehind ?? false,
       beforeWritebackIo: options.beforeWritebackIo,
     };
-    this.ctx = { arena: this.arena, stats: this.stats, tuning, requestWriteback: () => this.backgroundWriteback() };
+    this.ctx = {
+      arena: this.arena, stats: this.stats, tuning, requestWriteback: () => this.backgroundWriteback(), writeRunsStat: options.writeRunsStat,
+    };
     const interval = options.writebackIntervalMs ?? 5000;
     this.timer = interval > 0 ? setInterval(() => this.backgroundWriteback(), interval).unref() : null;
   }

@@ -46,6 +46,14 @@ export interface FsDirBatch {
   end: boolean;
 }
 
+/** What writeRunsStat reports of a descriptor's file (fstat), times in nanoseconds since the epoch. */
+export interface FsFdIdentity {
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  ino: bigint;
+}
+
 /** Numeric constants of this host's ABI, as the addon was compiled against them. */
 export interface FsConstants {
   O_PATH: number;
@@ -103,6 +111,12 @@ export interface FsBinding {
    * `dirfd`, sought, read and closed. Rejects with ENOTDIR, EBADF, ... as the other calls.
    */
   readDirectoryAt(dirfd: number, cookie: bigint, max: number): Promise<FsDirBatch>;
+  /**
+   * One thread-pool job: fstat `fd`, write each run (`runs[k]`'s Buffers, in order, at
+   * `positions[k]`; pwritev, again after a short write), fstat again. Rejects with the errno
+   * Error of the first failing call (syscall fstat or pwritev); earlier runs were written.
+   */
+  writeRunsStat(fd: number, positions: number[], runs: Buffer[][]): Promise<{ before: FsFdIdentity; after: FsFdIdentity }>;
   /** getrlimit(2) of this process, synchronous; throws an errno Error. */
   getrlimit(resource: number): FsRlimit;
   /** setrlimit(2) of this process, synchronous; raising the hard limit needs root (CAP_SYS_RESOURCE). */

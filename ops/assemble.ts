@@ -50,7 +50,12 @@ export function assembleServer(options: ServerOptions, metrics: SplicedMetrics, 
   if ('error' in fs) throw new SplicedError(ERROR_CODES.NATIVE_FS, `cannot serve: ${fs.error}`);
   const cache =
     options.cacheBytes > 0
-      ? new PageCache({ maxBytes: options.cacheBytes, writeBehind: options.writeBehind ?? false, allocator: cacheSlabAllocator(deps.loadRdma, log) })
+      ? new PageCache({
+          maxBytes: options.cacheBytes,
+          writeBehind: options.writeBehind ?? false,
+          allocator: cacheSlabAllocator(deps.loadRdma, log),
+          writeRunsStat: fs.binding.writeRunsStat, // a batch of kernel writes and its coherence fstats in one thread-pool job
+        })
       : undefined;
   if (cache) metrics.setCacheCounters(() => cache.counters());
   const fileIo = cache ? new CacheFileIoProvider(cache) : new DirectFileIoProvider();

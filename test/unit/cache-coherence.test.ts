@@ -8,6 +8,7 @@ import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture
 import { Smb2Client } from '../../client/smb2-client.js';
 import { Access } from '../../smb2/constants.js';
 import { withTempCache } from '../support/temp-cache.js';
+import { loadFsBinding } from '../../native/fs.js';
 
 /** The issue allows a second; wait a little longer so the test does not race the bound. */
 const SETTLE_MS = 1100;
@@ -71,8 +72,16 @@ test('a local change of size, or a new inode under the name, is seen through an 
   });
 });
 
-for (const writeBehind of [false, true]) {
-  test(`a 1-byte write after a local change writes only that byte, never the stale cached page${writeBehind ? ' (write-behind)' : ''}`, async () => {
+const fsAddon = loadFsBinding();
+if ('error' in fsAddon) throw new Error(fsAddon.error);
+/** The kernel writes and their fstat calls step by step, or in one job of the addon (as the server runs them). */
+const kernelWriteModes: Array<[string, PageCacheOptions]> = [
+  ['', {}],
+  [', writes and fstats in one addon job', { writeRunsStat: fsAddon.binding.writeRunsStat }],
+];
+
+for (const [mode, writeOptions] of kernelWriteModes) for (const writeBehind of [false, true]) {
+  test(`a 1-byte write after a local change writes only that byte, never the stale cached page${writeBehind ? ' (write-behind)' : ''}${mode}`, async () => {
     await withCachedFile(
       async (cache, path) => {
         const h = await cache.open(path, { writable: true });
@@ -90,7 +99,7 @@ for (const writeBehind of [false, true]) {
         assert.deepEqual(await cache.read(h, 0, SIZE), expected, 'through the cache');
         await cache.close(h);
       },
-      { writeBehind },
+      { writeBehind, ...writeOptions },
     );
   });
 }

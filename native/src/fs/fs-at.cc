@@ -6,6 +6,7 @@
 #include <napi.h>
 #include "../errno-error.h"
 #include "dir-read.h"
+#include "fd-write.h"
 #include <linux/openat2.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -323,6 +324,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("statAt", Napi::Function::New(env, StatAtJs, "statAt"));
   exports.Set("readDirectory", Napi::Function::New(env, ReadDirectory, "readDirectory"));
   exports.Set("readDirectoryAt", Napi::Function::New(env, spliced::ReadDirectoryAt, "readDirectoryAt"));
+  exports.Set("writeRunsStat", Napi::Function::New(env, spliced::WriteRunsStat, "writeRunsStat"));
   exports.Set("getrlimit", Napi::Function::New(env, GetRlimit, "getrlimit"));
   exports.Set("setrlimit", Napi::Function::New(env, SetRlimit, "setrlimit"));
   exports.Set("constants", Constants(env));
