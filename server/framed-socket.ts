@@ -1,5 +1,6 @@
 import type net from 'node:net';
-import { DirectTcpFramer, writeDirectTcpFrame } from './direct-tcp-framer.js';
+import { DirectTcpFramer } from './direct-tcp-framer.js';
+import { FrameBatch } from './frame-batch.js';
 
 /** What a framed socket allows its peer. The object is kept: setMaxMessageBytes updates it. */
 export interface FrameLimits {
@@ -13,7 +14,8 @@ export interface FrameLimits {
 
 /**
  * Direct TCP ([MS-SMB2] 2.1) over one socket, for both ends: whole messages in, and each
- * gather list out as one corked frame. The server's TcpTransport and the client's
+ * gather list out as one frame; the frames of one event-loop turn go out in one socket write
+ * (frame-batch.ts). The server's TcpTransport and the client's
  * TcpClientTransport are this class plus what their side needs.
  */
 export class FramedSocket {
@@ -23,12 +25,15 @@ export class FramedSocket {
   private closed = false;
   private closeReason?: Error;
   private frameTimer?: NodeJS.Timeout;
+  private stallTimer?: NodeJS.Timeout;
+  private readonly out: FrameBatch;
 
   constructor(
     protected readonly socket: net.Socket,
     private readonly limits: FrameLimits,
   ) {
     this.framer = new DirectTcpFramer(limits.maxMessageBytes);
+    this.out = new FrameBatch(socket, () => this.watchSend());
     socket.setNoDelay(true);
     socket.on('data', (chunk) => this.onData(chunk));
     socket.on('error', (err) => {
@@ -60,18 +65,13 @@ export class FramedSocket {
   }
 
   /**
-   * One frame: the 4-byte header then every part, corked so the kernel sees one writev.
-   * A peer that takes none of it for frameTimeoutMs is disconnected (a slow reader that
-   * makes progress is not).
+   * One frame: the 4-byte header then every part; resolves once the kernel took it. Frames sent
+   * in one event-loop turn share one socket write. A peer that takes none of what is queued for
+   * frameTimeoutMs is disconnected (a slow reader that makes progress is not).
    */
-  async send(parts: Buffer[]): Promise<void> {
-    if (this.closed || this.socket.destroyed) throw new Error('connection closed');
-    const stall = this.watchSend();
-    try {
-      await writeDirectTcpFrame(this.socket, parts);
-    } finally {
-      clearTimeout(stall);
-    }
+  send(parts: Buffer[]): Promise<void> {
+    if (this.closed || this.socket.destroyed) return Promise.reject(new Error('connection closed'));
+    return this.out.frame(parts);
   }
 
   pause(): void {
@@ -113,20 +113,26 @@ export class FramedSocket {
     this.frameTimer = setTimeout(() => this.timedOut('frame_timeout', 'frame not completed in time'), this.limits.frameTimeoutMs).unref();
   }
 
-  private watchSend(): NodeJS.Timeout | undefined {
+  /** Send-stall limit, armed when a flush leaves bytes queued; it stops once they are all taken. */
+  private watchSend(): void {
     const ms = this.limits.frameTimeoutMs;
-    if (!ms) return undefined;
-    let pending = Infinity;
+    if (!ms || this.stallTimer) return;
+    let pending = this.socket.writableLength;
     const timer: NodeJS.Timeout = setTimeout(() => {
       const now = this.socket.writableLength;
+      if (now === 0 || this.closed) {
+        this.stallTimer = undefined;
+        return;
+      }
       if (now < pending) {
         pending = now;
         timer.refresh();
         return;
       }
+      this.stallTimer = undefined;
       this.timedOut('send_timeout', 'peer does not read its responses');
     }, ms).unref();
-    return timer;
+    this.stallTimer = timer;
   }
 
   private timedOut(limit: string, why: string): void {
@@ -140,6 +146,7 @@ export class FramedSocket {
     if (this.closed) return;
     this.closed = true;
     clearTimeout(this.frameTimer);
+    clearTimeout(this.stallTimer);
     for (const h of this.closeHandlers) h(this.closeReason);
   }
 }
