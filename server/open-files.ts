@@ -75,7 +75,7 @@ async function removeIfSame(root: ShareRoot, open: Open): Promise<void> {
 
 /**
  * Close an open: release locks, close its data handle, delete the file on its last close if
- * delete-pending, close its descriptor. With `postQuery`, returns the file's attributes just
+ * delete-pending, close its descriptor (without waiting for it). With `postQuery`, returns the file's attributes just
  * before the descriptor closes (null once deleted).
  */
 export async function closeOpen(core: ServerCore, conn: ConnectionState, open: Open, postQuery = false): Promise<HostStats | null> {
@@ -97,6 +97,7 @@ export async function closeOpen(core: ServerCore, conn: ConnectionState, open: O
   try {
     return postQuery && !deleted && root && open.fd !== undefined ? await root.stat(open.fd).catch(() => null) : null;
   } finally {
-    if (open.fd !== undefined) await closeQuietly(open.fd);
+    // Not waited for: the number is ours until the close runs, and nothing uses it after this.
+    if (open.fd !== undefined) void closeQuietly(open.fd);
   }
 }

@@ -172,7 +172,10 @@ export class RequestPipeline {
     return {
       core: h.core, conn: h.conn, header, message, reader, chain, payloads, log: h.log,
       remote: this.remote(payloads),
-      cancelled: request.abort.signal,
+      // AbortController makes its signal on first use: most handlers never look at it.
+      get cancelled() {
+        return request.abort.signal;
+      },
       mayGoAsync: this.requests.mayGoAsync,
     };
   }

@@ -35,32 +35,33 @@ function deleteOnCloseRefused(req: CreateRequest, tree: TreeConnect, access: num
 }
 
 /**
- * Take the share mode, reopen the file for the handle, open the data through the FileIo
- * provider (with a descriptor reopened from the handle's, so it gets this very file), and truncate
- * for overwrite dispositions.
+ * Take the share mode, reopen the file for the handle and, at the same time, open its data
+ * through the FileIo provider (both reopened from the checked O_PATH descriptor, so both get
+ * this very file), then truncate for overwrite dispositions. The O_PATH descriptor is closed
+ * without waiting: nothing uses its number afterwards.
  */
 async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcome, access: number, shareAccess: number) {
   const releaseShareMode = ctx.core.shareModes.acquire(fileKeyOf(outcome.stats), access, shareAccess);
   const writable = outcome.truncate || (canWrite(access) && !ctx.tree.readOnly);
-  let fd: number | undefined;
+  const isDirectory = outcome.stats.isDirectory();
+  const [handle, data] = await Promise.allSettled([
+    reopenForHandle(root, outcome, writable && !isDirectory),
+    isDirectory ? undefined : openForData(root, outcome.fd, writable).then((dataFd) => ctx.core.fileIo.open(dataFd, { writable })),
+  ]);
+  void closeQuietly(outcome.fd);
+  const fd = handle.status === 'fulfilled' ? handle.value : undefined;
+  const io = data.status === 'fulfilled' ? data.value : undefined;
   try {
-    fd = await reopenForHandle(root, outcome, writable && !outcome.stats.isDirectory());
-    if (outcome.stats.isDirectory()) return { fd, io: undefined, stats: outcome.stats, releaseShareMode };
-    const io = await ctx.core.fileIo.open(await openForData(root, fd, writable), { writable });
-    if (!outcome.truncate) return { fd, io, stats: outcome.stats, releaseShareMode };
-    try {
-      await io.setSize(0);
-      return { fd, io, stats: await root.stat(fd), releaseShareMode };
-    } catch (err) {
-      await io.close();
-      throw err;
-    }
+    if (handle.status === 'rejected') throw handle.reason;
+    if (data.status === 'rejected') throw data.reason;
+    if (!outcome.truncate || !io) return { fd: handle.value, io, stats: outcome.stats, releaseShareMode };
+    await io.setSize(0);
+    return { fd: handle.value, io, stats: await root.stat(handle.value), releaseShareMode };
   } catch (err) {
     releaseShareMode();
-    if (fd !== undefined) await closeQuietly(fd);
+    await io?.close().catch(() => {});
+    if (fd !== undefined) void closeQuietly(fd);
     throw err;
-  } finally {
-    await closeQuietly(outcome.fd);
   }
 }
 
