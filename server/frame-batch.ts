@@ -73,9 +73,11 @@ export class FrameBatch {
     if (!batch) return;
     if (this.socket.destroyed) return batch.settle(new Error('connection closed'));
     const out = coalesce(batch);
+    // A socket destroyed with the write pending calls back without an error: the bytes did not go.
+    const settle = (err?: Error | null) => batch.settle(err ?? (this.socket.destroyed ? new Error('connection closed') : null));
     try {
-      if (out.length === 1) this.socket.write(out[0], batch.settle);
-      else this.writeCorked(out, batch.settle);
+      if (out.length === 1) this.socket.write(out[0], settle);
+      else this.writeCorked(out, settle);
     } catch (err) {
       batch.settle(err as Error);
       return;
