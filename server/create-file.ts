@@ -1,4 +1,4 @@
-import { open as openPath } from 'node:fs';
+import { closeSync, open as openPath } from 'node:fs';
 import { CreateAction, CreateDisposition, CreateOption } from '../smb2/constants.js';
 import { Status, SmbStatusError } from '../smb2/status.js';
 import type { HostStats } from './host-fs.js';
@@ -131,5 +131,19 @@ export async function reopenForHandle(root: ShareRoot, outcome: CreateOutcome, w
   } catch (err) {
     if (writable || (errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'EPERM')) throw hostFailure(err);
     return openAsync(descriptorPath(outcome.fd), c.O_PATH | (outcome.stats.isDirectory() ? c.O_DIRECTORY : 0));
+  }
+}
+
+/**
+ * Close the O_PATH descriptor CREATE checked the file on. While another descriptor of the same
+ * file is open (`reopened`), this close cannot be the file's last reference, so it is only a
+ * table update and runs here instead of on the thread pool; otherwise it goes there.
+ */
+export function closeCheckedPath(fd: number, reopened: boolean): void {
+  if (!reopened) return void closeQuietly(fd);
+  try {
+    closeSync(fd);
+  } catch {
+    // EBADF/EINTR: the descriptor is gone either way.
   }
 }

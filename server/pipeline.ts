@@ -41,11 +41,18 @@ interface MessageState {
   payloads: MessagePayloads;
   size: CompoundSize;
   compound: boolean;
-  /** Settles once the reply to this message (with its interim responses) was handed to the transport. */
-  sent: Promise<void>;
+  /**
+   * Settles once the reply to this message (with its interim responses) was handed to the
+   * transport; made only when an element goes async (sentOf), which is what waits for it.
+   */
+  sent?: Promise<void>;
+  markSent?: () => void;
   /** Set once an element went async: the related elements after it run when this settles, [MS-SMB2] 3.3.5.2.7.2. */
   waitFor?: Promise<unknown>;
 }
+
+/** What a transport without RDMA (direct TCP) offers every request. */
+const NO_REMOTE_BUFFERS: RemoteBuffers = Object.freeze({});
 
 /** The final outcome of an async request: no longer a GoAsync. */
 interface Final {
@@ -79,9 +86,7 @@ export class RequestPipeline {
     } catch (err) {
       return h.drop('decode', (err as Error).message);
     }
-    let markSent = (): void => {};
-    const sent = new Promise<void>((resolve) => (markSent = resolve));
-    const m: MessageState = { chain: {}, payloads, size: new CompoundSize(h.maxResponseBytes()), compound: pdus.length > 1, sent };
+    const m: MessageState = { chain: {}, payloads, size: new CompoundSize(h.maxResponseBytes()), compound: pdus.length > 1 };
     try {
       const responses: EncodedResponse[] = [];
       for (const pdu of pdus) {
@@ -91,8 +96,12 @@ export class RequestPipeline {
       }
       if (responses.length) await this.reply(responses, payloads);
     } finally {
-      markSent();
+      m.markSent?.();
     }
+  }
+
+  private sentOf(m: MessageState): Promise<void> {
+    return (m.sent ??= new Promise<void>((resolve) => (m.markSent = resolve)));
   }
 
   private async smb1Negotiate(message: Buffer): Promise<void> {
@@ -132,7 +141,7 @@ export class RequestPipeline {
     }
     const final = outcome.final.then((result) => ({ result, session }));
     m.waitFor = final;
-    void this.completeLater(request, final, h.payloads(), m.sent, started);
+    void this.completeLater(request, final, h.payloads(), this.sentOf(m), started);
     return this.interim(request, m);
   }
 
@@ -157,7 +166,7 @@ export class RequestPipeline {
         return { result: goesAsync(result) ? await result.final : result, session };
       });
     m.waitFor = final;
-    void this.completeLater(request, final, payloads, m.sent, started);
+    void this.completeLater(request, final, payloads, this.sentOf(m), started);
     return this.interim(request, m);
   }
 
@@ -257,6 +266,7 @@ export class RequestPipeline {
 
   private remote(payloads: MessagePayloads): RemoteBuffers {
     const t = this.host.conn.transport;
+    if (!t.rdmaWrite && !t.rdmaRead && !t.rdmaReadInto) return NO_REMOTE_BUFFERS;
     return {
       write: t.rdmaWrite ? (payload, descriptors) => this.host.send.writeRemote(payload, descriptors, payloads) : undefined,
       read: t.rdmaRead ? (descriptors, length) => t.rdmaRead!(descriptors, length) : undefined,

@@ -9,7 +9,7 @@ import { isReadOnlyMode } from '../../smb2/info/from-stats.js';
 import type { HandlerResult, TreeContext } from '../handler.js';
 import type { TreeConnect } from '../state.js';
 import { grantedAccess, canWrite } from '../access.js';
-import { openForData, openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
+import { closeCheckedPath, openForData, openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
 import { fileKeyOf, type HostStats } from '../host-fs.js';
 import { closeQuietly, splitSharePath, type ShareRoot } from '../share-root.js';
 import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
@@ -37,18 +37,23 @@ function deleteOnCloseRefused(req: CreateRequest, tree: TreeConnect, access: num
 /**
  * Take the share mode, reopen the file for the handle and, at the same time, open its data
  * through the FileIo provider (both reopened from the checked O_PATH descriptor, so both get
- * this very file), then truncate for overwrite dispositions. The O_PATH descriptor is closed
- * without waiting: nothing uses its number afterwards.
+ * this very file), then truncate for overwrite dispositions.
  */
 async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcome, access: number, shareAccess: number) {
-  const releaseShareMode = ctx.core.shareModes.acquire(fileKeyOf(outcome.stats), access, shareAccess);
+  let releaseShareMode: () => void;
+  try {
+    releaseShareMode = ctx.core.shareModes.acquire(fileKeyOf(outcome.stats), access, shareAccess);
+  } catch (err) {
+    void closeQuietly(outcome.fd); // SHARING_VIOLATION: the checked descriptor is not kept
+    throw err;
+  }
   const writable = outcome.truncate || (canWrite(access) && !ctx.tree.readOnly);
   const isDirectory = outcome.stats.isDirectory();
   const [handle, data] = await Promise.allSettled([
     reopenForHandle(root, outcome, writable && !isDirectory),
     isDirectory ? undefined : openForData(root, outcome.fd, writable).then((dataFd) => ctx.core.fileIo.open(dataFd, { writable })),
   ]);
-  void closeQuietly(outcome.fd);
+  closeCheckedPath(outcome.fd, handle.status === 'fulfilled');
   const fd = handle.status === 'fulfilled' ? handle.value : undefined;
   const io = data.status === 'fulfilled' ? data.value : undefined;
   try {
