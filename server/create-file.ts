@@ -1,4 +1,4 @@
-import { closeSync, open as openPath } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { CreateAction, CreateDisposition, CreateOption } from '../smb2/constants.js';
 import { Status, SmbStatusError } from '../smb2/status.js';
 import type { HostStats } from './host-fs.js';
@@ -105,42 +105,53 @@ export async function openOrCreate(root: ShareRoot, parts: readonly string[], di
   throw new SmbStatusError(Status.ACCESS_DENIED, 'dangling symlink or a name that keeps changing');
 }
 
-function openAsync(path: string, flags: number): Promise<number> {
-  return new Promise((resolve, reject) => openPath(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
+/**
+ * Reopening a descriptor we hold through /proc/self/fd walks no share path: the file is already
+ * resolved, and the checks made before this (a regular file or a directory, never a FIFO or a
+ * device) leave an open that does not wait. On a local file system it costs a few microseconds,
+ * far less than a thread-pool round trip (a wake-up there and one back), so it runs in place.
+ */
+function reopen(fd: number, flags: number): number {
+  return openSync(descriptorPath(fd), flags);
 }
 
 /**
- * A second descriptor of a handle's file for the FileIo provider, which owns it: read-write or
+ * A second descriptor of the handle's file for the FileIo provider, which owns it: read-write or
  * read-only like the handle, never O_PATH (a file we may not read fails here, not at READ).
  */
-export function openForData(root: ShareRoot, handleFd: number, writable: boolean): Promise<number> {
+export function openForData(root: ShareRoot, handleFd: number, writable: boolean): number {
   const c = root.fs.constants;
-  return openAsync(descriptorPath(handleFd), writable ? c.O_RDWR : c.O_RDONLY);
+  return reopen(handleFd, writable ? c.O_RDWR : c.O_RDONLY);
 }
 
 /**
  * The descriptor an open handle keeps: the file reopened through its O_PATH descriptor with
  * the access it needs (read, or read-write), so metadata calls (fchmod, futimes) work on it.
  * A file or directory we may not read is kept as O_PATH unless writing was asked for.
+ * Throws an SmbStatusError.
  */
-export async function reopenForHandle(root: ShareRoot, outcome: CreateOutcome, writable: boolean): Promise<number> {
+export function reopenForHandle(root: ShareRoot, outcome: CreateOutcome, writable: boolean): number {
   const c = root.fs.constants;
   const flags = outcome.stats.isDirectory() ? c.O_RDONLY | c.O_DIRECTORY : writable ? c.O_RDWR : c.O_RDONLY;
   try {
-    return await openAsync(descriptorPath(outcome.fd), flags);
+    return reopen(outcome.fd, flags);
   } catch (err) {
     if (writable || (errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'EPERM')) throw hostFailure(err);
-    return openAsync(descriptorPath(outcome.fd), c.O_PATH | (outcome.stats.isDirectory() ? c.O_DIRECTORY : 0));
+  }
+  try {
+    return reopen(outcome.fd, c.O_PATH | (outcome.stats.isDirectory() ? c.O_DIRECTORY : 0));
+  } catch (err) {
+    throw hostFailure(err);
   }
 }
 
 /**
- * Close the O_PATH descriptor CREATE checked the file on. While another descriptor of the same
- * file is open (`reopened`), this close cannot be the file's last reference, so it is only a
- * table update and runs here instead of on the thread pool; otherwise it goes there.
+ * Close a descriptor while another descriptor of ours keeps the same file open (CREATE's checked
+ * O_PATH descriptor once the handle's is open; a handle's once the FileIo's holds the file):
+ * this close cannot be the file's last reference (which could free a deleted file's pages), so
+ * it is only a table update and runs in place instead of on the thread pool.
  */
-export function closeCheckedPath(fd: number, reopened: boolean): void {
-  if (!reopened) return void closeQuietly(fd);
+export function closeWhileHeld(fd: number): void {
   try {
     closeSync(fd);
   } catch {

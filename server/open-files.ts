@@ -6,6 +6,7 @@ import type { ConnectionState, Open } from './state.js';
 import type { ServerCore } from './server-core.js';
 import { fileKeyOf, type HostStats } from './host-fs.js';
 import { closeQuietly, type ShareRoot } from './share-root.js';
+import { closeWhileHeld } from './create-file.js';
 
 /** The Open a request names, [MS-SMB2] 3.3.5.2.7.2 for the related-compound FileId. */
 export function findOpen(ctx: RequestContext, fileId: FileId): Open {
@@ -84,6 +85,11 @@ export async function closeOpen(core: ServerCore, conn: ConnectionState, open: O
   open.releaseShareMode?.();
   core.telemetry.fileClosed();
   const root = open.tree.root;
+  let fd = open.fd;
+  if (fd !== undefined && open.io && !postQuery) {
+    closeWhileHeld(fd); // the FileIo's own descriptor holds the file until io.close()
+    fd = undefined;
+  }
   let deleted = false;
   try {
     await open.io?.close();
@@ -95,9 +101,9 @@ export async function closeOpen(core: ServerCore, conn: ConnectionState, open: O
     }
   }
   try {
-    return postQuery && !deleted && root && open.fd !== undefined ? await root.stat(open.fd).catch(() => null) : null;
+    return postQuery && !deleted && root && fd !== undefined ? await root.stat(fd).catch(() => null) : null;
   } finally {
     // Not waited for: the number is ours until the close runs, and nothing uses it after this.
-    if (open.fd !== undefined) void closeQuietly(open.fd);
+    if (fd !== undefined) void closeQuietly(fd);
   }
 }

@@ -8,8 +8,9 @@ import { fileRecordFromStats } from '../../smb2/info/index.js';
 import { isReadOnlyMode } from '../../smb2/info/from-stats.js';
 import type { HandlerResult, TreeContext } from '../handler.js';
 import type { TreeConnect } from '../state.js';
+import type { FileIo } from '../file-io.js';
 import { grantedAccess, canWrite } from '../access.js';
-import { closeCheckedPath, openForData, openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
+import { closeWhileHeld, openForData, openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
 import { fileKeyOf, type HostStats } from '../host-fs.js';
 import { closeQuietly, splitSharePath, type ShareRoot } from '../share-root.js';
 import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
@@ -35,37 +36,48 @@ function deleteOnCloseRefused(req: CreateRequest, tree: TreeConnect, access: num
 }
 
 /**
- * Take the share mode, reopen the file for the handle and, at the same time, open its data
- * through the FileIo provider (both reopened from the checked O_PATH descriptor, so both get
- * this very file), then truncate for overwrite dispositions.
+ * Take the share mode, reopen the checked file for the handle, open its data through the FileIo
+ * provider (reopened from the handle's descriptor, so it gets this very file), and truncate for
+ * overwrite dispositions.
  */
 async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcome, access: number, shareAccess: number) {
+  const writable = outcome.truncate || (canWrite(access) && !ctx.tree.readOnly);
+  const isDirectory = outcome.stats.isDirectory();
   let releaseShareMode: () => void;
+  let fd: number;
+  let dataFd: number | undefined;
   try {
     releaseShareMode = ctx.core.shareModes.acquire(fileKeyOf(outcome.stats), access, shareAccess);
   } catch (err) {
     void closeQuietly(outcome.fd); // SHARING_VIOLATION: the checked descriptor is not kept
     throw err;
   }
-  const writable = outcome.truncate || (canWrite(access) && !ctx.tree.readOnly);
-  const isDirectory = outcome.stats.isDirectory();
-  const [handle, data] = await Promise.allSettled([
-    reopenForHandle(root, outcome, writable && !isDirectory),
-    isDirectory ? undefined : openForData(root, outcome.fd, writable).then((dataFd) => ctx.core.fileIo.open(dataFd, { writable })),
-  ]);
-  closeCheckedPath(outcome.fd, handle.status === 'fulfilled');
-  const fd = handle.status === 'fulfilled' ? handle.value : undefined;
-  const io = data.status === 'fulfilled' ? data.value : undefined;
   try {
-    if (handle.status === 'rejected') throw handle.reason;
-    if (data.status === 'rejected') throw data.reason;
-    if (!outcome.truncate || !io) return { fd: handle.value, io, stats: outcome.stats, releaseShareMode };
+    fd = reopenForHandle(root, outcome, writable && !isDirectory);
+  } catch (err) {
+    releaseShareMode();
+    void closeQuietly(outcome.fd);
+    throw err;
+  }
+  closeWhileHeld(outcome.fd); // the handle's descriptor holds the file now
+  try {
+    if (!isDirectory) dataFd = openForData(root, fd, writable);
+  } catch (err) {
+    releaseShareMode();
+    void closeQuietly(fd);
+    throw err;
+  }
+  if (dataFd === undefined) return { fd, io: undefined, stats: outcome.stats, releaseShareMode };
+  let io: FileIo | undefined;
+  try {
+    io = await ctx.core.fileIo.open(dataFd, { writable }); // the provider owns dataFd from here, even when this fails
+    if (!outcome.truncate) return { fd, io, stats: outcome.stats, releaseShareMode };
     await io.setSize(0);
-    return { fd: handle.value, io, stats: await root.stat(handle.value), releaseShareMode };
+    return { fd, io, stats: await root.stat(fd), releaseShareMode };
   } catch (err) {
     releaseShareMode();
     await io?.close().catch(() => {});
-    if (fd !== undefined) void closeQuietly(fd);
+    void closeQuietly(fd);
     throw err;
   }
 }
