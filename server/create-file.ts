@@ -1,7 +1,7 @@
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { CreateAction, CreateDisposition, CreateOption } from '../smb2/constants.js';
 import { Status, SmbStatusError } from '../smb2/status.js';
-import type { HostStats } from './host-fs.js';
+import { HostStats } from './host-fs.js';
 import { closeQuietly, descriptorPath, errnoCode, hostFailure, type ShareRoot } from './share-root.js';
 
 export interface CreateOutcome {
@@ -76,6 +76,27 @@ async function createNew(root: ShareRoot, parts: readonly string[], disposition:
   }
 }
 
+/**
+ * statx of a descriptor we hold (O_PATH ones too), in place: it reads the inode the descriptor
+ * already pins, with no path walk, so it costs less than a thread-pool round trip.
+ */
+function statHeld(fd: number): HostStats {
+  const st = fstatSync(fd, { bigint: true });
+  return new HostStats({
+    dev: st.dev, ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, size: st.size,
+    atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, birthtimeNs: st.birthtimeNs,
+  });
+}
+
+function statOrClose(fd: number): HostStats {
+  try {
+    return statHeld(fd);
+  } catch (err) {
+    void closeQuietly(fd);
+    throw hostFailure(err);
+  }
+}
+
 /** Tries: a name that keeps appearing and vanishing (or a dangling symlink) ends in ACCESS_DENIED. */
 const CREATE_ATTEMPTS = 3;
 
@@ -92,15 +113,15 @@ export async function openOrCreate(root: ShareRoot, parts: readonly string[], di
     const existing = await openExistingPath(root, parts);
     if (existing !== null) {
       try {
-        const stats = await root.stat(existing);
+        const stats = statHeld(existing);
         return { ...checkExisting(stats, disposition, options, readOnly), stats, fd: existing };
       } catch (err) {
-        await closeQuietly(existing);
+        void closeQuietly(existing);
         throw hostFailure(err);
       }
     }
     const created = await createNew(root, parts, disposition, options, readOnly);
-    if (created !== null) return { action: CreateAction.CREATED, stats: await root.stat(created), truncate: false, fd: created };
+    if (created !== null) return { action: CreateAction.CREATED, stats: statOrClose(created), truncate: false, fd: created };
   }
   throw new SmbStatusError(Status.ACCESS_DENIED, 'dangling symlink or a name that keeps changing');
 }
