@@ -80,7 +80,7 @@ async function createNew(root: ShareRoot, parts: readonly string[], disposition:
  * statx of a descriptor we hold (O_PATH ones too), in place: it reads the inode the descriptor
  * already pins, with no path walk, so it costs less than a thread-pool round trip.
  */
-function statHeld(fd: number): HostStats {
+export function statHeld(fd: number): HostStats {
   const st = fstatSync(fd, { bigint: true });
   return new HostStats({
     dev: st.dev, ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, size: st.size,
@@ -167,12 +167,13 @@ export function reopenForHandle(root: ShareRoot, outcome: CreateOutcome, writabl
 }
 
 /**
- * Close a descriptor while another descriptor of ours keeps the same file open (CREATE's checked
- * O_PATH descriptor once the handle's is open; a handle's once the FileIo's holds the file):
- * this close cannot be the file's last reference (which could free a deleted file's pages), so
- * it is only a table update and runs in place instead of on the thread pool.
+ * Close a descriptor in place instead of on the thread pool, for a close that is only a table
+ * update: while another descriptor of ours keeps the same file open (CREATE's checked O_PATH
+ * descriptor once the handle's is open; a handle's while its FileIo holds the file), or for a
+ * directory. What must not run here is the last close of a removed regular file, which frees
+ * its pages.
  */
-export function closeWhileHeld(fd: number): void {
+export function closeInPlace(fd: number): void {
   try {
     closeSync(fd);
   } catch {

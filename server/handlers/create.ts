@@ -10,7 +10,7 @@ import type { HandlerResult, TreeContext } from '../handler.js';
 import type { TreeConnect } from '../state.js';
 import type { FileIo } from '../file-io.js';
 import { grantedAccess, canWrite } from '../access.js';
-import { closeWhileHeld, openForData, openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
+import { closeInPlace, openForData, openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
 import { fileKeyOf, type HostStats } from '../host-fs.js';
 import { closeQuietly, splitSharePath, type ShareRoot } from '../share-root.js';
 import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
@@ -59,7 +59,7 @@ async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcom
     void closeQuietly(outcome.fd);
     throw err;
   }
-  closeWhileHeld(outcome.fd); // the handle's descriptor holds the file now
+  closeInPlace(outcome.fd); // the handle's descriptor holds the file now
   try {
     if (!isDirectory) dataFd = openForData(root, fd, writable);
   } catch (err) {
