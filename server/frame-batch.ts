@@ -67,14 +67,17 @@ export class FrameBatch {
     return { parts: [], small: 0, done, settle };
   }
 
-  private flush(): void {
+  /** Write what this turn queued now (scheduled by the first frame; also before a disconnect). */
+  flush(): void {
     const batch = this.batch;
     this.batch = undefined;
     if (!batch) return;
     if (this.socket.destroyed) return batch.settle(new Error('connection closed'));
     const out = coalesce(batch);
-    // A socket destroyed with the write pending calls back without an error: the bytes did not go.
-    const settle = (err?: Error | null) => batch.settle(err ?? (this.socket.destroyed ? new Error('connection closed') : null));
+    // A socket destroyed with the write still pending calls back without an error, though the
+    // bytes did not go; a write the kernel took at once (nothing left queued) did go.
+    let taken = false;
+    const settle = (err?: Error | null) => batch.settle(err ?? (!taken && this.socket.destroyed ? new Error('connection closed') : null));
     try {
       if (out.length === 1) this.socket.write(out[0], settle);
       else this.writeCorked(out, settle);
@@ -82,7 +85,8 @@ export class FrameBatch {
       batch.settle(err as Error);
       return;
     }
-    if (this.socket.writableLength > 0) this.queued();
+    taken = this.socket.writableLength === 0;
+    if (!taken) this.queued();
   }
 
   /** Several buffers as one writev: cork, write each, uncork; the last write's callback settles the batch. */

@@ -82,7 +82,9 @@ export class FramedSocket {
     this.socket.resume();
   }
 
+  /** Close the connection; frames queued in this turn are written first, as they would have been without batching. */
   disconnect(): void {
+    this.out.flush();
     this.socket.destroy();
   }
 

@@ -186,6 +186,19 @@ test('frames queued when the socket closes in the same turn are refused, and lat
   }
 });
 
+test('frames queued before a disconnect in the same turn are written first and resolve', async () => {
+  const p = await socketPair();
+  try {
+    const end = new FramedSocket(p.accepted, limits());
+    const sent = end.send([Buffer.from('bye')]);
+    end.disconnect();
+    await sent;
+    assert.deepEqual(await readBytes(p.client, 7), cat(header(3), Buffer.from('bye')));
+  } finally {
+    p.close();
+  }
+});
+
 test('a frame too large for the 24-bit length is refused alone; the others of its turn still go', async () => {
   const sink = new CountingSink();
   const batch = new FrameBatch(sink);
