@@ -17,8 +17,9 @@ export const COALESCE_MAX_PART = 512;
 
 /** The frames of one turn and the promise every one of them resolves with. */
 interface Batch {
-  parts: Buffer[];
-  /** Bytes of `parts` that are small enough to be copied. */
+  /** In order: each frame's length (its 4-byte header, written when the batch is joined), then its parts. */
+  parts: Array<Buffer | number>;
+  /** Bytes that are copied into the joined buffer: every header, and the parts small enough. */
   small: number;
   done: Promise<void>;
   settle(err?: Error | null): void;
@@ -48,9 +49,7 @@ export class FrameBatch {
     if (length > DIRECT_TCP_MAX_MESSAGE) return Promise.reject(new RangeError(`SMB2 message of ${length} bytes exceeds direct-TCP framing`));
     if (this.socket.destroyed) return Promise.reject(new Error('connection closed'));
     const batch = (this.batch ??= this.open());
-    const header = Buffer.allocUnsafe(DIRECT_TCP_HEADER_SIZE);
-    header.writeUInt32BE(length, 0);
-    batch.parts.push(header);
+    batch.parts.push(length);
     batch.small += DIRECT_TCP_HEADER_SIZE;
     for (const p of parts) {
       if (p.length === 0) continue;
@@ -103,15 +102,17 @@ export class FrameBatch {
 
 function noop(): void {}
 
-/** Runs of small parts copied into one buffer each; large parts kept as they are. */
+/** Headers and runs of small parts copied into one buffer; large parts kept as they are. */
 function coalesce(batch: Batch): Buffer[] {
-  const { parts } = batch;
-  if (batch.small === 0) return parts;
   const joined = Buffer.allocUnsafe(batch.small);
   const out: Buffer[] = [];
   let start = 0;
   let at = 0;
-  for (const p of parts) {
+  for (const p of batch.parts) {
+    if (typeof p === 'number') {
+      at = joined.writeUInt32BE(p, at); // [MS-SMB2] 2.1: a zero byte, then the 24-bit length
+      continue;
+    }
     if (p.length <= COALESCE_MAX_PART) {
       at += p.copy(joined, at);
       continue;
