@@ -35,6 +35,8 @@ interface Batch {
  */
 export class FrameBatch {
   private batch?: Batch;
+  /** Bytes handed to the socket so far; minus its writableLength, what the kernel took. */
+  private written = 0;
 
   constructor(
     private readonly socket: BatchSocket,
@@ -66,6 +68,11 @@ export class FrameBatch {
     return { parts: [], small: 0, done, settle };
   }
 
+  /** Bytes the kernel has taken from this socket so far (grows while a slow peer reads). */
+  get taken(): number {
+    return this.written - this.socket.writableLength;
+  }
+
   /** Write what this turn queued now (scheduled by the first frame; also before a disconnect). */
   flush(): void {
     const batch = this.batch;
@@ -73,6 +80,7 @@ export class FrameBatch {
     if (!batch) return;
     if (this.socket.destroyed) return batch.settle(new Error('connection closed'));
     const out = coalesce(batch);
+    for (const b of out) this.written += b.length;
     // A socket destroyed with the write still pending calls back without an error, though the
     // bytes did not go; a write the kernel took at once (nothing left queued) did go.
     let taken = false;

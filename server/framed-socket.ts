@@ -115,19 +115,23 @@ export class FramedSocket {
     this.frameTimer = setTimeout(() => this.timedOut('frame_timeout', 'frame not completed in time'), this.limits.frameTimeoutMs).unref();
   }
 
-  /** Send-stall limit, armed when a flush leaves bytes queued; it stops once they are all taken. */
+  /**
+   * Send-stall limit, armed when a flush leaves bytes queued: each period the kernel must have
+   * taken more of them (progress is counted in bytes taken, so a peer that reads while more is
+   * queued is not cut off); it stops once nothing is queued.
+   */
   private watchSend(): void {
     const ms = this.limits.frameTimeoutMs;
     if (!ms || this.stallTimer) return;
-    let pending = this.socket.writableLength;
+    let taken = this.out.taken;
     const timer: NodeJS.Timeout = setTimeout(() => {
-      const now = this.socket.writableLength;
-      if (now === 0 || this.closed) {
+      if (this.socket.writableLength === 0 || this.closed) {
         this.stallTimer = undefined;
         return;
       }
-      if (now < pending) {
-        pending = now;
+      const now = this.out.taken;
+      if (now > taken) {
+        taken = now;
         timer.refresh();
         return;
       }

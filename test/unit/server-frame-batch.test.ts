@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { Writable } from 'node:stream';
+import { Duplex, Writable } from 'node:stream';
 import { FramedSocket, type FrameLimits } from '../../server/framed-socket.js';
 import { FrameBatch, COALESCE_MAX_PART } from '../../server/frame-batch.js';
 import { cat } from '../support/bytes.js';
@@ -167,6 +167,56 @@ test('a send-stall limit still closes a connection whose peer does not read', as
   } finally {
     p.close();
   }
+});
+
+/**
+ * A socket whose kernel takes a write only when the test says so, one write at a time (no
+ * _writev): writableLength is what the test has not taken yet. Enough of net.Socket for FramedSocket.
+ */
+class SlowSocket extends Duplex {
+  private readonly waiting: Array<() => void> = [];
+  override _read(): void {}
+  override _write(_chunk: Buffer, _enc: string, cb: () => void): void {
+    this.waiting.push(cb);
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  /** The kernel takes the oldest write. */
+  takeOne(): void {
+    this.waiting.shift()?.();
+  }
+}
+
+test('a slow peer that keeps taking data is not cut off while more is queued than it takes; one that stops is', async () => {
+  const socket = new SlowSocket();
+  const hits: string[] = [];
+  const end = new FramedSocket(socket as unknown as net.Socket, limits({ frameTimeoutMs: 100, limitHit: (l) => hits.push(l) }));
+  const reason = new Promise<Error | undefined>((resolve) => end.onClose(resolve));
+  const sends: Array<Promise<void>> = [];
+  const sendInOwnTurn = async () => {
+    sends.push(end.send([Buffer.alloc(1000)]));
+    await new Promise((r) => setImmediate(r));
+  };
+  await sendInOwnTurn();
+  for (let i = 0; i < 15; i++) {
+    await new Promise((r) => setTimeout(r, 40));
+    socket.takeOne();
+    await sendInOwnTurn();
+    await sendInOwnTurn();
+  }
+  assert.ok(socket.writableLength > 10_000, 'the queue grew while the peer took data');
+  assert.deepEqual(hits, [], 'progress kept the connection');
+  const started = Date.now();
+  const keepAlive = setInterval(() => {}, 20); // the limit's timer is unref'd and this fake holds no handle
+  try {
+    assert.match(String((await reason)?.message), /does not read/);
+  } finally {
+    clearInterval(keepAlive);
+  }
+  assert.ok(Date.now() - started < 1000);
+  assert.deepEqual(hits, ['send_timeout']);
+  for (const s of sends) s.catch(() => {});
 });
 
 test('frames queued when the socket closes in the same turn are refused, and later sends too', async () => {
