@@ -13,6 +13,7 @@ import { signResponses } from './sign.js';
 import type { SendStage } from './send.js';
 import { RequestList, type InProgress } from './async-requests.js';
 import { CompoundSize } from './compound-size.js';
+import { PipelineContext } from './request-context.js';
 import type { MessagePayloads } from './message-payloads.js';
 import { SMB1_PROTOCOL_ID, SMB2_PROTOCOL_ID } from '../smb2/header.js';
 import { answerSmb1Negotiate } from './handlers/negotiate.js';
@@ -178,15 +179,7 @@ export class RequestPipeline {
   private context(pdu: AdmittedPdu, message: Buffer, request: InProgress, chain: ChainState, payloads: MessagePayloads): RequestContext {
     const h = this.host;
     const { header, reader } = pdu;
-    return {
-      core: h.core, conn: h.conn, header, message, reader, chain, payloads, log: h.log,
-      remote: this.remote(payloads),
-      // AbortController makes its signal on first use: most handlers never look at it.
-      get cancelled() {
-        return request.abort.signal;
-      },
-      mayGoAsync: this.requests.mayGoAsync,
-    };
+    return new PipelineContext(h.core, h.conn, header, message, reader, chain, payloads, h.log, this.remote(payloads), this.requests.mayGoAsync, request.abort);
   }
 
   /** CANCEL, [MS-SMB2] 3.3.5.16: aborts the request it names when validate.ts allows it; never answered. */
