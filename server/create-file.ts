@@ -1,7 +1,7 @@
-import { open as openPath } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { CreateAction, CreateDisposition, CreateOption } from '../smb2/constants.js';
 import { Status, SmbStatusError } from '../smb2/status.js';
-import type { HostStats } from './host-fs.js';
+import { HostStats } from './host-fs.js';
 import { closeQuietly, descriptorPath, errnoCode, hostFailure, type ShareRoot } from './share-root.js';
 
 export interface CreateOutcome {
@@ -76,6 +76,27 @@ async function createNew(root: ShareRoot, parts: readonly string[], disposition:
   }
 }
 
+/**
+ * statx of a descriptor we hold (O_PATH ones too), in place: it reads the inode the descriptor
+ * already pins, with no path walk, so it costs less than a thread-pool round trip.
+ */
+export function statHeld(fd: number): HostStats {
+  const st = fstatSync(fd, { bigint: true });
+  return new HostStats({
+    dev: st.dev, ino: st.ino, mode: st.mode, nlink: st.nlink, uid: st.uid, gid: st.gid, size: st.size,
+    atimeNs: st.atimeNs, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, birthtimeNs: st.birthtimeNs,
+  });
+}
+
+function statOrClose(fd: number): HostStats {
+  try {
+    return statHeld(fd);
+  } catch (err) {
+    void closeQuietly(fd);
+    throw hostFailure(err);
+  }
+}
+
 /** Tries: a name that keeps appearing and vanishing (or a dangling symlink) ends in ACCESS_DENIED. */
 const CREATE_ATTEMPTS = 3;
 
@@ -92,44 +113,70 @@ export async function openOrCreate(root: ShareRoot, parts: readonly string[], di
     const existing = await openExistingPath(root, parts);
     if (existing !== null) {
       try {
-        const stats = await root.stat(existing);
+        const stats = statHeld(existing);
         return { ...checkExisting(stats, disposition, options, readOnly), stats, fd: existing };
       } catch (err) {
-        await closeQuietly(existing);
+        void closeQuietly(existing);
         throw hostFailure(err);
       }
     }
     const created = await createNew(root, parts, disposition, options, readOnly);
-    if (created !== null) return { action: CreateAction.CREATED, stats: await root.stat(created), truncate: false, fd: created };
+    if (created !== null) return { action: CreateAction.CREATED, stats: statOrClose(created), truncate: false, fd: created };
   }
   throw new SmbStatusError(Status.ACCESS_DENIED, 'dangling symlink or a name that keeps changing');
 }
 
-function openAsync(path: string, flags: number): Promise<number> {
-  return new Promise((resolve, reject) => openPath(path, flags, (err, fd) => (err ? reject(err) : resolve(fd))));
+/**
+ * Reopening a descriptor we hold through /proc/self/fd walks no share path: the file is already
+ * resolved, and the checks made before this (a regular file or a directory, never a FIFO or a
+ * device) leave an open that does not wait. On a local file system it costs a few microseconds,
+ * far less than a thread-pool round trip (a wake-up there and one back), so it runs in place.
+ */
+function reopen(fd: number, flags: number): number {
+  return openSync(descriptorPath(fd), flags);
 }
 
 /**
- * A second descriptor of a handle's file for the FileIo provider, which owns it: read-write or
+ * A second descriptor of the handle's file for the FileIo provider, which owns it: read-write or
  * read-only like the handle, never O_PATH (a file we may not read fails here, not at READ).
  */
-export function openForData(root: ShareRoot, handleFd: number, writable: boolean): Promise<number> {
+export function openForData(root: ShareRoot, handleFd: number, writable: boolean): number {
   const c = root.fs.constants;
-  return openAsync(descriptorPath(handleFd), writable ? c.O_RDWR : c.O_RDONLY);
+  return reopen(handleFd, writable ? c.O_RDWR : c.O_RDONLY);
 }
 
 /**
  * The descriptor an open handle keeps: the file reopened through its O_PATH descriptor with
  * the access it needs (read, or read-write), so metadata calls (fchmod, futimes) work on it.
  * A file or directory we may not read is kept as O_PATH unless writing was asked for.
+ * Throws an SmbStatusError.
  */
-export async function reopenForHandle(root: ShareRoot, outcome: CreateOutcome, writable: boolean): Promise<number> {
+export function reopenForHandle(root: ShareRoot, outcome: CreateOutcome, writable: boolean): number {
   const c = root.fs.constants;
   const flags = outcome.stats.isDirectory() ? c.O_RDONLY | c.O_DIRECTORY : writable ? c.O_RDWR : c.O_RDONLY;
   try {
-    return await openAsync(descriptorPath(outcome.fd), flags);
+    return reopen(outcome.fd, flags);
   } catch (err) {
     if (writable || (errnoCode(err) !== 'EACCES' && errnoCode(err) !== 'EPERM')) throw hostFailure(err);
-    return openAsync(descriptorPath(outcome.fd), c.O_PATH | (outcome.stats.isDirectory() ? c.O_DIRECTORY : 0));
+  }
+  try {
+    return reopen(outcome.fd, c.O_PATH | (outcome.stats.isDirectory() ? c.O_DIRECTORY : 0));
+  } catch (err) {
+    throw hostFailure(err);
+  }
+}
+
+/**
+ * Close a descriptor in place instead of on the thread pool, for a close that is only a table
+ * update: while another descriptor of ours keeps the same file open (CREATE's checked O_PATH
+ * descriptor once the handle's is open; a handle's while its FileIo holds the file), or for a
+ * directory. What must not run here is the last close of a removed regular file, which frees
+ * its pages.
+ */
+export function closeInPlace(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // EBADF/EINTR: the descriptor is gone either way.
   }
 }

@@ -1,3 +1,6 @@
+/** Message ids beyond this are refused (they are compared as numbers). */
+const MAX_MESSAGE_ID = BigInt(Number.MAX_SAFE_INTEGER);
+
 /**
  * The credit window of one connection, [MS-SMB2] 3.3.1.1 and 3.3.5.2.3: message ids the
  * client may use are [low, high); each id can be used once. A large-MTU request consumes
@@ -21,10 +24,14 @@ export class CreditWindow {
 
   /** Consume the ids of one request; false when any is outside the window or used already. */
   consume(messageId: bigint, charge: number): boolean {
-    if (messageId > BigInt(Number.MAX_SAFE_INTEGER)) return false;
+    if (messageId > MAX_MESSAGE_ID) return false;
     const first = Number(messageId);
     const count = Math.max(1, charge);
     if (first < this.low || first + count > this.high) return false;
+    if (first === this.low && this.used.size === 0) {
+      this.low += count; // the next ids in order, none used out of order: nothing to record
+      return true;
+    }
     for (let id = first; id < first + count; id++) if (this.used.has(id)) return false;
     for (let id = first; id < first + count; id++) this.used.add(id);
     while (this.used.has(this.low)) this.used.delete(this.low++);

@@ -4,7 +4,7 @@ import { MessagePieces, type ReceivedMessage } from './message-pieces.js';
 import type { ReceivePool } from './receive-pool.js';
 
 /** Direct-TCP transport header, [MS-SMB2] 2.1: a zero byte and a 24-bit big-endian length. */
-const DIRECT_TCP_HEADER_SIZE = 4;
+export const DIRECT_TCP_HEADER_SIZE = 4;
 /** The largest message a 24-bit length can frame. */
 export const DIRECT_TCP_MAX_MESSAGE = 0xffffff;
 

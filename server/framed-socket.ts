@@ -1,5 +1,6 @@
 import net from 'node:net';
-import { DirectTcpFramer, writeDirectTcpFrame, type FramerOptions } from './direct-tcp-framer.js';
+import { DirectTcpFramer, type FramerOptions } from './direct-tcp-framer.js';
+import { FrameBatch } from './frame-batch.js';
 import type { ReceivedMessage } from './message-pieces.js';
 
 /** What a framed socket allows its peer. The object is kept: setMaxMessageBytes updates it. */
@@ -52,7 +53,8 @@ export function sharedReadSocket(accepted: net.Socket): { socket: net.Socket; ch
 
 /**
  * Direct TCP ([MS-SMB2] 2.1) over one socket, for both ends: whole messages in, and each
- * gather list out as one corked frame. The server's TcpTransport and the client's
+ * gather list out as one frame; the frames of one event-loop turn go out in one socket write
+ * (frame-batch.ts). The server's TcpTransport and the client's
  * TcpClientTransport are this class plus what their side needs.
  */
 export class FramedSocket {
@@ -62,6 +64,8 @@ export class FramedSocket {
   private closed = false;
   private closeReason?: Error;
   private frameTimer?: NodeJS.Timeout;
+  private stallTimer?: NodeJS.Timeout;
+  private readonly out: FrameBatch;
 
   /** `receive.piecesFrom`: large frames are handed to onMessage in pieces (MessagePieces), never joined. */
   constructor(
@@ -70,6 +74,7 @@ export class FramedSocket {
     receive: ReceiveOptions = {},
   ) {
     this.framer = new DirectTcpFramer(limits.maxMessageBytes, receive);
+    this.out = new FrameBatch(socket, () => this.watchSend());
     socket.setNoDelay(true);
     if (receive.chunks) {
       receive.chunks((chunk) => this.onData(chunk));
@@ -104,18 +109,13 @@ export class FramedSocket {
   }
 
   /**
-   * One frame: the 4-byte header then every part, corked so the kernel sees one writev.
-   * A peer that takes none of it for frameTimeoutMs is disconnected (a slow reader that
-   * makes progress is not).
+   * One frame: the 4-byte header then every part; resolves once the kernel took it. Frames sent
+   * in one event-loop turn share one socket write. A peer that takes none of what is queued for
+   * frameTimeoutMs is disconnected (a slow reader that makes progress is not).
    */
-  async send(parts: Buffer[]): Promise<void> {
-    if (this.closed || this.socket.destroyed) throw new Error('connection closed');
-    const stall = this.watchSend();
-    try {
-      await writeDirectTcpFrame(this.socket, parts);
-    } finally {
-      clearTimeout(stall);
-    }
+  send(parts: Buffer[]): Promise<void> {
+    if (this.closed || this.socket.destroyed) return Promise.reject(new Error('connection closed'));
+    return this.out.frame(parts);
   }
 
   pause(): void {
@@ -126,7 +126,9 @@ export class FramedSocket {
     this.socket.resume();
   }
 
+  /** Close the connection; frames queued in this turn are written first, as they would have been without batching. */
   disconnect(): void {
+    this.out.flush();
     this.socket.destroy();
   }
 
@@ -157,20 +159,30 @@ export class FramedSocket {
     this.frameTimer = setTimeout(() => this.timedOut('frame_timeout', 'frame not completed in time'), this.limits.frameTimeoutMs).unref();
   }
 
-  private watchSend(): NodeJS.Timeout | undefined {
+  /**
+   * Send-stall limit, armed when a flush leaves bytes queued: each period the kernel must have
+   * taken more of them (progress is counted in bytes taken, so a peer that reads while more is
+   * queued is not cut off); it stops once nothing is queued.
+   */
+  private watchSend(): void {
     const ms = this.limits.frameTimeoutMs;
-    if (!ms) return undefined;
-    let pending = Infinity;
+    if (!ms || this.stallTimer) return;
+    let taken = this.out.taken;
     const timer: NodeJS.Timeout = setTimeout(() => {
-      const now = this.socket.writableLength;
-      if (now < pending) {
-        pending = now;
+      if (this.socket.writableLength === 0 || this.closed) {
+        this.stallTimer = undefined;
+        return;
+      }
+      const now = this.out.taken;
+      if (now > taken) {
+        taken = now;
         timer.refresh();
         return;
       }
+      this.stallTimer = undefined;
       this.timedOut('send_timeout', 'peer does not read its responses');
     }, ms).unref();
-    return timer;
+    this.stallTimer = timer;
   }
 
   private timedOut(limit: string, why: string): void {
@@ -185,6 +197,7 @@ export class FramedSocket {
     this.closed = true;
     clearTimeout(this.frameTimer);
     this.framer.discard();
+    clearTimeout(this.stallTimer);
     for (const h of this.closeHandlers) h(this.closeReason);
   }
 }

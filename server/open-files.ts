@@ -6,6 +6,7 @@ import type { ConnectionState, Open } from './state.js';
 import type { ServerCore } from './server-core.js';
 import { fileKeyOf, type HostStats } from './host-fs.js';
 import { closeQuietly, type ShareRoot } from './share-root.js';
+import { closeInPlace, statHeld } from './create-file.js';
 
 /** The Open a request names, [MS-SMB2] 3.3.5.2.7.2 for the related-compound FileId. */
 export function findOpen(ctx: RequestContext, fileId: FileId): Open {
@@ -75,8 +76,8 @@ async function removeIfSame(root: ShareRoot, open: Open): Promise<void> {
 
 /**
  * Close an open: release locks, close its data handle, delete the file on its last close if
- * delete-pending, close its descriptor. With `postQuery`, returns the file's attributes just
- * before the descriptor closes (null once deleted).
+ * delete-pending, close its descriptor (without waiting for the thread pool). With `postQuery`,
+ * returns the file's attributes just before the descriptor closes (null once deleted).
  */
 export async function closeOpen(core: ServerCore, conn: ConnectionState, open: Open, postQuery = false): Promise<HostStats | null> {
   if (!conn.opens.delete(open.fileId.volatile)) return null;
@@ -84,6 +85,13 @@ export async function closeOpen(core: ServerCore, conn: ConnectionState, open: O
   open.releaseShareMode?.();
   core.telemetry.fileClosed();
   const root = open.tree.root;
+  let fd = open.fd;
+  if (fd !== undefined && !postQuery && (open.io || open.isDirectory)) {
+    // A file's FileIo holds its own descriptor until io.close(); a directory's last close frees
+    // no data (a removed directory is empty). Either way the close is only a table update.
+    closeInPlace(fd);
+    fd = undefined;
+  }
   let deleted = false;
   try {
     await open.io?.close();
@@ -94,9 +102,19 @@ export async function closeOpen(core: ServerCore, conn: ConnectionState, open: O
       await removeIfSame(root, open).catch((err) => core.log.debug({ err: (err as Error).message, name: open.relative }, 'delete on close failed'));
     }
   }
+  const stats = postQuery && !deleted && root && fd !== undefined ? statHeldOrNull(fd) : null;
+  if (fd === undefined) return stats;
+  // A regular file's last close may free its pages: on the thread pool, not waited for (the
+  // number is ours until the close runs, and nothing uses it after this).
+  if (open.isDirectory) closeInPlace(fd);
+  else void closeQuietly(fd);
+  return stats;
+}
+
+function statHeldOrNull(fd: number): HostStats | null {
   try {
-    return postQuery && !deleted && root && open.fd !== undefined ? await root.stat(open.fd).catch(() => null) : null;
-  } finally {
-    if (open.fd !== undefined) await closeQuietly(open.fd);
+    return statHeld(fd);
+  } catch {
+    return null;
   }
 }

@@ -13,6 +13,7 @@ import { signResponses } from './sign.js';
 import type { SendStage } from './send.js';
 import { RequestList, type InProgress } from './async-requests.js';
 import { CompoundSize } from './compound-size.js';
+import { PipelineContext } from './request-context.js';
 import type { MessagePayloads } from './message-payloads.js';
 import { SMB1_PROTOCOL_ID, SMB2_PROTOCOL_ID } from '../smb2/header.js';
 import { answerSmb1Negotiate } from './handlers/negotiate.js';
@@ -42,13 +43,20 @@ interface MessageState {
   payloads: MessagePayloads;
   size: CompoundSize;
   compound: boolean;
-  /** Settles once the reply to this message (with its interim responses) was handed to the transport. */
-  sent: Promise<void>;
+  /**
+   * Settles once the reply to this message (with its interim responses) was handed to the
+   * transport; made only when an element goes async (sentOf), which is what waits for it.
+   */
+  sent?: Promise<void>;
+  markSent?: () => void;
   /** Set once an element went async: the related elements after it run when this settles, [MS-SMB2] 3.3.5.2.7.2. */
   waitFor?: Promise<unknown>;
   /** The message as it arrived, when contiguousPart left it in pieces (then it is one PDU). */
   pieces?: MessagePieces;
 }
+
+/** What a transport without RDMA (direct TCP) offers every request. */
+const NO_REMOTE_BUFFERS: RemoteBuffers = Object.freeze({});
 
 /** The final outcome of an async request: no longer a GoAsync. */
 interface Final {
@@ -83,9 +91,7 @@ export class RequestPipeline {
     } catch (err) {
       return h.drop('decode', (err as Error).message);
     }
-    let markSent = (): void => {};
-    const sent = new Promise<void>((resolve) => (markSent = resolve));
-    const m: MessageState = { chain: {}, payloads, size: new CompoundSize(h.maxResponseBytes()), compound: pdus.length > 1, sent, pieces };
+    const m: MessageState = { chain: {}, payloads, size: new CompoundSize(h.maxResponseBytes()), compound: pdus.length > 1, pieces };
     try {
       const responses: EncodedResponse[] = [];
       for (const pdu of pdus) {
@@ -95,8 +101,12 @@ export class RequestPipeline {
       }
       if (responses.length) await this.reply(responses, payloads);
     } finally {
-      markSent();
+      m.markSent?.();
     }
+  }
+
+  private sentOf(m: MessageState): Promise<void> {
+    return (m.sent ??= new Promise<void>((resolve) => (m.markSent = resolve)));
   }
 
   private async smb1Negotiate(message: Buffer): Promise<void> {
@@ -136,7 +146,7 @@ export class RequestPipeline {
     }
     const final = outcome.final.then((result) => ({ result, session }));
     m.waitFor = final;
-    void this.completeLater(request, final, h.payloads(), m.sent, started);
+    void this.completeLater(request, final, h.payloads(), this.sentOf(m), started);
     return this.interim(request, m);
   }
 
@@ -161,7 +171,7 @@ export class RequestPipeline {
         return { result: goesAsync(result) ? await result.final : result, session };
       });
     m.waitFor = final;
-    void this.completeLater(request, final, payloads, m.sent, started);
+    void this.completeLater(request, final, payloads, this.sentOf(m), started);
     return this.interim(request, m);
   }
 
@@ -173,12 +183,7 @@ export class RequestPipeline {
   private context(pdu: AdmittedPdu, message: Buffer, request: InProgress, chain: ChainState, payloads: MessagePayloads, pieces?: MessagePieces): RequestContext {
     const h = this.host;
     const { header, reader } = pdu;
-    return {
-      core: h.core, conn: h.conn, header, message, reader, pieces, chain, payloads, log: h.log,
-      remote: this.remote(payloads),
-      cancelled: request.abort.signal,
-      mayGoAsync: this.requests.mayGoAsync,
-    };
+    return new PipelineContext(h.core, h.conn, header, message, reader, chain, payloads, h.log, this.remote(payloads), this.requests.mayGoAsync, request.abort, pieces);
   }
 
   /** CANCEL, [MS-SMB2] 3.3.5.16: aborts the request it names when validate.ts allows it; never answered. */
@@ -258,6 +263,7 @@ export class RequestPipeline {
 
   private remote(payloads: MessagePayloads): RemoteBuffers {
     const t = this.host.conn.transport;
+    if (!t.rdmaWrite && !t.rdmaRead && !t.rdmaReadInto) return NO_REMOTE_BUFFERS;
     return {
       write: t.rdmaWrite ? (payload, descriptors) => this.host.send.writeRemote(payload, descriptors, payloads) : undefined,
       read: t.rdmaRead ? (descriptors, length) => t.rdmaRead!(descriptors, length) : undefined,

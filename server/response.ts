@@ -50,15 +50,16 @@ export function encodeResponse(req: Smb2Header, result: HandlerResult, session: 
   const body = result.body ?? encodeErrorResponse();
   const w = new Writer(0, HEADER_SIZE + body.length);
   encodeHeader(w, {
-    ...req,
+    creditCharge: req.creditCharge,
     status: result.status,
+    command: req.command,
     credits,
     flags,
     nextCommand: 0,
+    messageId: req.messageId,
     asyncId: options.asyncId ?? req.asyncId,
     treeId: result.reply?.treeId ?? req.treeId,
     sessionId: result.reply?.session?.id ?? req.sessionId,
-    signature: Buffer.alloc(16),
   });
   w.bytes(body);
   const head = w.finish();

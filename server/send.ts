@@ -19,8 +19,8 @@ export class SendStage {
 
   /** Send a chained, signed reply; a send that fails closes the connection (the stream is unusable). */
   async send(responses: readonly EncodedResponse[], payloads: MessagePayloads): Promise<void> {
-    const parts = responses.flatMap((r) => r.parts);
-    const invalidateToken = responses.find((r) => r.invalidateToken !== undefined)?.invalidateToken;
+    const parts = responses.length === 1 ? responses[0].parts : responses.flatMap((r) => r.parts);
+    const invalidateToken = invalidateTokenOf(responses);
     try {
       await this.transport.send(parts, invalidateToken === undefined ? undefined : { invalidateToken });
       for (const r of responses) if (r.payload?.length) payloads.delivered(r.payload, r.payload.length);
@@ -51,4 +51,9 @@ export class SendStage {
   async sendRaw(message: Buffer): Promise<void> {
     await this.transport.send([message]).catch(() => {});
   }
+}
+
+function invalidateTokenOf(responses: readonly EncodedResponse[]): number | undefined {
+  for (const r of responses) if (r.invalidateToken !== undefined) return r.invalidateToken;
+  return undefined;
 }

@@ -125,7 +125,7 @@ export function validateConnectionRequest(ctx: RequestContext): RequestContext |
 }
 
 export function validateSessionRequest(ctx: RequestContext, session: Session): SessionContext | number {
-  return sized({ ...ctx, session });
+  return sized(Object.assign(ctx, { session }));
 }
 
 /** The related chain learns the tree a request used, [MS-SMB2] 3.3.5.2.7.2. */
@@ -133,5 +133,5 @@ export function validateTreeRequest(ctx: RequestContext, session: Session): Tree
   const tree = session.trees.get(ctx.header.treeId);
   if (!tree) return Status.NETWORK_NAME_DELETED;
   ctx.chain.treeId = tree.id;
-  return sized({ ...ctx, session, tree });
+  return sized(Object.assign(ctx, { session, tree }));
 }

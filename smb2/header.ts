@@ -50,12 +50,17 @@ export function decodeHeader(r: Reader): Smb2Header {
   return { creditCharge, status, command, credits, flags, nextCommand, messageId, treeId, asyncId, sessionId, signature };
 }
 
-export function encodeHeader(w: Writer, h: Smb2Header): Writer {
+/** A header to encode; without a 16-byte `signature` the field is written as zeros (for the sign stage to fill). */
+export type Smb2HeaderFields = Omit<Smb2Header, 'signature'> & { signature?: Buffer };
+
+export function encodeHeader(w: Writer, h: Smb2HeaderFields): Writer {
   w.u32(SMB2_PROTOCOL_ID).u16(HEADER_SIZE).u16(h.creditCharge).u32(h.status).u16(h.command).u16(h.credits);
   w.u32(h.flags).u32(h.nextCommand).u64(h.messageId);
   if (h.flags & HeaderFlag.ASYNC_COMMAND) w.u64(h.asyncId);
   else w.u32(0).u32(h.treeId);
-  w.u64(h.sessionId).bytes(h.signature.length === 16 ? h.signature : Buffer.alloc(16));
+  w.u64(h.sessionId);
+  if (h.signature?.length === 16) w.bytes(h.signature);
+  else w.zeros(16);
   return w;
 }
 

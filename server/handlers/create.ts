@@ -8,8 +8,9 @@ import { fileRecordFromStats } from '../../smb2/info/index.js';
 import { isReadOnlyMode } from '../../smb2/info/from-stats.js';
 import type { HandlerResult, TreeContext } from '../handler.js';
 import type { TreeConnect } from '../state.js';
+import type { FileIo } from '../file-io.js';
 import { grantedAccess, canWrite } from '../access.js';
-import { openForData, openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
+import { closeInPlace, openForData, openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
 import { fileKeyOf, type HostStats } from '../host-fs.js';
 import { closeQuietly, splitSharePath, type ShareRoot } from '../share-root.js';
 import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
@@ -35,32 +36,49 @@ function deleteOnCloseRefused(req: CreateRequest, tree: TreeConnect, access: num
 }
 
 /**
- * Take the share mode, reopen the file for the handle, open the data through the FileIo
- * provider (with a descriptor reopened from the handle's, so it gets this very file), and truncate
- * for overwrite dispositions.
+ * Take the share mode, reopen the checked file for the handle, open its data through the FileIo
+ * provider (reopened from the handle's descriptor, so it gets this very file), and truncate for
+ * overwrite dispositions.
  */
 async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcome, access: number, shareAccess: number) {
-  const releaseShareMode = ctx.core.shareModes.acquire(fileKeyOf(outcome.stats), access, shareAccess);
   const writable = outcome.truncate || (canWrite(access) && !ctx.tree.readOnly);
-  let fd: number | undefined;
+  const isDirectory = outcome.stats.isDirectory();
+  let releaseShareMode: () => void;
+  let fd: number;
+  let dataFd: number | undefined;
   try {
-    fd = await reopenForHandle(root, outcome, writable && !outcome.stats.isDirectory());
-    if (outcome.stats.isDirectory()) return { fd, io: undefined, stats: outcome.stats, releaseShareMode };
-    const io = await ctx.core.fileIo.open(await openForData(root, fd, writable), { writable });
-    if (!outcome.truncate) return { fd, io, stats: outcome.stats, releaseShareMode };
-    try {
-      await io.setSize(0);
-      return { fd, io, stats: await root.stat(fd), releaseShareMode };
-    } catch (err) {
-      await io.close();
-      throw err;
-    }
+    releaseShareMode = ctx.core.shareModes.acquire(fileKeyOf(outcome.stats), access, shareAccess);
+  } catch (err) {
+    void closeQuietly(outcome.fd); // SHARING_VIOLATION: the checked descriptor is not kept
+    throw err;
+  }
+  try {
+    fd = reopenForHandle(root, outcome, writable && !isDirectory);
   } catch (err) {
     releaseShareMode();
-    if (fd !== undefined) await closeQuietly(fd);
+    void closeQuietly(outcome.fd);
     throw err;
-  } finally {
-    await closeQuietly(outcome.fd);
+  }
+  closeInPlace(outcome.fd); // the handle's descriptor holds the file now
+  try {
+    if (!isDirectory) dataFd = openForData(root, fd, writable);
+  } catch (err) {
+    releaseShareMode();
+    void closeQuietly(fd);
+    throw err;
+  }
+  if (dataFd === undefined) return { fd, io: undefined, stats: outcome.stats, releaseShareMode };
+  let io: FileIo | undefined;
+  try {
+    io = await ctx.core.fileIo.open(dataFd, { writable }); // the provider owns dataFd from here, even when this fails
+    if (!outcome.truncate) return { fd, io, stats: outcome.stats, releaseShareMode };
+    await io.setSize(0);
+    return { fd, io, stats: await root.stat(fd), releaseShareMode };
+  } catch (err) {
+    releaseShareMode();
+    await io?.close().catch(() => {});
+    void closeQuietly(fd);
+    throw err;
   }
 }
 
