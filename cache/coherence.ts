@@ -80,6 +80,20 @@ export function revalidate(file: CachedFile): Promise<void> | null {
   return revalidateNow(file).catch(() => undefined); // a failed look changes nothing; the next one tries again
 }
 
+/**
+ * On open, with the fstat of the descriptor just taken (synchronously, so that nothing of ours
+ * ran in between): compared at once when none of our own I/O is queued or under way, since the
+ * disk then holds all we did; otherwise in order with it (revalidateNow). Saves the open two
+ * thread-pool round trips.
+ */
+export function revalidateOnOpen(file: CachedFile, stats: { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint }): Promise<void> | null {
+  if (file.ioJobs > 0 || file.fd === null) return revalidateNow(file);
+  file.validatedAt = performance.now();
+  const now = identityOf(stats);
+  if (!sameIdentity(file.seen, now)) adoptDiskState(file, now);
+  return null;
+}
+
 /** Compare the file with the disk now (on open), in order with our own I/O; a closed descriptor is not reopened for it. */
 export function revalidateNow(file: CachedFile): Promise<void> {
   file.validatedAt = performance.now();

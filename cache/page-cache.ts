@@ -11,8 +11,9 @@ import { writeIntoPages } from './write-into-pages.js';
 import type { FillTargets, WriteFromResult } from '../server/file-io.js';
 import { mapRange, unmapRange } from './mapping.js';
 import { writeback } from './writeback.js';
-import { dropCleanPages, revalidateNow } from './coherence.js';
-import { closeAsync, fstatAsync } from './fd-io.js';
+import { dropCleanPages, revalidateOnOpen } from './coherence.js';
+import { closeAsync } from './fd-io.js';
+import { fstatSync, type BigIntStats } from 'node:fs';
 import { pageStates } from './page-states.js';
 
 const MiB = 1024 * 1024;
@@ -120,20 +121,20 @@ export class PageCache {
   async open(target: string | number, options: { writable?: boolean } = {}): Promise<CacheHandle> {
     const writable = options.writable ?? false;
     const opened = typeof target === 'number' ? { fd: target, writable } : await openForCache(target);
-    let key: string;
+    let st: BigIntStats;
     try {
-      const st = await fstatAsync(opened.fd);
+      // In place: an fstat of a descriptor we hold walks no path and waits for no disk on a local file system.
+      st = fstatSync(opened.fd, { bigint: true });
       if (!st.isFile()) throw Object.assign(new Error('cache: not a regular file'), { code: 'EINVAL' });
-      key = `${st.dev}:${st.ino}`;
     } catch (err) {
       await closeAsync(opened.fd).catch(() => undefined);
       throw err;
     }
-    const file = this.fileFor(key, typeof target === 'string' ? target : null);
+    const file = this.fileFor(`${st.dev}:${st.ino}`, typeof target === 'string' ? target : null);
     file.adoptFd(opened.fd, opened.writable);
     file.handles++;
     try {
-      await revalidateNow(file);
+      await revalidateOnOpen(file, st);
     } catch (err) {
       file.handles--;
       await this.closeUnusedFd(file);

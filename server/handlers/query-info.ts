@@ -11,15 +11,16 @@ import type { Open } from '../state.js';
 import { descriptorOf, findOpen } from '../open-files.js';
 import type { HostStats } from '../host-fs.js';
 import { requireCreditCharge } from './credit-charge.js';
+import { statHeld } from '../create-file.js';
 import { pipeOf, queryPipeInfo } from '../pipes/pipe-smb.js';
 
-/** fstat of the handle's own descriptor, whatever its name points to now. */
-function statOpen(open: Open): Promise<HostStats> {
-  return open.tree.root!.stat(descriptorOf(open));
+/** fstat of the handle's own descriptor, whatever its name points to now: in place (statHeld), no thread-pool round trip. */
+function statOpen(open: Open): HostStats {
+  return statHeld(descriptorOf(open));
 }
 
 async function fileInfo(open: Open, req: QueryInfoRequest): Promise<Buffer> {
-  const st = await statOpen(open);
+  const st = statOpen(open);
   const rec = fileRecordFromStats(open.relative.split('/').at(-1) ?? '', st);
   if (open.io) {
     rec.size = open.io.size();
@@ -34,7 +35,7 @@ async function fileInfo(open: Open, req: QueryInfoRequest): Promise<Buffer> {
 }
 
 async function securityInfo(open: Open, req: QueryInfoRequest): Promise<Buffer> {
-  const st = await statOpen(open);
+  const st = statOpen(open);
   return encodeSecurityDescriptor(req.additionalInformation, { uid: Number(st.uid), gid: Number(st.gid), mode: Number(st.mode), isDirectory: st.isDirectory() });
 }
 
