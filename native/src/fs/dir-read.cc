@@ -8,7 +8,7 @@
 // (little-endian, layout below, mirrored by native/fs.ts DIR_RECORD), `names` their raw bytes.
 // '.' and '..' are left out; an entry that vanished before its statx (ENOENT) too.
 #include "dir-read.h"
-#include "../errno-error.h"
+#include "fs-job.h"
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <fcntl.h>
@@ -42,13 +42,6 @@ struct PackedEntry {
 };
 static_assert(sizeof(PackedEntry) == 96, "native/fs.ts DIR_RECORD mirrors this layout");
 
-struct linux_dirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
 
 struct Batch {
   std::vector<PackedEntry> records;
@@ -129,35 +122,6 @@ int ReadBatch(int dirfd, int64_t cookie, size_t max, Batch& out) {
   }
 }
 
-class ReadWorker : public Napi::AsyncWorker {
- public:
-  ReadWorker(Napi::Env env, int dirfd, int64_t cookie, size_t max)
-      : Napi::AsyncWorker(env, "readDirectoryAt"), deferred_(env), dirfd_(dirfd), cookie_(cookie), max_(max) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override { err_ = ReadBatch(dirfd_, cookie_, max_, batch_); }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (err_ != 0) return deferred_.Reject(ErrnoError(env, "getdents64", err_).Value());
-    Napi::Object o = Napi::Object::New(env);
-    const auto* bytes = reinterpret_cast<const char*>(batch_.records.data());
-    o.Set("records", Napi::Buffer<char>::Copy(env, bytes, batch_.records.size() * sizeof(PackedEntry)));
-    o.Set("names", Napi::Buffer<char>::Copy(env, batch_.names.data(), batch_.names.size()));
-    o.Set("end", Napi::Boolean::New(env, batch_.end));
-    deferred_.Resolve(o);
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  int dirfd_;
-  int64_t cookie_;
-  size_t max_;
-  Batch batch_;
-  int err_ = 0;
-};
-
 }  // namespace
 
 // readDirectoryAt(dirfd, cookie: bigint, max) -> { records, names, end }
@@ -171,10 +135,17 @@ Napi::Value ReadDirectoryAt(const Napi::CallbackInfo& info) {
   if (!lossless || cookie < 0) throw Napi::RangeError::New(env, "cookie must be a non-negative int64");
   int64_t max = info[2].As<Napi::Number>().Int64Value();
   if (max <= 0 || max > 65536) throw Napi::RangeError::New(env, "max must be 1..65536");
-  auto* worker = new ReadWorker(env, info[0].As<Napi::Number>().Int32Value(), cookie, static_cast<size_t>(max));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  int dirfd = info[0].As<Napi::Number>().Int32Value();
+  auto batch = std::make_shared<Batch>();
+  return QueueFsJob(env, "getdents64", [dirfd, cookie, max, batch](const char*&) { return ReadBatch(dirfd, cookie, static_cast<size_t>(max), *batch); },
+                    [batch](Napi::Env env) -> Napi::Value {
+                      Napi::Object o = Napi::Object::New(env);
+                      const auto* bytes = reinterpret_cast<const char*>(batch->records.data());
+                      o.Set("records", Napi::Buffer<char>::Copy(env, bytes, batch->records.size() * sizeof(PackedEntry)));
+                      o.Set("names", Napi::Buffer<char>::Copy(env, batch->names.data(), batch->names.size()));
+                      o.Set("end", Napi::Boolean::New(env, batch->end));
+                      return o;
+                    });
 }
 
 }  // namespace spliced

@@ -7,12 +7,13 @@
 // Resolves with { before, after }, each { size, mtimeNs, ctimeNs, ino } as bigints; rejects with
 // the errno Error of the first failing call (runs before it were written).
 #include "fd-write.h"
-#include "../errno-error.h"
+#include "fs-job.h"
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <climits>
 #include <cerrno>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace spliced {
@@ -70,41 +71,22 @@ Napi::Object IdentityToJs(Napi::Env env, const Identity& id) {
   return o;
 }
 
-class WriteWorker : public Napi::AsyncWorker {
- public:
-  WriteWorker(Napi::Env env, int fd, std::vector<Run> runs, Napi::Value keepAlive)
-      : Napi::AsyncWorker(env, "writeRunsStat"), deferred_(env), fd_(fd), runs_(std::move(runs)),
-        buffers_(Napi::Persistent(keepAlive.As<Napi::Object>())) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override {
-    if ((err_ = StatIdentity(fd_, before_)) != 0) return (void)(syscall_ = "fstat");
-    for (auto& run : runs_) {
-      if ((err_ = WriteRun(fd_, run)) != 0) return (void)(syscall_ = "pwritev");
-    }
-    if ((err_ = StatIdentity(fd_, after_)) != 0) syscall_ = "fstat";
-  }
-
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (err_ != 0) return deferred_.Reject(ErrnoError(env, syscall_, err_).Value());
-    Napi::Object o = Napi::Object::New(env);
-    o.Set("before", IdentityToJs(env, before_));
-    o.Set("after", IdentityToJs(env, after_));
-    deferred_.Resolve(o);
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  int fd_;
-  std::vector<Run> runs_;
-  Napi::ObjectReference buffers_;  // keeps the runs' Buffers alive until the job is done
-  Identity before_, after_;
-  int err_ = 0;
-  const char* syscall_ = "";
+// What the job shares between the thread pool and the loop thread.
+struct WriteJob {
+  std::vector<Run> runs;
+  Identity before, after;
+  Napi::ObjectReference buffers;  // keeps the runs' Buffers alive until the job is done
 };
+
+int Execute(int fd, WriteJob& job, const char*& call) {
+  int err = 0;
+  if ((err = StatIdentity(fd, job.before)) != 0) return (call = "fstat", err);
+  for (auto& run : job.runs) {
+    if ((err = WriteRun(fd, run)) != 0) return (call = "pwritev", err);
+  }
+  if ((err = StatIdentity(fd, job.after)) != 0) call = "fstat";
+  return err;
+}
 
 }  // namespace
 
@@ -131,10 +113,17 @@ Napi::Value WriteRunsStat(const Napi::CallbackInfo& info) {
       if (buffer.Length() > 0) runs[r].segments.push_back({buffer.Data(), buffer.Length()});
     }
   }
-  auto* worker = new WriteWorker(env, info[0].As<Napi::Number>().Int32Value(), std::move(runs), buffers);
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  auto job = std::make_shared<WriteJob>();
+  job->runs = std::move(runs);
+  job->buffers = Napi::Persistent(buffers.As<Napi::Object>());
+  int fd = info[0].As<Napi::Number>().Int32Value();
+  return QueueFsJob(env, "writeRunsStat", [fd, job](const char*& call) { return Execute(fd, *job, call); },
+                    [job](Napi::Env env) -> Napi::Value {
+                      Napi::Object o = Napi::Object::New(env);
+                      o.Set("before", IdentityToJs(env, job->before));
+                      o.Set("after", IdentityToJs(env, job->after));
+                      return o;
+                    });
 }
 
 }  // namespace spliced

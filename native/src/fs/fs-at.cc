@@ -7,6 +7,7 @@
 #include "../errno-error.h"
 #include "dir-read.h"
 #include "fd-write.h"
+#include "fs-job.h"
 #include <linux/openat2.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@
 namespace {
 
 using spliced::ErrnoError;
+using spliced::linux_dirent64;
 
 struct StatRecord {
   uint64_t dev, ino, nlink, size, blocks, rdev;
@@ -75,39 +77,10 @@ Napi::Object StatToJs(Napi::Env env, const StatRecord& s) {
   return o;
 }
 
-// One syscall (or batch) on the thread pool. `run` returns 0 or an errno and never touches JS;
-// `result` builds the resolution value back on the loop thread.
-class FsWorker : public Napi::AsyncWorker {
- public:
-  FsWorker(Napi::Env env, const char* call, std::function<int()> run,
-           std::function<Napi::Value(Napi::Env)> result)
-      : Napi::AsyncWorker(env, call), deferred_(env), call_(call), run_(std::move(run)),
-        result_(std::move(result)) {}
-
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
-  void Execute() override { err_ = run_(); }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (err_ != 0) deferred_.Reject(ErrnoError(env, call_, err_).Value());
-    else deferred_.Resolve(result_(env));
-  }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
-
- private:
-  Napi::Promise::Deferred deferred_;
-  const char* call_;
-  std::function<int()> run_;
-  std::function<Napi::Value(Napi::Env)> result_;
-  int err_ = 0;
-};
-
+// One syscall (or batch) on the thread pool (fs-job.h), rejected naming `call`.
 Napi::Value Queue(Napi::Env env, const char* call, std::function<int()> run,
                   std::function<Napi::Value(Napi::Env)> result) {
-  auto* worker = new FsWorker(env, call, std::move(run), std::move(result));
-  Napi::Promise promise = worker->Promise();
-  worker->Queue();
-  return promise;
+  return spliced::QueueFsJob(env, call, [run = std::move(run)](const char*&) { return run(); }, std::move(result));
 }
 
 int32_t IntArg(const Napi::CallbackInfo& info, size_t i, const char* what) {
@@ -203,13 +176,6 @@ struct DirEntryRecord {
   StatRecord stat;
 };
 
-struct linux_dirent64 {
-  uint64_t d_ino;
-  int64_t d_off;
-  unsigned short d_reclen;
-  unsigned char d_type;
-  char d_name[];
-};
 
 // Reads about `max` entries (a few more when one getdents64 returns them; none once done) from the directory
 // descriptor's current offset with getdents64, and lstats each one relative to it.
