@@ -10,19 +10,8 @@ import net from 'node:net';
 import { Duplex, Writable } from 'node:stream';
 import { FramedSocket, type FrameLimits } from '../../server/framed-socket.js';
 import { FrameBatch, COALESCE_MAX_PART } from '../../server/frame-batch.js';
+import { socketPair, directTcpHeaderBytes as header } from '../support/socket-pair.js';
 import { cat } from '../support/bytes.js';
-
-async function socketPair(): Promise<{ accepted: net.Socket; client: net.Socket; close(): void }> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  const acceptedP = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  const client = net.connect({ host: '127.0.0.1', port });
-  client.on('error', () => {});
-  const accepted = await acceptedP;
-  accepted.on('error', () => {});
-  return { accepted, client, close: () => (client.destroy(), accepted.destroy(), server.close()) };
-}
 
 /** Counts the socket's low-level writes (each is one write or writev system call when the kernel takes it). */
 function countWrites(socket: net.Socket): { writes: number; chunks: Buffer[][] } {
@@ -48,11 +37,6 @@ function countWrites(socket: net.Socket): { writes: number; chunks: Buffer[][] }
 
 function limits(over: Partial<FrameLimits> = {}): FrameLimits {
   return { maxMessageBytes: 1 << 24, frameTimeoutMs: 0, ...over };
-}
-
-/** Big-endian direct-TCP header, spelled out independently of the code under test. */
-function header(length: number): Buffer {
-  return Buffer.from([0, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff]);
 }
 
 /** Read exactly `n` bytes from a socket. */

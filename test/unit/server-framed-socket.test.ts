@@ -8,19 +8,8 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { FramedSocket, type FrameLimits } from '../../server/framed-socket.js';
 import { TcpClientTransport } from '../../client/transport.js';
+import { socketPair, directTcpHeaderBytes as header } from '../support/socket-pair.js';
 import { cat, le32 } from '../support/bytes.js';
-
-/** A listening socket, a client socket connected to it, and the accepted socket. */
-async function socketPair(): Promise<{ accepted: net.Socket; client: net.Socket; port: number; close(): void }> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  const acceptedP = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  const client = net.connect({ host: '127.0.0.1', port });
-  client.on('error', () => {});
-  const accepted = await acceptedP;
-  return { accepted, client, port, close: () => (client.destroy(), accepted.destroy(), server.close()) };
-}
 
 function limits(over: Partial<FrameLimits> = {}): FrameLimits {
   return { maxMessageBytes: 1 << 20, frameTimeoutMs: 0, ...over };
@@ -32,11 +21,6 @@ function nextMessage(end: FramedSocket): Promise<Buffer> {
 
 function closed(end: FramedSocket): Promise<Error | undefined> {
   return new Promise((resolve) => end.onClose(resolve));
-}
-
-/** Big-endian direct-TCP header, spelled out independently of the framer. */
-function header(length: number): Buffer {
-  return Buffer.from([0, (length >>> 16) & 0xff, (length >>> 8) & 0xff, length & 0xff]);
 }
 
 test('a gather list goes out as one frame and arrives as one message, both ways', async () => {
