@@ -89,9 +89,13 @@ export function revalidate(file: CachedFile): Promise<void> | null {
 export function revalidateOnOpen(file: CachedFile, stats: { size: bigint; mtimeNs: bigint; ctimeNs: bigint; ino: bigint }): Promise<void> | null {
   if (file.ioJobs > 0 || file.fd === null) return revalidateNow(file);
   file.validatedAt = performance.now();
-  const now = identityOf(stats);
-  if (!sameIdentity(file.seen, now)) adoptDiskState(file, now);
+  compareWithDisk(file, identityOf(stats));
   return null;
+}
+
+/** What a look at the disk found, against what we saw last: someone else's change drops the clean pages. */
+function compareWithDisk(file: CachedFile, now: DiskIdentity): void {
+  if (!sameIdentity(file.seen, now)) adoptDiskState(file, now);
 }
 
 /** Compare the file with the disk now (on open), in order with our own I/O; a closed descriptor is not reopened for it. */
@@ -99,7 +103,6 @@ export function revalidateNow(file: CachedFile): Promise<void> {
   file.validatedAt = performance.now();
   return file.serialized(async () => {
     if (file.fd === null) return;
-    const now = identityOf(await fstatAsync(file.fd));
-    if (!sameIdentity(file.seen, now)) adoptDiskState(file, now);
+    compareWithDisk(file, identityOf(await fstatAsync(file.fd)));
   });
 }

@@ -101,8 +101,7 @@ async function drain(ctx: CacheContext, file: CachedFile, fd: number): Promise<v
     const runs = contiguousRuns(batch);
     const write = async (run: QueuedWrite[]): Promise<void> => {
       await writevAll(fd, joinAdjacent(run.map((item) => item.view)), run[0].position);
-      const last = run[run.length - 1];
-      file.diskSize = Math.max(file.diskSize, last.position + last.view.length);
+      file.diskSize = Math.max(file.diskSize, runEnd(run));
     };
     if (disjoint(runs)) await settleAll(runs.map(write));
     else for (const run of runs) await write(run);
@@ -131,7 +130,7 @@ function finish(ctx: CacheContext, file: CachedFile, batch: QueuedWrite[], failu
  * of writes matters only where they overlap.
  */
 function disjoint(runs: QueuedWrite[][]): boolean {
-  const spans = runs.map((run) => [run[0].position, run[run.length - 1].position + run[run.length - 1].view.length]).sort((a, b) => a[0] - b[0]);
+  const spans = runs.map((run) => [run[0].position, runEnd(run)]).sort((a, b) => a[0] - b[0]);
   for (let k = 1; k < spans.length; k++) if (spans[k][0] < spans[k - 1][1]) return false;
   return true;
 }
