@@ -3,13 +3,13 @@
  * a private Samba smbd (a process group: smbd forks per connection). CPU and resident memory are
  * read from /proc.
  */
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from '../../support/net.js';
 import type { ServerProcess } from './child.js';
 import { startSamba } from './samba.js';
 import { startSpliced } from './spliced.js';
-import { processCpuSeconds, processGroupCpuSeconds } from './stats.js';
+import { processCpuSeconds, processGroupCpuSeconds, processGroupMembers } from './stats.js';
 
 export interface Side {
   readonly name: 'spliced' | 'samba';
@@ -32,15 +32,7 @@ function vmRssBytes(pid: string | number): number {
 }
 
 function groupResidentBytes(pgid: number): number {
-  let bytes = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) === pgid) bytes += vmRssBytes(entry);
-    } catch {}
-  }
-  return bytes;
+  return processGroupMembers(pgid).reduce((bytes, m) => bytes + vmRssBytes(m.pid), 0);
 }
 
 export class SplicedSide implements Side {

@@ -29,16 +29,21 @@ export function processCpuSeconds(pid: number): number {
   return cpuTicks(fields) / CLOCK_TICKS;
 }
 
+/** The pids of a process group's members (zombies included), with their /proc stat fields. */
+export function processGroupMembers(pgid: number): Array<{ pid: string; fields: string[] }> {
+  const members: Array<{ pid: string; fields: string[] }> = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const fields = statFields(entry);
+    if (fields && Number(fields[2]) === pgid) members.push({ pid: entry, fields });
+  }
+  return members;
+}
+
 /**
  * CPU seconds of a whole process group (a forking server such as smbd): every member,
  * zombies included (they keep their times until reaped), plus what members already reaped.
  */
 export function processGroupCpuSeconds(pgid: number): number {
-  let ticks = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const fields = statFields(entry);
-    if (fields && Number(fields[2]) === pgid) ticks += cpuTicks(fields);
-  }
-  return ticks / CLOCK_TICKS;
+  return processGroupMembers(pgid).reduce((ticks, m) => ticks + cpuTicks(m.fields), 0) / CLOCK_TICKS;
 }
