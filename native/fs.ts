@@ -24,17 +24,6 @@ export interface FsStatRecord {
   birthtimeNs: bigint;
 }
 
-/** One directory entry as getdents64 gave it, with its lstat (statx AT_SYMLINK_NOFOLLOW). */
-export interface FsDirEntry {
-  /** The name's raw bytes (host names need not be UTF-8). */
-  name: Buffer;
-  /** d_type (DT_DIR, DT_LNK, ...). */
-  type: number;
-  /** null when statx failed with statError. */
-  stat: FsStatRecord | null;
-  statError: number;
-}
-
 /**
  * One batch of readDirectoryAt. `records` holds one 96-byte little-endian record per entry,
  * laid out as server/host-fs.ts DIR_RECORD says (src/fs/dir-read.cc PackedEntry); `names` the names' raw bytes.
@@ -99,11 +88,6 @@ export interface FsBinding {
   /** statx(2) of `path` relative to `dirfd`; flags as AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH. */
   statAt(dirfd: number, path: string, flags: number): Promise<FsStatRecord>;
   /**
-   * The next entries (about `max`, without '.' and '..') from the directory descriptor's
-   * current offset; an empty array at the end. Give each listing its own descriptor.
-   */
-  readDirectory(fd: number, max: number): Promise<FsDirEntry[]>;
-  /**
    * Up to `max` (1..65536) entries of the directory `dirfd` refers to (any descriptor of it,
    * O_PATH included), from the getdents64 offset `cookie` (0n: the start; else a record's
    * COOKIE), without '.' and '..', each with its statx beneath that directory
@@ -111,6 +95,14 @@ export interface FsBinding {
    * `dirfd`, sought, read and closed. Rejects with ENOTDIR, EBADF, ... as the other calls.
    */
   readDirectoryAt(dirfd: number, cookie: bigint, max: number): Promise<FsDirBatch>;
+  /**
+   * The next entries of a listing from its own directory descriptor's offset (O_RDONLY |
+   * O_DIRECTORY, one per listing): at least `max` (1..65536) unless the directory ends, a few
+   * more when one getdents64 returned them, records as readDirectoryAt's. It leaves the offset
+   * right after the last entry returned and never seeks, so a listing that keeps its descriptor
+   * misses nothing where offsets are positions (overlayfs merged directories, tmpfs before 6.6).
+   */
+  readDirectoryNext(listingFd: number, max: number): Promise<FsDirBatch>;
   /**
    * One thread-pool job: fstat `fd`, write each run (`runs[k]`'s Buffers, in order, at
    * `positions[k]`; pwritev, again after a short write), fstat again. Rejects with the errno

@@ -16,7 +16,7 @@ import {
   type DirectoryEntryWriter,
   type FileRecord,
 } from '../smb2/info/index.js';
-import type { DirectoryCursor } from './directory-cursor.js';
+import { closeListing, UNSENT_MAX_BYTES, type DirectoryCursor, type ListingDescriptor, type UnsentEntries } from './directory-cursor.js';
 import { DIR_RECORD, FileType, type HostDirBatch, type HostStats } from './host-fs.js';
 import { descriptorOf } from './open-files.js';
 import { closeQuietly, hostFailure, type ShareRoot } from './share-root.js';
@@ -54,9 +54,10 @@ async function dotRecords(open: Open, pattern: string): Promise<FileRecord[]> {
   return dots.filter(([name, st]) => st !== null && matchesPattern(pattern, name)).map(([name, st]) => fileRecordFromStats(name, st!));
 }
 
-/** A cursor at the start of the directory: '.' and '..' stat'ed now. */
+/** A cursor at the start of the directory: '.' and '..' stat'ed now; the open's previous listing, if any, ends. */
 export async function startCursor(open: Open, pattern: string): Promise<DirectoryCursor> {
-  return { pattern, dots: await dotRecords(open, pattern), cookie: 0n, end: false, averageName: 16 };
+  if (open.cursor) closeListing(open.cursor);
+  return { pattern, dots: await dotRecords(open, pattern), cookie: 0n, end: false, averageName: 16, seeking: false };
 }
 
 /**
@@ -79,8 +80,8 @@ function i64At(b: Buffer, at: number): number {
 }
 
 /** A record's name, or null for names that are not UTF-8 (no client could open them). */
-function nameAt(batch: HostDirBatch, at: number): string | null {
-  const start = batch.records.readUInt32LE(at + DIR_RECORD.NAME_OFFSET);
+function nameAt(batch: UnsentEntries, at: number): string | null {
+  const start = batch.records.readUInt32LE(at + DIR_RECORD.NAME_OFFSET) - batch.nameBase;
   const end = start + batch.records.readUInt16LE(at + DIR_RECORD.NAME_LENGTH);
   const name = batch.names.toString('utf8', start, end);
   if (!name.includes('\uFFFD')) return name;
@@ -117,9 +118,10 @@ function fillFromRecord(entry: DirectoryEntry, r: Buffer, at: number, name: stri
 
 /**
  * Writes the batch's matching entries into `out` until one does not fit; the cursor moves past
- * every entry written or skipped. Returns false when `out` refused an entry.
+ * every entry written or skipped. Returns the offset of the record `out` refused, or -1 when
+ * the whole batch was consumed.
  */
-async function writeBatch(open: Open, cursor: DirectoryCursor, batch: HostDirBatch, out: DirectoryEntryWriter, entry: DirectoryEntry): Promise<boolean> {
+async function writeBatch(open: Open, cursor: DirectoryCursor, batch: UnsentEntries, out: DirectoryEntryWriter, entry: DirectoryEntry): Promise<number> {
   const r = batch.records;
   let consumed = -1;
   let nameUnits = 0;
@@ -132,23 +134,80 @@ async function writeBatch(open: Open, cursor: DirectoryCursor, batch: HostDirBat
         const followed = isLink ? await followedInside(open, name) : null;
         if (followed) entryFromRecord(followed, entry);
         else fillFromRecord(entry, r, at, name);
-        if (!out.add(entry)) return false;
+        if (!out.add(entry)) return at;
         nameUnits += name.length;
         named++;
       }
       consumed = at;
     }
-    return true;
+    return -1;
   } finally {
     if (consumed >= 0) cursor.cookie = r.readBigInt64LE(consumed + DIR_RECORD.COOKIE);
     if (named > 0) cursor.averageName = nameUnits / named;
   }
 }
 
+/** The batch from record offset `at` on, copied compactly, or undefined when it is over UNSENT_MAX_BYTES. */
+function unsentFrom(batch: UnsentEntries, at: number): UnsentEntries | undefined {
+  const records = batch.records.subarray(at);
+  const nameStart = records.readUInt32LE(DIR_RECORD.NAME_OFFSET) - batch.nameBase;
+  const names = batch.names.subarray(nameStart);
+  if (records.length + names.length > UNSENT_MAX_BYTES) return undefined;
+  return { records: Buffer.from(records), names: Buffer.from(names), end: batch.end, nameBase: batch.nameBase + nameStart };
+}
+
 /** How many entries to read next: about what still fits, within MIN_BATCH..LISTING_BATCH. */
 function batchSize(cursor: DirectoryCursor, out: DirectoryEntryWriter): number {
   if (!MATCH_ALL.has(cursor.pattern)) return LISTING_BATCH;
   return Math.min(LISTING_BATCH, Math.max(MIN_BATCH, out.roomFor(cursor.averageName)));
+}
+
+/** Opens the listing's own descriptor beneath the open's. */
+async function openListing(open: Open): Promise<ListingDescriptor> {
+  const fs = open.tree.root!.fs;
+  const c = fs.constants;
+  const fd = await fs.openat2(descriptorOf(open), '.', c.O_RDONLY | c.O_DIRECTORY, 0, c.RESOLVE_BENEATH).catch((err) => {
+    throw hostFailure(err);
+  });
+  return { fd, closed: false };
+}
+
+/**
+ * The next host entries: what the last response left unsent, else a batch read through the
+ * listing's descriptor (opened at the first read), or, once the cursor fell back to seeking,
+ * from its cookie.
+ */
+async function nextEntries(open: Open, cursor: DirectoryCursor, max: number): Promise<UnsentEntries> {
+  if (cursor.unsent) {
+    const unsent = cursor.unsent;
+    cursor.unsent = undefined;
+    return unsent;
+  }
+  const fs = open.tree.root!.fs;
+  if (cursor.seeking) return { ...(await fs.readDirectoryAt(descriptorOf(open), cursor.cookie, max).catch(rethrowHost)), nameBase: 0 };
+  const listing = cursor.listing ?? (cursor.listing = await openListing(open));
+  const reading = fs.readDirectoryNext(listing.fd, max);
+  listing.reading = reading.catch(() => undefined);
+  try {
+    return { ...(await reading.catch(rethrowHost)), nameBase: 0 };
+  } finally {
+    listing.reading = undefined;
+  }
+}
+
+function rethrowHost(err: unknown): never {
+  throw hostFailure(err);
+}
+
+/** What the response could not take: kept for the next request, or dropped for seeking when too large. */
+function keepUnsent(cursor: DirectoryCursor, batch: UnsentEntries, at: number): void {
+  const unsent = unsentFrom(batch, at);
+  if (unsent) {
+    cursor.unsent = unsent;
+    return;
+  }
+  closeListing(cursor);
+  cursor.seeking = true;
 }
 
 /** Writes the cursor's next entries into `out` until it is full or the directory ends. */
@@ -158,15 +217,11 @@ export async function continueListing(open: Open, cursor: DirectoryCursor, out: 
     if (!out.add(entryFromRecord(cursor.dots[0]!, entry))) return;
     cursor.dots.shift();
   }
-  const fs = open.tree.root!.fs;
   while (!cursor.end && !out.full) {
-    let batch: HostDirBatch;
-    try {
-      batch = await fs.readDirectoryAt(descriptorOf(open), cursor.cookie, batchSize(cursor, out));
-    } catch (err) {
-      throw hostFailure(err);
-    }
-    if (!(await writeBatch(open, cursor, batch, out, entry))) return;
+    const batch = await nextEntries(open, cursor, batchSize(cursor, out));
+    const refused = await writeBatch(open, cursor, batch, out, entry);
+    if (refused >= 0) return keepUnsent(cursor, batch, refused);
     cursor.end = batch.end;
   }
+  if (cursor.end) closeListing(cursor);
 }

@@ -17,13 +17,6 @@ export interface HostStat {
   birthtimeNs: bigint;
 }
 
-export interface HostDirEntry {
-  name: Buffer;
-  type: number;
-  stat: HostStat | null;
-  statError: number;
-}
-
 /** One batch of readDirectoryAt: packed records (DIR_RECORD) and the names' raw bytes. */
 export interface HostDirBatch {
   records: Buffer;
@@ -80,9 +73,10 @@ export interface HostFs {
   unlinkat(dirfd: number, path: string, flags: number): Promise<void>;
   renameat2(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags: number): Promise<void>;
   statAt(dirfd: number, path: string, flags: number): Promise<HostStat>;
-  readDirectory(fd: number, max: number): Promise<HostDirEntry[]>;
   /** Up to `max` entries of directory `dirfd` from getdents64 offset `cookie`, each lstat'ed beneath it (native/fs.ts). */
   readDirectoryAt(dirfd: number, cookie: bigint, max: number): Promise<HostDirBatch>;
+  /** The next entries (about `max`) from a listing descriptor's own offset, without seeking (native/fs.ts). */
+  readDirectoryNext(listingFd: number, max: number): Promise<HostDirBatch>;
   constants: HostFsConstants;
 }
 

@@ -1,3 +1,4 @@
+import { endCursor } from './directory-cursor.js';
 import { RELATED_FILE_ID } from '../smb2/constants.js';
 import { Status, SmbStatusError } from '../smb2/status.js';
 import type { FileId } from '../smb2/commands/create.js';
@@ -83,6 +84,7 @@ export async function closeOpen(core: ServerCore, conn: ConnectionState, open: O
   if (!conn.opens.delete(open.fileId.volatile)) return null;
   core.locks.releaseAll(open.fileKey, open);
   open.releaseShareMode?.();
+  if (open.cursor) endCursor(open.cursor);
   core.telemetry.fileClosed();
   const root = open.tree.root;
   let fd = open.fd;

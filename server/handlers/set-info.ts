@@ -129,16 +129,10 @@ async function setRename(ctx: TreeContext, open: Open, info: Extract<SetFileInfo
   movePaths(ctx, open, open.relative, to.join('/'));
 }
 
-/** Whether the open directory has any entry, read from its own descriptor. */
+/** Whether the open directory has any entry, read beneath its own descriptor. */
 async function hasEntries(open: Open): Promise<boolean> {
-  const root = open.tree.root!;
-  const c = root.fs.constants;
-  const listing = await root.fs.openat2(descriptorOf(open), '.', c.O_RDONLY | c.O_DIRECTORY, 0, c.RESOLVE_BENEATH);
-  try {
-    return (await root.fs.readDirectory(listing, 1)).length > 0;
-  } finally {
-    await closeQuietly(listing);
-  }
+  const batch = await open.tree.root!.fs.readDirectoryAt(descriptorOf(open), 0n, 1);
+  return batch.records.length > 0;
 }
 
 async function setDeletePending(open: Open, pending: boolean): Promise<void> {

@@ -1,4 +1,4 @@
-// readDirectoryAt: getdents64 + statx beneath a directory descriptor, packed records.
+// readDirectoryAt and readDirectoryNext: getdents64 + statx beneath a directory descriptor, packed records.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { closeSync, openSync } from 'node:fs';
@@ -161,6 +161,55 @@ test('readDirectoryAt error paths: ENOTDIR, EBADF, bad arguments', async () => {
       assert.throws(() => fs.readDirectoryAt(fd, 0n, 65537), RangeError);
       assert.throws(() => fs.readDirectoryAt(fd, -1n, 10), RangeError);
       assert.throws(() => fs.readDirectoryAt(fd, 0 as unknown as bigint, 10), TypeError);
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
+
+test('readDirectoryNext: batches from the descriptor’s own offset, every entry once, a bounded overshoot past max', async () => {
+  await withDir(async (dir, outside) => {
+    const names = Array.from({ length: 1500 }, (_, i) => `f${i}`);
+    for (const n of names) await writeFile(join(dir, n), '');
+    await symlink(outside, join(dir, 'out-link'));
+    const fd = openSync(dir, 'r');
+    try {
+      const seen: Row[] = [];
+      let batches = 0;
+      for (;;) {
+        const batch = await fs.readDirectoryNext(fd, 200);
+        const got = rows(batch);
+        assert.ok(got.length >= 200 || batch.end, `${got.length} entries before the end`);
+        assert.ok(got.length < 300, `${got.length} entries: the overshoot stays within one small getdents64 buffer`);
+        seen.push(...got);
+        batches++;
+        if (batch.end) break;
+      }
+      assert.ok(batches >= 6, `${batches} batches`);
+      assert.deepEqual(seen.map((r) => r.name).sort(), [...names, 'out-link'].sort());
+      assert.equal(seen.find((r) => r.name === 'out-link')!.mode & 0o170000, 0o120000, 'the link itself, not its target outside');
+      assert.equal((await fs.readDirectoryNext(fd, 10)).records.length, 0, 'at the end it stays at the end');
+    } finally {
+      closeSync(fd);
+    }
+  });
+});
+
+test('readDirectoryNext error paths: ENOTDIR, EBADF, bad arguments', async () => {
+  await withDir(async (dir) => {
+    await writeFile(join(dir, 'plain'), 'x');
+    const file = openSync(join(dir, 'plain'), 'r');
+    try {
+      assert.equal(await errnoOf(fs.readDirectoryNext(file, 10)), 'ENOTDIR');
+      assert.equal(await errnoOf(fs.readDirectoryNext(-1, 10)), 'EBADF');
+    } finally {
+      closeSync(file);
+    }
+    const fd = openSync(dir, 'r');
+    try {
+      assert.throws(() => fs.readDirectoryNext(fd, 0), RangeError);
+      assert.throws(() => fs.readDirectoryNext(fd, 65537), RangeError);
+      assert.throws(() => fs.readDirectoryNext('3' as unknown as number, 10), TypeError);
     } finally {
       closeSync(fd);
     }

@@ -107,32 +107,3 @@ test('mkdirat, statAt without following, renameat2 NOREPLACE and unlinkat', asyn
     assert.equal(await errnoCode(fs.statAt(root, 'nothing', 0)), 'ENOENT');
   });
 });
-
-test('readDirectory lists a descriptor in batches with lstat records', async () => {
-  await withTree(async (root, dir, outside) => {
-    const names = Array.from({ length: 1500 }, (_, i) => `f${i}`);
-    for (const n of names) await writeFile(join(dir, 'sub', n), n);
-    await symlink(outside, join(dir, 'sub', 'out-link'));
-    const listing = await fs.openat2(root, 'sub', c.O_RDONLY | c.O_DIRECTORY, 0, BENEATH);
-    try {
-      const seen: string[] = [];
-      let batches = 0;
-      for (;;) {
-        const batch = await fs.readDirectory(listing, 200);
-        if (batch.length === 0) break;
-        batches++;
-        for (const e of batch) {
-          seen.push(e.name.toString());
-          if (e.name.toString() === 'out-link') {
-            assert.equal(e.type, c.DT_LNK);
-            assert.equal(Number(e.stat!.mode) & 0o170000, 0o120000, 'the link, not its target outside');
-          }
-        }
-      }
-      assert.ok(batches >= 3, `${batches} batches`);
-      assert.deepEqual(seen.sort(), [...names, 'inside', 'out-link'].sort());
-    } finally {
-      closeSync(listing);
-    }
-  });
-});

@@ -7,6 +7,7 @@ import { chmod, lstat, mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'no
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startServer, type ServerFixture } from '../support/server-fixture.js';
+import { descriptorsUnder, eventually } from '../support/open-descriptors.js';
 import { treeClient } from '../support/logged-in-client.js';
 import { SmbError } from '../../client/connection.js';
 import type { Tree } from '../../client/index.js';
@@ -212,6 +213,46 @@ test('single entries, patterns and restart on a large directory', async () => {
   await assert.rejects(query(tree, h, 65536, QueryDirectoryFlag.RESTART_SCANS, 'no-such-*'), isStatus(Status.NO_SUCH_FILE));
   const again = await listAll(tree, h, 65536);
   assert.equal(again.entries.length, names.length + 6, 'a restart lists everything again');
+  await tree.close(h);
+  c.close();
+});
+
+test('a listing holds a descriptor of its own only while it runs: none once it ends, restarts or its handle closes', async () => {
+  const { c, tree } = await treeClient(f);
+  const h = await openDir(tree, 'many');
+  const withHandle = descriptorsUnder(f.dir);
+  await query(tree, h, 4096, QueryDirectoryFlag.RESTART_SCANS);
+  assert.equal(descriptorsUnder(f.dir), withHandle + 1, 'the listing reads through its own descriptor');
+  await query(tree, h, 4096, QueryDirectoryFlag.RESTART_SCANS);
+  await query(tree, h, 4096);
+  assert.ok(await eventually(() => descriptorsUnder(f.dir) === withHandle + 1), 'a restart closes the old listing descriptor');
+  await listAll(tree, h, 65536);
+  assert.ok(await eventually(() => descriptorsUnder(f.dir) === withHandle), 'the end of the listing closes it');
+  await query(tree, h, 4096, QueryDirectoryFlag.RESTART_SCANS);
+  await tree.close(h);
+  assert.ok(await eventually(() => descriptorsUnder(f.dir) === withHandle - 1), 'closing the handle mid-listing closes both');
+  c.close();
+});
+
+test('what a response cannot take is sent next time; too much of it (a pattern, long names) falls back to seeking: every entry once', async () => {
+  const dir = path.join(f.dir, 'long');
+  await mkdir(dir);
+  const long = Array.from({ length: 120 }, (_, i) => `L${i}-${'n'.repeat(200)}`);
+  for (const name of long) await writeFile(path.join(dir, name), '');
+  await writeFile(path.join(dir, 'other'), '');
+  const { c, tree } = await treeClient(f);
+  const h = await openDir(tree, 'long');
+  for (const pattern of ['*', 'L*']) {
+    const seen: string[] = [];
+    for (let flags = QueryDirectoryFlag.RESTART_SCANS; ; flags = 0) {
+      const got = await query(tree, h, 4096, flags, pattern);
+      if (!got) break;
+      seen.push(...got.map((e) => e.name).filter((n) => n !== '.' && n !== '..'));
+    }
+    const expected = pattern === '*' ? [...long, 'other'] : long;
+    assert.equal(new Set(seen).size, seen.length, `${pattern}: no entry twice`);
+    assert.deepEqual(seen.sort(), expected.sort(), pattern);
+  }
   await tree.close(h);
   c.close();
 });

@@ -4,6 +4,12 @@
 // batch; the directory is reopened as "." beneath `dirfd` and closed again, so no descriptor
 // outlives the call and no path name is resolved.
 //
+// readDirectoryNext(listingFd, max): the same batch from a listing descriptor's own offset, which
+// it leaves right after the last entry returned. A listing that keeps its descriptor never seeks,
+// which matters where a getdents64 offset is a position rather than a stable cookie (overlayfs
+// merged directories, tmpfs before Linux 6.6): seeking there after an earlier entry was removed
+// skips entries.
+//
 // The result is packed, not one JS object per entry: `records` holds a PackedEntry per entry
 // (little-endian, layout below, mirrored by native/fs.ts DIR_RECORD), `names` their raw bytes.
 // '.' and '..' are left out; an entry that vanished before its statx (ENOENT) too.
@@ -100,6 +106,19 @@ bool AddEntry(int dir, const linux_dirent64* d, size_t max, Batch& out) {
   return out.records.size() < max;
 }
 
+// One getdents64 call on `dir` into `buf`, every entry added; 0 bytes read marks the end.
+int ReadWholeBuffer(int dir, std::vector<char>& buf, Batch& out) {
+  long n = syscall(SYS_getdents64, dir, buf.data(), buf.size());
+  if (n < 0) return errno;
+  if (n == 0) out.end = true;
+  for (long at = 0; at < n;) {
+    auto* d = reinterpret_cast<const linux_dirent64*>(buf.data() + at);
+    at += d->d_reclen;
+    AddEntry(dir, d, SIZE_MAX, out);
+  }
+  return 0;
+}
+
 int ReadBatch(int dirfd, int64_t cookie, size_t max, Batch& out) {
   Fd dir(openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dir.get() < 0) return errno;
@@ -122,30 +141,60 @@ int ReadBatch(int dirfd, int64_t cookie, size_t max, Batch& out) {
   }
 }
 
+// From the listing descriptor's own offset: whole getdents64 buffers until `max` entries or the
+// end, so that the offset ends right after the last entry returned and the next call goes on
+// from there without a seek. Small buffers keep the overshoot past `max` to a few entries.
+int ReadNextBatch(int listing, size_t max, Batch& out) {
+  std::vector<char> buf(2048);  // a record is at most 280 bytes (a 255-byte name)
+  while (out.records.size() < max && !out.end) {
+    int err = ReadWholeBuffer(listing, buf, out);
+    if (err != 0) return err;
+  }
+  return 0;
+}
+
+Napi::Value BatchToJs(Napi::Env env, const Batch& batch) {
+  Napi::Object o = Napi::Object::New(env);
+  const auto* bytes = reinterpret_cast<const char*>(batch.records.data());
+  o.Set("records", Napi::Buffer<char>::Copy(env, bytes, batch.records.size() * sizeof(PackedEntry)));
+  o.Set("names", Napi::Buffer<char>::Copy(env, batch.names.data(), batch.names.size()));
+  o.Set("end", Napi::Boolean::New(env, batch.end));
+  return o;
+}
+
+int64_t MaxArg(const Napi::CallbackInfo& info, size_t i) {
+  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), "max must be a number");
+  int64_t max = info[i].As<Napi::Number>().Int64Value();
+  if (max <= 0 || max > 65536) throw Napi::RangeError::New(info.Env(), "max must be 1..65536");
+  return max;
+}
+
 }  // namespace
+
+// readDirectoryNext(listingFd, max) -> { records, names, end }
+Napi::Value ReadDirectoryNext(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "listing fd must be a number");
+  int listing = info[0].As<Napi::Number>().Int32Value();
+  size_t max = static_cast<size_t>(MaxArg(info, 1));
+  auto batch = std::make_shared<Batch>();
+  return QueueFsJob(env, "getdents64", [listing, max, batch](const char*&) { return ReadNextBatch(listing, max, *batch); },
+                    [batch](Napi::Env env) { return BatchToJs(env, *batch); });
+}
 
 // readDirectoryAt(dirfd, cookie: bigint, max) -> { records, names, end }
 Napi::Value ReadDirectoryAt(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "dirfd must be a number");
   if (!info[1].IsBigInt()) throw Napi::TypeError::New(env, "cookie must be a bigint");
-  if (!info[2].IsNumber()) throw Napi::TypeError::New(env, "max must be a number");
   bool lossless = false;
   int64_t cookie = info[1].As<Napi::BigInt>().Int64Value(&lossless);
   if (!lossless || cookie < 0) throw Napi::RangeError::New(env, "cookie must be a non-negative int64");
-  int64_t max = info[2].As<Napi::Number>().Int64Value();
-  if (max <= 0 || max > 65536) throw Napi::RangeError::New(env, "max must be 1..65536");
+  int64_t max = MaxArg(info, 2);
   int dirfd = info[0].As<Napi::Number>().Int32Value();
   auto batch = std::make_shared<Batch>();
   return QueueFsJob(env, "getdents64", [dirfd, cookie, max, batch](const char*&) { return ReadBatch(dirfd, cookie, static_cast<size_t>(max), *batch); },
-                    [batch](Napi::Env env) -> Napi::Value {
-                      Napi::Object o = Napi::Object::New(env);
-                      const auto* bytes = reinterpret_cast<const char*>(batch->records.data());
-                      o.Set("records", Napi::Buffer<char>::Copy(env, bytes, batch->records.size() * sizeof(PackedEntry)));
-                      o.Set("names", Napi::Buffer<char>::Copy(env, batch->names.data(), batch->names.size()));
-                      o.Set("end", Napi::Boolean::New(env, batch->end));
-                      return o;
-                    });
+                    [batch](Napi::Env env) { return BatchToJs(env, *batch); });
 }
 
 }  // namespace spliced

@@ -28,7 +28,6 @@
 namespace {
 
 using spliced::ErrnoError;
-using spliced::linux_dirent64;
 
 struct StatRecord {
   uint64_t dev, ino, nlink, size, blocks, rdev;
@@ -169,60 +168,6 @@ Napi::Value StatAtJs(const Napi::CallbackInfo& info) {
       [out](Napi::Env env) { return StatToJs(env, *out); });
 }
 
-struct DirEntryRecord {
-  std::string name;
-  unsigned char type;
-  int statError;
-  StatRecord stat;
-};
-
-
-// Reads about `max` entries (a few more when one getdents64 returns them; none once done) from the directory
-// descriptor's current offset with getdents64, and lstats each one relative to it.
-int ReadBatch(int fd, size_t max, std::vector<DirEntryRecord>& out) {
-  // About 32 bytes per short-named entry; at least one page so long names fit.
-  std::vector<char> buf(std::min<size_t>(std::max<size_t>(max * 32, 4096), 64 * 1024));
-  while (out.size() < max) {
-    long n = syscall(SYS_getdents64, fd, buf.data(), buf.size());
-    if (n < 0) return errno;
-    if (n == 0) break;
-    for (long at = 0; at < n;) {
-      auto* d = reinterpret_cast<linux_dirent64*>(buf.data() + at);
-      at += d->d_reclen;
-      if (std::strcmp(d->d_name, ".") == 0 || std::strcmp(d->d_name, "..") == 0) continue;
-      DirEntryRecord rec{d->d_name, d->d_type, 0, {}};
-      int err = StatAt(fd, d->d_name, AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT, rec.stat);
-      if (err == ENOENT) continue;  // removed since it was listed
-      rec.statError = err;
-      out.push_back(std::move(rec));
-    }
-  }
-  return 0;
-}
-
-// readDirectory(fd, max) -> [{ name, type, stat | null, statError }]
-Napi::Value ReadDirectory(const Napi::CallbackInfo& info) {
-  int fd = IntArg(info, 0, "fd");
-  int max = IntArg(info, 1, "max");
-  if (max <= 0) throw Napi::RangeError::New(info.Env(), "max must be positive");
-  auto entries = std::make_shared<std::vector<DirEntryRecord>>();
-  return Queue(
-      info.Env(), "getdents64", [=]() { return ReadBatch(fd, static_cast<size_t>(max), *entries); },
-      [entries](Napi::Env env) {
-        Napi::Array arr = Napi::Array::New(env, entries->size());
-        for (size_t i = 0; i < entries->size(); i++) {
-          const DirEntryRecord& e = (*entries)[i];
-          Napi::Object o = Napi::Object::New(env);
-          o.Set("name", Napi::Buffer<char>::Copy(env, e.name.data(), e.name.size()));
-          o.Set("type", Napi::Number::New(env, e.type));
-          o.Set("stat", e.statError ? env.Null() : Napi::Value(StatToJs(env, e.stat)));
-          o.Set("statError", Napi::Number::New(env, e.statError));
-          arr.Set(static_cast<uint32_t>(i), o);
-        }
-        return arr;
-      });
-}
-
 // Resource limits: getrlimit/setrlimit of this process, synchronous (two cheap syscalls). Serve
 // raises RLIMIT_MEMLOCK before dropping root so memory registration keeps working after it.
 // RLIM_INFINITY travels as Infinity.
@@ -288,8 +233,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("unlinkat", Napi::Function::New(env, UnlinkAt, "unlinkat"));
   exports.Set("renameat2", Napi::Function::New(env, RenameAt2, "renameat2"));
   exports.Set("statAt", Napi::Function::New(env, StatAtJs, "statAt"));
-  exports.Set("readDirectory", Napi::Function::New(env, ReadDirectory, "readDirectory"));
   exports.Set("readDirectoryAt", Napi::Function::New(env, spliced::ReadDirectoryAt, "readDirectoryAt"));
+  exports.Set("readDirectoryNext", Napi::Function::New(env, spliced::ReadDirectoryNext, "readDirectoryNext"));
   exports.Set("writeRunsStat", Napi::Function::New(env, spliced::WriteRunsStat, "writeRunsStat"));
   exports.Set("getrlimit", Napi::Function::New(env, GetRlimit, "getrlimit"));
   exports.Set("setrlimit", Napi::Function::New(env, SetRlimit, "setrlimit"));
