@@ -65,6 +65,11 @@ export class LockTable {
     return this.held;
   }
 
+  /** Files with an entry: those some open has locked, read or written and not yet closed. */
+  get fileCount(): number {
+    return this.files.size;
+  }
+
   /** The open's view of its file's locks, made on first use; `conn` is the connection the open belongs to. */
   of(open: LockOwner, conn: object): OpenLocks {
     const mine = open.byteRangeLocks;
