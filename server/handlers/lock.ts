@@ -5,6 +5,7 @@ import type { GoAsync, HandlerResult, TreeContext } from '../handler.js';
 import type { Open } from '../state.js';
 import type { OpenLocks } from '../lock-table.js';
 import { findOpen } from '../open-files.js';
+import { pipeOf } from '../pipes/pipe-smb.js';
 
 const SUCCESS: HandlerResult = { status: Status.SUCCESS, body: encodeLockResponse() };
 
@@ -65,6 +66,7 @@ async function waitForLock(ctx: TreeContext, open: Open, locks: OpenLocks, req: 
 export async function lock(ctx: TreeContext): Promise<HandlerResult | GoAsync> {
   const req = decodeLockRequest(ctx.reader);
   const open = findOpen(ctx, req.fileId);
+  if (pipeOf(open)) return { status: Status.INVALID_DEVICE_REQUEST }; // a named pipe has no byte ranges
   if (open.isDirectory || req.locks.length === 0) return { status: Status.INVALID_PARAMETER };
   const table = ctx.core.locks;
   const locks = table.of(open, ctx.conn);

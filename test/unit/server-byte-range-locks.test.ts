@@ -211,3 +211,12 @@ test('LockSequence is not checked on SMB 2.1 (no resilient or durable opens)', a
   assert.equal(await lock(a, [el(0, 1, EXCLUSIVE | NOW)], 0x11), Status.LOCK_NOT_GRANTED);
   c.close();
 });
+
+test('a named pipe has no byte ranges: LOCK on srvsvc is INVALID_DEVICE_REQUEST', async () => {
+  const c = await loggedInClient(f);
+  const ipc = await c.treeConnect('IPC$');
+  const h = await ipc.create('srvsvc', { desiredAccess: Access.FILE_READ_DATA | Access.FILE_WRITE_DATA });
+  const r = await c.request(Command.LOCK, lockBody(h.fileId, [el(0, 1, EXCLUSIVE | NOW)]), { treeId: ipc.treeId, allowError: true });
+  assert.equal(r.header.status, Status.INVALID_DEVICE_REQUEST);
+  c.close();
+});
