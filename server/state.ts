@@ -1,13 +1,13 @@
 import type { ShareConfig } from './options.js';
 import type { FileIo } from './file-io.js';
 import type { FileId } from '../smb2/commands/create.js';
+import type { OpenLocks } from './lock-table.js';
 import type { ShareRoot } from './share-root.js';
 import type { PreauthHash } from '../auth/preauth.js';
 import type { AuthResult } from '../auth/ntlm-server.js';
 import type { Transport } from './transport.js';
 import type { CreditWindow } from './credits.js';
 import type { DirectoryCursor } from './directory-cursor.js';
-import type { OpenLocks } from './lock-table.js';
 
 /** What a SESSION_SETUP exchange object does, as auth/server-session-auth.ts provides it. */
 export interface AuthExchange {
@@ -90,11 +90,11 @@ export interface Open {
   shareAccess: number;
   createOptions: number;
   io?: FileIo;
+  /** Its file's byte-range locks and its Open.LockSequenceArray, set on first LOCK, READ or WRITE (lock-table.ts). */
+  byteRangeLocks?: OpenLocks;
   deleteOnClose: boolean;
   position: number;
   cursor?: DirectoryCursor;
   /** Drops this open's share-mode entry (on close). */
   releaseShareMode?: () => void;
-  /** Its file's byte-range locks and its Open.LockSequenceArray, set on first LOCK, READ or WRITE (lock-table.ts). */
-  byteRangeLocks?: OpenLocks;
 }

@@ -4,8 +4,8 @@ import { Status, SmbStatusError } from '../../smb2/status.js';
 import type { GoAsync, HandlerResult, TreeContext } from '../handler.js';
 import type { Open } from '../state.js';
 import type { OpenLocks } from '../lock-table.js';
-import { findOpen } from '../open-files.js';
 import { pipeOf } from '../pipes/pipe-smb.js';
+import { findOpen } from '../open-files.js';
 
 const SUCCESS: HandlerResult = { status: Status.SUCCESS, body: encodeLockResponse() };
 
