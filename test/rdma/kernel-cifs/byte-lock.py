@@ -2,6 +2,7 @@
 """fcntl byte-range locks on a file, for the kernel cifs lock checks (locks.sh, in the VM).
 
   hold FILE START LEN READY RELEASE  take a write lock (F_SETLK), create READY, wait for RELEASE, unlock
+  holdread FILE START LEN READY RELEASE  the same with a read lock (F_RDLCK: an SMB2 shared lock)
   try FILE START LEN                 F_SETLK a write lock: exit 0 when granted (then unlock), 3 when refused
   wait FILE START LEN                F_SETLKW a write lock: print 'granted' once it is, then unlock
 """
@@ -15,8 +16,8 @@ import time
 def main() -> int:
     op, path, start, length = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     fd = os.open(path, os.O_RDWR)
-    if op == 'hold':
-        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, length, start)
+    if op in ('hold', 'holdread'):
+        fcntl.lockf(fd, (fcntl.LOCK_EX if op == 'hold' else fcntl.LOCK_SH) | fcntl.LOCK_NB, length, start)
         open(sys.argv[5], 'w').close()
         deadline = time.monotonic() + 300
         while not os.path.exists(sys.argv[6]) and time.monotonic() < deadline:

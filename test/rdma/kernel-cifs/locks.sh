@@ -23,10 +23,11 @@ wait_for_file() { # path, seconds
   return 1
 }
 
-# A process on mount A holds a write lock on bytes 100..199 until $work/release appears.
-hold_range() {
+# A process on mount A holds a write lock (or with `holdread` a read lock) on bytes 100..199
+# until $work/release appears.
+hold_range() { # [hold|holdread]
   rm -f "$work/held" "$work/release"
-  "${byte_lock[@]}" hold "$lock_a/locked.bin" 100 100 "$work/held" "$work/release" > "$work/holder.log" 2>&1 &
+  "${byte_lock[@]}" "${1:-hold}" "$lock_a/locked.bin" 100 100 "$work/held" "$work/release" > "$work/holder.log" 2>&1 &
   echo $! > "$work/holder.pid"
   wait_for_file "$work/held" 60 || { cat "$work/holder.log"; return 1; }
 }
@@ -54,6 +55,20 @@ fcntl_conflicts() {
   "${byte_lock[@]}" try "$lock_b/locked.bin" 150 10
   printf 'X' | dd of="$lock_b/locked.bin" bs=1 seek=120 conv=notrunc status=none
   expect_eq 'byte written once unlocked' "$(dd if="$back/locked.bin" bs=1 skip=120 count=1 status=none)" X
+}
+
+# A read lock is an SMB2 shared lock: other opens read the range but neither write nor lock it.
+fcntl_read_lock() {
+  hold_range holdread
+  local rc=0
+  "${byte_lock[@]}" try "$lock_b/locked.bin" 150 10 || rc=$?
+  expect_eq 'F_SETLK write lock inside the read-locked range, from mount B (3 = refused)' "$rc" 3
+  expect_eq 'READ inside the range' "$(dd if="$lock_b/locked.bin" bs=50 skip=2 count=1 status=none | sha256sum)" "$(dd if="$back/locked.bin" bs=50 skip=2 count=1 status=none | sha256sum)"
+  if printf 'Y' | dd of="$lock_b/locked.bin" bs=1 seek=130 conv=notrunc 2> "$work/write.err"; then echo 'WRITE inside the read-locked range succeeded'; return 1; fi
+  cat "$work/write.err"
+  release_range
+  printf 'Y' | dd of="$lock_b/locked.bin" bs=1 seek=130 conv=notrunc status=none
+  expect_eq 'byte written once unlocked' "$(dd if="$back/locked.bin" bs=1 skip=130 count=1 status=none)" Y
 }
 
 fcntl_waits() {
@@ -89,6 +104,7 @@ lock_checks() {
   check 'locks: two mounts of the share on their own connections (nosharesock, cache=none)' lock_mounts
   if [ $? = 0 ]; then
     check 'locks: an fcntl write lock on mount A refuses F_SETLK, READ and WRITE of that range on mount B, not outside it; unlocked, B gets it' fcntl_conflicts
+    check 'locks: an fcntl read lock on mount A lets mount B read that range but not write or write-lock it' fcntl_read_lock
     check 'locks: F_SETLKW on mount B waits while mount A holds the range and is granted when A unlocks' fcntl_waits
     check 'locks: flock(LOCK_EX) on mount A makes flock(LOCK_EX|LOCK_NB) on mount B fail until A lets go' flock_conflicts
   fi
