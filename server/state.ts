@@ -1,6 +1,7 @@
 import type { ShareConfig } from './options.js';
 import type { FileIo } from './file-io.js';
 import type { FileId } from '../smb2/commands/create.js';
+import type { OpenLocks } from './lock-table.js';
 import type { ShareRoot } from './share-root.js';
 import type { PreauthHash } from '../auth/preauth.js';
 import type { AuthResult } from '../auth/ntlm-server.js';
@@ -89,6 +90,8 @@ export interface Open {
   shareAccess: number;
   createOptions: number;
   io?: FileIo;
+  /** Its file's byte-range locks and its Open.LockSequenceArray, set on first LOCK, READ or WRITE (lock-table.ts). */
+  byteRangeLocks?: OpenLocks;
   deleteOnClose: boolean;
   position: number;
   cursor?: DirectoryCursor;

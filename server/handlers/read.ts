@@ -28,6 +28,7 @@ export async function read(ctx: TreeContext): Promise<HandlerResult> {
   if (req.length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
   const rdma = req.channel === Channel.RDMA_V1 || req.channel === Channel.RDMA_V1_INVALIDATE;
   if (req.channel !== Channel.NONE && (!rdma || !ctx.remote.write)) return { status: Status.INVALID_PARAMETER };
+  if (!ctx.core.locks.accessible(open, ctx.conn, req.offset, req.length, false)) return { status: Status.FILE_LOCK_CONFLICT };
   await ctx.payloads.admit(req.length);
   const payload = ctx.payloads.adopt(await open.io.read(req.offset, req.length));
   if (payload.length === 0 && req.length > 0 || payload.length < req.minimumCount) {

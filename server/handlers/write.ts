@@ -19,6 +19,7 @@ export async function write(ctx: TreeContext): Promise<HandlerResult> {
   if (open.tree.readOnly) return { status: Status.ACCESS_DENIED };
   if (open.isDirectory || !open.io) return { status: Status.INVALID_DEVICE_REQUEST };
   if (!canWrite(open.grantedAccess)) return { status: Status.ACCESS_DENIED };
+  if (!ctx.core.locks.accessible(open, ctx.conn, req.offset, rdma ? req.remainingBytes : req.length, true)) return { status: Status.FILE_LOCK_CONFLICT };
   if (req.channel !== Channel.NONE && (!rdma || !ctx.remote.read)) return { status: Status.INVALID_PARAMETER };
   const length = rdma ? req.remainingBytes : req.length;
   if (length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };

@@ -1,4 +1,4 @@
-import { Reader, Writer, DecodeError } from '../../wire/index.js';
+import { Reader, Writer } from '../../wire/index.js';
 import { Command, HEADER_SIZE, RequestStructureSize } from '../constants.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
 export { encodeEmptyBody as encodeLockResponse } from './simple.js';
@@ -10,8 +10,12 @@ export interface LockElement {
   flags: number;
 }
 
-/** LOCK request, [MS-SMB2] 2.2.26; the response is the 4-byte body of 2.2.27. */
+/**
+ * LOCK request, [MS-SMB2] 2.2.26; the response is the 4-byte body of 2.2.27. A LockCount of 0
+ * decodes to no elements (the handler refuses it with STATUS_INVALID_PARAMETER, as Windows does).
+ */
 export interface LockRequest {
+  /** LockSequenceNumber (low 4 bits) and LockSequenceIndex (the 28 bits above). */
   lockSequence: number;
   fileId: FileId;
   locks: LockElement[];
@@ -22,7 +26,6 @@ export function decodeLockRequest(r: Reader): LockRequest {
   const count = r.u16();
   const lockSequence = r.u32();
   const fileId = readFileId(r);
-  if (count === 0) throw new DecodeError('LOCK with no elements');
   const locks: LockElement[] = [];
   for (let i = 0; i < count; i++) {
     const offset = r.u64();

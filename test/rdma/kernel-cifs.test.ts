@@ -1,8 +1,9 @@
 // Interop with the Linux kernel cifs client: boots the VM (test/vm), starts spliced in the guest
 // on 10.77.0.1:445 and mounts it with the guest kernel's cifs.ko over TCP (vers=3.1.1, 3.0, 2.1,
-// guest); then over SMB Direct (rxe) with cifs.ko rebuilt with CONFIG_CIFS_SMB_DIRECT (prepare.sh
-// builds it): ksmbd as the anchor, then spliced with `rdma port = 5445` running as root
-// (vers=3.0, 3.1.1) and as nobody (vers=3.1.1), unsigned, with its RDMA byte counters checked.
+// guest; byte-range locks between two mounts, kernel-cifs/locks.sh); then over SMB Direct (rxe)
+// with cifs.ko rebuilt with CONFIG_CIFS_SMB_DIRECT (prepare.sh builds it): ksmbd as the anchor,
+// then spliced with `rdma port = 5445` running as root (vers=3.0, 3.1.1) and as nobody
+// (vers=3.1.1), unsigned, with its RDMA byte counters checked.
 // Runs test/rdma/kernel-cifs/guest.sh; each guest check becomes a subtest here.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -22,6 +22,7 @@ mnt=$work/mnt
 back=$work/shares/rw
 checks=0
 source "$repo/test/rdma/kernel-cifs/smb-direct.sh"
+source "$repo/test/rdma/kernel-cifs/locks.sh"
 if [ -n "${SPLICED_CLI:-}" ]; then spliced=(node "$repo/$SPLICED_CLI"); else spliced=(node --import tsx "$repo/cli/main.ts"); fi
 
 # check <name> <function> [args...]: runs the function with -e and pipefail in a subshell.
@@ -377,6 +378,7 @@ else
   fi
   if [ $listening = 0 ]; then
     check 'a read-only share refuses writes' read_only_share
+    lock_checks
     check 'vers=3.0: mount, stat, 1 MiB round trip, unmount' other_dialect 3.0 0x300
     check 'vers=2.1: mount, stat, 1 MiB round trip, unmount' other_dialect 2.1 0x210
     check 'vers=3.1.1,sign: the session is signed when the client asks' signed_when_asked
