@@ -103,6 +103,7 @@ export interface FsInotifyConstants {
   IN_IGNORED: number;
   IN_ISDIR: number;
   IN_EXCL_UNLINK: number;
+  IN_MASK_ADD: number;
 }
 
 /**

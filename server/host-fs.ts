@@ -102,6 +102,7 @@ export interface HostInotifyConstants {
   IN_IGNORED: number;
   IN_ISDIR: number;
   IN_EXCL_UNLINK: number;
+  IN_MASK_ADD: number;
 }
 
 /** Errors reject with Node-style `code` ('EXDEV', 'ENOENT', ...) and `errno`. */

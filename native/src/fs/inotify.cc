@@ -157,6 +157,7 @@ void InitInotify(Napi::Env env, Napi::Object exports) {
   c.Set("IN_IGNORED", static_cast<double>(IN_IGNORED));
   c.Set("IN_ISDIR", static_cast<double>(IN_ISDIR));
   c.Set("IN_EXCL_UNLINK", static_cast<double>(IN_EXCL_UNLINK));
+  c.Set("IN_MASK_ADD", static_cast<double>(IN_MASK_ADD));
   exports.Set("inotifyConstants", c);
 }
 
