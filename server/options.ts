@@ -95,6 +95,8 @@ export interface ServerLimits {
   maxNotifyWatchesPerTree: number;
   /** Bytes of changes kept per watching open while no CHANGE_NOTIFY waits (the client's OutputBufferLength caps it too). */
   maxNotifyQueuedBytes: number;
+  /** The same over the whole server; past it a watch gets STATUS_NOTIFY_ENUM_DIR instead of queueing. */
+  maxNotifyQueuedBytesTotal: number;
 }
 
 /** What the connection limits need: how many connections at once, in all and from one address. */
@@ -122,6 +124,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxNotifyWatches: 8192,
   maxNotifyWatchesPerTree: 1024,
   maxNotifyQueuedBytes: 64 * 1024,
+  maxNotifyQueuedBytesTotal: 32 * 1024 * 1024,
 };
 
 /** Options whose limits lack keys added later (embedders, older tests) get the defaults for those. */

@@ -10,7 +10,7 @@ import type { HostFs } from './host-fs.js';
 import { LockTable } from './lock-table.js';
 import { ShareModeTable } from './share-modes.js';
 import { OpenFileTable } from './open-file-table.js';
-import { NotifyHub } from './notify/notify-hub.js';
+import { NotifyHub, notifyLimitsOf } from './notify/notify-hub.js';
 import { ServerAuthExchange } from '../auth/server-session-auth.js';
 import { fileTimeFromMs } from '../smb2/info/index.js';
 
@@ -25,7 +25,7 @@ export class ServerCore<C extends ConnectionState = ConnectionState> {
   /** CHANGE_NOTIFY's directory watches (inotify through the HostFs). */
   readonly changeNotify = new NotifyHub(
     () => this.hostFs,
-    () => ({ maxWatches: this.options.limits.maxNotifyWatches, maxWatchesPerTree: this.options.limits.maxNotifyWatchesPerTree, maxQueuedBytes: this.options.limits.maxNotifyQueuedBytes }),
+    () => notifyLimitsOf(this.options.limits),
     () => this.log,
   );
   /** READ data admitted over the whole server; each connection's budget is chained to it. */

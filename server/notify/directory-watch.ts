@@ -15,6 +15,12 @@ interface Waiting {
   settle(outcome: NotifyOutcome): void;
 }
 
+/** Bytes of queued changes over every watch of the server (NotifyLimits.maxQueuedBytesTotal). */
+export interface QueueBudget {
+  used: number;
+  readonly max: () => number;
+}
+
 export interface DirectoryWatchOptions {
   filter: number;
   recursive: boolean;
@@ -24,6 +30,8 @@ export interface DirectoryWatchOptions {
   fd: number;
   /** The directory's identity (device:inode), for delete-pending. */
   fileKey: string;
+  /** Shared by every watch: past it a change overflows the watch instead of being queued. */
+  budget?: QueueBudget;
 }
 
 export class DirectoryWatch {
@@ -38,6 +46,7 @@ export class DirectoryWatch {
   /** The inotify watches of its tree: watch descriptor -> the directory's path beneath the watched one ('' itself, '\\' separators). */
   readonly dirs = new Map<number, string>();
   private readonly queueLimit: number;
+  private readonly budget: QueueBudget;
   private queue: NotifyChange[] = [];
   private queuedBytes = 0;
   private overflowed = false;
@@ -51,6 +60,7 @@ export class DirectoryWatch {
     this.fd = o.fd;
     this.fileKey = o.fileKey;
     this.queueLimit = o.queueLimit;
+    this.budget = o.budget ?? { used: 0, max: () => Infinity };
   }
 
   /** Requests waiting now. */
@@ -84,9 +94,14 @@ export class DirectoryWatch {
     if (!this.overflowed) {
       const last = this.queue[this.queue.length - 1];
       if (!last || last.action !== change.action || last.name !== change.name) {
-        this.queue.push(change);
-        this.queuedBytes += notifyEntrySize(change);
-        if (this.queuedBytes > this.queueLimit) this.overflow();
+        const size = notifyEntrySize(change);
+        if (this.queuedBytes + size > this.queueLimit || this.budget.used + size > this.budget.max()) {
+          this.overflow();
+        } else {
+          this.queue.push(change);
+          this.queuedBytes += size;
+          this.budget.used += size;
+        }
       }
     }
     if (this.waiting.length > 0 && change.action !== NotifyAction.RENAMED_OLD_NAME) {
@@ -98,8 +113,7 @@ export class DirectoryWatch {
   /** Changes were lost (inotify queue overflow, too many watches): the next request gets STATUS_NOTIFY_ENUM_DIR. */
   overflow(): void {
     this.overflowed = true;
-    this.queue = [];
-    this.queuedBytes = 0;
+    this.release();
     if (this.waiting.length > 0) {
       const first = this.waiting.shift()!;
       first.settle(this.drain(first.outputBufferLength));
@@ -112,11 +126,21 @@ export class DirectoryWatch {
     for (const w of this.waiting.splice(0)) w.settle({ status });
   }
 
+  /** The open is gone: its queued bytes go back to the budget. */
+  dispose(): void {
+    this.release();
+  }
+
+  private release(): void {
+    this.budget.used -= this.queuedBytes;
+    this.queue = [];
+    this.queuedBytes = 0;
+  }
+
   private drain(outputBufferLength: number): NotifyOutcome {
     const changes = this.queue;
     const fits = !this.overflowed && this.queuedBytes <= outputBufferLength;
-    this.queue = [];
-    this.queuedBytes = 0;
+    this.release();
     this.overflowed = false;
     if (!fits) return { status: Status.NOTIFY_ENUM_DIR };
     return { status: Status.SUCCESS, output: encodeNotifyInformation(changes) };

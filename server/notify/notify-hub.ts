@@ -9,6 +9,7 @@
  */
 import { DIR_RECORD, type HostFs, type HostInotify, type HostInotifyConstants, type HostInotifyEvent } from '../host-fs.js';
 import type { Logger } from '../log.js';
+import type { ServerLimits } from '../options.js';
 import { DirectoryWatch, type DirectoryWatchOptions } from './directory-watch.js';
 import { actionOf, eventMatches, inotifyMaskFor, renameAlsoModifies } from './inotify-map.js';
 import { NotifyAction } from '../../smb2/commands/change-notify.js';
@@ -23,6 +24,17 @@ export interface NotifyLimits {
   maxWatchesPerTree: number;
   /** Bytes of changes queued per open while no request waits. */
   maxQueuedBytes: number;
+  /** The same over the whole server. */
+  maxQueuedBytesTotal: number;
+}
+
+export function notifyLimitsOf(l: ServerLimits): NotifyLimits {
+  return {
+    maxWatches: l.maxNotifyWatches,
+    maxWatchesPerTree: l.maxNotifyWatchesPerTree,
+    maxQueuedBytes: l.maxNotifyQueuedBytes,
+    maxQueuedBytesTotal: l.maxNotifyQueuedBytesTotal,
+  };
 }
 
 /** d_type of a directory, dirent.h. */
@@ -38,6 +50,7 @@ export class NotifyHub {
   private inotify: HostInotify | null = null;
   private readonly byWd = new Map<number, Set<DirectoryWatch>>();
   private readonly byFile = new Map<string, Set<DirectoryWatch>>();
+  private readonly budget = { used: 0, max: () => this.limits().maxQueuedBytesTotal };
 
   constructor(
     private readonly fs: () => HostFs,
@@ -65,7 +78,7 @@ export class NotifyHub {
    * the background; changes beneath a directory are seen from when that directory is watched.
    */
   watch(o: Omit<DirectoryWatchOptions, 'queueLimit'> & { queueLimit: number }): DirectoryWatch {
-    const w = new DirectoryWatch({ ...o, queueLimit: Math.min(o.queueLimit, this.limits().maxQueuedBytes) });
+    const w = new DirectoryWatch({ ...o, queueLimit: Math.min(o.queueLimit, this.limits().maxQueuedBytes), budget: this.budget });
     w.mask = inotifyMaskFor(w.filter, this.c);
     let files = this.byFile.get(w.fileKey);
     if (!files) this.byFile.set(w.fileKey, (files = new Set()));
@@ -83,8 +96,14 @@ export class NotifyHub {
     if (open.isDirectory && deletePending) this.deletePending(open.fileKey);
   }
 
+  /** Bytes of changes queued over the whole server now. */
+  get queuedBytes(): number {
+    return this.budget.used;
+  }
+
   private unwatch(w: DirectoryWatch): void {
     w.endAll(Status.NOTIFY_CLEANUP);
+    w.dispose();
     for (const wd of [...w.dirs.keys()]) this.drop(w, wd);
     const files = this.byFile.get(w.fileKey);
     files?.delete(w);

@@ -88,3 +88,20 @@ test('a watch coalesces repeated changes, holds OLD_NAME for its NEW_NAME, and o
   w.add({ action: NotifyAction.ADDED, name: 'x' });
   assert.deepEqual(w.request(0, () => {}), { status: Status.NOTIFY_ENUM_DIR }, 'a request whose buffer cannot hold the queue');
 });
+
+test('queued changes count against a budget shared by every watch, returned when they are answered or the open goes', () => {
+  const budget = { used: 0, max: () => 40 };
+  const a = new DirectoryWatch({ filter: NotifyFilter.FILE_NAME, recursive: false, queueLimit: 4096, fd: -1, fileKey: 'a', budget });
+  const b = new DirectoryWatch({ filter: NotifyFilter.FILE_NAME, recursive: false, queueLimit: 4096, fd: -1, fileKey: 'b', budget });
+  a.add({ action: NotifyAction.ADDED, name: 'one' });
+  assert.equal(budget.used, 20);
+  b.add({ action: NotifyAction.ADDED, name: 'two' });
+  b.add({ action: NotifyAction.ADDED, name: 'six' });
+  assert.deepEqual(b.request(4096, () => {}), { status: Status.NOTIFY_ENUM_DIR }, 'past the shared budget');
+  assert.equal(budget.used, 20);
+  assert.deepEqual(a.request(4096, () => {}), { status: Status.SUCCESS, output: notifyInformation([[1, 'one']]) });
+  assert.equal(budget.used, 0);
+  b.add({ action: NotifyAction.ADDED, name: 'x' });
+  b.dispose();
+  assert.equal(budget.used, 0);
+});
