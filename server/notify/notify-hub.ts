@@ -125,6 +125,8 @@ export class NotifyHub {
 
   /** Watch the directory `prefix` beneath w's directory; false (and the watch overflows) past a limit or on an error. */
   private subscribe(w: DirectoryWatch, prefix: string): boolean {
+    // Already watched (its create event and a walk can both find a new directory).
+    for (const p of w.dirs.values()) if (p === prefix) return false;
     const limits = this.limits();
     if (w.dirs.size >= limits.maxWatchesPerTree || this.byWd.size >= limits.maxWatches) {
       w.overflow();
@@ -257,7 +259,9 @@ export class NotifyHub {
   /** A directory of a WATCH_TREE tree appeared, went or moved: the tree's watches follow. */
   private followTree(w: DirectoryWatch, e: HostInotifyEvent, action: number, name: string): void {
     if (action === NotifyAction.ADDED) {
-      if (this.subscribe(w, name) && e.mask & this.c.IN_MOVED_TO) void this.walk(w, name);
+      // Moved in with its contents, or created and filled before this event was read
+      // (mkdir -p): its existing subdirectories are watched too.
+      if (this.subscribe(w, name)) void this.walk(w, name);
     } else if (action === NotifyAction.REMOVED) {
       this.dropTree(w, name);
     } else if (action === NotifyAction.RENAMED_OLD_NAME) {

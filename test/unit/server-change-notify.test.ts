@@ -111,6 +111,17 @@ test('WATCH_TREE reports changes beneath the directory with backslash paths, als
   x.c.close();
 });
 
+test('WATCH_TREE follows directories created faster than their events are read (mkdir -p)', async () => {
+  const x = await client();
+  const first = x.notify({ flags: WATCH_TREE, filter: FILE_NAME });
+  await x.pending();
+  await mkdir(x.local('a', 'b', 'c'), { recursive: true });
+  await new Promise((r) => setTimeout(r, 100));
+  await writeFile(x.local('a', 'b', 'c', 'f'), '');
+  assert.deepEqual(x.output(await first), notifyInformation([[ADDED, 'a\\b\\c\\f']]));
+  x.c.close();
+});
+
 test('without WATCH_TREE a change beneath a subdirectory is not reported', async () => {
   const x = await client();
   await mkdir(x.local('sub'));
