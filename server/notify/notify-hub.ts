@@ -127,6 +127,7 @@ export class NotifyHub {
   private subscribe(w: DirectoryWatch, prefix: string): boolean {
     // Already watched (its create event and a walk can both find a new directory).
     for (const p of w.dirs.values()) if (p === prefix) return false;
+    if (!this.watching(w)) return false;
     const limits = this.limits();
     if (w.dirs.size >= limits.maxWatchesPerTree || this.byWd.size >= limits.maxWatches) {
       w.overflow();
@@ -179,6 +180,8 @@ export class NotifyHub {
     const queue = [prefix];
     while (queue.length > 0) {
       const dir = queue.shift()!;
+      // The open's descriptor is only used while the open is: after its close the number may name another file.
+      if (!this.watching(w)) return;
       let fd: number;
       try {
         fd = dir === '' ? w.fd : await fs.openat2(w.fd, dir.replaceAll('\\', '/'), c.O_PATH | c.O_DIRECTORY | c.O_NOFOLLOW, 0, c.RESOLVE_BENEATH | c.RESOLVE_NO_SYMLINKS);
@@ -186,7 +189,7 @@ export class NotifyHub {
         continue; // gone meanwhile
       }
       try {
-        for (const name of await this.subdirectories(fd)) {
+        for (const name of await this.subdirectories(fd, this.limits().maxWatchesPerTree - w.dirs.size + 1)) {
           if (!this.watching(w)) return;
           const sub = joinPath(dir, name);
           if (!this.subscribe(w, sub)) {
@@ -205,7 +208,8 @@ export class NotifyHub {
     return this.byFile.get(w.fileKey)?.has(w) ?? false;
   }
 
-  private async subdirectories(fd: number): Promise<string[]> {
+  /** Names of the subdirectories of `fd`, at most `max` (a walk needs no more than its watches left). */
+  private async subdirectories(fd: number, max: number): Promise<string[]> {
     const names: string[] = [];
     let cookie = 0n;
     for (;;) {
@@ -219,7 +223,7 @@ export class NotifyHub {
         const length = batch.records.readUInt16LE(at + DIR_RECORD.NAME_LENGTH);
         names.push(batch.names.toString('utf8', offset, offset + length));
       }
-      if (batch.end || count === 0) return names;
+      if (batch.end || count === 0 || names.length >= max) return names;
     }
   }
 
