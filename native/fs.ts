@@ -69,6 +69,49 @@ export interface FsConstants {
   RLIMIT_MEMLOCK: number;
 }
 
+/** One inotify(7) event as the Inotify class reports it. */
+export interface FsInotifyEvent {
+  wd: number;
+  mask: number;
+  cookie: number;
+  /** The entry's name as raw bytes; empty for an event on the watched directory itself. */
+  name: Buffer;
+}
+
+/** inotify(7) mask bits, as the addon was compiled against them. */
+export interface FsInotifyConstants {
+  IN_MODIFY: number;
+  IN_ATTRIB: number;
+  IN_MOVED_FROM: number;
+  IN_MOVED_TO: number;
+  IN_CREATE: number;
+  IN_DELETE: number;
+  IN_DELETE_SELF: number;
+  IN_MOVE_SELF: number;
+  IN_Q_OVERFLOW: number;
+  IN_IGNORED: number;
+  IN_ISDIR: number;
+  IN_EXCL_UNLINK: number;
+  IN_MASK_ADD: number;
+}
+
+/**
+ * One inotify instance (src/fs/inotify.cc). Its events reach `onEvents` in batches (at most a
+ * few 64 KiB reads per event-loop turn); it does not keep the process alive.
+ */
+export interface FsInotify {
+  /**
+   * Watch the directory `relative` beneath `dirfd` ('' = `dirfd` itself), synchronously:
+   * openat2 with RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS, then inotify_add_watch (IN_ONLYDIR) on
+   * its /proc/self/fd link. Returns the watch descriptor (the same one for the same directory);
+   * throws an errno Error (ENOSPC past the kernel's max_user_watches).
+   */
+  addWatch(dirfd: number, relative: string, mask: number): number;
+  removeWatch(wd: number): void;
+  /** Stops watching; idempotent. */
+  close(): void;
+}
+
 /** A resource limit; RLIM_INFINITY is Infinity. */
 export interface FsRlimit {
   soft: number;
@@ -114,6 +157,9 @@ export interface FsBinding {
   /** setrlimit(2) of this process, synchronous; raising the hard limit needs root (CAP_SYS_RESOURCE). */
   setrlimit(resource: number, soft: number, hard: number): void;
   constants: FsConstants;
+  /** inotify(7), see FsInotify. */
+  Inotify: new (onEvents: (events: FsInotifyEvent[]) => void) => FsInotify;
+  inotifyConstants: FsInotifyConstants;
 }
 
 const FS_BUILD_LINE = 'npm run build:native (needs make and g++; no RDMA libraries)';

@@ -75,7 +75,12 @@ export class RequestList {
    */
   find(cancel: Smb2Header): InProgress | undefined {
     if (cancel.flags & HeaderFlag.ASYNC_COMMAND) return this.byAsyncId.get(cancel.asyncId);
-    return this.byMessageId.get(cancel.messageId);
+    const named = this.byMessageId.get(cancel.messageId);
+    if (named || cancel.messageId !== 0n) return named;
+    // MessageId 0 names no cancellable request (it is NEGOTIATE's). Samba 4.17's client sends
+    // one when it cancels a request right after sending it (smbtorture smb2.notify does, before
+    // any interim response): it means the newest request of its session still in progress.
+    return [...this.byMessageId.values()].reverse().find((r) => r.header.sessionId === cancel.sessionId);
   }
 
   /** The connection is gone: every request in progress gives up. */

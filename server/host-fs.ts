@@ -66,6 +66,38 @@ export interface HostFsConstants {
   DT_LNK: number;
 }
 
+/** One inotify(7) event (native/fs.ts FsInotifyEvent); `name` is empty for the watched directory itself. */
+export interface HostInotifyEvent {
+  wd: number;
+  mask: number;
+  cookie: number;
+  name: Buffer;
+}
+
+/** An inotify instance (native/fs.ts FsInotify): watches added beneath a directory descriptor. */
+export interface HostInotify {
+  addWatch(dirfd: number, relative: string, mask: number): number;
+  removeWatch(wd: number): void;
+  close(): void;
+}
+
+/** inotify(7) mask bits of this host. */
+export interface HostInotifyConstants {
+  IN_MODIFY: number;
+  IN_ATTRIB: number;
+  IN_MOVED_FROM: number;
+  IN_MOVED_TO: number;
+  IN_CREATE: number;
+  IN_DELETE: number;
+  IN_DELETE_SELF: number;
+  IN_MOVE_SELF: number;
+  IN_Q_OVERFLOW: number;
+  IN_IGNORED: number;
+  IN_ISDIR: number;
+  IN_EXCL_UNLINK: number;
+  IN_MASK_ADD: number;
+}
+
 /** Errors reject with Node-style `code` ('EXDEV', 'ENOENT', ...) and `errno`. */
 export interface HostFs {
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): Promise<number>;
@@ -78,6 +110,9 @@ export interface HostFs {
   /** The next entries (about `max`) from a listing descriptor's own offset, without seeking (native/fs.ts). */
   readDirectoryNext(listingFd: number, max: number): Promise<HostDirBatch>;
   constants: HostFsConstants;
+  /** Change notification (CHANGE_NOTIFY, server/notify/); without it CHANGE_NOTIFY is NOT_SUPPORTED. */
+  Inotify?: new (onEvents: (events: HostInotifyEvent[]) => void) => HostInotify;
+  inotifyConstants?: HostInotifyConstants;
 }
 
 /** `stat.mode & S_IFMT` values, inode(7). */

@@ -104,6 +104,7 @@ export async function closeOpen(core: ServerCore, conn: ConnectionState, open: O
       await removeIfSame(root, open).catch((err) => core.log.debug({ err: (err as Error).message, name: open.relative }, 'delete on close failed'));
     }
   }
+  core.changeNotify.closed(open, core.openFiles.isDeletePending(open.fileKey));
   const stats = postQuery && !deleted && root && fd !== undefined ? statHeldOrNull(fd) : null;
   if (fd === undefined) return stats;
   // A regular file's last close may free its pages: on the thread pool, not waited for (the

@@ -89,6 +89,14 @@ export interface ServerLimits {
   maxReadBytesPerConnection: number;
   /** The same over the whole server. */
   maxReadBytes: number;
+  /** inotify watches of CHANGE_NOTIFY over the whole server (server/notify/); past it a watch gets STATUS_NOTIFY_ENUM_DIR. */
+  maxNotifyWatches: number;
+  /** inotify watches one WATCH_TREE CHANGE_NOTIFY may hold (its directory and every one beneath it). */
+  maxNotifyWatchesPerTree: number;
+  /** Bytes of changes kept per watching open while no CHANGE_NOTIFY waits (the client's OutputBufferLength caps it too). */
+  maxNotifyQueuedBytes: number;
+  /** The same over the whole server; past it a watch gets STATUS_NOTIFY_ENUM_DIR instead of queueing. */
+  maxNotifyQueuedBytesTotal: number;
 }
 
 /** What the connection limits need: how many connections at once, in all and from one address. */
@@ -113,6 +121,10 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxRequestBytesPerConnection: 32 * 1024 * 1024,
   maxReadBytesPerConnection: 64 * 1024 * 1024,
   maxReadBytes: 512 * 1024 * 1024,
+  maxNotifyWatches: 8192,
+  maxNotifyWatchesPerTree: 1024,
+  maxNotifyQueuedBytes: 64 * 1024,
+  maxNotifyQueuedBytesTotal: 32 * 1024 * 1024,
 };
 
 /** Options whose limits lack keys added later (embedders, older tests) get the defaults for those. */

@@ -10,6 +10,7 @@ import type { HostFs } from './host-fs.js';
 import { LockTable } from './lock-table.js';
 import { ShareModeTable } from './share-modes.js';
 import { OpenFileTable } from './open-file-table.js';
+import { NotifyHub, notifyLimitsOf } from './notify/notify-hub.js';
 import { ServerAuthExchange } from '../auth/server-session-auth.js';
 import { fileTimeFromMs } from '../smb2/info/index.js';
 
@@ -21,6 +22,12 @@ export class ServerCore<C extends ConnectionState = ConnectionState> {
   readonly shareModes = new ShareModeTable();
   readonly openFiles = new OpenFileTable();
   readonly connections = new Set<C>();
+  /** CHANGE_NOTIFY's directory watches (inotify through the HostFs). */
+  readonly changeNotify = new NotifyHub(
+    () => this.hostFs,
+    () => notifyLimitsOf(this.options.limits),
+    () => this.log,
+  );
   /** READ data admitted over the whole server; each connection's budget is chained to it. */
   readonly reads = new ReadBudget(() => this.options.limits.maxReadBytes);
   private roots = new Map<string, ShareRoot>();

@@ -8,6 +8,7 @@ import type { AuthResult } from '../auth/ntlm-server.js';
 import type { Transport } from './transport.js';
 import type { CreditWindow } from './credits.js';
 import type { DirectoryCursor } from './directory-cursor.js';
+import type { DirectoryWatch } from './notify/directory-watch.js';
 
 /** What a SESSION_SETUP exchange object does, as auth/server-session-auth.ts provides it. */
 export interface AuthExchange {
@@ -97,4 +98,6 @@ export interface Open {
   cursor?: DirectoryCursor;
   /** Drops this open's share-mode entry (on close). */
   releaseShareMode?: () => void;
+  /** Its change notification, from its first CHANGE_NOTIFY on (server/notify/). */
+  notify?: DirectoryWatch;
 }

@@ -5,6 +5,7 @@ import { signingKey } from '../../auth/signing.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { Session } from '../state.js';
 import type { AuthResult } from '../../auth/ntlm-server.js';
+import { endPreviousSession, endSession } from '../session-end.js';
 
 function newSession(ctx: RequestContext): Session {
   return {
@@ -68,6 +69,8 @@ export async function sessionSetup(ctx: RequestContext): Promise<HandlerResult> 
   } catch (err) {
     session.auth = undefined;
     if (session.state !== 'valid') ctx.conn.sessions.delete(session.id);
+    // A failed re-authentication ends the session, as on Windows and Samba (smbtorture smb2.notify.invalid-reauth).
+    else await endSession(ctx.core, ctx.conn, session);
     ctx.core.telemetry.protocolError('auth');
     ctx.log.info({ why: (err as Error).message }, 'authentication failed');
     const status = (err as { status?: unknown }).status;
@@ -81,6 +84,7 @@ export async function sessionSetup(ctx: RequestContext): Promise<HandlerResult> 
     };
   }
   establish(ctx, session, step.result, req.securityMode);
+  await endPreviousSession(ctx.core, session, req.previousSessionId);
   const sessionFlags = session.guest ? SessionFlag.IS_GUEST : session.anonymous ? SessionFlag.IS_NULL : 0;
   return {
     status: Status.SUCCESS,

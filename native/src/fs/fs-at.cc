@@ -8,6 +8,7 @@
 #include "dir-read.h"
 #include "fd-write.h"
 #include "fs-job.h"
+#include "inotify.h"
 #include <linux/openat2.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -239,6 +240,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("getrlimit", Napi::Function::New(env, GetRlimit, "getrlimit"));
   exports.Set("setrlimit", Napi::Function::New(env, SetRlimit, "setrlimit"));
   exports.Set("constants", Constants(env));
+  spliced::InitInotify(env, exports);
   return exports;
 }
 
