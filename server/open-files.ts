@@ -83,6 +83,7 @@ export async function closeOpen(core: ServerCore, conn: ConnectionState, open: O
   if (!conn.opens.delete(open.fileId.volatile)) return null;
   core.locks.releaseAll(open.fileKey, open);
   open.releaseShareMode?.();
+  core.oplocks.untrack(open);
   core.telemetry.fileClosed();
   const root = open.tree.root;
   let fd = open.fd;

@@ -89,6 +89,10 @@ export interface ServerLimits {
   maxReadBytesPerConnection: number;
   /** The same over the whole server. */
   maxReadBytes: number;
+  /** How long a CREATE (or rename) waits for an oplock or lease break acknowledgment, [MS-SMB2] 3.3.2.1 (35 s). */
+  oplockBreakTimeoutMs: number;
+  /** Leases one client (ClientGuid) may hold at once, [MS-SMB2] 3.3.1.4 LeaseTable; past it opens get no lease. */
+  maxLeasesPerClient: number;
 }
 
 /** What the connection limits need: how many connections at once, in all and from one address. */
@@ -113,6 +117,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxRequestBytesPerConnection: 32 * 1024 * 1024,
   maxReadBytesPerConnection: 64 * 1024 * 1024,
   maxReadBytes: 512 * 1024 * 1024,
+  oplockBreakTimeoutMs: 35 * 1000,
+  maxLeasesPerClient: 4096,
 };
 
 /** Options whose limits lack keys added later (embedders, older tests) get the defaults for those. */

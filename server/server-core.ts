@@ -10,6 +10,7 @@ import type { HostFs } from './host-fs.js';
 import { LockTable } from './lock-table.js';
 import { ShareModeTable } from './share-modes.js';
 import { OpenFileTable } from './open-file-table.js';
+import { OplockTable } from './oplocks/oplock-table.js';
 import { ServerAuthExchange } from '../auth/server-session-auth.js';
 import { fileTimeFromMs } from '../smb2/info/index.js';
 
@@ -20,6 +21,8 @@ export class ServerCore<C extends ConnectionState = ConnectionState> {
   readonly locks = new LockTable();
   readonly shareModes = new ShareModeTable();
   readonly openFiles = new OpenFileTable();
+  /** Oplocks and leases of open files, and the breaks in progress (server/oplocks/). */
+  readonly oplocks = new OplockTable(() => this.options.limits);
   readonly connections = new Set<C>();
   /** READ data admitted over the whole server; each connection's budget is chained to it. */
   readonly reads = new ReadBudget(() => this.options.limits.maxReadBytes);

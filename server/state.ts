@@ -7,6 +7,7 @@ import type { AuthResult } from '../auth/ntlm-server.js';
 import type { Transport } from './transport.js';
 import type { CreditWindow } from './credits.js';
 import type { DirectoryCursor } from './directory-cursor.js';
+import type { OpenOplock } from './oplocks/types.js';
 
 /** What a SESSION_SETUP exchange object does, as auth/server-session-auth.ts provides it. */
 export interface AuthExchange {
@@ -94,4 +95,6 @@ export interface Open {
   cursor?: DirectoryCursor;
   /** Drops this open's share-mode entry (on close). */
   releaseShareMode?: () => void;
+  /** Open.OplockLevel, OplockState and Lease (server/oplocks/); absent for directories and pipes. */
+  oplock?: OpenOplock;
 }

@@ -4,6 +4,7 @@ import { Status, SmbStatusError } from '../../smb2/status.js';
 import type { GoAsync, HandlerResult, TreeContext } from '../handler.js';
 import type { Open } from '../state.js';
 import { findOpen } from '../open-files.js';
+import { breakForLock } from '../oplocks/hooks.js';
 
 function notGranted(err: unknown): boolean {
   return err instanceof SmbStatusError && err.status === Status.LOCK_NOT_GRANTED;
@@ -37,6 +38,7 @@ export async function lock(ctx: TreeContext): Promise<HandlerResult | GoAsync> {
   const req = decodeLockRequest(ctx.reader);
   const open = findOpen(ctx, req.fileId);
   if (open.isDirectory) return { status: Status.INVALID_PARAMETER };
+  breakForLock(ctx, open, req.locks);
   try {
     ctx.core.locks.apply(open.fileKey, open, req.locks);
   } catch (err) {

@@ -1,0 +1,212 @@
+import { LeaseState, OplockLevel } from '../../smb2/commands/oplock-break.js';
+import { Status } from '../../smb2/status.js';
+import type { Open } from '../state.js';
+import { LeaseTable } from './lease-table.js';
+import { leaseBreakMessage, oplockBreakMessage } from './notifications.js';
+import { breakTarget, delayMask, leaseAckRequired, leaseBitsOfOplock, type BreakCause } from './rules.js';
+import { PendingBreak, type Lease, type OpenOplock } from './types.js';
+
+/** What the table needs from the server's limits (options.ts ServerLimits). */
+export interface OplockLimits {
+  oplockBreakTimeoutMs: number;
+  maxLeasesPerClient: number;
+}
+
+/** Who is asking: an open being made (CREATE) or an open acting on its file (WRITE, rename). */
+export interface Contender {
+  fileKey: string;
+  clientGuid: string;
+  /** The lease key the contender holds or asks for: that lease is never broken for it. */
+  leaseKey?: Buffer;
+  /** The contender's access: a stat open (isStatOpen) breaks nothing unless it overwrites. */
+  access?: number;
+  /** The open acting (WRITE, SET_INFO): never broken for itself. */
+  open?: Open;
+}
+
+/** A grant on the file someone else holds: a lease (once, however many opens share it) or one open's oplock. */
+type Holder = { lease: Lease; via: OpenOplock } | { open: Open; oplock: OpenOplock };
+
+/** Access that neither reads, writes nor deletes data: SYNCHRONIZE, FILE_READ_ATTRIBUTES, FILE_WRITE_ATTRIBUTES ([MS-SMB2] 2.2.13.1). */
+const STAT_ACCESS = 0x00100000 | 0x00000080 | 0x00000100;
+/** READ_CONTROL too leaves a lease alone (Windows and Samba break oplocks for it, not leases). */
+const LEASE_STAT_ACCESS = STAT_ACCESS | 0x00020000;
+
+/** A stat open breaks no oplock (or, with `lease`, no lease) unless it overwrites the file. */
+export function isStatOpen(access: number, lease = false): boolean {
+  return (access & ~(lease ? LEASE_STAT_ACCESS : STAT_ACCESS)) === 0;
+}
+
+/**
+ * Oplocks and leases of every open file, [MS-SMB2] 3.3.1.4 and 3.3.4.6/3.3.4.7 with the break
+ * rules of [MS-FSA] 2.1.4.12 and 2.1.5.17: which opens hold what, which breaks a conflicting
+ * operation sends, and what it has to wait for. Server-wide (ServerCore.oplocks), so a lease
+ * outlives a connection's bookkeeping only as long as one of its opens does.
+ */
+export class OplockTable {
+  readonly leases = new LeaseTable();
+  private readonly files = new Map<string, Set<Open>>();
+
+  constructor(private readonly limits: () => OplockLimits) {}
+
+  /** A regular file's open joins its file's list, holding nothing yet. */
+  track(open: Open, clientGuid: string, notify: (message: Buffer) => void): OpenOplock {
+    const oplock: OpenOplock = { level: OplockLevel.NONE, breakTo: 0, clientGuid, notify };
+    open.oplock = oplock;
+    let opens = this.files.get(open.fileKey);
+    if (!opens) this.files.set(open.fileKey, (opens = new Set()));
+    opens.add(open);
+    return oplock;
+  }
+
+  /** The open closed: a break waiting on it settles, and a lease no open holds any more goes. */
+  untrack(open: Open): void {
+    const o = open.oplock;
+    if (!o) return;
+    const opens = this.files.get(open.fileKey);
+    if (opens?.delete(open) && opens.size === 0) this.files.delete(open.fileKey);
+    o.breaking?.settle();
+    o.level = OplockLevel.NONE;
+    const lease = o.lease;
+    o.lease = undefined;
+    if (!lease || --lease.opens > 0) return;
+    lease.breaking?.settle();
+    this.leases.remove(lease);
+  }
+
+  /** The opens of a file (tracked ones: regular files). */
+  opensOf(fileKey: string): ReadonlySet<Open> {
+    return this.files.get(fileKey) ?? new Set();
+  }
+
+  private isOwnLease(lease: Lease, c: Contender): boolean {
+    return c.leaseKey !== undefined && lease.clientGuid === c.clientGuid && lease.key.equals(c.leaseKey);
+  }
+
+  /** Other grants on the file; with `self`, the contender's own open's oplock too (a WRITE breaks its own Level II). */
+  private holders(c: Contender, self = false): Holder[] {
+    const out: Holder[] = [];
+    const seen = new Set<Lease>();
+    for (const open of this.opensOf(c.fileKey)) {
+      const o = open.oplock;
+      if (!o || (open === c.open && !self)) continue;
+      if (o.lease) {
+        if (seen.has(o.lease) || this.isOwnLease(o.lease, c)) continue;
+        seen.add(o.lease);
+        out.push({ lease: o.lease, via: o });
+      } else if (o.level !== OplockLevel.NONE) out.push({ open, oplock: o });
+    }
+    return out;
+  }
+
+  /**
+   * A CREATE of the file, before its share-mode check ([MS-SMB2] 3.3.5.9, [MS-FSA] 2.1.5.1.2):
+   * sends the breaks the new open causes and returns what it must wait for (empty: go on).
+   */
+  contendOpen(c: Contender, cause: BreakCause): Promise<void>[] {
+    const waits: Promise<void>[] = [];
+    for (const h of this.holders(c)) {
+      const isLease = 'lease' in h;
+      if (c.access !== undefined && !cause.overwrite && isStatOpen(c.access, isLease)) continue;
+      const held = isLease ? h.lease.state : leaseBitsOfOplock(h.oplock.level);
+      const pending = isLease ? h.lease.breaking : h.oplock.breaking;
+      if (pending) {
+        if (isLease || held & delayMask(cause)) waits.push(pending.settled);
+        continue;
+      }
+      const to = breakTarget(held, isLease, cause);
+      if (to === null) continue;
+      const wait = isLease ? this.breakLease(h.lease, h.via, to) : this.breakOplock(h.open, h.oplock, to & LeaseState.READ ? OplockLevel.II : OplockLevel.NONE);
+      if (wait && held & delayMask(cause)) waits.push(wait);
+    }
+    return waits;
+  }
+
+  /**
+   * A WRITE or a truncation by `c.open`: every read cache of the file but the writer's own lease
+   * is broken to none, without waiting ([MS-FSA] 2.1.5.4 and 2.1.4.12: Level II oplocks, the
+   * writer's own included, and R leases).
+   */
+  contendWrite(c: Contender): void {
+    for (const h of this.holders(c, true)) {
+      if ('lease' in h) {
+        if (!h.lease.breaking && h.lease.state & LeaseState.READ) this.breakLease(h.lease, h.via, LeaseState.NONE);
+      } else if (!h.oplock.breaking && h.oplock.level === OplockLevel.II) this.breakOplock(h.open, h.oplock, OplockLevel.NONE);
+    }
+  }
+
+  /** A rename or delete of the file: other leases lose handle caching, and the operation waits, [MS-FSA] 2.1.5.14.11. */
+  contendNamespace(c: Contender): Promise<void>[] {
+    const waits: Promise<void>[] = [];
+    for (const h of this.holders(c)) {
+      if (!('lease' in h)) continue;
+      if (h.lease.breaking) waits.push(h.lease.breaking.settled);
+      else if (h.lease.state & LeaseState.HANDLE) {
+        const wait = this.breakLease(h.lease, h.via, h.lease.state & ~LeaseState.HANDLE);
+        if (wait) waits.push(wait);
+      }
+    }
+    return waits;
+  }
+
+  /** Sends a lease break, [MS-SMB2] 3.3.4.7; returns the acknowledgment to wait for, or null when none is due. */
+  private breakLease(lease: Lease, via: OpenOplock, to: number): Promise<void> | null {
+    const ack = leaseAckRequired(lease.state);
+    if (lease.version === 2) lease.epoch = (lease.epoch + 1) & 0xffff;
+    via.notify(leaseBreakMessage(lease, to, ack));
+    if (!ack) {
+      lease.state = to;
+      return null;
+    }
+    lease.breakTo = to;
+    const pending = new PendingBreak(this.limits().oplockBreakTimeoutMs, () => {
+      lease.state = lease.breakTo; // no acknowledgment in time: the break is taken as done
+    });
+    lease.breaking = pending;
+    void pending.settled.then(() => {
+      if (lease.breaking === pending) lease.breaking = undefined;
+    });
+    return pending.settled;
+  }
+
+  /** Sends an oplock break, [MS-SMB2] 3.3.4.6: Level II falls to none at once, Exclusive and Batch wait for the acknowledgment. */
+  private breakOplock(open: Open, o: OpenOplock, to: number): Promise<void> | null {
+    o.notify(oplockBreakMessage(to, open.fileId, open.session.id, open.tree.id));
+    if (o.level === OplockLevel.II) {
+      o.level = OplockLevel.NONE;
+      return null;
+    }
+    o.breakTo = to;
+    const pending = new PendingBreak(this.limits().oplockBreakTimeoutMs, () => {
+      o.level = OplockLevel.NONE; // no acknowledgment in time, [MS-SMB2] 3.3.2.1
+    });
+    o.breaking = pending;
+    void pending.settled.then(() => {
+      if (o.breaking === pending) o.breaking = undefined;
+    });
+    return pending.settled;
+  }
+
+  /** OPLOCK_BREAK acknowledgment of an oplock, [MS-SMB2] 3.3.5.22.1; the level the open holds now. */
+  acknowledgeOplock(open: Open, level: number): { status: number; level: number } {
+    if (level !== OplockLevel.NONE && level !== OplockLevel.II) return { status: Status.INVALID_PARAMETER, level: 0 };
+    const o = open.oplock;
+    if (!o?.breaking || o.lease) return { status: Status.INVALID_OPLOCK_PROTOCOL, level: 0 };
+    o.level = o.breakTo === OplockLevel.NONE || level === OplockLevel.NONE ? OplockLevel.NONE : OplockLevel.II;
+    o.breaking.settle();
+    o.breaking = undefined;
+    return { status: Status.SUCCESS, level: o.level };
+  }
+
+  /** OPLOCK_BREAK acknowledgment of a lease, [MS-SMB2] 3.3.5.22.2. */
+  acknowledgeLease(clientGuid: string, key: Buffer, state: number): number {
+    const lease = this.leases.find(clientGuid, key);
+    if (!lease) return Status.OBJECT_NAME_NOT_FOUND;
+    if (!lease.breaking) return Status.UNSUCCESSFUL;
+    if (state & ~lease.breakTo) return Status.REQUEST_NOT_ACCEPTED;
+    lease.state = state;
+    lease.breaking.settle();
+    lease.breaking = undefined;
+    return Status.SUCCESS;
+  }
+}
