@@ -185,3 +185,27 @@ test('a lease break acknowledgment shorter than 36 bytes is refused before it is
   assert.equal(r.header.status, Status.INVALID_PARAMETER);
   a.close();
 });
+
+test('a CREATE that must wait for a break inside a related compound waits in place: no interim response mid-chain', async () => {
+  const name = await freshFile();
+  const a = await breakClient(f);
+  const b = await breakClient(f);
+  const key = leaseKey(0x4242);
+  await a.create(createBody({ name, oplockLevel: LEASE, lease: leaseData(key, LEASE_R | LEASE_H | LEASE_W) }));
+  const treeId = b.seen.find((x) => x.command === Command.TREE_CONNECT)!.treeId;
+  const opts = { treeId, sessionId: b.c.sessionId, allowError: true };
+  const closeRelated = cat(le16(24), le16(0), le32(0), Buffer.alloc(16, 0xff));
+  const chain = b.c.conn.compound([
+    { command: Command.CREATE, body: createBody({ name, oplockLevel: 0 }), opts },
+    { command: Command.CLOSE, body: closeRelated, opts },
+  ], true);
+  assert.equal(readLeaseBreak(await a.notification(0)).next, LEASE_R | LEASE_H);
+  assert.equal(await within(chain, 150), 'pending');
+  assert.equal((await a.ack(leaseAckBody(key, LEASE_R | LEASE_H))).header.status, Status.SUCCESS);
+  const [created, closed] = await chain;
+  assert.equal(created.header.status, Status.SUCCESS);
+  assert.equal(closed.header.status, Status.SUCCESS);
+  assert.ok(!b.seen.some((x) => x.status === Status.PENDING), 'no STATUS_PENDING interim was sent');
+  a.close();
+  b.close();
+});
