@@ -85,6 +85,7 @@ export async function closeOpen(core: ServerCore, conn: ConnectionState, open: O
   core.locks.releaseAll(open.fileKey, open);
   open.releaseShareMode?.();
   if (open.cursor) endCursor(open.cursor);
+  core.oplocks.untrack(open);
   core.telemetry.fileClosed();
   const root = open.tree.root;
   let fd = open.fd;

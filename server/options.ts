@@ -97,6 +97,10 @@ export interface ServerLimits {
   maxNotifyQueuedBytes: number;
   /** The same over the whole server; past it a watch gets STATUS_NOTIFY_ENUM_DIR instead of queueing. */
   maxNotifyQueuedBytesTotal: number;
+  /** How long a CREATE (or rename) waits for an oplock or lease break acknowledgment, [MS-SMB2] 3.3.2.1 (35 s). */
+  oplockBreakTimeoutMs: number;
+  /** Leases one client (ClientGuid) may hold at once, [MS-SMB2] 3.3.1.4 LeaseTable; past it opens get no lease. */
+  maxLeasesPerClient: number;
 }
 
 /** What the connection limits need: how many connections at once, in all and from one address. */
@@ -125,6 +129,8 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxNotifyWatchesPerTree: 1024,
   maxNotifyQueuedBytes: 64 * 1024,
   maxNotifyQueuedBytesTotal: 32 * 1024 * 1024,
+  oplockBreakTimeoutMs: 35 * 1000,
+  maxLeasesPerClient: 4096,
 };
 
 /** Options whose limits lack keys added later (embedders, older tests) get the defaults for those. */

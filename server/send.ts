@@ -47,6 +47,19 @@ export class SendStage {
     return sent;
   }
 
+  /**
+   * A server-to-client notification (an oplock or lease break, [MS-SMB2] 3.3.4.6 and 3.3.4.7):
+   * one message, never signed, with nothing to settle; a send that fails closes the connection.
+   */
+  async notify(message: Buffer): Promise<void> {
+    try {
+      await this.transport.send([message]);
+    } catch (err) {
+      this.log.debug({ err }, 'notification send failed; closing connection');
+      this.transport.disconnect();
+    }
+  }
+
   /** A message that is not an SMB2 reply (the answer to an SMB1 NEGOTIATE); errors are ignored. */
   async sendRaw(message: Buffer): Promise<void> {
     await this.transport.send([message]).catch(() => {});

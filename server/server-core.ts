@@ -11,6 +11,7 @@ import { LockTable } from './lock-table.js';
 import { ShareModeTable } from './share-modes.js';
 import { OpenFileTable } from './open-file-table.js';
 import { NotifyHub, notifyLimitsOf } from './notify/notify-hub.js';
+import { OplockTable } from './oplocks/oplock-table.js';
 import { ServerAuthExchange } from '../auth/server-session-auth.js';
 import { fileTimeFromMs } from '../smb2/info/index.js';
 
@@ -21,6 +22,8 @@ export class ServerCore<C extends ConnectionState = ConnectionState> {
   readonly locks = new LockTable();
   readonly shareModes = new ShareModeTable();
   readonly openFiles = new OpenFileTable();
+  /** Oplocks and leases of open files, and the breaks in progress (server/oplocks/). */
+  readonly oplocks = new OplockTable(() => this.options.limits);
   readonly connections = new Set<C>();
   /** CHANGE_NOTIFY's directory watches (inotify through the HostFs). */
   readonly changeNotify = new NotifyHub(

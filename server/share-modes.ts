@@ -30,6 +30,14 @@ function conflicts(a: Holder, b: Holder): boolean {
 export class ShareModeTable {
   private readonly byFile = new Map<string, Set<Holder>>();
 
+  /** Whether an open with this access and share mode would get STATUS_SHARING_VIOLATION now (oplock breaks depend on it, [MS-FSA] 2.1.5.1.2). */
+  wouldConflict(fileKey: string, access: number, share: number): boolean {
+    if (!relevant(access)) return false;
+    const holder = { access, share };
+    for (const h of this.byFile.get(fileKey) ?? []) if (conflicts(h, holder)) return true;
+    return false;
+  }
+
   /** Register an open, or throw STATUS_SHARING_VIOLATION; returns the release function. */
   acquire(fileKey: string, access: number, share: number): () => void {
     const holder = { access, share };

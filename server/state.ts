@@ -9,6 +9,7 @@ import type { Transport } from './transport.js';
 import type { CreditWindow } from './credits.js';
 import type { DirectoryCursor } from './directory-cursor.js';
 import type { DirectoryWatch } from './notify/directory-watch.js';
+import type { OpenOplock } from './oplocks/types.js';
 
 /** What a SESSION_SETUP exchange object does, as auth/server-session-auth.ts provides it. */
 export interface AuthExchange {
@@ -100,4 +101,6 @@ export interface Open {
   releaseShareMode?: () => void;
   /** Its change notification, from its first CHANGE_NOTIFY on (server/notify/). */
   notify?: DirectoryWatch;
+  /** Open.OplockLevel, OplockState and Lease (server/oplocks/); absent for directories and pipes. */
+  oplock?: OpenOplock;
 }

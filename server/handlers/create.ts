@@ -6,7 +6,7 @@ import { encodeMaximalAccessResponse, encodeOnDiskIdResponse } from '../../smb2/
 import { Status, SmbStatusError } from '../../smb2/status.js';
 import { fileRecordFromStats } from '../../smb2/info/index.js';
 import { isReadOnlyMode } from '../../smb2/info/from-stats.js';
-import type { HandlerResult, TreeContext } from '../handler.js';
+import { goesAsync, type GoAsync, type HandlerResult, type TreeContext } from '../handler.js';
 import type { TreeConnect } from '../state.js';
 import type { FileIo } from '../file-io.js';
 import { grantedAccess, canWrite } from '../access.js';
@@ -16,6 +16,7 @@ import { closeQuietly, splitSharePath, type ShareRoot } from '../share-root.js';
 import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
 import { openAttributesOf } from '../open-attributes.js';
 import { openPipe } from '../pipes/pipe-smb.js';
+import { contendCreate, createAfterBreaks, grantOnCreate, leaseResponseContexts, type CreateContention } from '../oplocks/create-oplocks.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
 function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostStats): CreateContext[] {
@@ -83,7 +84,7 @@ async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcom
 }
 
 /** CREATE, [MS-SMB2] 3.3.5.9: resolve inside the share, apply the disposition, open the data. */
-export async function create(ctx: TreeContext): Promise<HandlerResult> {
+export async function create(ctx: TreeContext): Promise<HandlerResult | GoAsync> {
   const tree = ctx.tree;
   const req = decodeCreateRequest(ctx.reader);
   if (!tree.root) return openPipe(ctx, req);
@@ -93,10 +94,14 @@ export async function create(ctx: TreeContext): Promise<HandlerResult> {
   if (parts.length === 0 && req.createOptions & CreateOption.DELETE_ON_CLOSE) return { status: Status.ACCESS_DENIED };
   const slot = reserveOpenSlot(ctx.conn, ctx.core.options.limits.maxOpenFilesPerConnection);
   if (!slot) return { status: Status.TOO_MANY_OPENED_FILES };
+  let result: HandlerResult | GoAsync | undefined;
   try {
-    return await createInShare(ctx, req, tree.root, parts, access, slot);
+    result = await createInShare(ctx, req, tree.root, parts, access, slot);
+    return result;
   } finally {
-    slot.release();
+    // An open waiting for oplock breaks keeps its slot until it is final.
+    if (result && goesAsync(result)) void result.final.finally(() => slot.release());
+    else slot.release();
   }
 }
 
@@ -111,9 +116,30 @@ async function checkedOutcome(ctx: TreeContext, req: CreateRequest, root: ShareR
   throw new SmbStatusError(refusal);
 }
 
-async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot): Promise<HandlerResult> {
-  const tree = ctx.tree;
+/** Breaks the open causes go out before its share-mode check; waiting for them makes the CREATE async, [MS-SMB2] 3.3.5.9. */
+async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot): Promise<HandlerResult | GoAsync> {
   const outcome = await checkedOutcome(ctx, req, root, parts, access);
+  let contention: CreateContention;
+  try {
+    contention = contendCreate(ctx, req, fileKeyOf(outcome.stats), access, outcome.truncate);
+  } catch (err) {
+    await closeQuietly(outcome.fd);
+    throw err;
+  }
+  const proceed = () => openAndRegister(ctx, req, root, parts, access, slot, outcome, contention);
+  if (contention.waits.length === 0) return proceed();
+  // Inside a compound the elements after it need its FileId: wait in place, without an interim
+  // response in the middle of the chain (the Linux client drops the connection on one).
+  if (ctx.header.nextCommand !== 0) return createAfterBreaks(ctx, contention, proceed, () => void closeQuietly(outcome.fd));
+  if (!ctx.mayGoAsync) {
+    await closeQuietly(outcome.fd);
+    return { status: Status.INSUFFICIENT_RESOURCES };
+  }
+  return { final: createAfterBreaks(ctx, contention, proceed, () => void closeQuietly(outcome.fd)) };
+}
+
+async function openAndRegister(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot, outcome: CreateOutcome, contention: CreateContention): Promise<HandlerResult> {
+  const tree = ctx.tree;
   const isDirectory = outcome.stats.isDirectory();
   const { fd, io, stats, releaseShareMode } = await openData(ctx, root, outcome, access, req.shareAccess);
   const open = registerOpen(ctx.core, ctx.conn, {
@@ -132,17 +158,18 @@ async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRo
     releaseShareMode,
   }, slot);
   ctx.chain.fileId = open.fileId;
+  const granted = isDirectory ? { oplockLevel: 0 } : grantOnCreate(ctx, open, contention.request);
   const rec = fileRecordFromStats(parts.at(-1) ?? '', stats);
   if (io) rec.size = io.size(); // may include writes the page cache has not written back yet
   return {
     status: Status.SUCCESS,
     body: encodeCreateResponse({
-      oplockLevel: 0,
+      oplockLevel: granted.oplockLevel,
       flags: 0,
       createAction: outcome.action,
       ...openAttributesOf(rec),
       fileId: open.fileId,
-      contexts: answerContexts(req.contexts, tree, stats),
+      contexts: [...answerContexts(req.contexts, tree, stats), ...leaseResponseContexts(granted)],
     }),
   };
 }

@@ -18,6 +18,7 @@ import { queryInfo } from './query-info.js';
 import { setInfo } from './set-info.js';
 import { notSupported } from './not-supported.js';
 import { changeNotify } from './change-notify.js';
+import { oplockBreak } from './oplock-break.js';
 
 /** The command table, [MS-SMB2] 3.3.5.2: what each command needs before its handler runs. CANCEL is the async stage's (async-requests.ts). */
 export const handlers: Record<Command, HandlerSpec | undefined> = {
@@ -39,5 +40,5 @@ export const handlers: Record<Command, HandlerSpec | undefined> = {
   [Command.CHANGE_NOTIFY]: { needs: 'tree', handler: changeNotify },
   [Command.QUERY_INFO]: { needs: 'tree', handler: queryInfo },
   [Command.SET_INFO]: { needs: 'tree', handler: setInfo },
-  [Command.OPLOCK_BREAK]: { needs: 'tree', handler: notSupported },
+  [Command.OPLOCK_BREAK]: { needs: 'tree', handler: oplockBreak },
 };

@@ -6,6 +6,7 @@ import type { Open } from '../state.js';
 import type { OpenLocks } from '../lock-table.js';
 import { pipeOf } from '../pipes/pipe-smb.js';
 import { findOpen } from '../open-files.js';
+import { breakForLock } from '../oplocks/hooks.js';
 
 const SUCCESS: HandlerResult = { status: Status.SUCCESS, body: encodeLockResponse() };
 
@@ -80,6 +81,7 @@ export async function lock(ctx: TreeContext): Promise<HandlerResult | GoAsync> {
     table.unlock(open, locks, req.locks);
   } else {
     if (!validLocks(req.locks)) return { status: Status.INVALID_PARAMETER };
+    breakForLock(ctx, open, req.locks);
     try {
       table.lock(open, locks, req.locks);
     } catch (err) {

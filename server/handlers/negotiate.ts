@@ -33,6 +33,7 @@ function serverSecurityMode(core: ServerCore): number {
 function serverCapabilities(core: ServerCore, dialect: number): number {
   let caps = 0;
   if (dialect >= Dialect.SMB2_1) caps |= Capability.LARGE_MTU;
+  if (dialect >= Dialect.SMB2_1) caps |= Capability.LEASING; // [MS-SMB2] 3.3.5.4: leases, server/oplocks/
   if (dialect >= Dialect.SMB3_0 && core.options.interfaces.length > 0) caps |= Capability.MULTI_CHANNEL;
   return caps;
 }

@@ -7,12 +7,14 @@ import { Status, SmbStatusError } from '../../smb2/status.js';
 import { FileAttribute, decodeSetFileInfo, msFromFileTime, type SetFileInfo } from '../../smb2/info/index.js';
 import { DispositionExFlag } from '../../smb2/info/classes.js';
 import { OWNER_WRITE } from '../../smb2/info/from-stats.js';
-import type { HandlerResult, TreeContext } from '../handler.js';
+import type { GoAsync, HandlerResult, TreeContext } from '../handler.js';
 import type { Open } from '../state.js';
 import { descriptorOf, findOpen } from '../open-files.js';
 import { requireAccess } from '../access.js';
 import { fileKeyOf } from '../host-fs.js';
 import { closeQuietly, descriptorPath, errnoCode, hostFailure, splitSharePath, type ShareRoot } from '../share-root.js';
+import { setInfoBreaks } from '../oplocks/hooks.js';
+import { afterBreaks } from '../oplocks/wait.js';
 
 const fchmod = promisify(fchmodCb);
 const futimes = promisify(futimesCb);
@@ -171,17 +173,22 @@ async function applyFileInfo(ctx: TreeContext, open: Open, info: SetFileInfo): P
 }
 
 /** SET_INFO, [MS-SMB2] 3.3.5.21: basic times, rename, delete disposition and sizes. */
-export async function setInfo(ctx: TreeContext): Promise<HandlerResult> {
+export async function setInfo(ctx: TreeContext): Promise<HandlerResult | GoAsync> {
   const req = decodeSetInfoRequest(ctx.reader);
   const open = findOpen(ctx, req.fileId);
   if (open.tree.readOnly) return { status: Status.ACCESS_DENIED };
   if (req.infoType === InfoType.SECURITY) return { status: Status.SUCCESS, body: encodeSetInfoResponse() };
   if (req.infoType !== InfoType.FILE) return { status: Status.NOT_SUPPORTED };
   const info = decodeSetFileInfo(req.infoClass, req.buffer);
+  return afterBreaks(ctx, setInfoBreaks(ctx, open, info), () => applyAndAnswer(ctx, open, info));
+}
+
+async function applyAndAnswer(ctx: TreeContext, open: Open, info: SetFileInfo): Promise<HandlerResult> {
   try {
     await applyFileInfo(ctx, open, info);
   } catch (err) {
     throw hostFailure(err);
   }
+  if (info.kind === 'disposition' || info.kind === 'disposition-ex') ctx.core.openFiles.setDeletePending(open.fileKey, open.deleteOnClose);
   return { status: Status.SUCCESS, body: encodeSetInfoResponse() };
 }

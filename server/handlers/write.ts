@@ -7,6 +7,7 @@ import { findOpen } from '../open-files.js';
 import { canWrite } from '../access.js';
 import { requireCreditCharge } from './credit-charge.js';
 import { pipeOf, writePipe } from '../pipes/pipe-smb.js';
+import { breakReadCaches } from '../oplocks/hooks.js';
 
 /** WRITE, [MS-SMB2] 3.3.5.13: inline data, or pulled with RDMA READ on SMB Direct. */
 export async function write(ctx: TreeContext): Promise<HandlerResult> {
@@ -23,6 +24,7 @@ export async function write(ctx: TreeContext): Promise<HandlerResult> {
   if (req.channel !== Channel.NONE && (!rdma || !ctx.remote.read)) return { status: Status.INVALID_PARAMETER };
   const length = rdma ? req.remainingBytes : req.length;
   if (length > ctx.core.options.maxIoSize) return { status: Status.INVALID_PARAMETER };
+  breakReadCaches(ctx, open);
   const writeThrough = (req.flags & WriteFlag.WRITE_THROUGH) !== 0 || (open.createOptions & CreateOption.WRITE_THROUGH) !== 0;
   const { count, placedBytes } = await writeData(ctx, open.io, req, rdma, length, writeThrough);
   open.position = req.offset + count;
