@@ -16,6 +16,7 @@ import { closeQuietly, splitSharePath, type ShareRoot } from '../share-root.js';
 import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
 import { openAttributesOf } from '../open-attributes.js';
 import { openPipe } from '../pipes/pipe-smb.js';
+import { createRequestRefusal } from '../create-checks.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
 function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostStats): CreateContext[] {
@@ -86,6 +87,8 @@ async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcom
 export async function create(ctx: TreeContext): Promise<HandlerResult> {
   const tree = ctx.tree;
   const req = decodeCreateRequest(ctx.reader);
+  const refusal = createRequestRefusal(req);
+  if (refusal !== undefined) return { status: refusal };
   if (!tree.root) return openPipe(ctx, req);
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
   if (deleteOnCloseRefused(req, tree, access)) return { status: Status.ACCESS_DENIED };

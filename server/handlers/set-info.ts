@@ -47,8 +47,17 @@ async function setReadOnly(open: Open, attributes: number): Promise<void> {
   if (wanted !== mode) await onDescriptor(fd, (d) => fchmod(d, wanted), (p) => chmod(p, wanted));
 }
 
+/**
+ * [MS-FSA] 2.1.5.14.2: a directory cannot be made temporary, nor a file a directory.
+ */
+function checkBasicAttributes(open: Open, attributes: number): void {
+  if (open.isDirectory && attributes & FileAttribute.TEMPORARY) throw new SmbStatusError(Status.INVALID_PARAMETER, 'a directory cannot be temporary');
+  if (!open.isDirectory && attributes & FileAttribute.DIRECTORY) throw new SmbStatusError(Status.INVALID_PARAMETER, 'a file cannot be made a directory');
+}
+
 async function setBasic(open: Open, info: Extract<SetFileInfo, { kind: 'basic' }>): Promise<void> {
   requireAccess(open.grantedAccess, Access.FILE_WRITE_ATTRIBUTES);
+  checkBasicAttributes(open, info.attributes);
   await setReadOnly(open, info.attributes);
   const changeAccess = !UNCHANGED_TIMES.includes(info.lastAccessTime);
   const changeWrite = !UNCHANGED_TIMES.includes(info.lastWriteTime);

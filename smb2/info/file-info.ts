@@ -4,6 +4,7 @@ import type { FileRecord } from './file-record.js';
 import { FileInfoClass, isKnownFileInfoClass } from './classes.js';
 import { Status } from '../status.js';
 import { wireAttributes, writeFileId128, writeTimes } from './record-fields.js';
+import { shortNameOf } from './short-name.js';
 
 /** Per-open facts the file information classes report besides the FileRecord. */
 export interface FileInfoContext {
@@ -73,9 +74,11 @@ const writers: Record<number, FileInfoWriter> = {
       part(w, rec, ctx);
     }
   },
-  [FileInfoClass.FileAlternateNameInformation]: () => {
-    // Like Samba without 8.3 name mangling: there is no alternate name to report.
-    throw new DecodeError('no short names', Status.OBJECT_NAME_NOT_FOUND);
+  // [MS-FSCC] 2.4 FileAlternateNameInformation: FileNameLength(4) FileName, the 8.3 name. The
+  // share's root has no name, so no alternate name either.
+  [FileInfoClass.FileAlternateNameInformation]: (w, rec) => {
+    if (rec.name === '') throw new DecodeError('the share root has no short name', Status.OBJECT_NAME_NOT_FOUND);
+    writeName(w, shortNameOf(rec.name));
   },
   // [MS-FSCC] 2.4 FileStreamInformation: directories have no unnamed data stream.
   [FileInfoClass.FileStreamInformation]: (w, rec) => {
@@ -141,6 +144,7 @@ export const minimumFileInfoLength: Readonly<Record<number, number>> = {
   [FileInfoClass.FileModeInformation]: 4,
   [FileInfoClass.FileAlignmentInformation]: 4,
   [FileInfoClass.FileAllInformation]: 104,
+  [FileInfoClass.FileAlternateNameInformation]: 8,
   [FileInfoClass.FileStreamInformation]: 32,
   [FileInfoClass.FileCompressionInformation]: 16,
   [FileInfoClass.FileNetworkOpenInformation]: 56,
