@@ -13,6 +13,7 @@ import type { HostStats } from '../host-fs.js';
 import { requireCreditCharge } from './credit-charge.js';
 import { statHeld } from '../create-file.js';
 import { pipeOf, queryPipeInfo } from '../pipes/pipe-smb.js';
+import { checkQueryInfoAccess } from '../query-info-access.js';
 
 /** fstat of the handle's own descriptor, whatever its name points to now: in place (statHeld), no thread-pool round trip. */
 function statOpen(open: Open): HostStats {
@@ -56,6 +57,7 @@ export async function queryInfo(ctx: TreeContext): Promise<HandlerResult> {
   const open = findOpen(ctx, req.fileId);
   const pipe = pipeOf(open);
   if (pipe) return queryPipeInfo(open, pipe, req);
+  checkQueryInfoAccess(open.grantedAccess, req.infoType, req.infoClass, req.additionalInformation);
   switch (req.infoType) {
     case InfoType.FILE:
       return fit(await fileInfo(open, req), req.outputBufferLength, minimumFileInfoLength[req.infoClass]);
