@@ -83,6 +83,10 @@ export interface HostFs {
   readDirectory(fd: number, max: number): Promise<HostDirEntry[]>;
   /** Up to `max` entries of directory `dirfd` from getdents64 offset `cookie`, each lstat'ed beneath it (native/fs.ts). */
   readDirectoryAt(dirfd: number, cookie: bigint, max: number): Promise<HostDirBatch>;
+  /** The user.* extended attributes of `fd`'s file (native/fs.ts); absent: SMB extended attributes are not supported. */
+  listUserXattrs?(fd: number, maxBytes: number): Promise<Array<{ name: string; value: Buffer }>>;
+  /** Set (or, with null, remove) user.`name` of `fd`'s file. */
+  setUserXattr?(fd: number, name: string, value: Buffer | null): Promise<void>;
   constants: HostFsConstants;
 }
 

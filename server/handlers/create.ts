@@ -17,6 +17,8 @@ import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
 import { openAttributesOf } from '../open-attributes.js';
 import { openPipe } from '../pipes/pipe-smb.js';
 import { createRequestRefusal } from '../create-checks.js';
+import { applyCreateEas, createEas } from '../create-eas.js';
+import type { ExtendedAttribute } from '../../smb2/info/extended-attributes.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
 function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostStats): CreateContext[] {
@@ -90,6 +92,7 @@ export async function create(ctx: TreeContext): Promise<HandlerResult> {
   const refusal = createRequestRefusal(req);
   if (refusal !== undefined) return { status: refusal };
   if (!tree.root) return openPipe(ctx, req);
+  const eas = createEas(req, ctx.core.hostFs);
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
   if (deleteOnCloseRefused(req, tree, access)) return { status: Status.ACCESS_DENIED };
   const parts = splitSharePath(req.name);
@@ -97,7 +100,7 @@ export async function create(ctx: TreeContext): Promise<HandlerResult> {
   const slot = reserveOpenSlot(ctx.conn, ctx.core.options.limits.maxOpenFilesPerConnection);
   if (!slot) return { status: Status.TOO_MANY_OPENED_FILES };
   try {
-    return await createInShare(ctx, req, tree.root, parts, access, slot);
+    return await createInShare(ctx, req, tree.root, parts, access, slot, eas);
   } finally {
     slot.release();
   }
@@ -114,7 +117,7 @@ async function checkedOutcome(ctx: TreeContext, req: CreateRequest, root: ShareR
   throw new SmbStatusError(refusal);
 }
 
-async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot): Promise<HandlerResult> {
+async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot, eas: ExtendedAttribute[]): Promise<HandlerResult> {
   const tree = ctx.tree;
   const outcome = await checkedOutcome(ctx, req, root, parts, access);
   const isDirectory = outcome.stats.isDirectory();
@@ -134,6 +137,7 @@ async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRo
     position: 0,
     releaseShareMode,
   }, slot);
+  await applyCreateEas(ctx, open, outcome.action, eas);
   ctx.chain.fileId = open.fileId;
   const rec = fileRecordFromStats(parts.at(-1) ?? '', stats);
   if (io) rec.size = io.size(); // may include writes the page cache has not written back yet

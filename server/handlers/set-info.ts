@@ -12,6 +12,7 @@ import type { Open } from '../state.js';
 import { descriptorOf, findOpen } from '../open-files.js';
 import { requireAccess } from '../access.js';
 import { fileKeyOf } from '../host-fs.js';
+import { writeEas } from '../extended-attributes.js';
 import { closeQuietly, descriptorPath, errnoCode, hostFailure, splitSharePath, type ShareRoot } from '../share-root.js';
 
 const fchmod = promisify(fchmodCb);
@@ -182,6 +183,9 @@ async function applyFileInfo(ctx: TreeContext, open: Open, info: SetFileInfo): P
       return;
     case 'mode':
       return;
+    case 'eas':
+      requireAccess(open.grantedAccess, Access.FILE_WRITE_EA);
+      return writeEas(open.tree.root!.fs, descriptorOf(open), info.eas);
   }
 }
 

@@ -5,6 +5,7 @@ import { FileInfoClass, isKnownFileInfoClass } from './classes.js';
 import { Status } from '../status.js';
 import { wireAttributes, writeFileId128, writeTimes } from './record-fields.js';
 import { shortNameOf } from './short-name.js';
+import { eaListSize, encodeEaList, type ExtendedAttribute } from './extended-attributes.js';
 
 /** Per-open facts the file information classes report besides the FileRecord. */
 export interface FileInfoContext {
@@ -23,6 +24,8 @@ export interface FileInfoContext {
   shareRelativePath: string;
   /** VolumeSerialNumber for FileIdInformation; 0 when omitted. */
   volumeSerialNumber?: number | bigint;
+  /** The file's EAs, for FileEaInformation, FileAllInformation and FileFullEaInformation; none when omitted. */
+  eas?: readonly ExtendedAttribute[];
 }
 
 /** The stream every regular file has, [MS-FSCC] 2.4 FileStreamInformation. */
@@ -50,7 +53,7 @@ const writeStandard: FileInfoWriter = (w, rec, ctx) => {
 };
 
 const writeInternal: FileInfoWriter = (w, rec) => void w.u64(rec.fileId);
-const writeEa: FileInfoWriter = (w) => void w.u32(0);
+const writeEa: FileInfoWriter = (w, _rec, ctx) => void w.u32(eaListSize(ctx.eas ?? []));
 const writeAccess: FileInfoWriter = (w, _rec, ctx) => void w.u32(ctx.accessMask);
 const writePosition: FileInfoWriter = (w, _rec, ctx) => void w.u64(ctx.position);
 const writeMode: FileInfoWriter = (w, _rec, ctx) => void w.u32(ctx.mode);
@@ -103,9 +106,10 @@ const writers: Record<number, FileInfoWriter> = {
     w.u64(BigInt(ctx.volumeSerialNumber ?? 0));
     writeFileId128(w, rec.fileId);
   },
-  // No extended attributes are kept, [MS-FSA] 2.1.5.12.
-  [FileInfoClass.FileFullEaInformation]: () => {
-    throw new DecodeError('no EAs', Status.NO_EAS_ON_FILE);
+  // [MS-FSA] 2.1.5.12 FileFullEaInformation: every EA, names upper case as NTFS keeps them.
+  [FileInfoClass.FileFullEaInformation]: (w, _rec, ctx) => {
+    if (!ctx.eas?.length) throw new DecodeError('no EAs', Status.NO_EAS_ON_FILE);
+    w.bytes(encodeEaList(ctx.eas.map((ea) => ({ ...ea, name: ea.name.toUpperCase() }))));
   },
 };
 

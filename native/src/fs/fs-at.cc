@@ -8,6 +8,7 @@
 #include "dir-read.h"
 #include "fd-write.h"
 #include "fs-job.h"
+#include "xattr.h"
 #include <linux/openat2.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -291,6 +292,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readDirectory", Napi::Function::New(env, ReadDirectory, "readDirectory"));
   exports.Set("readDirectoryAt", Napi::Function::New(env, spliced::ReadDirectoryAt, "readDirectoryAt"));
   exports.Set("writeRunsStat", Napi::Function::New(env, spliced::WriteRunsStat, "writeRunsStat"));
+  exports.Set("listUserXattrs", Napi::Function::New(env, spliced::ListUserXattrs, "listUserXattrs"));
+  exports.Set("setUserXattr", Napi::Function::New(env, spliced::SetUserXattr, "setUserXattr"));
   exports.Set("getrlimit", Napi::Function::New(env, GetRlimit, "getrlimit"));
   exports.Set("setrlimit", Napi::Function::New(env, SetRlimit, "setrlimit"));
   exports.Set("constants", Constants(env));
