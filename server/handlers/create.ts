@@ -19,6 +19,8 @@ import { openPipe } from '../pipes/pipe-smb.js';
 import { createRequestRefusal } from '../create-checks.js';
 import { applyCreateEas, createEas } from '../create-eas.js';
 import type { ExtendedAttribute } from '../../smb2/info/extended-attributes.js';
+import { applyCreateSecurity, createSecurityDescriptor } from '../create-security.js';
+import type { DecodedSecurityDescriptor } from '../../smb2/info/security-decode.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
 function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostStats): CreateContext[] {
@@ -93,6 +95,7 @@ export async function create(ctx: TreeContext): Promise<HandlerResult> {
   if (refusal !== undefined) return { status: refusal };
   if (!tree.root) return openPipe(ctx, req);
   const eas = createEas(req, ctx.core.hostFs);
+  const sd = createSecurityDescriptor(req);
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
   if (deleteOnCloseRefused(req, tree, access)) return { status: Status.ACCESS_DENIED };
   const parts = splitSharePath(req.name);
@@ -100,7 +103,7 @@ export async function create(ctx: TreeContext): Promise<HandlerResult> {
   const slot = reserveOpenSlot(ctx.conn, ctx.core.options.limits.maxOpenFilesPerConnection);
   if (!slot) return { status: Status.TOO_MANY_OPENED_FILES };
   try {
-    return await createInShare(ctx, req, tree.root, parts, access, slot, eas);
+    return await createInShare(ctx, req, tree.root, parts, access, slot, { eas, sd });
   } finally {
     slot.release();
   }
@@ -117,7 +120,13 @@ async function checkedOutcome(ctx: TreeContext, req: CreateRequest, root: ShareR
   throw new SmbStatusError(refusal);
 }
 
-async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot, eas: ExtendedAttribute[]): Promise<HandlerResult> {
+/** What a CREATE sets on the file it makes: EAs (create-eas.ts) and a security descriptor (create-security.ts). */
+interface CreateExtras {
+  eas: ExtendedAttribute[];
+  sd: DecodedSecurityDescriptor | undefined;
+}
+
+async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot, extras: CreateExtras): Promise<HandlerResult> {
   const tree = ctx.tree;
   const outcome = await checkedOutcome(ctx, req, root, parts, access);
   const isDirectory = outcome.stats.isDirectory();
@@ -137,7 +146,8 @@ async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRo
     position: 0,
     releaseShareMode,
   }, slot);
-  await applyCreateEas(ctx, open, outcome.action, eas);
+  await applyCreateEas(ctx, open, outcome.action, extras.eas);
+  await applyCreateSecurity(ctx, open, outcome.action, extras.sd);
   ctx.chain.fileId = open.fileId;
   const rec = fileRecordFromStats(parts.at(-1) ?? '', stats);
   if (io) rec.size = io.size(); // may include writes the page cache has not written back yet

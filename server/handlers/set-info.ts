@@ -13,6 +13,8 @@ import { descriptorOf, findOpen } from '../open-files.js';
 import { requireAccess } from '../access.js';
 import { fileKeyOf } from '../host-fs.js';
 import { writeEas } from '../extended-attributes.js';
+import { applySecurityDescriptor, checkSetSecurityAccess } from '../security-mode.js';
+import { decodeSecurityDescriptor } from '../../smb2/info/security-decode.js';
 import { closeQuietly, descriptorPath, errnoCode, hostFailure, splitSharePath, type ShareRoot } from '../share-root.js';
 
 const fchmod = promisify(fchmodCb);
@@ -189,12 +191,23 @@ async function applyFileInfo(ctx: TreeContext, open: Open, info: SetFileInfo): P
   }
 }
 
+/** SMB2_0_INFO_SECURITY, [MS-SMB2] 3.3.5.21.3: owner, group and DACL onto the file's owner and mode bits. */
+async function setSecurity(open: Open, additionalInformation: number, buffer: Buffer): Promise<void> {
+  checkSetSecurityAccess(open.grantedAccess, additionalInformation);
+  const sd = decodeSecurityDescriptor(buffer);
+  const fd = descriptorOf(open);
+  await applySecurityDescriptor(fd, await open.tree.root!.stat(fd), sd, additionalInformation);
+}
+
 /** SET_INFO, [MS-SMB2] 3.3.5.21: basic times, rename, delete disposition and sizes. */
 export async function setInfo(ctx: TreeContext): Promise<HandlerResult> {
   const req = decodeSetInfoRequest(ctx.reader);
   const open = findOpen(ctx, req.fileId);
   if (open.tree.readOnly) return { status: Status.ACCESS_DENIED };
-  if (req.infoType === InfoType.SECURITY) return { status: Status.SUCCESS, body: encodeSetInfoResponse() };
+  if (req.infoType === InfoType.SECURITY) {
+    await setSecurity(open, req.additionalInformation, req.buffer);
+    return { status: Status.SUCCESS, body: encodeSetInfoResponse() };
+  }
   if (req.infoType !== InfoType.FILE) return { status: Status.NOT_SUPPORTED };
   const info = decodeSetFileInfo(req.infoClass, req.buffer);
   try {
