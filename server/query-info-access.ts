@@ -3,7 +3,8 @@
  * classes (most need none; the attribute classes FILE_READ_ATTRIBUTES, the EA list FILE_READ_EA) and
  * [MS-SMB2] 3.3.5.20.3 for security information (READ_CONTROL; a SACL ACCESS_SYSTEM_SECURITY).
  */
-import { Access } from '../smb2/constants.js';
+import { Access, Dialect } from '../smb2/constants.js';
+import { Status, SmbStatusError } from '../smb2/status.js';
 import { FileInfoClass, InfoType, SecurityInformation } from '../smb2/info/index.js';
 import { requireAccess } from './access.js';
 
@@ -28,5 +29,12 @@ export function checkQueryInfoAccess(granted: number, infoType: number, infoClas
   } else if (infoType === InfoType.SMB2_0_INFO_SECURITY) {
     if (additionalInformation & SECURITY_NEEDING_READ_CONTROL) requireAccess(granted, Access.READ_CONTROL);
     if (additionalInformation & SecurityInformation.SACL_SECURITY_INFORMATION) requireAccess(granted, Access.ACCESS_SYSTEM_SECURITY);
+  }
+}
+
+/** [MS-SMB2] 3.3.5.20.1: FileNormalizedNameInformation exists on SMB 3.1.1 only (STATUS_NOT_SUPPORTED before it). */
+export function checkQueryInfoDialect(dialect: number, infoType: number, infoClass: number): void {
+  if (infoType === InfoType.SMB2_0_INFO_FILE && infoClass === FileInfoClass.FileNormalizedNameInformation && dialect < Dialect.SMB3_1_1) {
+    throw new SmbStatusError(Status.NOT_SUPPORTED, 'FileNormalizedNameInformation needs SMB 3.1.1');
   }
 }

@@ -13,7 +13,7 @@ import type { HostStats } from '../host-fs.js';
 import { requireCreditCharge } from './credit-charge.js';
 import { statHeld } from '../create-file.js';
 import { pipeOf, queryPipeInfo } from '../pipes/pipe-smb.js';
-import { checkQueryInfoAccess } from '../query-info-access.js';
+import { checkQueryInfoAccess, checkQueryInfoDialect } from '../query-info-access.js';
 import { readEas } from '../extended-attributes.js';
 import { FileInfoClass } from '../../smb2/info/classes.js';
 
@@ -64,6 +64,7 @@ export async function queryInfo(ctx: TreeContext): Promise<HandlerResult> {
   const open = findOpen(ctx, req.fileId);
   const pipe = pipeOf(open);
   if (pipe) return queryPipeInfo(open, pipe, req);
+  checkQueryInfoDialect(ctx.conn.dialect, req.infoType, req.infoClass);
   checkQueryInfoAccess(open.grantedAccess, req.infoType, req.infoClass, req.additionalInformation);
   switch (req.infoType) {
     case InfoType.FILE:

@@ -81,3 +81,21 @@ test('FileFsControlInformation answers 48 bytes saying no quota', async () => {
   assert.equal(r.data!.readBigUInt64LE(24), 0xffffffffffffffffn);
   assert.equal((await query(SYNCHRONIZE, FILESYSTEM, 6, { length: 47 })).status, STATUS_INFO_LENGTH_MISMATCH);
 });
+
+test('FileNormalizedNameInformation: the share-relative name on SMB 3.1.1, NOT_SUPPORTED on earlier dialects', async () => {
+  await tree.mkdir('nd');
+  await tree.writeFile('nd/Inner.txt', Buffer.from('x'));
+  const h = await tree.create('nd/Inner.txt', { desiredAccess: SYNCHRONIZE });
+  try {
+    assert.deepEqual(await tree.queryInfo(h.fileId, FILE, 0x30), cat(le32(24), utf16('nd\\Inner.txt')));
+  } finally {
+    await tree.close(h.fileId);
+  }
+  const old = (await treeClient(f, 'share', { dialects: [0x0302] })).tree;
+  const h2 = await old.create('nd/Inner.txt', { desiredAccess: SYNCHRONIZE });
+  try {
+    await assert.rejects(old.queryInfo(h2.fileId, FILE, 0x30), (e: unknown) => e instanceof Error && 'status' in e && e.status === 0xc00000bb);
+  } finally {
+    await old.close(h2.fileId);
+  }
+});
