@@ -11,12 +11,13 @@ import { chmod, chown, fchmod as fchmodCb, fchown as fchownCb } from 'node:fs';
 import { promisify } from 'node:util';
 import { Access } from '../smb2/constants.js';
 import { SecurityInformation } from '../smb2/info/classes.js';
-import { EVERYONE_SID, type Sid } from '../smb2/info/security.js';
+import { AccessMask, EVERYONE_SID, type Sid } from '../smb2/info/security.js';
 import { INHERIT_ONLY_ACE, type DecodedAce, type DecodedSecurityDescriptor } from '../smb2/info/security-decode.js';
 import { Status, SmbStatusError } from '../smb2/status.js';
 import { requireAccess } from './access.js';
 import type { HostStats } from './host-fs.js';
-import { descriptorPath, errnoCode, hostFailure } from './share-root.js';
+import { errnoCode, hostFailure } from './share-root.js';
+import { onDescriptor } from './descriptor-fallback.js';
 
 const fchmod = promisify(fchmodCb);
 const fchown = promisify(fchownCb);
@@ -25,11 +26,12 @@ const chownPath = promisify(chown);
 
 /** Samba's Unix SIDs: S-1-22-1-uid (users) and S-1-22-2-gid (groups). */
 const UNIX_AUTHORITY = 22;
+/** Generic rights as file rights, [MS-SMB2] 2.2.13.1.1. */
 const GENERIC: Array<[number, number]> = [
-  [Access.GENERIC_ALL, 0x001f01ff],
-  [Access.GENERIC_READ, 0x00120089],
-  [Access.GENERIC_WRITE, 0x00120116],
-  [Access.GENERIC_EXECUTE, 0x001200a0],
+  [Access.GENERIC_ALL, AccessMask.FILE_ALL_ACCESS],
+  [Access.GENERIC_READ, AccessMask.GENERIC_READ_FILE],
+  [Access.GENERIC_WRITE, AccessMask.GENERIC_WRITE_FILE],
+  [Access.GENERIC_EXECUTE, AccessMask.GENERIC_EXECUTE_FILE],
 ];
 
 function unixId(sid: Sid | null, kind: 1 | 2): number | undefined {
@@ -87,15 +89,6 @@ export function checkSetSecurityAccess(granted: number, additionalInformation: n
   if (additionalInformation & (SecurityInformation.OWNER_SECURITY_INFORMATION | SecurityInformation.GROUP_SECURITY_INFORMATION)) requireAccess(granted, Access.WRITE_OWNER);
   if (additionalInformation & SecurityInformation.DACL_SECURITY_INFORMATION) requireAccess(granted, Access.WRITE_DAC);
   if (additionalInformation & SecurityInformation.SACL_SECURITY_INFORMATION) requireAccess(granted, Access.ACCESS_SYSTEM_SECURITY);
-}
-
-async function onDescriptor(fd: number, viaFd: (fd: number) => Promise<void>, viaPath: (p: string) => Promise<void>): Promise<void> {
-  try {
-    await viaFd(fd);
-  } catch (err) {
-    if (errnoCode(err) !== 'EBADF') throw err;
-    await viaPath(descriptorPath(fd));
-  }
 }
 
 /**

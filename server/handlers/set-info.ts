@@ -15,7 +15,8 @@ import { fileKeyOf } from '../host-fs.js';
 import { writeEas } from '../extended-attributes.js';
 import { applySecurityDescriptor, checkSetSecurityAccess } from '../security-mode.js';
 import { decodeSecurityDescriptor } from '../../smb2/info/security-decode.js';
-import { closeQuietly, descriptorPath, errnoCode, hostFailure, splitSharePath, type ShareRoot } from '../share-root.js';
+import { closeQuietly, errnoCode, hostFailure, splitSharePath, type ShareRoot } from '../share-root.js';
+import { onDescriptor } from '../descriptor-fallback.js';
 
 const fchmod = promisify(fchmodCb);
 const futimes = promisify(futimesCb);
@@ -24,19 +25,6 @@ const UNCHANGED_TIMES = [0n, 0xffffffffffffffffn];
 
 /** Every write permission bit: READONLY takes them all away, as `chmod a-w` does. */
 const ANY_WRITE = 0o222;
-
-/**
- * fchmod/futimes on the handle's descriptor. A handle kept as O_PATH (a file the server may
- * not read) does not take them: then its /proc descriptor path, which names the same inode.
- */
-async function onDescriptor(fd: number, viaFd: (fd: number) => Promise<void>, viaPath: (p: string) => Promise<void>): Promise<void> {
-  try {
-    await viaFd(fd);
-  } catch (err) {
-    if (errnoCode(err) !== 'EBADF') throw err;
-    await viaPath(descriptorPath(fd));
-  }
-}
 
 /**
  * FileAttributes 0 means "unchanged" ([MS-FSCC] 2.4.7). Only READONLY is stored, in the mode
