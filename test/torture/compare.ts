@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { goalList, passCount, suiteTable, summary, type SuiteComparison } from './lib/report.js';
-import { listSubtests, runSuite } from './lib/run-suite.js';
+import { listSubtests, rerunUnreached, runSuite } from './lib/run-suite.js';
 import { ensureAccount, freshShare, SERVER_NAMES, startServer, type ServerName, type TortureAccount } from './lib/servers.js';
 
 /** The suites of issue 13, in the order they run. */
@@ -59,6 +59,7 @@ async function compareSuite(suite: string, servers: ServerName[], account: Tortu
     const server = await startServer(name, workDir, freshShare(root, workDir, account), account);
     try {
       const run = await runSuite(suite, server.port, account, timeoutS * 1000, expected);
+      await rerunUnreached(suite, server.port, account, run);
       comparison.runs[name] = run;
       for (const r of run.results) if (!comparison.subtests.includes(r.name)) comparison.subtests.push(r.name);
     } finally {

@@ -43,3 +43,22 @@ export function runSuite(suite: string, port: number, account: TortureAccount, t
     });
   });
 }
+
+/** Per-subtest limit when the subtests a timed-out run never reached are run one by one. */
+export const RERUN_TIMEOUT_MS = 120_000;
+
+/**
+ * After a run that timed out, run the subtest it was in and each one it never reached on its own
+ * (`suite.name`, killed after `RERUN_TIMEOUT_MS`), so one hung subtest does not cost the rest of
+ * the suite. Their results replace those errors in `run`.
+ */
+export async function rerunUnreached(suite: string, port: number, account: TortureAccount, run: SuiteRun): Promise<void> {
+  if (!run.timedOut) return;
+  for (const [i, r] of run.results.entries()) {
+    if (r.outcome !== 'error' || !/^(not reached|timed out)/.test(r.reason)) continue;
+    const single = await runSuite(`${suite}.${r.name}`, port, account, RERUN_TIMEOUT_MS, [r.name]);
+    const result = single.results.find((x) => x.name === r.name) ?? r;
+    run.results[i] = { ...result, reason: `${result.reason}${result.reason ? ' ' : ''}(run alone after the suite timed out)` };
+    run.seconds += single.seconds;
+  }
+}
