@@ -57,12 +57,16 @@ async function compareSuite(suite: string, servers: ServerName[], account: Tortu
   for (const name of servers) {
     const workDir = join(root, suite, name);
     const server = await startServer(name, workDir, freshShare(root, workDir, account), account);
+    // Ctrl-C or a kill ends the server under test too, not only this script.
+    const interrupted = () => void server.stop().then(() => process.exit(130));
+    process.once('SIGINT', interrupted).once('SIGTERM', interrupted);
     try {
       const run = await runSuite(suite, server.port, account, timeoutS * 1000, expected);
       await rerunUnreached(suite, server.port, account, run);
       comparison.runs[name] = run;
       for (const r of run.results) if (!comparison.subtests.includes(r.name)) comparison.subtests.push(r.name);
     } finally {
+      process.off('SIGINT', interrupted).off('SIGTERM', interrupted);
       await server.stop();
     }
   }
@@ -76,6 +80,8 @@ async function main(): Promise<void> {
   }
   const account = ensureAccount(opts.user, PASSWORD);
   const root = mkdtempSync(join(tmpdir(), 'spliced-torture-'));
+  // Runs before compareSuite's handler, which stops the server and exits.
+  if (!opts.keep) process.once('SIGINT', () => rmSync(root, { recursive: true, force: true })).once('SIGTERM', () => rmSync(root, { recursive: true, force: true }));
   const all: SuiteComparison[] = [];
   try {
     for (const suite of opts.suites) {
