@@ -3,7 +3,8 @@
  * extension of 1 to 3, from a restricted character set. Nothing is stored: a name that already has
  * that form is its own short name (as Samba answers), any other gets one computed from a hash of the
  * whole name, in the form Windows uses once a prefix collides ("LO1A2B~1.TXT"), so it is the same on
- * every query and needs no per-directory table.
+ * every query and needs no per-directory table. Listings compute one per entry: char-code loops, no
+ * regular expression or Buffer.
  */
 
 /** Characters an 8.3 name may hold besides letters and digits, [MS-FSCC] 2.1.5.2.1. */
@@ -12,33 +13,53 @@ const BASE_MAX = 8;
 const EXTENSION_MAX = 3;
 /** Characters of the long name kept before the hash in a generated short name. */
 const GENERATED_PREFIX = 2;
+const DOT = 0x2e;
+const HEX = '0123456789ABCDEF';
 
-function legalChar(c: string): boolean {
-  return /^[A-Za-z0-9]$/.test(c) || SPECIAL.includes(c);
-}
+/** LEGAL[c] for the ASCII code units an 8.3 name may hold. */
+const LEGAL = new Uint8Array(128);
+for (let c = 0x30; c <= 0x39; c++) LEGAL[c] = 1;
+for (let c = 0x41; c <= 0x5a; c++) LEGAL[c] = 1;
+for (let c = 0x61; c <= 0x7a; c++) LEGAL[c] = 1;
+for (const c of SPECIAL) LEGAL[c.charCodeAt(0)] = 1;
+
+const legal = (code: number) => code < 128 && LEGAL[code] === 1;
 
 /** True when `name` already has 8.3 form (letter case aside, as Samba compares). */
 export function isShortName(name: string): boolean {
-  if (name === '.' || name === '..') return false;
-  const dot = name.indexOf('.');
-  const base = dot < 0 ? name : name.slice(0, dot);
-  const ext = dot < 0 ? '' : name.slice(dot + 1);
-  if (base.length < 1 || base.length > BASE_MAX || ext.length > EXTENSION_MAX) return false;
-  if (dot >= 0 && ext.length === 0) return false;
-  return [...base, ...ext].every(legalChar);
+  const length = name.length;
+  if (length === 0 || length > BASE_MAX + 1 + EXTENSION_MAX) return false;
+  let dot = -1;
+  for (let i = 0; i < length; i++) {
+    const code = name.charCodeAt(i);
+    if (code === DOT) {
+      if (dot >= 0) return false;
+      dot = i;
+    } else if (!legal(code)) return false;
+  }
+  if (dot < 0) return length <= BASE_MAX;
+  return dot >= 1 && dot <= BASE_MAX && length - dot - 1 >= 1 && length - dot - 1 <= EXTENSION_MAX;
 }
 
-function shortChars(s: string): string {
-  return [...s.toUpperCase()].filter(legalChar).join('');
+/** Up to `max` legal characters of name[from, to), upper case. */
+function shortChars(name: string, from: number, to: number, max: number): string {
+  let out = '';
+  for (let i = from; i < to && out.length < max; i++) {
+    const code = name.charCodeAt(i);
+    if (legal(code)) out += code >= 0x61 && code <= 0x7a ? String.fromCharCode(code - 0x20) : name[i];
+  }
+  return out;
 }
 
-/** 16-bit FNV-1a of the UTF-16 name: stable across restarts. */
+/** 16-bit FNV-1a over the name's UTF-16LE bytes: stable across restarts. */
 function hash16(name: string): number {
   let h = 0x811c9dc5;
-  for (const byte of Buffer.from(name, 'utf16le')) {
-    h ^= byte;
-    h = Math.imul(h, 0x01000193) >>> 0;
+  for (let i = 0; i < name.length; i++) {
+    const code = name.charCodeAt(i);
+    h = Math.imul(h ^ (code & 0xff), 0x01000193);
+    h = Math.imul(h ^ (code >>> 8), 0x01000193);
   }
+  h >>>= 0;
   return (h ^ (h >>> 16)) & 0xffff;
 }
 
@@ -46,9 +67,9 @@ function hash16(name: string): number {
 export function shortNameOf(name: string): string {
   if (isShortName(name)) return name;
   const dot = name.lastIndexOf('.');
-  const base = dot > 0 ? name.slice(0, dot) : name;
-  const ext = dot > 0 ? shortChars(name.slice(dot + 1)).slice(0, EXTENSION_MAX) : '';
-  const prefix = shortChars(base).slice(0, GENERATED_PREFIX);
-  const generated = `${prefix}${hash16(name).toString(16).toUpperCase().padStart(4, '0')}~1`;
+  const baseEnd = dot > 0 ? dot : name.length;
+  const ext = dot > 0 ? shortChars(name, dot + 1, name.length, EXTENSION_MAX) : '';
+  const h = hash16(name);
+  const generated = `${shortChars(name, 0, baseEnd, GENERATED_PREFIX)}${HEX[h >>> 12]}${HEX[(h >>> 8) & 15]}${HEX[(h >>> 4) & 15]}${HEX[h & 15]}~1`;
   return ext ? `${generated}.${ext}` : generated;
 }

@@ -99,3 +99,26 @@ test('FileNormalizedNameInformation: the share-relative name on SMB 3.1.1, NOT_S
     await old.close(h2.fileId);
   }
 });
+
+test('a listing names the same 8.3 name as FileAlternateNameInformation for a long name, and none for an 8.3 name', async () => {
+  await tree.mkdir('sn');
+  await tree.writeFile('sn/A long file name.txt', Buffer.from('x'));
+  await tree.writeFile('sn/short.txt', Buffer.from('x'));
+  const h = await tree.create('sn/A long file name.txt', { desiredAccess: SYNCHRONIZE });
+  const alt = await tree.queryInfo(h.fileId, FILE, 0x15);
+  await tree.close(h.fileId);
+  const altName = alt.subarray(4, 4 + alt.readUInt32LE(0)).toString('utf16le');
+  assert.match(altName, /^AL[0-9A-F]{4}~1\.TXT$/);
+  // [MS-FSCC] 2.4 FileIdBothDirectoryInformation: ShortNameLength at 68, ShortName (24 bytes) at 70, FileName at 104.
+  const shortNameIn = async (pattern: string) => {
+    const d = await tree.create('sn', { desiredAccess: 0x1 | SYNCHRONIZE, createOptions: 0x1 });
+    try {
+      const entry = await tree.queryDirectory(d.fileId, pattern, 0x25);
+      return entry.subarray(70, 70 + entry[68]!).toString('utf16le');
+    } finally {
+      await tree.close(d.fileId);
+    }
+  };
+  assert.equal(await shortNameIn('A long file name.txt'), altName);
+  assert.equal(await shortNameIn('short.txt'), '');
+});
