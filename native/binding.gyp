@@ -15,7 +15,7 @@
   },
   "targets": [{
     "target_name": "spliced_fs",
-    "sources": ["src/fs/fs-at.cc", "src/fs/dir-read.cc", "src/fs/fd-write.cc", "src/fs/fs-job.cc", "src/fs/inotify.cc"]
+    "sources": ["src/fs/fs-at.cc", "src/fs/dir-read.cc", "src/fs/fd-write.cc", "src/fs/fs-job.cc", "src/fs/inotify.cc", "src/fs/xattr.cc"]
   }],
   "conditions": [
     ["rdma==1", {

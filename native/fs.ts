@@ -152,6 +152,13 @@ export interface FsBinding {
    * Error of the first failing call (syscall fstat or pwritev); earlier runs were written.
    */
   writeRunsStat(fd: number, positions: number[], runs: Buffer[][]): Promise<{ before: FsFdIdentity; after: FsFdIdentity }>;
+  /**
+   * The user.* extended attributes of the file `fd` refers to (O_PATH included), names without
+   * the prefix; rejects with E2BIG when names and values come to more than `maxBytes`.
+   */
+  listUserXattrs(fd: number, maxBytes: number): Promise<Array<{ name: string; value: Buffer }>>;
+  /** Set user.`name` of the file `fd` refers to, or remove it (`null`; a missing one is no error). */
+  setUserXattr(fd: number, name: string, value: Buffer | null): Promise<void>;
   /** getrlimit(2) of this process, synchronous; throws an errno Error. */
   getrlimit(resource: number): FsRlimit;
   /** setrlimit(2) of this process, synchronous; raising the hard limit needs root (CAP_SYS_RESOURCE). */

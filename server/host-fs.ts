@@ -109,6 +109,10 @@ export interface HostFs {
   readDirectoryAt(dirfd: number, cookie: bigint, max: number): Promise<HostDirBatch>;
   /** The next entries (about `max`) from a listing descriptor's own offset, without seeking (native/fs.ts). */
   readDirectoryNext(listingFd: number, max: number): Promise<HostDirBatch>;
+  /** The user.* extended attributes of `fd`'s file (native/fs.ts); absent: SMB extended attributes are not supported. */
+  listUserXattrs?(fd: number, maxBytes: number): Promise<Array<{ name: string; value: Buffer }>>;
+  /** Set (or, with null, remove) user.`name` of `fd`'s file. */
+  setUserXattr?(fd: number, name: string, value: Buffer | null): Promise<void>;
   constants: HostFsConstants;
   /** Change notification (CHANGE_NOTIFY, server/notify/); without it CHANGE_NOTIFY is NOT_SUPPORTED. */
   Inotify?: new (onEvents: (events: HostInotifyEvent[]) => void) => HostInotify;

@@ -17,6 +17,11 @@ import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
 import { openAttributesOf } from '../open-attributes.js';
 import { openPipe } from '../pipes/pipe-smb.js';
 import { contendCreate, createAfterBreaks, grantOnCreate, leaseResponseContexts, type CreateContention } from '../oplocks/create-oplocks.js';
+import { createRequestRefusal } from '../create-checks.js';
+import { applyCreateEas, createEas } from '../create-eas.js';
+import type { ExtendedAttribute } from '../../smb2/info/extended-attributes.js';
+import { applyCreateSecurity, createSecurityDescriptor } from '../create-security.js';
+import type { DecodedSecurityDescriptor } from '../../smb2/info/security-decode.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
 function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostStats): CreateContext[] {
@@ -87,7 +92,11 @@ async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcom
 export async function create(ctx: TreeContext): Promise<HandlerResult | GoAsync> {
   const tree = ctx.tree;
   const req = decodeCreateRequest(ctx.reader);
+  const refusal = createRequestRefusal(req);
+  if (refusal !== undefined) return { status: refusal };
   if (!tree.root) return openPipe(ctx, req);
+  const eas = createEas(req, ctx.core.hostFs);
+  const sd = createSecurityDescriptor(req);
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
   if (deleteOnCloseRefused(req, tree, access)) return { status: Status.ACCESS_DENIED };
   const parts = splitSharePath(req.name);
@@ -96,7 +105,7 @@ export async function create(ctx: TreeContext): Promise<HandlerResult | GoAsync>
   if (!slot) return { status: Status.TOO_MANY_OPENED_FILES };
   let result: HandlerResult | GoAsync | undefined;
   try {
-    result = await createInShare(ctx, req, tree.root, parts, access, slot);
+    result = await createInShare(ctx, req, tree.root, parts, access, slot, { eas, sd });
     return result;
   } finally {
     // An open waiting for oplock breaks keeps its slot until it is final.
@@ -116,8 +125,14 @@ async function checkedOutcome(ctx: TreeContext, req: CreateRequest, root: ShareR
   throw new SmbStatusError(refusal);
 }
 
+/** What a CREATE sets on the file it makes: EAs (create-eas.ts) and a security descriptor (create-security.ts). */
+interface CreateExtras {
+  eas: ExtendedAttribute[];
+  sd: DecodedSecurityDescriptor | undefined;
+}
+
 /** Breaks the open causes go out before its share-mode check; waiting for them makes the CREATE async, [MS-SMB2] 3.3.5.9. */
-async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot): Promise<HandlerResult | GoAsync> {
+async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot, extras: CreateExtras): Promise<HandlerResult | GoAsync> {
   const outcome = await checkedOutcome(ctx, req, root, parts, access);
   let contention: CreateContention;
   try {
@@ -126,7 +141,7 @@ async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRo
     await closeQuietly(outcome.fd);
     throw err;
   }
-  const proceed = () => openAndRegister(ctx, req, root, parts, access, slot, outcome, contention);
+  const proceed = () => openAndRegister(ctx, req, root, parts, access, slot, outcome, contention, extras);
   if (contention.waits.length === 0) return proceed();
   // Inside a compound the elements after it need its FileId: wait in place, without an interim
   // response in the middle of the chain (the Linux client drops the connection on one).
@@ -138,7 +153,9 @@ async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRo
   return { final: createAfterBreaks(ctx, contention, proceed, () => void closeQuietly(outcome.fd)) };
 }
 
-async function openAndRegister(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot, outcome: CreateOutcome, contention: CreateContention): Promise<HandlerResult> {
+async function openAndRegister(
+  ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot, outcome: CreateOutcome, contention: CreateContention, extras: CreateExtras,
+): Promise<HandlerResult> {
   const tree = ctx.tree;
   const isDirectory = outcome.stats.isDirectory();
   const { fd, io, stats, releaseShareMode } = await openData(ctx, root, outcome, access, req.shareAccess);
@@ -157,6 +174,8 @@ async function openAndRegister(ctx: TreeContext, req: CreateRequest, root: Share
     position: 0,
     releaseShareMode,
   }, slot);
+  await applyCreateEas(ctx, open, outcome.action, extras.eas);
+  await applyCreateSecurity(ctx, open, outcome.action, extras.sd);
   ctx.chain.fileId = open.fileId;
   const granted = isDirectory ? { oplockLevel: 0 } : grantOnCreate(ctx, open, contention.request);
   const rec = fileRecordFromStats(parts.at(-1) ?? '', stats);

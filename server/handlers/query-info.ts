@@ -13,13 +13,20 @@ import type { HostStats } from '../host-fs.js';
 import { requireCreditCharge } from './credit-charge.js';
 import { statHeld } from '../create-file.js';
 import { pipeOf, queryPipeInfo } from '../pipes/pipe-smb.js';
+import { checkQueryInfoAccess, checkQueryInfoDialect } from '../query-info-access.js';
+import { readEas } from '../extended-attributes.js';
+import { FileInfoClass } from '../../smb2/info/classes.js';
 
 /** fstat of the handle's own descriptor, whatever its name points to now: in place (statHeld), no thread-pool round trip. */
 function statOpen(open: Open): HostStats {
   return statHeld(descriptorOf(open));
 }
 
+/** Classes that report the file's EAs (or their size), [MS-FSCC] 2.4. */
+const EA_CLASSES: readonly number[] = [FileInfoClass.FileEaInformation, FileInfoClass.FileAllInformation, FileInfoClass.FileFullEaInformation];
+
 async function fileInfo(open: Open, req: QueryInfoRequest): Promise<Buffer> {
+  const eas = EA_CLASSES.includes(req.infoClass) ? await readEas(open.tree.root!.fs, descriptorOf(open)) : [];
   const st = statOpen(open);
   const rec = fileRecordFromStats(open.relative.split('/').at(-1) ?? '', st);
   if (open.io) {
@@ -31,6 +38,7 @@ async function fileInfo(open: Open, req: QueryInfoRequest): Promise<Buffer> {
     accessMask: open.grantedAccess,
     deletePending: open.deleteOnClose,
     shareRelativePath: open.relative.replace(/\//g, '\\'),
+    eas,
   });
 }
 
@@ -56,6 +64,8 @@ export async function queryInfo(ctx: TreeContext): Promise<HandlerResult> {
   const open = findOpen(ctx, req.fileId);
   const pipe = pipeOf(open);
   if (pipe) return queryPipeInfo(open, pipe, req);
+  checkQueryInfoDialect(ctx.conn.dialect, req.infoType, req.infoClass);
+  checkQueryInfoAccess(open.grantedAccess, req.infoType, req.infoClass, req.additionalInformation);
   switch (req.infoType) {
     case InfoType.FILE:
       return fit(await fileInfo(open, req), req.outputBufferLength, minimumFileInfoLength[req.infoClass]);

@@ -12,7 +12,11 @@ import type { Open } from '../state.js';
 import { descriptorOf, findOpen } from '../open-files.js';
 import { requireAccess } from '../access.js';
 import { fileKeyOf } from '../host-fs.js';
-import { closeQuietly, descriptorPath, errnoCode, hostFailure, splitSharePath, type ShareRoot } from '../share-root.js';
+import { writeEas } from '../extended-attributes.js';
+import { applySecurityDescriptor, checkSetSecurityAccess } from '../security-mode.js';
+import { decodeSecurityDescriptor } from '../../smb2/info/security-decode.js';
+import { closeQuietly, errnoCode, hostFailure, splitSharePath, type ShareRoot } from '../share-root.js';
+import { onDescriptor } from '../descriptor-fallback.js';
 import { setInfoBreaks } from '../oplocks/hooks.js';
 import { afterBreaks } from '../oplocks/wait.js';
 
@@ -23,19 +27,6 @@ const UNCHANGED_TIMES = [0n, 0xffffffffffffffffn];
 
 /** Every write permission bit: READONLY takes them all away, as `chmod a-w` does. */
 const ANY_WRITE = 0o222;
-
-/**
- * fchmod/futimes on the handle's descriptor. A handle kept as O_PATH (a file the server may
- * not read) does not take them: then its /proc descriptor path, which names the same inode.
- */
-async function onDescriptor(fd: number, viaFd: (fd: number) => Promise<void>, viaPath: (p: string) => Promise<void>): Promise<void> {
-  try {
-    await viaFd(fd);
-  } catch (err) {
-    if (errnoCode(err) !== 'EBADF') throw err;
-    await viaPath(descriptorPath(fd));
-  }
-}
 
 /**
  * FileAttributes 0 means "unchanged" ([MS-FSCC] 2.4.7). Only READONLY is stored, in the mode
@@ -49,8 +40,17 @@ async function setReadOnly(open: Open, attributes: number): Promise<void> {
   if (wanted !== mode) await onDescriptor(fd, (d) => fchmod(d, wanted), (p) => chmod(p, wanted));
 }
 
+/**
+ * [MS-FSA] 2.1.5.14.2: a directory cannot be made temporary, nor a file a directory.
+ */
+function checkBasicAttributes(open: Open, attributes: number): void {
+  if (open.isDirectory && attributes & FileAttribute.TEMPORARY) throw new SmbStatusError(Status.INVALID_PARAMETER, 'a directory cannot be temporary');
+  if (!open.isDirectory && attributes & FileAttribute.DIRECTORY) throw new SmbStatusError(Status.INVALID_PARAMETER, 'a file cannot be made a directory');
+}
+
 async function setBasic(open: Open, info: Extract<SetFileInfo, { kind: 'basic' }>): Promise<void> {
   requireAccess(open.grantedAccess, Access.FILE_WRITE_ATTRIBUTES);
+  checkBasicAttributes(open, info.attributes);
   await setReadOnly(open, info.attributes);
   const changeAccess = !UNCHANGED_TIMES.includes(info.lastAccessTime);
   const changeWrite = !UNCHANGED_TIMES.includes(info.lastWriteTime);
@@ -169,7 +169,18 @@ async function applyFileInfo(ctx: TreeContext, open: Open, info: SetFileInfo): P
       return;
     case 'mode':
       return;
+    case 'eas':
+      requireAccess(open.grantedAccess, Access.FILE_WRITE_EA);
+      return writeEas(open.tree.root!.fs, descriptorOf(open), info.eas);
   }
+}
+
+/** SMB2_0_INFO_SECURITY, [MS-SMB2] 3.3.5.21.3: owner, group and DACL onto the file's owner and mode bits. */
+async function setSecurity(open: Open, additionalInformation: number, buffer: Buffer): Promise<void> {
+  checkSetSecurityAccess(open.grantedAccess, additionalInformation);
+  const sd = decodeSecurityDescriptor(buffer);
+  const fd = descriptorOf(open);
+  await applySecurityDescriptor(fd, await open.tree.root!.stat(fd), sd, additionalInformation);
 }
 
 /** SET_INFO, [MS-SMB2] 3.3.5.21: basic times, rename, delete disposition and sizes. */
@@ -177,7 +188,10 @@ export async function setInfo(ctx: TreeContext): Promise<HandlerResult | GoAsync
   const req = decodeSetInfoRequest(ctx.reader);
   const open = findOpen(ctx, req.fileId);
   if (open.tree.readOnly) return { status: Status.ACCESS_DENIED };
-  if (req.infoType === InfoType.SECURITY) return { status: Status.SUCCESS, body: encodeSetInfoResponse() };
+  if (req.infoType === InfoType.SECURITY) {
+    await setSecurity(open, req.additionalInformation, req.buffer);
+    return { status: Status.SUCCESS, body: encodeSetInfoResponse() };
+  }
   if (req.infoType !== InfoType.FILE) return { status: Status.NOT_SUPPORTED };
   const info = decodeSetFileInfo(req.infoClass, req.buffer);
   return afterBreaks(ctx, setInfoBreaks(ctx, open, info), () => applyAndAnswer(ctx, open, info));

@@ -5,6 +5,7 @@ import { FileInfoClass } from './classes.js';
 import { Status } from '../status.js';
 import { setU64Words } from './filetime-words.js';
 import { wireAttributes } from './record-fields.js';
+import { isShortName, shortNameOf } from './short-name.js';
 
 /**
  * One entry to encode. A listing fills one object in place per entry: numbers only, so the hot
@@ -75,11 +76,16 @@ function writeCore(w: Writer, e: DirectoryEntry): void {
   w.u32(wireAttributes(e));
 }
 
-/** EaSize, ShortNameLength, Reserved, ShortName: we keep no EAs and no 8.3 names. */
-function writeNoShortName(w: Writer): void {
-  w.u32(0).u8(0).u8(0);
-  // Six u32 zeros rather than zeros(24): Buffer.fill costs more than the writes for so few bytes.
-  for (let i = 0; i < SHORT_NAME_BYTES; i += 4) w.u32(0);
+/**
+ * EaSize, ShortNameLength, Reserved, ShortName: for a name not of 8.3 form, the generated 8.3 name
+ * FileAlternateNameInformation reports; none for 8.3 names, '.' and '..' (as Samba lists them).
+ * EaSize stays 0: a listing does not read each entry's EAs.
+ */
+function writeShortName(w: Writer, name: string): void {
+  const short = name === '.' || name === '..' || isShortName(name) ? '' : shortNameOf(name);
+  w.u32(0).u8(short.length * 2).u8(0).utf16(short);
+  // u16 zeros rather than zeros(n): Buffer.fill costs more than the writes for so few bytes.
+  for (let i = short.length * 2; i < SHORT_NAME_BYTES; i += 2) w.u16(0);
 }
 
 const layouts: Record<number, DirectoryLayout> = {
@@ -105,7 +111,7 @@ const layouts: Record<number, DirectoryLayout> = {
     writeFixed: (w, e, n) => {
       writeCore(w, e);
       w.u32(n);
-      writeNoShortName(w);
+      writeShortName(w, e.name);
     },
   },
   // [MS-FSCC] 2.4 FileNamesInformation
@@ -121,7 +127,7 @@ const layouts: Record<number, DirectoryLayout> = {
     writeFixed: (w, e, n) => {
       writeCore(w, e);
       w.u32(n);
-      writeNoShortName(w);
+      writeShortName(w, e.name);
       w.u16(0); // Reserved2
       u64Words(w, e.words, EntryWord.FILE_ID);
     },

@@ -4,6 +4,8 @@ import type { FileRecord } from './file-record.js';
 import { FileInfoClass, isKnownFileInfoClass } from './classes.js';
 import { Status } from '../status.js';
 import { wireAttributes, writeFileId128, writeTimes } from './record-fields.js';
+import { shortNameOf } from './short-name.js';
+import { eaListSize, encodeEaList, type ExtendedAttribute } from './extended-attributes.js';
 
 /** Per-open facts the file information classes report besides the FileRecord. */
 export interface FileInfoContext {
@@ -22,6 +24,8 @@ export interface FileInfoContext {
   shareRelativePath: string;
   /** VolumeSerialNumber for FileIdInformation; 0 when omitted. */
   volumeSerialNumber?: number | bigint;
+  /** The file's EAs, for FileEaInformation, FileAllInformation and FileFullEaInformation; none when omitted. */
+  eas?: readonly ExtendedAttribute[];
 }
 
 /** The stream every regular file has, [MS-FSCC] 2.4 FileStreamInformation. */
@@ -49,7 +53,7 @@ const writeStandard: FileInfoWriter = (w, rec, ctx) => {
 };
 
 const writeInternal: FileInfoWriter = (w, rec) => void w.u64(rec.fileId);
-const writeEa: FileInfoWriter = (w) => void w.u32(0);
+const writeEa: FileInfoWriter = (w, _rec, ctx) => void w.u32(eaListSize(ctx.eas ?? []));
 const writeAccess: FileInfoWriter = (w, _rec, ctx) => void w.u32(ctx.accessMask);
 const writePosition: FileInfoWriter = (w, _rec, ctx) => void w.u64(ctx.position);
 const writeMode: FileInfoWriter = (w, _rec, ctx) => void w.u32(ctx.mode);
@@ -73,9 +77,11 @@ const writers: Record<number, FileInfoWriter> = {
       part(w, rec, ctx);
     }
   },
-  [FileInfoClass.FileAlternateNameInformation]: () => {
-    // Like Samba without 8.3 name mangling: there is no alternate name to report.
-    throw new DecodeError('no short names', Status.OBJECT_NAME_NOT_FOUND);
+  // [MS-FSCC] 2.4 FileAlternateNameInformation: FileNameLength(4) FileName, the 8.3 name. The
+  // share's root has no name, so no alternate name either.
+  [FileInfoClass.FileAlternateNameInformation]: (w, rec) => {
+    if (rec.name === '') throw new DecodeError('the share root has no short name', Status.OBJECT_NAME_NOT_FOUND);
+    writeName(w, shortNameOf(rec.name));
   },
   // [MS-FSCC] 2.4 FileStreamInformation: directories have no unnamed data stream.
   [FileInfoClass.FileStreamInformation]: (w, rec) => {
@@ -100,9 +106,10 @@ const writers: Record<number, FileInfoWriter> = {
     w.u64(BigInt(ctx.volumeSerialNumber ?? 0));
     writeFileId128(w, rec.fileId);
   },
-  // No extended attributes are kept, [MS-FSA] 2.1.5.12.
-  [FileInfoClass.FileFullEaInformation]: () => {
-    throw new DecodeError('no EAs', Status.NO_EAS_ON_FILE);
+  // [MS-FSA] 2.1.5.12 FileFullEaInformation: every EA, names upper case as NTFS keeps them.
+  [FileInfoClass.FileFullEaInformation]: (w, _rec, ctx) => {
+    if (!ctx.eas?.length) throw new DecodeError('no EAs', Status.NO_EAS_ON_FILE);
+    w.bytes(encodeEaList(ctx.eas.map((ea) => ({ ...ea, name: ea.name.toUpperCase() }))));
   },
 };
 
@@ -141,6 +148,7 @@ export const minimumFileInfoLength: Readonly<Record<number, number>> = {
   [FileInfoClass.FileModeInformation]: 4,
   [FileInfoClass.FileAlignmentInformation]: 4,
   [FileInfoClass.FileAllInformation]: 104,
+  [FileInfoClass.FileAlternateNameInformation]: 8,
   [FileInfoClass.FileStreamInformation]: 32,
   [FileInfoClass.FileCompressionInformation]: 16,
   [FileInfoClass.FileNetworkOpenInformation]: 56,

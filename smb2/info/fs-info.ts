@@ -27,6 +27,9 @@ export interface VolumeFacts {
 
 type FsInfoWriter = (w: Writer, v: VolumeFacts) => void;
 
+/** DefaultQuotaThreshold and DefaultQuotaLimit meaning "no quota", [MS-FSCC] 2.5.2. */
+const NO_QUOTA = 0xffffffffffffffffn;
+
 function unitBytes(v: VolumeFacts): number {
   return v.bytesPerSector * v.sectorsPerAllocationUnit;
 }
@@ -53,6 +56,11 @@ const writers: Record<number, FsInfoWriter> = {
   [FsInfoClass.FileFsAttributeInformation]: (w, v) => {
     const name = Buffer.from(v.fsName, 'utf16le');
     w.u32(v.attributes).u32(v.maxComponentLength).u32(name.length).bytes(name);
+  },
+  // [MS-FSCC] 2.5.2: no free-space filtering, no default quota (-1: none), FileSystemControlFlags 0
+  // (quotas neither tracked nor enforced), Padding(4). Quotas are left to the host.
+  [FsInfoClass.FileFsControlInformation]: (w) => {
+    w.u64(0).u64(0).u64(0).u64(NO_QUOTA).u64(NO_QUOTA).u32(0).u32(0);
   },
   // [MS-FSCC] 2.5.4
   [FsInfoClass.FileFsFullSizeInformation]: (w, v) => {
@@ -97,6 +105,7 @@ export const minimumFsInfoLength: Readonly<Record<number, number>> = {
   [FsInfoClass.FileFsSizeInformation]: 24,
   [FsInfoClass.FileFsDeviceInformation]: 8,
   [FsInfoClass.FileFsAttributeInformation]: 16,
+  [FsInfoClass.FileFsControlInformation]: 48,
   [FsInfoClass.FileFsFullSizeInformation]: 32,
   [FsInfoClass.FileFsObjectIdInformation]: 64,
   [FsInfoClass.FileFsSectorSizeInformation]: 28,

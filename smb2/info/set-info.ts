@@ -2,6 +2,7 @@ import { Reader } from '../../wire/reader.js';
 import { DecodeError } from '../../wire/decode-error.js';
 import { FileInfoClass, RenameExFlag } from './classes.js';
 import { Status } from '../status.js';
+import { decodeEaList, type ExtendedAttribute } from './extended-attributes.js';
 
 /** A decoded SET_INFO (SMB2_0_INFO_FILE) input buffer, [MS-SMB2] 3.3.5.21.1. */
 export type SetFileInfo =
@@ -14,7 +15,8 @@ export type SetFileInfo =
   | { kind: 'end-of-file'; size: number }
   | { kind: 'allocation'; size: number }
   | { kind: 'position'; offset: number }
-  | { kind: 'mode'; mode: number };
+  | { kind: 'mode'; mode: number }
+  | { kind: 'eas'; eas: ExtendedAttribute[] };
 
 type Decoder = (r: Reader) => SetFileInfo;
 
@@ -100,6 +102,11 @@ const layouts: Record<number, SetInfoLayout> = {
     minLength: 4,
     decode: (r) => ({ kind: 'mode', mode: r.u32() }),
   },
+  // [MS-FSCC] 2.4.15 FileFullEaInformation: one or more FILE_FULL_EA_INFORMATION entries.
+  [FileInfoClass.FileFullEaInformation]: {
+    minLength: 8,
+    decode: (r) => ({ kind: 'eas', eas: decodeEaList(r.bytes(r.remaining)) }),
+  },
 };
 
 /** A signed 64-bit size that must be >= 0 and fit a JS number. */
@@ -115,7 +122,7 @@ function nonNegative(r: Reader, field: string): number {
  * STATUS_INFO_LENGTH_MISMATCH when the buffer is shorter than the class's fixed part,
  * STATUS_INVALID_PARAMETER for bad field values (a rename name past the buffer, negative sizes),
  * STATUS_INVALID_INFO_CLASS for classes that cannot be set, STATUS_NOT_SUPPORTED for settable
- * classes this server does not implement (links, short names, EAs).
+ * classes this server does not implement (links, short names).
  */
 export function decodeSetFileInfo(infoClass: number, buffer: Buffer): SetFileInfo {
   const layout = layouts[infoClass];
@@ -134,7 +141,6 @@ const settableButUnsupported: readonly number[] = [
   FileInfoClass.FileHardLinkInformation,
   FileInfoClass.FileStandardLinkInformation,
   FileInfoClass.FileLinkInformation,
-  FileInfoClass.FileFullEaInformation,
   FileInfoClass.FileValidDataLengthInformation,
   FileInfoClass.FileShortNameInformation,
   FileInfoClass.FileSfioReserveInformation,
@@ -143,9 +149,6 @@ const settableButUnsupported: readonly number[] = [
 ];
 
 function unsupported(infoClass: number): DecodeError {
-  if (infoClass === FileInfoClass.FileFullEaInformation) {
-    return new DecodeError('extended attributes are not kept', Status.EAS_NOT_SUPPORTED);
-  }
   if (settableButUnsupported.includes(infoClass)) {
     return new DecodeError(`setting info class ${infoClass} is not supported`, Status.NOT_SUPPORTED);
   }

@@ -38,6 +38,16 @@ function core(r: FileRecord): Buffer {
   );
 }
 
+/**
+ * ShortNameLength(1), Reserved(1), ShortName(24): empty for names of 8.3 form; the generated names of
+ * the other names used here are pinned (their form is checked in info-short-name.test.ts).
+ */
+const GENERATED_SHORT: Record<string, string> = { 'Ünïcødé 文件': 'NCB6FF~1', 'first-entry.dat': 'FIC021~1.DAT', 'some longer name.txt': 'SO2ABE~1.TXT' };
+function shortName(name: string): Buffer {
+  const short = GENERATED_SHORT[name] ?? '';
+  return cat([short.length * 2, 0], utf16(short), zeros(24 - short.length * 2));
+}
+
 /** Each class's bytes for one entry, spelled out from the [MS-FSCC] 2.4 layouts. */
 const expected: Record<number, (r: FileRecord, next: number) => Buffer> = {
   // FileDirectoryInformation
@@ -45,12 +55,12 @@ const expected: Record<number, (r: FileRecord, next: number) => Buffer> = {
   // FileFullDirectoryInformation: + EaSize
   0x02: (r, next) => cat(le32(next), core(r), le32(r.name.length * 2), le32(0), utf16(r.name)),
   // FileBothDirectoryInformation: + EaSize, ShortNameLength(1), Reserved(1), ShortName(24)
-  0x03: (r, next) => cat(le32(next), core(r), le32(r.name.length * 2), le32(0), [0, 0], zeros(24), utf16(r.name)),
+  0x03: (r, next) => cat(le32(next), core(r), le32(r.name.length * 2), le32(0), shortName(r.name), utf16(r.name)),
   // FileNamesInformation: NextEntryOffset, FileIndex, FileNameLength, FileName
   0x0c: (r, next) => cat(le32(next), le32(0), le32(r.name.length * 2), utf16(r.name)),
   // FileIdBothDirectoryInformation: Both + Reserved2(2) + FileId(8)
   0x25: (r, next) =>
-    cat(le32(next), core(r), le32(r.name.length * 2), le32(0), [0, 0], zeros(24), le16(0), le64(r.fileId), utf16(r.name)),
+    cat(le32(next), core(r), le32(r.name.length * 2), le32(0), shortName(r.name), le16(0), le64(r.fileId), utf16(r.name)),
   // FileIdFullDirectoryInformation: Full + Reserved(4) + FileId(8)
   0x26: (r, next) => cat(le32(next), core(r), le32(r.name.length * 2), le32(0), le32(0), le64(r.fileId), utf16(r.name)),
   // FileIdExtdDirectoryInformation: EaSize, ReparsePointTag, FileId(16)

@@ -110,12 +110,20 @@ test('stream information: one ::$DATA stream for files, none for directories', (
   assert.equal(encodeFileInfo(0x16, dir, ctx).length, 0);
 });
 
+test('alternate name information: FileNameLength and the 8.3 name; an 8.3 name is its own', () => {
+  assert.deepEqual(encodeFileInfo(0x15, file, ctx), cat(le32(20), utf16('report.txt')));
+  assert.deepEqual(encodeFileInfo(0x15, dir, ctx), cat(le32(8), utf16('docs')));
+  const long = encodeFileInfo(0x15, { ...file, name: 'Quarterly report 2026.docx' }, ctx);
+  assert.equal(long.readUInt32LE(0), long.length - 4);
+  assert.match(long.subarray(4).toString('utf16le'), /^QU[0-9A-F]{4}~1\.DOC$/);
+});
+
 function assertStatus(fn: () => unknown, status: number): void {
   assert.throws(fn, (e: unknown) => e instanceof DecodeError && e.status === status);
 }
 
 test('classes without an answer fail with the status Windows and Samba use', () => {
-  assertStatus(() => encodeFileInfo(0x15, file, ctx), STATUS_OBJECT_NAME_NOT_FOUND); // no 8.3 names
+  assertStatus(() => encodeFileInfo(0x15, { ...dir, name: '' }, ctx), STATUS_OBJECT_NAME_NOT_FOUND); // the share root has no 8.3 name
   assertStatus(() => encodeFileInfo(0x0f, file, ctx), STATUS_NO_EAS_ON_FILE);
   // Documented in [MS-FSCC] 2.4 but not answered here ([MS-SMB2] 3.3.5.20.1): NOT_SUPPORTED.
   for (const cls of [0x01, 0x0a, 0x0d, 0x13, 0x14, 0x17, 0x25, 0x41]) assertStatus(() => encodeFileInfo(cls, file, ctx), STATUS_NOT_SUPPORTED);

@@ -31,6 +31,9 @@ test('file system classes match their [MS-FSCC] 2.5 layouts', () => {
     [4, cat(le32(0x7), le32(0x20))],
     // Attribute: FileSystemAttributes, MaximumComponentNameLength, FileSystemNameLength, FileSystemName
     [5, cat(le32(0x7), le32(255), le32(8), utf16('NTFS'))],
+    // Control: three free-space filter values (0), DefaultQuotaThreshold and DefaultQuotaLimit (-1: none),
+    // FileSystemControlFlags (0: no quota tracked or enforced), Padding
+    [6, cat(le64(0), le64(0), le64(0), le64(0xffffffffffffffffn), le64(0xffffffffffffffffn), le32(0), le32(0))],
     // FullSize: Total, CallerAvailable, ActualAvailable, SectorsPerAllocationUnit, BytesPerSector
     [7, cat(le64(100), le64(30), le64(40), le32(8), le32(512))],
     // ObjectId(16) from serial and creation time, ExtendedInfo(48)
@@ -44,6 +47,7 @@ test('file system classes match their [MS-FSCC] 2.5 layouts', () => {
     assert.ok(got.length >= minimumFsInfoLength[cls]!);
   }
   assert.equal(encodeFsInfo(11, facts).length, minimumFsInfoLength[11]);
+  assert.equal(encodeFsInfo(6, facts).length, minimumFsInfoLength[6]);
 });
 
 test('unknown fs classes are INVALID_INFO_CLASS, documented unanswered ones NOT_SUPPORTED', () => {
@@ -52,7 +56,6 @@ test('unknown fs classes are INVALID_INFO_CLASS, documented unanswered ones NOT_
     [12, 0xc0000003],
     [200, 0xc0000003],
     [2, 0xc00000bb],
-    [6, 0xc00000bb],
     [9, 0xc00000bb],
     [10, 0xc00000bb],
   ] as const) {

@@ -2,12 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeSetFileInfo } from '../../smb2/info/set-info.js';
 import { DecodeError } from '../../wire/decode-error.js';
-import { cat, le32, le64, utf16, zeros } from '../support/bytes.js';
+import { cat, le16, le32, le64, utf16, zeros } from '../support/bytes.js';
 
 const STATUS_INVALID_INFO_CLASS = 0xc0000003;
 const STATUS_INFO_LENGTH_MISMATCH = 0xc0000004;
 const STATUS_INVALID_PARAMETER = 0xc000000d;
-const STATUS_EAS_NOT_SUPPORTED = 0xc000004f;
 const STATUS_NOT_SUPPORTED = 0xc00000bb;
 
 function assertStatus(fn: () => unknown, status: number, what: string): void {
@@ -96,5 +95,11 @@ test('classes that cannot be set are refused with the [MS-SMB2] 3.3.5.21.1 statu
   for (const cls of [0x0b, 0x27, 0x28]) {
     assertStatus(() => decodeSetFileInfo(cls, zeros(64)), STATUS_NOT_SUPPORTED, `class 0x${cls.toString(16)}`);
   }
-  assertStatus(() => decodeSetFileInfo(0x0f, zeros(64)), STATUS_EAS_NOT_SUPPORTED, 'FileFullEaInformation');
+});
+
+test('FileFullEaInformation decodes an EA list; an empty name is INVALID_PARAMETER, under 8 bytes INFO_LENGTH_MISMATCH', () => {
+  // NextEntryOffset 0, Flags 0, EaNameLength 1, EaValueLength 2, "A", NUL, "hi"
+  assert.deepEqual(decodeSetFileInfo(0x0f, cat(le32(0), [0, 1], le16(2), [0x41, 0], [0x68, 0x69])), { kind: 'eas', eas: [{ name: 'A', flags: 0, value: Buffer.from('hi') }] });
+  assertStatus(() => decodeSetFileInfo(0x0f, zeros(64)), STATUS_INVALID_PARAMETER, 'empty EA name');
+  assertStatus(() => decodeSetFileInfo(0x0f, zeros(7)), STATUS_INFO_LENGTH_MISMATCH, 'short EA list');
 });

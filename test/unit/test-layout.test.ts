@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 const TEST_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const SUITES = ['unit', 'interop', 'ops'];
 /** Helpers that start Samba's tools or a browser: interop/ and ops/ use them, unit/ does not. */
-const EXTERNAL_HELPERS = ['samba.js', 'server-interop.js', 'browser.js', 'smb-core.js'];
+const EXTERNAL_HELPERS = ['samba.js', 'server-interop.js', 'browser.js', 'smb-core.js', 'smbtorture-suites.js'];
 const EXTERNAL_PROGRAM = /['"`](?:\/usr\/s?bin\/)?(smbclient|smbd|nmbd|rpcclient|smbtorture|ndrdump|pdbedit|chromium|qemu-system-x86_64|qemu-img)['"`]/;
 
 function filesUnder(dir: string): string[] {

@@ -9,6 +9,7 @@
 #include "fd-write.h"
 #include "fs-job.h"
 #include "inotify.h"
+#include "xattr.h"
 #include <linux/openat2.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -237,6 +238,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("readDirectoryAt", Napi::Function::New(env, spliced::ReadDirectoryAt, "readDirectoryAt"));
   exports.Set("readDirectoryNext", Napi::Function::New(env, spliced::ReadDirectoryNext, "readDirectoryNext"));
   exports.Set("writeRunsStat", Napi::Function::New(env, spliced::WriteRunsStat, "writeRunsStat"));
+  exports.Set("listUserXattrs", Napi::Function::New(env, spliced::ListUserXattrs, "listUserXattrs"));
+  exports.Set("setUserXattr", Napi::Function::New(env, spliced::SetUserXattr, "setUserXattr"));
   exports.Set("getrlimit", Napi::Function::New(env, GetRlimit, "getrlimit"));
   exports.Set("setrlimit", Napi::Function::New(env, SetRlimit, "setrlimit"));
   exports.Set("constants", Constants(env));
