@@ -17,6 +17,8 @@ import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
 import { openAttributesOf } from '../open-attributes.js';
 import { openPipe } from '../pipes/pipe-smb.js';
 import { contendCreate, createAfterBreaks, grantOnCreate, leaseResponseContexts, type CreateContention } from '../oplocks/create-oplocks.js';
+import { durableBeforeCreate } from '../durable/reconnect.js';
+import { grantDurable } from '../durable/grant.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
 function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostStats): CreateContext[] {
@@ -88,6 +90,8 @@ export async function create(ctx: TreeContext): Promise<HandlerResult | GoAsync>
   const tree = ctx.tree;
   const req = decodeCreateRequest(ctx.reader);
   if (!tree.root) return openPipe(ctx, req);
+  const reclaimed = durableBeforeCreate(ctx, req); // DHnC/DH2C reconnect, DH2Q replay
+  if (reclaimed) return reclaimed;
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
   if (deleteOnCloseRefused(req, tree, access)) return { status: Status.ACCESS_DENIED };
   const parts = splitSharePath(req.name);
@@ -166,7 +170,7 @@ async function openAndRegister(ctx: TreeContext, req: CreateRequest, root: Share
       createAction: outcome.action,
       ...openAttributesOf(rec),
       fileId: open.fileId,
-      contexts: [...answerContexts(req.contexts, tree, stats), ...leaseResponseContexts(granted)],
+      contexts: [...answerContexts(req.contexts, tree, stats), ...leaseResponseContexts(granted), ...grantDurable(ctx, req, open, granted)],
     }),
   };
 }
