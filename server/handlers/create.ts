@@ -19,6 +19,7 @@ import { openPipe } from '../pipes/pipe-smb.js';
 import { contendCreate, createAfterBreaks, grantOnCreate, leaseResponseContexts, type CreateContention } from '../oplocks/create-oplocks.js';
 import { durableBeforeCreate } from '../durable/reconnect.js';
 import { grantDurable } from '../durable/grant.js';
+import { applyCreateAttributes } from '../create-attributes.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
 function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostStats): CreateContext[] {
@@ -142,7 +143,9 @@ async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRo
 async function openAndRegister(ctx: TreeContext, req: CreateRequest, root: ShareRoot, parts: string[], access: number, slot: OpenSlot, outcome: CreateOutcome, contention: CreateContention): Promise<HandlerResult> {
   const tree = ctx.tree;
   const isDirectory = outcome.stats.isDirectory();
-  const { fd, io, stats, releaseShareMode } = await openData(ctx, root, outcome, access, req.shareAccess);
+  const data = await openData(ctx, root, outcome, access, req.shareAccess);
+  const { fd, io, releaseShareMode } = data;
+  const stats = applyCreateAttributes(fd, outcome.action, req.fileAttributes, data.stats);
   const open = registerOpen(ctx.core, ctx.conn, {
     session: ctx.session,
     tree,
