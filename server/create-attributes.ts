@@ -1,6 +1,7 @@
 import { chmodSync, fchmodSync } from 'node:fs';
 import { CreateAction } from '../smb2/constants.js';
-import { FileAttribute } from '../smb2/info/index.js';
+import { FileAttribute, allocationFor } from '../smb2/info/index.js';
+import type { CreateContext } from '../smb2/commands/create.js';
 import type { HostStats } from './host-fs.js';
 import { statHeld } from './create-file.js';
 import { descriptorPath, errnoCode } from './share-root.js';
@@ -23,4 +24,20 @@ export function applyCreateAttributes(fd: number, action: number, fileAttributes
     chmodSync(descriptorPath(fd), mode); // an O_PATH handle: its /proc path names the same inode
   }
   return statHeld(fd);
+}
+
+/** SMB2_CREATE_ALLOCATION_SIZE, [MS-SMB2] 2.2.13.2.6: AllocationSize (8 bytes). */
+const ALLOCATION_SIZE_CONTEXT = 'AlSi';
+
+/**
+ * The AllocationSize a CREATE that made or overwrote a file asked for (AlSi), in allocation
+ * units; 0 when none. The open reports at least this much allocated, as Samba does with its
+ * initial allocation size, without reserving disk space.
+ */
+export function initialAllocationOf(action: number, contexts: CreateContext[]): number {
+  if (action === CreateAction.OPENED) return 0;
+  const data = contexts.find((c) => c.name === ALLOCATION_SIZE_CONTEXT)?.data;
+  if (!data || data.length < 8) return 0;
+  const asked = data.readBigUInt64LE(0);
+  return asked > BigInt(Number.MAX_SAFE_INTEGER) ? 0 : allocationFor(Number(asked));
 }

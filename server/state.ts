@@ -103,4 +103,6 @@ export interface Open {
    * ([MS-SMB2] 3.3.1.10) is `durable !== undefined`; `durable.disconnected` while it waits for a reconnect.
    */
   durable?: DurableHandle;
+  /** AllocationSize the CREATE asked for (AlSi): CREATE responses report at least this much allocated. */
+  initialAllocation?: number;
 }

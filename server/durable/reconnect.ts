@@ -4,7 +4,7 @@ import { CreateContextName, encodeCreateResponse, type CreateContext, type Creat
 import { decodeLeaseContext, encodeLeaseContext, LeaseFlag } from '../../smb2/commands/lease-context.js';
 import { DurableContextName, encodeDurableResponseV2 } from '../../smb2/commands/durable-contexts.js';
 import { Dialect } from '../../smb2/constants.js';
-import { fileRecordFromStats } from '../../smb2/info/index.js';
+import { allocationFor, fileRecordFromStats } from '../../smb2/info/index.js';
 import type { HandlerResult, TreeContext } from '../handler.js';
 import type { Open } from '../state.js';
 import { SendStage } from '../send.js';
@@ -83,6 +83,7 @@ function leaseContexts(open: Open): CreateContext[] {
 export function existingOpenResponse(open: Open, createAction: number, extra: CreateContext[] = []): HandlerResult {
   const rec = fileRecordFromStats(open.relative.split('/').at(-1) ?? '', statHeld(open.fd ?? -1));
   if (open.io) rec.size = open.io.size();
+  rec.allocationSize = Math.max(allocationFor(rec.size), open.initialAllocation ?? 0);
   return {
     status: Status.SUCCESS,
     body: encodeCreateResponse({

@@ -19,7 +19,7 @@ import { openPipe } from '../pipes/pipe-smb.js';
 import { contendCreate, createAfterBreaks, grantOnCreate, leaseResponseContexts, type CreateContention } from '../oplocks/create-oplocks.js';
 import { durableBeforeCreate } from '../durable/reconnect.js';
 import { grantDurable } from '../durable/grant.js';
-import { applyCreateAttributes } from '../create-attributes.js';
+import { applyCreateAttributes, initialAllocationOf } from '../create-attributes.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
 function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostStats): CreateContext[] {
@@ -160,11 +160,13 @@ async function openAndRegister(ctx: TreeContext, req: CreateRequest, root: Share
     deleteOnClose: (req.createOptions & CreateOption.DELETE_ON_CLOSE) !== 0,
     position: 0,
     releaseShareMode,
+    initialAllocation: initialAllocationOf(outcome.action, req.contexts),
   }, slot);
   ctx.chain.fileId = open.fileId;
   const granted = isDirectory ? { oplockLevel: 0 } : grantOnCreate(ctx, open, contention.request);
   const rec = fileRecordFromStats(parts.at(-1) ?? '', stats);
   if (io) rec.size = io.size(); // may include writes the page cache has not written back yet
+  rec.allocationSize = Math.max(rec.allocationSize, open.initialAllocation ?? 0);
   return {
     status: Status.SUCCESS,
     body: encodeCreateResponse({
