@@ -12,10 +12,13 @@ function close(core: ServerCore): (open: Open) => Promise<void> {
 /**
  * Keep `open` for a reconnect instead of closing it ([MS-SMB2] 3.3.7.1 connection loss, 3.3.5.6
  * LOGOFF): it leaves the connection's table and its durable-open timer starts. False when it is
- * not durable or may not be kept (delete-on-close: Samba and Windows close it, so the file goes).
+ * not durable or may not be kept: delete-on-close (closing it deletes the file, as smbtorture's
+ * durable-open delete_on_close1 expects), or a break of its oplock or lease is waiting for an
+ * acknowledgment the client can no longer send (closing it lets the opener waiting on it go on).
  */
 function preserve(core: ServerCore, conn: ConnectionState, open: Open): boolean {
   if (!open.durable || conn.opens.get(open.fileId.volatile) !== open) return false;
+  if (open.oplock?.breaking || open.oplock?.lease?.breaking) return false;
   const deletePending = open.deleteOnClose || core.openFiles.isDeletePending(open.fileKey);
   if (!core.durable.preserve(open, deletePending, close(core))) return false;
   conn.opens.delete(open.fileId.volatile);

@@ -218,3 +218,19 @@ test('disconnected durable opens are bounded server-wide: past the cap they are 
     await capped.f.close();
   }
 });
+
+test('a connection dropped while a break of its durable open awaits an acknowledgment closes that open, and the opener goes on', async () => {
+  const a = await treeClient(s.f);
+  const id = await durableOpen(a.tree, 'breaking.txt', dhnq());
+  const b = await treeClient(s.f);
+  const started = Date.now();
+  const pending = create(b.tree, { name: 'breaking.txt', desiredAccess: READ_WRITE, shareAccess: 0 });
+  await new Promise((r) => setTimeout(r, 100)); // the break reached `a`, which never acknowledges it
+  await drop(a.c);
+  const r = await pending;
+  assert.equal(r.status, S.OK);
+  assert.ok(Date.now() - started < 5000, 'not after the 35 s break timeout');
+  assert.equal((await create(b.tree, { name: '', contexts: [dhnc(id)] })).status, S.NOT_FOUND);
+  await b.tree.close(r.res!.fileId);
+  b.c.close();
+});
