@@ -23,6 +23,12 @@ export class OpenFileTable {
     return this.byFile.get(fileKey)?.deletePending ?? false;
   }
 
+  /** FileDispositionInformation sets or clears the file's delete-pending flag at once ([MS-FSA] 2.1.5.14.3); new opens then get DELETE_PENDING. */
+  setDeletePending(fileKey: string, pending: boolean): void {
+    const entry = this.byFile.get(fileKey);
+    if (entry) entry.deletePending = pending;
+  }
+
   /** One open of the file closed; true when it was the last one and the file must be deleted now. */
   closed(fileKey: string, deleteOnClose: boolean): boolean {
     const entry = this.byFile.get(fileKey);

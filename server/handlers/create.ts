@@ -133,6 +133,9 @@ async function createInShare(ctx: TreeContext, req: CreateRequest, root: ShareRo
   }
   const proceed = () => openAndRegister(ctx, req, root, parts, access, slot, outcome, contention);
   if (contention.waits.length === 0) return proceed();
+  // Inside a compound the elements after it need its FileId: wait in place, without an interim
+  // response in the middle of the chain (the Linux client drops the connection on one).
+  if (ctx.header.nextCommand !== 0) return createAfterBreaks(ctx, contention, proceed, () => void closeQuietly(outcome.fd));
   if (!ctx.mayGoAsync) {
     await closeQuietly(outcome.fd);
     return { status: Status.INSUFFICIENT_RESOURCES };

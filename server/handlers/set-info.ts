@@ -195,5 +195,6 @@ async function applyAndAnswer(ctx: TreeContext, open: Open, info: SetFileInfo): 
   } catch (err) {
     throw hostFailure(err);
   }
+  if (info.kind === 'disposition' || info.kind === 'disposition-ex') ctx.core.openFiles.setDeletePending(open.fileKey, open.deleteOnClose);
   return { status: Status.SUCCESS, body: encodeSetInfoResponse() };
 }

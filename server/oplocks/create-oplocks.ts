@@ -42,7 +42,7 @@ export function contendCreate(ctx: RequestContext, req: CreateRequest, fileKey: 
   if (leaseKeyOnOtherFile(ctx.core.oplocks, clientGuid, request, fileKey)) throw new SmbStatusError(Status.INVALID_PARAMETER, 'lease key in use for another file');
   const contender: Contender = { fileKey, clientGuid, leaseKey: request.lease?.leaseKey, access };
   const cause = (): BreakCause => ({ violation: ctx.core.shareModes.wouldConflict(fileKey, access, req.shareAccess), overwrite });
-  const waits = ctx.core.oplocks.contendOpen(contender, cause());
+  const waits = ctx.core.oplocks.contendOpen(contender, cause(), true);
   return { contender, request, waits, cause };
 }
 
@@ -56,12 +56,12 @@ export async function createAfterBreaks(ctx: RequestContext, c: CreateContention
   const stop = cancelledOf(ctx.cancelled);
   let waits = c.waits;
   while (waits.length > 0) {
-    await Promise.race([Promise.all(waits), stop]);
+    await Promise.race([...waits, stop]); // any progress: look again
     if (ctx.cancelled.aborted) {
       abandon();
       return { status: Status.CANCELLED };
     }
-    waits = ctx.core.oplocks.contendOpen(c.contender, c.cause());
+    waits = ctx.core.oplocks.contendOpen(c.contender, c.cause(), false);
   }
   try {
     return await proceed();

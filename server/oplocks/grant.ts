@@ -1,8 +1,8 @@
 import { OplockLevel } from '../../smb2/commands/oplock-break.js';
 import { LeaseFlag, type LeaseContext } from '../../smb2/commands/lease-context.js';
 import type { Open } from '../state.js';
-import type { OplockLimits, OplockTable } from './oplock-table.js';
-import { grantableLeaseState, LeaseBits, leaseBitsOfOplock, upgradedLeaseState } from './rules.js';
+import { isStatOpen, type OplockLimits, type OplockTable } from './oplock-table.js';
+import { grantableLeaseState, LeaseBits, leaseBitsOfOplock } from './rules.js';
 import type { Lease, OpenOplock } from './types.js';
 
 /** What a CREATE asked for: RequestedOplockLevel and, with SMB2_OPLOCK_LEVEL_LEASE, its RqLs context. */
@@ -30,43 +30,54 @@ function otherWriteCache(others: Open[]): boolean {
   });
 }
 
-/** An oplock, [MS-SMB2] 3.3.5.9 and [MS-FSA] 2.1.5.17: Exclusive or Batch only to the file's one open, else Level II. */
+/** An oplock, [MS-SMB2] 3.3.5.9 and [MS-FSA] 2.1.5.17: Exclusive or Batch only to the file's one open, else Level II; none beside a lease caching handles. */
 function grantOplock(table: OplockTable, open: Open, o: OpenOplock, requested: number): Granted {
   if (requested !== OplockLevel.II && requested !== OplockLevel.EXCLUSIVE && requested !== OplockLevel.BATCH) return { oplockLevel: OplockLevel.NONE };
   const others = othersOf(table, open);
   if (others.length === 0) o.level = requested;
-  else o.level = otherWriteCache(others) ? OplockLevel.NONE : OplockLevel.II;
+  else if (otherWriteCache(others) || others.some((x) => (x.oplock?.lease?.state ?? 0) & LeaseBits.H)) o.level = OplockLevel.NONE;
+  else o.level = OplockLevel.II;
   return { oplockLevel: o.level };
 }
 
+/**
+ * The state a lease request may have, [MS-SMB2] 3.3.5.9.8: no W beside another open, no H
+ * beside an open holding (or able to hold) an oplock, as Windows and Samba grant.
+ */
+function grantableFor(table: OplockTable, open: Open, requested: number, lease?: Lease): number {
+  const others = othersOf(table, open, lease);
+  let granted = grantableLeaseState(requested);
+  if (others.length > 0) granted &= ~LeaseBits.W;
+  if (others.some((x) => !x.oplock?.lease && !isStatOpen(x.grantedAccess))) granted &= ~LeaseBits.H;
+  return granted;
+}
+
 function newLease(table: OplockTable, open: Open, o: OpenOplock, req: LeaseContext, limits: OplockLimits): Lease | undefined {
-  let state = grantableLeaseState(req.leaseState);
-  if (state & LeaseBits.W && othersOf(table, open).length > 0) state &= ~LeaseBits.W;
   const parentSet = req.version === 2 && (req.flags & LeaseFlag.PARENT_LEASE_KEY_SET) !== 0;
   return table.leases.add({
     clientGuid: o.clientGuid,
     key: Buffer.from(req.leaseKey),
     fileKey: open.fileKey,
     version: req.version,
-    state,
+    state: grantableFor(table, open, req.leaseState),
     breakTo: 0,
-    epoch: req.version === 2 ? (req.epoch + 1) & 0xffff : 0,
+    breakToRequired: 0,
+    epoch: (req.epoch + 1) & 0xffff,
     parentKey: parentSet ? Buffer.from(req.parentLeaseKey) : undefined,
     opens: 0,
   }, limits.maxLeasesPerClient);
 }
 
-/** An existing lease upgrades to a strict superset of its state, never while it is breaking, [MS-SMB2] 3.3.5.9.8. */
+/** An existing lease upgrades only to a strict superset it can have whole, never while breaking, [MS-SMB2] 3.3.5.9.8. */
 function upgradeLease(table: OplockTable, open: Open, lease: Lease, requested: number): void {
-  if (lease.breaking) return;
-  let next = upgradedLeaseState(lease.state, requested);
-  if (next & LeaseBits.W && !(lease.state & LeaseBits.W) && othersOf(table, open, lease).length > 0) next &= ~LeaseBits.W;
-  if ((next & lease.state) !== lease.state || next === lease.state) return;
-  lease.state = next;
-  if (lease.version === 2) lease.epoch = (lease.epoch + 1) & 0xffff;
+  const granted = grantableFor(table, open, requested, lease);
+  const upgrade = (lease.state & requested) === lease.state && granted !== lease.state && granted === requested && !lease.breaking;
+  if (!upgrade) return;
+  lease.state = granted;
+  lease.epoch = (lease.epoch + 1) & 0xffff;
 }
 
-/** A lease, [MS-SMB2] 3.3.5.9.8 (v1) and 3.3.5.9.11 (v2); undefined when the client may hold no more. */
+/** A lease, [MS-SMB2] 3.3.5.9.8 (v1) and 3.3.5.9.11 (v2), answered in the lease's own version; none when the client may hold no more. */
 function grantLease(table: OplockTable, open: Open, o: OpenOplock, req: LeaseContext, limits: OplockLimits): Granted {
   let lease = table.leases.find(o.clientGuid, req.leaseKey);
   if (lease) upgradeLease(table, open, lease, req.leaseState);
@@ -76,11 +87,11 @@ function grantLease(table: OplockTable, open: Open, o: OpenOplock, req: LeaseCon
   o.lease = lease;
   o.level = OplockLevel.LEASE;
   let flags = lease.breaking ? LeaseFlag.BREAK_IN_PROGRESS : 0;
-  if (req.version === 2 && lease.parentKey) flags |= LeaseFlag.PARENT_LEASE_KEY_SET;
+  if (lease.version === 2 && lease.parentKey) flags |= LeaseFlag.PARENT_LEASE_KEY_SET;
   return {
     oplockLevel: OplockLevel.LEASE,
     lease: {
-      version: req.version,
+      version: lease.version,
       leaseKey: lease.key,
       leaseState: lease.state,
       flags,

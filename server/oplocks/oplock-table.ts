@@ -2,8 +2,9 @@ import { LeaseState, OplockLevel } from '../../smb2/commands/oplock-break.js';
 import { Status } from '../../smb2/status.js';
 import type { Open } from '../state.js';
 import { LeaseTable } from './lease-table.js';
-import { leaseBreakMessage, oplockBreakMessage } from './notifications.js';
-import { breakTarget, delayMask, leaseAckRequired, leaseBitsOfOplock, type BreakCause } from './rules.js';
+import { oplockBreakMessage } from './notifications.js';
+import { LeaseBreaker } from './lease-breaks.js';
+import { breakTarget, delayMask, leaseBitsOfOplock, type BreakCause } from './rules.js';
 import { PendingBreak, type Lease, type OpenOplock } from './types.js';
 
 /** What the table needs from the server's limits (options.ts ServerLimits). */
@@ -46,8 +47,11 @@ export function isStatOpen(access: number, lease = false): boolean {
 export class OplockTable {
   readonly leases = new LeaseTable();
   private readonly files = new Map<string, Set<Open>>();
+  private readonly leaseBreaker: LeaseBreaker;
 
-  constructor(private readonly limits: () => OplockLimits) {}
+  constructor(private readonly limits: () => OplockLimits) {
+    this.leaseBreaker = new LeaseBreaker(() => limits().oplockBreakTimeoutMs, (lease, message) => this.notifyLease(lease, message));
+  }
 
   /** A regular file's open joins its file's list, holding nothing yet. */
   track(open: Open, clientGuid: string, notify: (message: Buffer) => void): OpenOplock {
@@ -70,7 +74,7 @@ export class OplockTable {
     const lease = o.lease;
     o.lease = undefined;
     if (!lease || --lease.opens > 0) return;
-    lease.breaking?.settle();
+    this.leaseBreaker.release(lease);
     this.leases.remove(lease);
   }
 
@@ -101,23 +105,25 @@ export class OplockTable {
 
   /**
    * A CREATE of the file, before its share-mode check ([MS-SMB2] 3.3.5.9, [MS-FSA] 2.1.5.1.2):
-   * sends the breaks the new open causes and returns what it must wait for (empty: go on).
+   * sends the breaks the new open causes and returns what it must wait for (empty: go on). A
+   * holder is broken to what it may keep ([MS-FSA] 2.1.4.12, rules.ts); the open waits when the
+   * holder was caching what conflicts (delayMask), and, once it has waited before, as long as a
+   * lease break is in progress (as Windows and Samba do, smbtorture smb2.lease.breaking3).
    */
-  contendOpen(c: Contender, cause: BreakCause): Promise<void>[] {
+  contendOpen(c: Contender, cause: BreakCause, firstAttempt: boolean): Promise<void>[] {
     const waits: Promise<void>[] = [];
     for (const h of this.holders(c)) {
       const isLease = 'lease' in h;
       if (c.access !== undefined && !cause.overwrite && isStatOpen(c.access, isLease)) continue;
       const held = isLease ? h.lease.state : leaseBitsOfOplock(h.oplock.level);
       const pending = isLease ? h.lease.breaking : h.oplock.breaking;
-      if (pending) {
-        if (isLease || held & delayMask(cause)) waits.push(pending.settled);
+      const to = breakTarget(held, isLease, cause);
+      if (to === null) {
+        if (isLease && pending) waits.push(pending.settled);
         continue;
       }
-      const to = breakTarget(held, isLease, cause);
-      if (to === null) continue;
-      const wait = isLease ? this.breakLease(h.lease, h.via, to) : this.breakOplock(h.open, h.oplock, to & LeaseState.READ ? OplockLevel.II : OplockLevel.NONE);
-      if (wait && held & delayMask(cause)) waits.push(wait);
+      const wait = isLease ? this.breakLease(h.lease, to) : this.breakOplock(h.open, h.oplock, to & LeaseState.READ ? OplockLevel.II : OplockLevel.NONE);
+      if (wait && (held & delayMask(cause) || (pending && !firstAttempt))) waits.push(wait);
     }
     return waits;
   }
@@ -130,7 +136,7 @@ export class OplockTable {
   contendWrite(c: Contender): void {
     for (const h of this.holders(c, true)) {
       if ('lease' in h) {
-        if (!h.lease.breaking && h.lease.state & LeaseState.READ) this.breakLease(h.lease, h.via, LeaseState.NONE);
+        if (h.lease.state & LeaseState.READ) this.breakLease(h.lease, LeaseState.NONE);
       } else if (!h.oplock.breaking && h.oplock.level === OplockLevel.II) this.breakOplock(h.open, h.oplock, OplockLevel.NONE);
     }
   }
@@ -139,34 +145,28 @@ export class OplockTable {
   contendNamespace(c: Contender): Promise<void>[] {
     const waits: Promise<void>[] = [];
     for (const h of this.holders(c)) {
-      if (!('lease' in h)) continue;
-      if (h.lease.breaking) waits.push(h.lease.breaking.settled);
-      else if (h.lease.state & LeaseState.HANDLE) {
-        const wait = this.breakLease(h.lease, h.via, h.lease.state & ~LeaseState.HANDLE);
-        if (wait) waits.push(wait);
-      }
+      if (!('lease' in h) || !(h.lease.state & LeaseState.HANDLE || h.lease.breaking)) continue;
+      const wait = this.breakLease(h.lease, h.lease.state & ~LeaseState.HANDLE);
+      if (wait) waits.push(wait);
     }
     return waits;
   }
 
-  /** Sends a lease break, [MS-SMB2] 3.3.4.7; returns the acknowledgment to wait for, or null when none is due. */
-  private breakLease(lease: Lease, via: OpenOplock, to: number): Promise<void> | null {
-    const ack = leaseAckRequired(lease.state);
-    if (lease.version === 2) lease.epoch = (lease.epoch + 1) & 0xffff;
-    via.notify(leaseBreakMessage(lease, to, ack));
-    if (!ack) {
-      lease.state = to;
-      return null;
+  /** Asks a lease down; returns its break in progress, if any, to wait for. */
+  private breakLease(lease: Lease, to: number): Promise<void> | null {
+    this.leaseBreaker.request(lease, to);
+    return lease.breaking?.settled ?? null;
+  }
+
+  /**
+   * A lease break goes to its client ([MS-SMB2] 3.3.4.7): on the connection of the client's
+   * oldest open of the file (Samba uses the client's first connection, smbtorture
+   * smb2.lease.v2_complex1 checks it), which holds the lease itself or shares its ClientGuid.
+   */
+  private notifyLease(lease: Lease, message: Buffer): void {
+    for (const open of this.opensOf(lease.fileKey)) {
+      if (open.oplock?.clientGuid === lease.clientGuid) return open.oplock.notify(message);
     }
-    lease.breakTo = to;
-    const pending = new PendingBreak(this.limits().oplockBreakTimeoutMs, () => {
-      lease.state = lease.breakTo; // no acknowledgment in time: the break is taken as done
-    });
-    lease.breaking = pending;
-    void pending.settled.then(() => {
-      if (lease.breaking === pending) lease.breaking = undefined;
-    });
-    return pending.settled;
   }
 
   /** Sends an oplock break, [MS-SMB2] 3.3.4.6: Level II falls to none at once, Exclusive and Batch wait for the acknowledgment. */
@@ -202,11 +202,6 @@ export class OplockTable {
   acknowledgeLease(clientGuid: string, key: Buffer, state: number): number {
     const lease = this.leases.find(clientGuid, key);
     if (!lease) return Status.OBJECT_NAME_NOT_FOUND;
-    if (!lease.breaking) return Status.UNSUCCESSFUL;
-    if (state & ~lease.breakTo) return Status.REQUEST_NOT_ACCEPTED;
-    lease.state = state;
-    lease.breaking.settle();
-    lease.breaking = undefined;
-    return Status.SUCCESS;
+    return this.leaseBreaker.acknowledge(lease, state);
   }
 }

@@ -48,10 +48,4 @@ export function grantableLeaseState(requested: number): number {
   return requested & R ? requested & (R | H | W) : 0;
 }
 
-/** An existing lease moves only to a strict superset of its state, [MS-SMB2] 3.3.5.9.8. */
-export function upgradedLeaseState(current: number, requested: number): number {
-  const wanted = grantableLeaseState(requested);
-  return (wanted & current) === current ? wanted : current;
-}
-
 export const LeaseBits = { R, H, W } as const;

@@ -39,9 +39,15 @@ export interface Lease {
   version: 1 | 2;
   /** Lease.LeaseState: LeaseState bits. */
   state: number;
-  /** Lease.Breaking and Lease.BreakToLeaseState. */
+  /** Lease.Breaking: the acknowledgment awaited for the break notification last sent. */
   breaking?: PendingBreak;
+  /** Lease.BreakToLeaseState: what that notification asked for (an ack may go lower, never higher). */
   breakTo: number;
+  /**
+   * What the conflicting operations need while the break is in progress; when an ack leaves more
+   * than this, the next notification follows (through R first when H or W is still held).
+   */
+  breakToRequired: number;
   /** Lease.Epoch (v2). */
   epoch: number;
   /** Lease.ParentLeaseKey (v2), when the client set one. */

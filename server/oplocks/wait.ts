@@ -21,13 +21,15 @@ export function statusOfError(err: unknown): number {
 
 /**
  * Run `proceed` once the break acknowledgments in `waits` are in (each bounded by the break
- * timeout): at once when there are none, else asynchronously ([MS-SMB2] 3.3.4.2) with
+ * timeout): at once when there are none, else asynchronously ([MS-SMB2] 3.3.4.2; in place when
+ * more elements of a compound follow) with
  * STATUS_CANCELLED on CANCEL, or INSUFFICIENT_RESOURCES when the connection may not hold
  * another async request.
  */
 export async function afterBreaks(ctx: RequestContext, waits: Promise<void>[], proceed: () => Promise<HandlerResult>): Promise<HandlerResult | GoAsync> {
   if (waits.length === 0) return proceed();
-  if (!ctx.mayGoAsync) return { status: Status.INSUFFICIENT_RESOURCES };
+  const inCompound = ctx.header.nextCommand !== 0;
+  if (!ctx.mayGoAsync && !inCompound) return { status: Status.INSUFFICIENT_RESOURCES };
   const final = (async (): Promise<HandlerResult> => {
     await Promise.race([Promise.all(waits), cancelledOf(ctx.cancelled)]);
     if (ctx.cancelled.aborted) return { status: Status.CANCELLED };
@@ -37,5 +39,7 @@ export async function afterBreaks(ctx: RequestContext, waits: Promise<void>[], p
       return { status: statusOfError(err) };
     }
   })();
-  return { final };
+  // Inside a compound the elements after it wait for it: answer in place, without an interim
+  // response in the middle of the chain (the Linux client drops the connection on one).
+  return inCompound ? final : { final };
 }

@@ -22,6 +22,7 @@ mnt=$work/mnt
 back=$work/shares/rw
 checks=0
 source "$repo/test/rdma/kernel-cifs/smb-direct.sh"
+source "$repo/test/rdma/kernel-cifs/lease-cache.sh"
 if [ -n "${SPLICED_CLI:-}" ]; then spliced=(node "$repo/$SPLICED_CLI"); else spliced=(node --import tsx "$repo/cli/main.ts"); fi
 
 # check <name> <function> [args...]: runs the function with -e and pipefail in a subshell.
@@ -373,6 +374,7 @@ else
     check 'chmod a-w makes the file read-only on the server; chmod u+w undoes it' chmod_readonly
     check 'a directory of 200 long names lists completely' list_many
     check 'df and statfs report the share size' fs_info
+    check 'a lease lets the client read a file twice with one set of READs; a write by another client breaks it' lease_caches_reads
     check 'vers=3.1.1: unmounts cleanly' unmount_clean "$mnt"
   fi
   if [ $listening = 0 ]; then
