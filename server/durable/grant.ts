@@ -30,7 +30,7 @@ function timeoutFor(ctx: RequestContext, version: 1 | 2, requested: number): num
  * available share, which spliced has none of: a PERSISTENT request gets a durable handle
  * (flags 0), as Samba answers.
  */
-export function grantDurable(ctx: RequestContext, req: CreateRequest, open: Open, granted: Granted): CreateContext[] {
+export function grantDurable(ctx: RequestContext, req: CreateRequest, open: Open, granted: Granted, createAction: number): CreateContext[] {
   const plan = durablePlanOf(ctx.conn.dialect, req);
   if (plan.kind !== 'request' || open.isDirectory || !cachesHandle(granted)) return [];
   const timeoutMs = timeoutFor(ctx, plan.version, plan.timeout);
@@ -40,6 +40,7 @@ export function grantDurable(ctx: RequestContext, req: CreateRequest, open: Open
     timeoutMs,
     owner: durableOwnerOf(open.session),
     clientGuid: clientGuidOf(ctx.conn),
+    createAction,
   };
   ctx.core.durable.granted(open);
   if (plan.version === 1) return [{ name: DurableContextName.REQUEST, data: encodeDurableResponse() }];

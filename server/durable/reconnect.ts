@@ -122,7 +122,7 @@ function replayedCreate(ctx: TreeContext, plan: Extract<DurablePlan, { kind: 're
   if (!open || open.durable?.disconnected || ctx.conn.opens.get(open.fileId.volatile) !== open || open.session !== ctx.session) return undefined;
   ctx.chain.fileId = open.fileId;
   const dh2q = { name: DurableContextName.REQUEST_V2, data: encodeDurableResponseV2({ timeout: open.durable?.timeoutMs ?? 0, flags: 0 }) };
-  return existingOpenResponse(open, CreateAction.OPENED, [dh2q]);
+  return existingOpenResponse(open, open.durable?.createAction ?? CreateAction.OPENED, [dh2q]);
 }
 
 /**

@@ -14,6 +14,8 @@ export interface DurableHandle {
   owner: string;
   /** ClientGuid (hex) of the connection that holds or last held the open. */
   clientGuid: string;
+  /** CreateAction of the CREATE that made the open: a replay of that CREATE answers it again. */
+  createAction: number;
   /** Set while the open has no connection (Open.Connection = NULL): the durable-open timer. */
   disconnected?: NodeJS.Timeout;
 }

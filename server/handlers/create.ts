@@ -178,7 +178,7 @@ async function openAndRegister(ctx: TreeContext, req: CreateRequest, root: Share
       createAction: outcome.action,
       ...openAttributesOf(rec),
       fileId: open.fileId,
-      contexts: [...answerContexts(req.contexts, tree, stats), ...leaseResponseContexts(granted), ...grantDurable(ctx, req, open, granted)],
+      contexts: [...answerContexts(req.contexts, tree, stats), ...leaseResponseContexts(granted), ...grantDurable(ctx, req, open, granted, outcome.action)],
     }),
   };
 }

@@ -197,6 +197,7 @@ test('a replayed DH2Q (SMB2_FLAGS_REPLAY_OPERATION) gets the open its CreateGuid
   const replay = await create(tree, { name: 'replay.txt', oplockLevel: BATCH, desiredAccess: READ_WRITE, contexts: [dh2q(0, guid)] }, HeaderFlag.REPLAY_OPERATION);
   assert.equal(replay.status, S.OK);
   assert.deepEqual(replay.res!.fileId, first);
+  assert.equal(replay.res!.createAction, 2, 'the replay answers what the CREATE did: CREATED');
   assert.equal(replay.res!.oplockLevel, BATCH, 'not broken by itself');
   await tree.close(first);
   c.close();
