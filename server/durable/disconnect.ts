@@ -2,6 +2,19 @@ import type { ServerCore } from '../server-core.js';
 import type { ConnectionState, Open, Session } from '../state.js';
 import { closeOpen, releaseOpen } from '../open-files.js';
 import { durableOwnerOf } from './types.js';
+import { LeaseState, OplockLevel } from '../../smb2/commands/oplock-break.js';
+
+/**
+ * Whether the open still caches its handle (Batch oplock, or a lease with H): only then can a
+ * conflicting open reach it with a break, which ends it. One broken to less since the grant is
+ * closed like any other (as Samba does), so its share mode cannot block others for its timeout.
+ */
+function stillCachesHandle(open: Open): boolean {
+  const o = open.oplock;
+  if (!o) return false;
+  if (o.lease) return (o.lease.state & LeaseState.HANDLE) !== 0;
+  return o.level === OplockLevel.BATCH;
+}
 
 function close(core: ServerCore): (open: Open) => Promise<void> {
   return async (open) => {
@@ -13,12 +26,13 @@ function close(core: ServerCore): (open: Open) => Promise<void> {
  * Keep `open` for a reconnect instead of closing it ([MS-SMB2] 3.3.7.1 connection loss, 3.3.5.6
  * LOGOFF): it leaves the connection's table and its durable-open timer starts. False when it is
  * not durable or may not be kept: delete-on-close (closing it deletes the file, as smbtorture's
- * durable-open delete_on_close1 expects), or a break of its oplock or lease is waiting for an
- * acknowledgment the client can no longer send (closing it lets the opener waiting on it go on).
+ * durable-open delete_on_close1 expects), a break of its oplock or lease is waiting for an
+ * acknowledgment the client can no longer send (closing it lets the opener waiting on it go on),
+ * or its handle caching is gone.
  */
 function preserve(core: ServerCore, conn: ConnectionState, open: Open): boolean {
   if (!open.durable || conn.opens.get(open.fileId.volatile) !== open) return false;
-  if (open.oplock?.breaking || open.oplock?.lease?.breaking) return false;
+  if (open.oplock?.breaking || open.oplock?.lease?.breaking || !stillCachesHandle(open)) return false;
   const deletePending = open.deleteOnClose || core.openFiles.isDeletePending(open.fileKey);
   if (!core.durable.preserve(open, deletePending, close(core))) return false;
   conn.opens.delete(open.fileId.volatile);

@@ -14,6 +14,8 @@ import type { Smb2Client, Tree } from '../../client/index.js';
 import { startServer, TEST_PASSWORD, TEST_USER, type ServerFixture } from '../support/server-fixture.js';
 import { treeClient } from '../support/logged-in-client.js';
 import { createBody, dh2c, dh2q, dhnc, dhnq, type CreateBody } from '../support/durable-pdus.js';
+import { breakClient } from '../support/oplock-client.js';
+import { fileIdOfCreateResponse, oplockAckBody } from '../support/oplock-pdus.js';
 
 const BATCH = 0x09;
 const OPENED = 1;
@@ -233,5 +235,24 @@ test('a connection dropped while a break of its durable open awaits an acknowled
   assert.ok(Date.now() - started < 5000, 'not after the 35 s break timeout');
   assert.equal((await create(b.tree, { name: '', contexts: [dhnc(id)] })).status, S.NOT_FOUND);
   await b.tree.close(r.res!.fileId);
+  b.c.close();
+});
+
+test('a durable open whose Batch oplock was broken to Level II is closed with its connection, not kept', async () => {
+  const before = s.openFiles();
+  const a = await breakClient(s.f);
+  const created = await a.create(createBody({ name: 'downgraded.txt', oplockLevel: BATCH, desiredAccess: READ_WRITE, shareAccess: 7, contexts: [dhnq()] }));
+  assert.equal(created.header.status, S.OK);
+  const id = decodeCreateResponse(created.reader).fileId;
+  const b = await treeClient(s.f);
+  const reader = create(b.tree, { name: 'downgraded.txt', desiredAccess: 0x00120089, shareAccess: 7 });
+  await a.notification(0); // the break to Level II
+  assert.equal((await a.ack(oplockAckBody(0x01, fileIdOfCreateResponse(created.message)))).header.status, S.OK);
+  const opened = await reader;
+  assert.equal(opened.status, S.OK);
+  await drop(a.c);
+  assert.equal(s.openFiles(), before + 1, 'only the reader is left open');
+  assert.equal((await create(b.tree, { name: '', contexts: [dhnc(id)] })).status, S.NOT_FOUND);
+  await b.tree.close(opened.res!.fileId);
   b.c.close();
 });
