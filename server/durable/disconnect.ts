@@ -34,10 +34,22 @@ function preserve(core: ServerCore, conn: ConnectionState, open: Open): boolean 
   if (!open.durable || conn.opens.get(open.fileId.volatile) !== open) return false;
   if (open.oplock?.breaking || open.oplock?.lease?.breaking || !stillCachesHandle(open)) return false;
   const deletePending = open.deleteOnClose || core.openFiles.isDeletePending(open.fileKey);
-  if (!core.durable.preserve(open, deletePending, close(core))) return false;
+  if (!core.durable.preserve(open, deletePending, close(core), (message) => forwardLeaseBreak(core, open, message))) return false;
   conn.opens.delete(open.fileId.volatile);
   core.log.debug({ persistent: open.fileId.persistent.toString(16), name: open.relative, ms: open.durable.timeoutMs }, 'durable open kept for a reconnect');
   return true;
+}
+
+/**
+ * A lease break sent to a kept open (the table picks the client's oldest open of the file) goes
+ * on to a connected open holding the same lease, if there is one: its client acknowledges it.
+ */
+function forwardLeaseBreak(core: ServerCore, kept: Open, message: Buffer): void {
+  const lease = kept.oplock?.lease;
+  if (!lease) return;
+  for (const o of core.oplocks.opensOf(kept.fileKey)) {
+    if (o !== kept && !o.durable?.disconnected && o.oplock?.lease === lease) return o.oplock.notify(message);
+  }
 }
 
 /** The connection is gone: its durable opens are kept (synchronously, before any reconnect can look for them). */

@@ -39,9 +39,10 @@ export class DurableTable {
    * Keep `open` after its connection or session ended ([MS-SMB2] 3.3.7.1, 3.3.5.6): false when it
    * may not be kept (not durable, delete pending, too many kept already, shutting down), and the
    * caller closes it. A break sent to a kept open cannot be acknowledged: it closes the open
-   * instead (as Samba does), which settles the break for the opener waiting on it.
+   * instead (as Samba does), which settles the break for the opener waiting on it; `forward`
+   * passes a lease break on to a connected open that shares the lease, whose client can answer.
    */
-  preserve(open: Open, deletePending: boolean, close: CloseDetached): boolean {
+  preserve(open: Open, deletePending: boolean, close: CloseDetached, forward: (message: Buffer) => void = () => {}): boolean {
     const d = open.durable;
     if (!d || d.disconnected || deletePending || this.shuttingDown) return false;
     if (this.disconnected.size >= this.limits().maxDisconnectedDurableOpens) return false;
@@ -52,7 +53,12 @@ export class DurableTable {
     };
     d.disconnected = setTimeout(purge, d.timeoutMs).unref();
     this.disconnected.set(open.fileId.persistent, open);
-    if (open.oplock) open.oplock.notify = () => queueMicrotask(purge);
+    if (open.oplock) {
+      open.oplock.notify = (message) => {
+        forward(message);
+        queueMicrotask(purge);
+      };
+    }
     return true;
   }
 
