@@ -1,5 +1,6 @@
 import { LeaseState, OplockLevel } from '../../smb2/commands/oplock-break.js';
 import { Status } from '../../smb2/status.js';
+import { Access } from '../../smb2/constants.js';
 import type { Open } from '../state.js';
 import { LeaseTable } from './lease-table.js';
 import { oplockBreakMessage } from './notifications.js';
@@ -26,16 +27,17 @@ export interface Contender {
 }
 
 /** A grant on the file someone else holds: a lease (once, however many opens share it) or one open's oplock. */
-type Holder = { lease: Lease; via: OpenOplock } | { open: Open; oplock: OpenOplock };
+type Holder = { lease: Lease } | { open: Open; oplock: OpenOplock };
 
-/** Access that neither reads, writes nor deletes data: SYNCHRONIZE, FILE_READ_ATTRIBUTES, FILE_WRITE_ATTRIBUTES ([MS-SMB2] 2.2.13.1). */
-const STAT_ACCESS = 0x00100000 | 0x00000080 | 0x00000100;
+/** Access that neither reads, writes nor deletes data ([MS-SMB2] 2.2.13.1). */
+const STAT_ACCESS = Access.SYNCHRONIZE | Access.FILE_READ_ATTRIBUTES | Access.FILE_WRITE_ATTRIBUTES;
 /** READ_CONTROL too leaves a lease alone (Windows and Samba break oplocks for it, not leases). */
-const LEASE_STAT_ACCESS = STAT_ACCESS | 0x00020000;
+const LEASE_STAT_ACCESS = STAT_ACCESS | Access.READ_CONTROL;
 
-/** A stat open breaks no oplock (or, with `lease`, no lease) unless it overwrites the file. */
+/** A stat open (some of those bits, nothing else) breaks no oplock (or, with `lease`, no lease) unless it overwrites the file. */
 export function isStatOpen(access: number, lease = false): boolean {
-  return (access & ~(lease ? LEASE_STAT_ACCESS : STAT_ACCESS)) === 0;
+  const bits = lease ? LEASE_STAT_ACCESS : STAT_ACCESS;
+  return (access & bits) !== 0 && (access & ~bits) === 0;
 }
 
 /**
@@ -97,7 +99,7 @@ export class OplockTable {
       if (o.lease) {
         if (seen.has(o.lease) || this.isOwnLease(o.lease, c)) continue;
         seen.add(o.lease);
-        out.push({ lease: o.lease, via: o });
+        out.push({ lease: o.lease });
       } else if (o.level !== OplockLevel.NONE) out.push({ open, oplock: o });
     }
     return out;

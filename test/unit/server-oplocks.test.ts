@@ -209,3 +209,29 @@ test('a CREATE that must wait for a break inside a related compound waits in pla
   a.close();
   b.close();
 });
+
+test('a rename waits (STATUS_PENDING) for other leases to give up handle caching', async () => {
+  const name = await freshFile();
+  const a = await breakClient(f);
+  const b = await breakClient(f);
+  const key = leaseKey(0x5151);
+  await a.create(createBody({ name, oplockLevel: LEASE, lease: leaseData(key, LEASE_R | LEASE_H) }));
+  const DELETE = 0x00010000;
+  const mine = await b.create(createBody({ name, oplockLevel: 0, desiredAccess: DELETE | 0x80 }));
+  assert.equal(mine.header.status, Status.SUCCESS);
+  assert.equal(a.notifications.length, 0, 'an open that shares everything leaves RH alone');
+  const newName = Buffer.from(`${name}.renamed`, 'utf16le');
+  // FileRenameInformation ([MS-FSCC] 2.4.37, SMB2 layout) in a SET_INFO request ([MS-SMB2] 2.2.39).
+  const info = cat([0], zeros(7), le64(0n), le32(newName.length), newName);
+  const body = cat([33, 0], [1], [10], le32(info.length), le16(96), le16(0), le32(0), fileIdOfCreateResponse(mine.message), info);
+  const treeId = b.seen.find((x) => x.command === Command.TREE_CONNECT)!.treeId;
+  const rename = b.c.request(Command.SET_INFO, body, { treeId, sessionId: b.c.sessionId, allowError: true });
+  const lb = readLeaseBreak(await a.notification(0));
+  assert.deepEqual({ current: lb.current, next: lb.next, flags: lb.flags }, { current: LEASE_R | LEASE_H, next: LEASE_R, flags: 1 });
+  assert.equal(await within(rename, 150), 'pending');
+  assert.ok(b.seen.some((x) => x.command === Command.SET_INFO && x.status === Status.PENDING));
+  assert.equal((await a.ack(leaseAckBody(key, LEASE_R))).header.status, Status.SUCCESS);
+  assert.equal((await rename).header.status, Status.SUCCESS);
+  a.close();
+  b.close();
+});
