@@ -6,6 +6,7 @@ import type { ServerCore } from './server-core.js';
 import type { Session, Open, ConnectionState, Negotiated } from './state.js';
 import { CreditWindow } from './credits.js';
 import { closeOpen } from './open-files.js';
+import { preserveDurableOpens } from './durable/disconnect.js';
 import { ReadBudget } from './read-budget.js';
 import { MessagePayloads, type ReadLimit } from './message-payloads.js';
 import { COMPOUND_SLACK } from './compound-size.js';
@@ -178,7 +179,9 @@ export class Connection implements ConnectionState {
     this.pipeline.requests.cancelAll();
     this.core.reads.wake(); // READs of this connection waiting for budget give up
     if (reason) this.log.debug({ err: reason }, 'connection closed with an error');
+    preserveDurableOpens(this.core, this); // durable opens wait for a reconnect, [MS-SMB2] 3.3.7.1
     await this.idle();
+    preserveDurableOpens(this.core, this);
     await this.closeAll();
     this.core.connectionClosed(this);
   }

@@ -53,7 +53,8 @@ export function reserveOpenSlot(conn: ConnectionState, limit: number): OpenSlot 
 /** Register a new open; the slot it was reserved with becomes the open itself. */
 export function registerOpen(core: ServerCore, conn: ConnectionState, open: Omit<Open, 'fileId'>, slot?: OpenSlot): Open {
   const volatile = conn.allocateFileId();
-  const full: Open = { ...open, fileId: { persistent: volatile, volatile } };
+  // FileId.Persistent is unique server-wide and survives a durable reconnect ([MS-SMB2] 3.3.1.10 DurableFileId).
+  const full: Open = { ...open, fileId: { persistent: core.allocatePersistentId(), volatile } };
   conn.opens.set(volatile, full);
   slot?.release();
   core.openFiles.opened(full.fileKey);
@@ -82,6 +83,12 @@ async function removeIfSame(root: ShareRoot, open: Open): Promise<void> {
  */
 export async function closeOpen(core: ServerCore, conn: ConnectionState, open: Open, postQuery = false): Promise<HostStats | null> {
   if (!conn.opens.delete(open.fileId.volatile)) return null;
+  return releaseOpen(core, open, postQuery);
+}
+
+/** closeOpen for an open no connection's table holds any more (a disconnected durable open, server/durable/). */
+export async function releaseOpen(core: ServerCore, open: Open, postQuery = false): Promise<HostStats | null> {
+  core.durable.forget(open);
   core.locks.releaseAll(open.fileKey, open);
   open.releaseShareMode?.();
   if (open.cursor) endCursor(open.cursor);

@@ -101,6 +101,12 @@ export interface ServerLimits {
   oplockBreakTimeoutMs: number;
   /** Leases one client (ClientGuid) may hold at once, [MS-SMB2] 3.3.1.4 LeaseTable; past it opens get no lease. */
   maxLeasesPerClient: number;
+  /** Durable opens kept for a reconnect after their connection or session ended, over the whole server; past it such opens are closed, [MS-SMB2] 3.3.7.1. */
+  maxDisconnectedDurableOpens: number;
+  /** How long a disconnected durable open waits for its client when the client named no timeout (v1, or v2 with Timeout 0), [MS-SMB2] 3.3.5.9.6. */
+  durableOpenTimeoutMs: number;
+  /** The longest timeout a v2 durable open gets, whatever it asks for (Windows and Samba: 300 s), [MS-SMB2] 3.3.5.9.10. */
+  maxDurableOpenTimeoutMs: number;
 }
 
 /** What the connection limits need: how many connections at once, in all and from one address. */
@@ -131,6 +137,9 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxNotifyQueuedBytesTotal: 32 * 1024 * 1024,
   oplockBreakTimeoutMs: 35 * 1000,
   maxLeasesPerClient: 4096,
+  maxDisconnectedDurableOpens: 1024,
+  durableOpenTimeoutMs: 60 * 1000,
+  maxDurableOpenTimeoutMs: 300 * 1000,
 };
 
 /** Options whose limits lack keys added later (embedders, older tests) get the defaults for those. */

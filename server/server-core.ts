@@ -12,6 +12,7 @@ import { ShareModeTable } from './share-modes.js';
 import { OpenFileTable } from './open-file-table.js';
 import { NotifyHub, notifyLimitsOf } from './notify/notify-hub.js';
 import { OplockTable } from './oplocks/oplock-table.js';
+import { DurableTable } from './durable/durable-table.js';
 import { ServerAuthExchange } from '../auth/server-session-auth.js';
 import { fileTimeFromMs } from '../smb2/info/index.js';
 
@@ -24,6 +25,8 @@ export class ServerCore<C extends ConnectionState = ConnectionState> {
   readonly openFiles = new OpenFileTable();
   /** Oplocks and leases of open files, and the breaks in progress (server/oplocks/). */
   readonly oplocks = new OplockTable(() => this.options.limits);
+  /** Durable opens: v2 ones by CreateGuid, and those waiting for a reconnect (server/durable/). */
+  readonly durable = new DurableTable(() => this.options.limits);
   readonly connections = new Set<C>();
   /** CHANGE_NOTIFY's directory watches (inotify through the HostFs). */
   readonly changeNotify = new NotifyHub(
@@ -35,6 +38,7 @@ export class ServerCore<C extends ConnectionState = ConnectionState> {
   readonly reads = new ReadBudget(() => this.options.limits.maxReadBytes);
   private roots = new Map<string, ShareRoot>();
   private nextSessionId = BigInt(Date.now() % 0xffff) << 32n;
+  private nextPersistentId = 1n;
 
   public options: ServerOptions;
 
@@ -75,6 +79,11 @@ export class ServerCore<C extends ConnectionState = ConnectionState> {
     await Promise.all(roots.map((r) => r.dispose()));
   }
 
+  /** FileId.Persistent of a new open: unique over the server's life, so a durable reconnect names one open. */
+  allocatePersistentId(): bigint {
+    return this.nextPersistentId++;
+  }
+
   allocateSessionId(): bigint {
     this.nextSessionId += 1n;
     return this.nextSessionId;
@@ -93,6 +102,7 @@ export class ServerCore<C extends ConnectionState = ConnectionState> {
   /** Every open of every connection (rename bookkeeping, directory checks). */
   *allOpens(): Generator<Open> {
     for (const c of this.connections) yield* c.opens.values();
+    yield* this.durable.disconnectedOpens();
   }
 
   connectionClosed(conn: C): void {

@@ -5,6 +5,7 @@ import type { FileIoProvider } from './file-io.js';
 import type { Transport, TransportListener } from './transport.js';
 import { ServerCore } from './server-core.js';
 import { Connection } from './connection.js';
+import { closeDisconnectedDurableOpens } from './durable/disconnect.js';
 import { TcpListener } from './tcp-transport.js';
 import { DirectFileIoProvider } from './direct-file-io.js';
 import type { HostFs } from './host-fs.js';
@@ -146,6 +147,7 @@ export class SmbServer {
       c.transport.disconnect();
       await c.closeAll();
     }
+    await closeDisconnectedDurableOpens(this.core);
     await listenersClosed;
     await this.core.fileIo.flushAll();
     await this.core.closeShareRoots();

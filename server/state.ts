@@ -10,6 +10,7 @@ import type { CreditWindow } from './credits.js';
 import type { DirectoryCursor } from './directory-cursor.js';
 import type { DirectoryWatch } from './notify/directory-watch.js';
 import type { OpenOplock } from './oplocks/types.js';
+import type { DurableHandle } from './durable/types.js';
 
 /** What a SESSION_SETUP exchange object does, as auth/server-session-auth.ts provides it. */
 export interface AuthExchange {
@@ -103,4 +104,11 @@ export interface Open {
   notify?: DirectoryWatch;
   /** Open.OplockLevel, OplockState and Lease (server/oplocks/); absent for directories and pipes. */
   oplock?: OpenOplock;
+  /**
+   * Durable-handle state (server/durable/): present when the open is durable, so Open.IsDurable
+   * ([MS-SMB2] 3.3.1.10) is `durable !== undefined`; `durable.disconnected` while it waits for a reconnect.
+   */
+  durable?: DurableHandle;
+  /** AllocationSize the CREATE asked for (AlSi): CREATE responses report at least this much allocated. */
+  initialAllocation?: number;
 }

@@ -22,6 +22,9 @@ import { applyCreateEas, createEas } from '../create-eas.js';
 import type { ExtendedAttribute } from '../../smb2/info/extended-attributes.js';
 import { applyCreateSecurity, createSecurityDescriptor } from '../create-security.js';
 import type { DecodedSecurityDescriptor } from '../../smb2/info/security-decode.js';
+import { durableBeforeCreate } from '../durable/reconnect.js';
+import { grantDurable } from '../durable/grant.js';
+import { applyCreateAttributes, initialAllocationOf } from '../create-attributes.js';
 
 /** Answers to the create contexts we understand; the rest are tolerated and ignored, [MS-SMB2] 3.3.5.9. */
 function answerContexts(contexts: CreateContext[], tree: TreeConnect, st: HostStats): CreateContext[] {
@@ -95,6 +98,8 @@ export async function create(ctx: TreeContext): Promise<HandlerResult | GoAsync>
   const refusal = createRequestRefusal(req);
   if (refusal !== undefined) return { status: refusal };
   if (!tree.root) return openPipe(ctx, req);
+  const reclaimed = durableBeforeCreate(ctx, req); // DHnC/DH2C reconnect, DH2Q replay
+  if (reclaimed) return reclaimed;
   const eas = createEas(req, ctx.core.hostFs);
   const sd = createSecurityDescriptor(req);
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
@@ -158,7 +163,9 @@ async function openAndRegister(
 ): Promise<HandlerResult> {
   const tree = ctx.tree;
   const isDirectory = outcome.stats.isDirectory();
-  const { fd, io, stats, releaseShareMode } = await openData(ctx, root, outcome, access, req.shareAccess);
+  const data = await openData(ctx, root, outcome, access, req.shareAccess);
+  const { fd, io, releaseShareMode } = data;
+  const stats = applyCreateAttributes(fd, outcome.action, req.fileAttributes, data.stats);
   const open = registerOpen(ctx.core, ctx.conn, {
     session: ctx.session,
     tree,
@@ -173,6 +180,7 @@ async function openAndRegister(
     deleteOnClose: (req.createOptions & CreateOption.DELETE_ON_CLOSE) !== 0,
     position: 0,
     releaseShareMode,
+    initialAllocation: initialAllocationOf(outcome.action, req.contexts),
   }, slot);
   await applyCreateEas(ctx, open, outcome.action, extras.eas);
   await applyCreateSecurity(ctx, open, outcome.action, extras.sd);
@@ -180,6 +188,7 @@ async function openAndRegister(
   const granted = isDirectory ? { oplockLevel: 0 } : grantOnCreate(ctx, open, contention.request);
   const rec = fileRecordFromStats(parts.at(-1) ?? '', stats);
   if (io) rec.size = io.size(); // may include writes the page cache has not written back yet
+  rec.allocationSize = Math.max(rec.allocationSize, open.initialAllocation ?? 0);
   return {
     status: Status.SUCCESS,
     body: encodeCreateResponse({
@@ -188,7 +197,7 @@ async function openAndRegister(
       createAction: outcome.action,
       ...openAttributesOf(rec),
       fileId: open.fileId,
-      contexts: [...answerContexts(req.contexts, tree, stats), ...leaseResponseContexts(granted)],
+      contexts: [...answerContexts(req.contexts, tree, stats), ...leaseResponseContexts(granted), ...grantDurable(ctx, req, open, granted, outcome.action)],
     }),
   };
 }

@@ -5,7 +5,7 @@ import { signingKey } from '../../auth/signing.js';
 import type { HandlerResult, RequestContext } from '../handler.js';
 import type { Session } from '../state.js';
 import type { AuthResult } from '../../auth/ntlm-server.js';
-import { endPreviousSession, endSession } from '../session-end.js';
+import { endPreviousSession, endSession } from '../durable/disconnect.js';
 
 function newSession(ctx: RequestContext): Session {
   return {
@@ -84,7 +84,7 @@ export async function sessionSetup(ctx: RequestContext): Promise<HandlerResult> 
     };
   }
   establish(ctx, session, step.result, req.securityMode);
-  await endPreviousSession(ctx.core, session, req.previousSessionId);
+  await endPreviousSession(ctx.core, req.previousSessionId, session); // [MS-SMB2] 3.3.5.5.3
   const sessionFlags = session.guest ? SessionFlag.IS_GUEST : session.anonymous ? SessionFlag.IS_NULL : 0;
   return {
     status: Status.SUCCESS,
