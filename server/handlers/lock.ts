@@ -33,12 +33,14 @@ function validLocks(locks: readonly LockElement[]): boolean {
 
 /**
  * The LockSequenceArray bucket a request names, when the server verifies lock sequences
- * ([MS-SMB2] 3.3.5.14): on SMB 3.x with SMB2_GLOBAL_CAP_MULTI_CHANNEL, for every open (durable
- * and resilient opens would add theirs once they exist). 0 = no verification.
+ * ([MS-SMB2] 3.3.5.14): on SMB 3.x for a durable open (Open.IsDurable), and for every open when
+ * the server offers SMB2_GLOBAL_CAP_MULTI_CHANNEL (resilient handles would add theirs once they
+ * exist). 0 = no verification.
  */
-function sequenceBucket(ctx: TreeContext, lockSequence: number): number {
+function sequenceBucket(ctx: TreeContext, open: Open, lockSequence: number): number {
+  if (ctx.conn.dialect < Dialect.SMB3_0) return 0;
   const caps = ctx.conn.negotiated?.serverCapabilities ?? 0;
-  if (ctx.conn.dialect < Dialect.SMB3_0 || (caps & Capability.MULTI_CHANNEL) === 0) return 0;
+  if ((caps & Capability.MULTI_CHANNEL) === 0 && open.durable === undefined) return 0;
   return lockSequence >>> 4;
 }
 
@@ -71,7 +73,7 @@ export async function lock(ctx: TreeContext): Promise<HandlerResult | GoAsync> {
   if (open.isDirectory || req.locks.length === 0) return { status: Status.INVALID_PARAMETER };
   const table = ctx.core.locks;
   const locks = table.of(open, ctx.conn);
-  const bucket = sequenceBucket(ctx, req.lockSequence);
+  const bucket = sequenceBucket(ctx, open, req.lockSequence);
   const sequence = req.lockSequence & 0xf;
   if (bucket) {
     if (table.sequence(locks, bucket) === sequence) return SUCCESS; // a replay: already done

@@ -3,9 +3,9 @@
 // unlock order, stacking, all-or-none requests, LockSequence replays. One smbtorture run for
 // all of them (a few seconds), each subtest reported on its own.
 // Elsewhere: the blocking ones (async, cancel, cancel-tdis, cancel-logoff) run in
-// smbtorture.test.ts. Left out: replay_smb3_specification_durable and _multi open their file
-// with a batch oplock (and a durable handle) first, which spliced does not grant yet; rw-none
-// and ctdb-delrec-deadlock skip themselves against anything but Windows 2008 and ctdb.
+// smbtorture.test.ts. The replay_smb3_specification ones open their file with a batch oplock
+// (and a durable handle) first. Left out: rw-none and ctdb-delrec-deadlock skip themselves
+// against anything but Windows 2008 and ctdb.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, TEST_USER, TEST_PASSWORD, type ServerFixture } from '../support/server-fixture.js';
@@ -17,6 +17,7 @@ if (!available) console.log('# smbtorture not found; apt-get install smbclient s
 const PASSING = [
   'valid-request', 'rw-shared', 'rw-exclusive', 'auto-unlock', 'lock', 'errorcode', 'zerobytelength', 'zerobyteread',
   'unlock', 'multiple-unlock', 'stacking', 'contend', 'context', 'range', 'overlap', 'truncate',
+  'replay_smb3_specification_durable', 'replay_smb3_specification_multi',
 ];
 // Skips itself once the server checks LockSequence for every handle on SMB 3 (as Samba does);
 // a server that checks none fails it.

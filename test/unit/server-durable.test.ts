@@ -256,3 +256,36 @@ test('a durable open whose Batch oplock was broken to Level II is closed with it
   await b.tree.close(opened.res!.fileId);
   b.c.close();
 });
+
+/** SMB2 LOCK request body, [MS-SMB2] 2.2.26: StructureSize 48, LockCount 1, LockSequence, FileId, one element. */
+function lockBody(fileId: FileId, offset: number, length: number, flags: number, sequence: number): Buffer {
+  const b = Buffer.alloc(48 + 24);
+  b.writeUInt16LE(48, 0);
+  b.writeUInt16LE(1, 2);
+  b.writeUInt32LE(sequence, 4);
+  b.writeBigUInt64LE(fileId.persistent, 8);
+  b.writeBigUInt64LE(fileId.volatile, 16);
+  b.writeBigUInt64LE(BigInt(offset), 24);
+  b.writeBigUInt64LE(BigInt(length), 32);
+  b.writeUInt32LE(flags, 40);
+  return b;
+}
+
+test('LockSequence is checked for a durable open even without multichannel: a replayed LOCK is answered SUCCESS, not done again', async () => {
+  const noMultichannel = await startServer({ interfaces: [] });
+  try {
+    const { c, tree } = await treeClient(noMultichannel);
+    const EXCLUSIVE_NOW = 0x02 | 0x10;
+    const lock = async (fileId: FileId, sequence: number) =>
+      (await c.request(Command.LOCK, lockBody(fileId, 0, 10, EXCLUSIVE_NOW, sequence), { treeId: tree.treeId, allowError: true })).header.status;
+    const durable = await durableOpen(tree, 'seq-durable.bin', dhnq());
+    assert.equal(await lock(durable, 0x11), S.OK);
+    assert.equal(await lock(durable, 0x11), S.OK, 'the same bucket and number: a replay');
+    const plain = (await tree.create('seq-plain.bin', { desiredAccess: READ_WRITE, disposition: 3 /* OPEN_IF */ })).fileId;
+    assert.equal(await lock(plain, 0x11), S.OK);
+    assert.equal(await lock(plain, 0x11), 0xc0000055, 'a plain open without multichannel: not checked, so LOCK_NOT_GRANTED');
+    c.close();
+  } finally {
+    await noMultichannel.close();
+  }
+});
