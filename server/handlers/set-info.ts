@@ -85,9 +85,12 @@ const PARENT_ACCESS_THAT_SHARES = Access.FILE_READ_DATA | Access.FILE_WRITE_DATA
 
 /**
  * Another open of the parent directory that may delete, or that does not share delete,
- * blocks renaming a child (as Windows and Samba answer smbtorture smb2.rename).
+ * blocks renaming a child file (as Windows and Samba answer smbtorture smb2.rename). A child
+ * directory is renamed under a watching parent handle (smb2.notify-inotify.inotify-rename, which
+ * Samba passes); open files beneath it are checked by the caller.
  */
 function checkParentSharing(ctx: TreeContext, open: Open): void {
+  if (open.isDirectory) return;
   const parent = parentOf(open.relative);
   for (const o of ctx.core.allOpens()) {
     if (o === open || !o.isDirectory || o.tree.root !== open.tree.root || o.relative !== parent || !(o.grantedAccess & PARENT_ACCESS_THAT_SHARES)) continue;
