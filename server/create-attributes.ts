@@ -34,8 +34,8 @@ const ALLOCATION_SIZE_CONTEXT = 'AlSi';
  * units; 0 when none. The open reports at least this much allocated, as Samba does with its
  * initial allocation size, without reserving disk space.
  */
-export function initialAllocationOf(action: number, contexts: CreateContext[]): number {
-  if (action === CreateAction.OPENED) return 0;
+export function initialAllocationOf(action: number, isDirectory: boolean, contexts: CreateContext[]): number {
+  if (action === CreateAction.OPENED || isDirectory) return 0; // a directory reports none (smbtorture smb2.create.dir-alloc-size)
   const data = contexts.find((c) => c.name === ALLOCATION_SIZE_CONTEXT)?.data;
   if (!data || data.length < 8) return 0;
   const asked = data.readBigUInt64LE(0);

@@ -95,11 +95,13 @@ async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcom
 export async function create(ctx: TreeContext): Promise<HandlerResult | GoAsync> {
   const tree = ctx.tree;
   const req = decodeCreateRequest(ctx.reader);
+  // A reconnect is judged by its durable context, name and lease key only: the other fields
+  // are ignored, however invalid ([MS-SMB2] 3.3.5.9.7; smbtorture smb2.durable-open.reopen2).
+  const reclaimed = tree.root ? durableBeforeCreate(ctx, req) : undefined; // DHnC/DH2C reconnect, DH2Q replay
+  if (reclaimed) return reclaimed;
   const refusal = createRequestRefusal(req);
   if (refusal !== undefined) return { status: refusal };
   if (!tree.root) return openPipe(ctx, req);
-  const reclaimed = durableBeforeCreate(ctx, req); // DHnC/DH2C reconnect, DH2Q replay
-  if (reclaimed) return reclaimed;
   const eas = createEas(req, ctx.core.hostFs);
   const sd = createSecurityDescriptor(req);
   const access = grantedAccess(req.desiredAccess, tree.maximalAccess);
@@ -180,7 +182,7 @@ async function openAndRegister(
     deleteOnClose: (req.createOptions & CreateOption.DELETE_ON_CLOSE) !== 0,
     position: 0,
     releaseShareMode,
-    initialAllocation: initialAllocationOf(outcome.action, req.contexts),
+    initialAllocation: initialAllocationOf(outcome.action, isDirectory, req.contexts),
   }, slot);
   await applyCreateEas(ctx, open, outcome.action, extras.eas);
   await applyCreateSecurity(ctx, open, outcome.action, extras.sd);
