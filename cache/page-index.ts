@@ -1,4 +1,4 @@
-import type { Page, PageOwner } from './page.js';
+import { NO_PAGE, type Page, type PageOwner } from './page.js';
 import type { PageArena } from './page-arena.js';
 import { PageFlag } from './page-flags.js';
 
@@ -18,12 +18,12 @@ export interface PageIndexEvents {
   onFirstDirty(): void;
 }
 
-/** Pages per chunk of the index (256 KiB of file): one Map entry per chunk, an array inside. */
+/** Pages per chunk of the index (256 KiB of file): one Map entry per chunk, a typed array inside. */
 const CHUNK_PAGES = 64;
 
-/** The pages of one CHUNK_PAGES-aligned stretch of a file, and how many there are. */
+/** The pages of one CHUNK_PAGES-aligned stretch of a file (NO_PAGE where none), and how many there are. */
 interface Chunk {
-  readonly slots: (Page | undefined)[];
+  readonly slots: Int32Array;
   count: number;
 }
 
@@ -37,10 +37,12 @@ function chunkKey(index: number): number {
  * its whole length), so sequential access costs one Map lookup per 64 pages (the last chunk
  * looked up is remembered), and one Set per tag so "any DIRTY page in this range?" costs the
  * smaller of the range length and the number of tagged pages. Every walk costs the pages that exist.
+ * The index holds an owner id of the arena while it holds pages.
  */
 export class PageIndex implements PageOwner {
   private readonly chunks = new Map<number, Chunk>();
   private pageCount = 0;
+  private ownerId = 0;
   /** The key last looked up and its chunk (undefined when it has none): sequential access skips the Map. */
   private lastKey = -1;
   private lastChunk: Chunk | undefined = undefined;
@@ -63,9 +65,20 @@ export class PageIndex implements PageOwner {
     return this.lastChunk;
   }
 
-  get(index: number): Page | undefined {
+  /** The page at `index`, or NO_PAGE. */
+  get(index: number): Page {
     const key = chunkKey(index);
-    return this.chunkOf(key)?.slots[index - key * CHUNK_PAGES];
+    const chunk = this.chunkOf(key);
+    return chunk === undefined ? NO_PAGE : chunk.slots[index - key * CHUNK_PAGES];
+  }
+
+  has(index: number): boolean {
+    return this.get(index) !== NO_PAGE;
+  }
+
+  /** Whether `page` is in this index. */
+  holds(page: Page): boolean {
+    return this.ownerId !== 0 && this.arena.ownedBy(page, this);
   }
 
   /** Put a page (holding its base reference) at `index`; the slot must be empty. */
@@ -73,18 +86,18 @@ export class PageIndex implements PageOwner {
     const key = chunkKey(index);
     let chunk = this.chunkOf(key);
     if (chunk === undefined) {
-      chunk = { slots: new Array<Page | undefined>(CHUNK_PAGES).fill(undefined), count: 0 };
+      chunk = { slots: new Int32Array(CHUNK_PAGES).fill(NO_PAGE), count: 0 };
       this.chunks.set(key, chunk);
       this.lastChunk = chunk;
     }
     const at = index - key * CHUNK_PAGES;
-    if (chunk.slots[at] !== undefined) throw new Error(`page ${index} already indexed`);
+    if (chunk.slots[at] !== NO_PAGE) throw new Error(`page ${index} already indexed`);
     chunk.slots[at] = page;
     chunk.count++;
-    this.pageCount++;
-    page.owner = this;
-    page.index = index;
-    if (page.flags & TAG_MASK) for (const bit of TAG_BITS) if (page.flags & bit) this.retag(index, bit, true);
+    if (this.pageCount++ === 0) this.ownerId = this.arena.ownerId(this);
+    this.arena.setOwner(page, this.ownerId, index);
+    const flags = this.arena.flags[page];
+    if (flags & TAG_MASK) for (const bit of TAG_BITS) if (flags & bit) this.retag(index, bit, true);
     this.arena.lruAdd(page);
   }
 
@@ -95,20 +108,25 @@ export class PageIndex implements PageOwner {
   }
 
   detach(page: Page): void {
-    if (page.owner !== this) return;
-    const key = chunkKey(page.index);
+    if (!this.holds(page)) return;
+    const index = this.arena.indexOf(page);
+    const key = chunkKey(index);
     const chunk = this.chunkOf(key)!;
-    chunk.slots[page.index - key * CHUNK_PAGES] = undefined;
+    chunk.slots[index - key * CHUNK_PAGES] = NO_PAGE;
     if (--chunk.count === 0) {
       this.chunks.delete(key);
       this.lastChunk = undefined;
     }
-    this.pageCount--;
-    if (page.flags & TAG_MASK) for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].delete(page.index);
-    if (page.flags & PageFlag.SPLICED) this.arena.orphanSpliced++;
-    page.owner = null;
+    const flags = this.arena.flags[page];
+    if (flags & TAG_MASK) for (const bit of TAG_BITS) if (flags & bit) this.tagged[slot(bit)].delete(index);
+    if (flags & PageFlag.SPLICED) this.arena.orphanSpliced++;
+    this.arena.setOwner(page, 0, -1);
     this.arena.lruRemove(page);
-    if (this.pageCount === 0) this.events?.onEmpty();
+    if (--this.pageCount === 0) {
+      this.arena.releaseOwnerId(this.ownerId);
+      this.ownerId = 0;
+      this.events?.onEmpty();
+    }
   }
 
   retag(index: number, bit: number, set: boolean): void {
@@ -150,13 +168,18 @@ export class PageIndex implements PageOwner {
   /** Pages with index >= first, in index order (for truncation). */
   pagesFrom(first: number): Page[] {
     const out: Page[] = [];
-    for (const chunk of this.chunks.values()) for (const page of chunk.slots) if (page !== undefined && page.index >= first) out.push(page);
-    return out.sort((a, b) => a.index - b.index);
+    for (const chunk of this.chunks.values()) for (const page of chunk.slots) if (page !== NO_PAGE && this.arena.indexOf(page) >= first) out.push(page);
+    return out.sort((a, b) => this.arena.indexOf(a) - this.arena.indexOf(b));
+  }
+
+  /** Remove every page that carries none of the `keep` tags and is not being filled. */
+  removeUntagged(keep: number): void {
+    for (const page of this.allPages()) if (!(this.arena.flags[page] & keep) && !this.arena.isLoading(page)) this.remove(page);
   }
 
   allPages(): Page[] {
     const out: Page[] = [];
-    for (const chunk of this.chunks.values()) for (const page of chunk.slots) if (page !== undefined) out.push(page);
+    for (const chunk of this.chunks.values()) for (const page of chunk.slots) if (page !== NO_PAGE) out.push(page);
     return out;
   }
 }
