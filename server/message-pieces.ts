@@ -1,6 +1,7 @@
 import { DecodeError, Reader } from '../wire/index.js';
 import { Command, HEADER_SIZE, HeaderFlag } from '../smb2/constants.js';
 import { decodeHeader, type Smb2Header } from '../smb2/header.js';
+import type { ReceiveLedger } from './receive-pool.js';
 
 /**
  * A received message held in pieces (a large direct-TCP frame: pooled receive blocks, or views of
@@ -11,10 +12,14 @@ export class MessagePieces {
   readonly length: number;
   private released = false;
 
-  /** `onRelease`: runs once, when the message is done with (pooled receive blocks go back). */
+  /**
+   * `onRelease`: runs once, when the message is done with (pooled receive blocks go back);
+   * `ledger`: what the connection's pooled receive blocks hold, counted instead of the length.
+   */
   constructor(
     readonly pieces: readonly Buffer[],
     private readonly onRelease?: () => void,
+    readonly ledger?: ReceiveLedger,
   ) {
     let length = 0;
     for (const piece of pieces) length += piece.length;
