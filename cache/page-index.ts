@@ -46,7 +46,8 @@ export class PageIndex implements PageOwner {
   /** The key last looked up and its chunk (undefined when it has none): sequential access skips the Map. */
   private lastKey = -1;
   private lastChunk: Chunk | undefined = undefined;
-  private readonly tagged: Set<number>[] = TAG_BITS.map(() => new Set<number>());
+  /** Indexes carrying each tag; made on first use (most files never have a tagged page). */
+  private readonly tagged: (Set<number> | null)[] = [null, null, null];
 
   constructor(
     private readonly arena: PageArena,
@@ -118,7 +119,7 @@ export class PageIndex implements PageOwner {
       this.lastChunk = undefined;
     }
     const flags = this.arena.flags[page];
-    if (flags & TAG_MASK) for (const bit of TAG_BITS) if (flags & bit) this.tagged[slot(bit)].delete(index);
+    if (flags & TAG_MASK) for (const bit of TAG_BITS) if (flags & bit) this.tagged[slot(bit)]?.delete(index);
     if (flags & PageFlag.SPLICED) this.arena.orphanSpliced++;
     this.arena.setOwner(page, 0, -1);
     this.arena.lruRemove(page);
@@ -130,23 +131,23 @@ export class PageIndex implements PageOwner {
   }
 
   retag(index: number, bit: number, set: boolean): void {
-    const tags = this.tagged[slot(bit)];
     if (!set) {
-      tags.delete(index);
+      this.tagged[slot(bit)]?.delete(index);
       return;
     }
+    const tags = (this.tagged[slot(bit)] ??= new Set<number>());
     tags.add(index);
     if (bit === PageFlag.DIRTY && tags.size === 1) this.events?.onFirstDirty();
   }
 
   count(bit: number): number {
-    return this.tagged[slot(bit)].size;
+    return this.tagged[slot(bit)]?.size ?? 0;
   }
 
   /** True when some page with index in [first, last] carries `bit`. */
   anyTagged(bit: number, first: number, last: number): boolean {
     const tags = this.tagged[slot(bit)];
-    if (tags.size === 0) return false;
+    if (!tags || tags.size === 0) return false;
     if (tags.size <= last - first + 1) {
       for (const index of tags) if (index >= first && index <= last) return true;
       return false;
@@ -157,12 +158,12 @@ export class PageIndex implements PageOwner {
 
   /** Sorted indexes carrying `bit`. */
   taggedIndexes(bit: number): number[] {
-    return [...this.tagged[slot(bit)]].sort((a, b) => a - b);
+    return [...(this.tagged[slot(bit)] ?? [])].sort((a, b) => a - b);
   }
 
   /** Indexes of the tagged pages of every tag, for the status page. */
   forEachTagged(visit: (index: number) => void): void {
-    for (const tags of this.tagged) for (const index of tags) visit(index);
+    for (const tags of this.tagged) if (tags) for (const index of tags) visit(index);
   }
 
   /** Pages with index >= first, in index order (for truncation). */
