@@ -43,8 +43,6 @@ const IN_LRU = 1;
 const REFERENCED = 2;
 /** A private copy handed to one reader (not in any index). */
 const BOUNCE = 4;
-/** Being filled from disk: readers wait on its promise (`loading`). */
-const LOADING = 8;
 
 /**
  * Fixed-size pages carved from large slabs, a free list, and an LRU of indexed pages.
@@ -77,8 +75,10 @@ export class PageArena {
   private readonly lruNext: Int32Array;
   private readonly freeStack: Int32Array;
   private freeTop = 0;
-  /** Fills in flight, by page (only pages with the LOADING bit). */
-  private readonly loads = new Map<Page, Promise<void>>();
+  /** Fill of each page being read from disk (0: none), into `fills`: pages of one read share it. */
+  private readonly fillIds: Int32Array;
+  private readonly fills: (Promise<void> | undefined)[] = [undefined];
+  private readonly freeFillIds: number[] = [];
   /** Write-behind: the bytes the client wrote since the last writeback, by page (none recorded: absent). */
   private readonly dirtyBits = new Map<Page, Uint8Array>();
   private lruHead: Page = NO_PAGE;
@@ -106,6 +106,7 @@ export class PageArena {
     this.lruPrev = new Int32Array(pages);
     this.lruNext = new Int32Array(pages);
     this.freeStack = new Int32Array(pages);
+    this.fillIds = new Int32Array(pages);
   }
 
   get maxPages(): number {
@@ -187,22 +188,28 @@ export class PageArena {
     this.fileIndex[page] = index;
   }
 
+  /** The read filling the page from disk, or null when it is not being filled. */
   loading(page: Page): Promise<void> | null {
-    return this.state[page] & LOADING ? this.loads.get(page)! : null;
+    const id = this.fillIds[page];
+    return id === 0 ? null : this.fills[id]!;
   }
 
   isLoading(page: Page): boolean {
-    return (this.state[page] & LOADING) !== 0;
+    return this.fillIds[page] !== 0;
   }
 
-  setLoading(page: Page, fill: Promise<void> | null): void {
-    if (fill) {
-      this.loads.set(page, fill);
-      this.state[page] |= LOADING;
-    } else if (this.state[page] & LOADING) {
-      this.loads.delete(page);
-      this.state[page] &= ~LOADING;
-    }
+  /** `pages` are being filled by `fill` (readers wait on it) until endLoading with the id returned. */
+  startLoading(pages: readonly Page[], fill: Promise<void>): number {
+    const id = this.freeFillIds.pop() ?? this.fills.length;
+    this.fills[id] = fill;
+    for (const page of pages) this.fillIds[page] = id;
+    return id;
+  }
+
+  endLoading(pages: readonly Page[], id: number): void {
+    for (const page of pages) if (this.fillIds[page] === id) this.fillIds[page] = 0;
+    this.fills[id] = undefined;
+    this.freeFillIds.push(id);
   }
 
   isBounce(page: Page): boolean {
@@ -368,7 +375,7 @@ export class PageArena {
   }
 
   private evictable(page: Page): boolean {
-    return this.refcount[page] === 1 && this.flags[page] === 0 && !(this.state[page] & LOADING) && this.ownerIds[page] !== 0;
+    return this.refcount[page] === 1 && this.flags[page] === 0 && this.fillIds[page] === 0 && this.ownerIds[page] !== 0;
   }
 
   private evictPage(page: Page): void {
@@ -423,8 +430,8 @@ export class PageArena {
       this.flags[page] = 0;
     }
     this.lruRemove(page);
-    if (this.state[page] & LOADING) this.loads.delete(page);
     this.state[page] = 0;
+    this.fillIds[page] = 0;
     this.dirtyBits.delete(page);
     this.ownerIds[page] = 0;
     this.freeStack[this.freeTop++] = page;

@@ -128,18 +128,14 @@ export function fillRun(ctx: CacheContext, file: CachedFile, firstIndex: number,
 function fillChunk(arena: PageArena, file: CachedFile, firstIndex: number, pages: Page[], ahead: boolean): Promise<void> {
   const reading = ahead ? inReadaheadLane(file, () => readChunk(arena, file, firstIndex, pages)) : readChunk(arena, file, firstIndex, pages);
   const fill = reading.then(
-    () => {
-      for (const page of pages) arena.setLoading(page, null);
-    },
+    () => arena.endLoading(pages, id),
     (err: unknown) => {
-      for (const page of pages) {
-        arena.setLoading(page, null);
-        if (file.index.holds(page)) file.index.remove(page);
-      }
+      arena.endLoading(pages, id);
+      for (const page of pages) if (file.index.holds(page)) file.index.remove(page);
       throw err;
     },
   );
-  for (const page of pages) arena.setLoading(page, fill);
+  const id = arena.startLoading(pages, fill);
   file.fills.add(fill);
   const forget = (): void => {
     file.fills.delete(fill);
