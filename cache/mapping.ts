@@ -27,7 +27,7 @@ export async function mapRange(ctx: CacheContext, file: CachedFile, offset: numb
     const first = Math.floor(offset / PAGE_SIZE);
     const pages = end > offset ? await pinForMap(ctx, file, first, Math.floor((end - 1) / PAGE_SIZE)) : [];
     const state = buildMapping(ctx, file, pages, first, offset, Math.max(0, end - offset), writable);
-    file.mappings.add(state);
+    file.addMapping(state);
     return state;
   } catch (err) {
     file.mapped--;
@@ -92,6 +92,6 @@ export function unmapRange(ctx: CacheContext, state: MappingState): void {
     if (state.writable && state.file.index.holds(page)) markDirty(ctx.arena, page);
     ctx.arena.unref(page);
   }
-  state.file.mappings.delete(state);
+  state.file.deleteMapping(state);
   state.file.mapped--;
 }

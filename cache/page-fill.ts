@@ -136,10 +136,8 @@ function fillChunk(arena: PageArena, file: CachedFile, firstIndex: number, pages
     },
   );
   const id = arena.startLoading(pages, fill);
-  file.fills.add(fill);
-  const forget = (): void => {
-    file.fills.delete(fill);
-  };
+  file.addFill(fill);
+  const forget = (): void => file.deleteFill(fill);
   fill.then(forget, forget);
   return fill;
 }

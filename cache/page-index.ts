@@ -20,11 +20,16 @@ export interface PageIndexEvents {
 
 /** Pages per chunk of the index (256 KiB of file): one Map entry per chunk, a typed array inside. */
 const CHUNK_PAGES = 64;
+/** Where a chunk keeps how many of its slots hold a page. */
+const COUNT = CHUNK_PAGES;
 
-/** The pages of one CHUNK_PAGES-aligned stretch of a file (NO_PAGE where none), and how many there are. */
-interface Chunk {
-  readonly slots: Int32Array;
-  count: number;
+/** The pages of one CHUNK_PAGES-aligned stretch of a file (NO_PAGE where none), then their count at COUNT. */
+type Chunk = Int32Array;
+
+function newChunk(): Chunk {
+  const chunk = new Int32Array(CHUNK_PAGES + 1).fill(NO_PAGE);
+  chunk[COUNT] = 0;
+  return chunk;
 }
 
 function chunkKey(index: number): number {
@@ -40,7 +45,10 @@ function chunkKey(index: number): number {
  * The index holds an owner id of the arena while it holds pages.
  */
 export class PageIndex implements PageOwner {
-  private readonly chunks = new Map<number, Chunk>();
+  /** Chunks by key; a file whose pages all fall in one chunk keeps it in `sole` and has no Map. */
+  private chunks: Map<number, Chunk> | null = null;
+  private soleKey = -1;
+  private sole: Chunk | undefined = undefined;
   private pageCount = 0;
   private ownerId = 0;
   /** The key last looked up and its chunk (undefined when it has none): sequential access skips the Map. */
@@ -61,16 +69,43 @@ export class PageIndex implements PageOwner {
   private chunkOf(key: number): Chunk | undefined {
     if (key !== this.lastKey) {
       this.lastKey = key;
-      this.lastChunk = this.chunks.get(key);
+      this.lastChunk = this.chunks ? this.chunks.get(key) : key === this.soleKey ? this.sole : undefined;
     }
     return this.lastChunk;
+  }
+
+  private addChunk(key: number, chunk: Chunk): void {
+    if (this.chunks) this.chunks.set(key, chunk);
+    else if (this.sole === undefined) {
+      this.soleKey = key;
+      this.sole = chunk;
+    } else {
+      this.chunks = new Map([[this.soleKey, this.sole], [key, chunk]]);
+      this.sole = undefined;
+      this.soleKey = -1;
+    }
+    this.lastKey = key;
+    this.lastChunk = chunk;
+  }
+
+  private dropChunk(key: number): void {
+    if (this.chunks) this.chunks.delete(key);
+    else if (key === this.soleKey) {
+      this.sole = undefined;
+      this.soleKey = -1;
+    }
+    this.lastChunk = undefined;
+  }
+
+  private allChunks(): Iterable<Chunk> {
+    return this.chunks ? this.chunks.values() : this.sole ? [this.sole] : [];
   }
 
   /** The page at `index`, or NO_PAGE. */
   get(index: number): Page {
     const key = chunkKey(index);
     const chunk = this.chunkOf(key);
-    return chunk === undefined ? NO_PAGE : chunk.slots[index - key * CHUNK_PAGES];
+    return chunk === undefined ? NO_PAGE : chunk[index - key * CHUNK_PAGES];
   }
 
   has(index: number): boolean {
@@ -87,14 +122,13 @@ export class PageIndex implements PageOwner {
     const key = chunkKey(index);
     let chunk = this.chunkOf(key);
     if (chunk === undefined) {
-      chunk = { slots: new Int32Array(CHUNK_PAGES).fill(NO_PAGE), count: 0 };
-      this.chunks.set(key, chunk);
-      this.lastChunk = chunk;
+      chunk = newChunk();
+      this.addChunk(key, chunk);
     }
     const at = index - key * CHUNK_PAGES;
-    if (chunk.slots[at] !== NO_PAGE) throw new Error(`page ${index} already indexed`);
-    chunk.slots[at] = page;
-    chunk.count++;
+    if (chunk[at] !== NO_PAGE) throw new Error(`page ${index} already indexed`);
+    chunk[at] = page;
+    chunk[COUNT]++;
     if (this.pageCount++ === 0) this.ownerId = this.arena.ownerId(this);
     this.arena.setOwner(page, this.ownerId, index);
     const flags = this.arena.flags[page];
@@ -113,17 +147,15 @@ export class PageIndex implements PageOwner {
     const index = this.arena.indexOf(page);
     const key = chunkKey(index);
     const chunk = this.chunkOf(key)!;
-    chunk.slots[index - key * CHUNK_PAGES] = NO_PAGE;
-    if (--chunk.count === 0) {
-      this.chunks.delete(key);
-      this.lastChunk = undefined;
-    }
+    chunk[index - key * CHUNK_PAGES] = NO_PAGE;
+    if (--chunk[COUNT] === 0) this.dropChunk(key);
     const flags = this.arena.flags[page];
     if (flags & TAG_MASK) for (const bit of TAG_BITS) if (flags & bit) this.tagged[slot(bit)]?.delete(index);
     if (flags & PageFlag.SPLICED) this.arena.orphanSpliced++;
     this.arena.setOwner(page, 0, -1);
     this.arena.lruRemove(page);
     if (--this.pageCount === 0) {
+      this.chunks = null;
       this.arena.releaseOwnerId(this.ownerId);
       this.ownerId = 0;
       this.events?.onEmpty();
@@ -169,7 +201,7 @@ export class PageIndex implements PageOwner {
   /** Pages with index >= first, in index order (for truncation). */
   pagesFrom(first: number): Page[] {
     const out: Page[] = [];
-    for (const chunk of this.chunks.values()) for (const page of chunk.slots) if (page !== NO_PAGE && this.arena.indexOf(page) >= first) out.push(page);
+    for (const chunk of this.allChunks()) for (let k = 0; k < CHUNK_PAGES; k++) if (chunk[k] !== NO_PAGE && this.arena.indexOf(chunk[k]) >= first) out.push(chunk[k]);
     return out.sort((a, b) => this.arena.indexOf(a) - this.arena.indexOf(b));
   }
 
@@ -180,7 +212,7 @@ export class PageIndex implements PageOwner {
 
   allPages(): Page[] {
     const out: Page[] = [];
-    for (const chunk of this.chunks.values()) for (const page of chunk.slots) if (page !== NO_PAGE) out.push(page);
+    for (const chunk of this.allChunks()) for (let k = 0; k < CHUNK_PAGES; k++) if (chunk[k] !== NO_PAGE) out.push(chunk[k]);
     return out;
   }
 }
