@@ -163,7 +163,7 @@ export class DirectTcpFramer {
 
   private start(length: number): void {
     this.want = length;
-    if (this.pooled(length)) this.frame = this.blocks!.begin();
+    if (this.pooled(length)) this.frame = this.blocks!.begin(length);
   }
 
   /** Keep part of the frame being gathered: a view (net hands out a fresh buffer per read), or with a pool a copy. */

@@ -80,7 +80,8 @@ const WRITE_HEAD_BYTES = HEADER_SIZE + 48;
  */
 export function contiguousPart(m: ReceivedMessage): { message: Buffer; pieces?: MessagePieces } {
   if (Buffer.isBuffer(m)) return { message: m };
-  const head = m.head(WRITE_HEAD_BYTES);
+  // A message in one piece (a frame that fit one receive block) is decoded where it lies.
+  const head = m.pieces.length === 1 ? m.pieces[0].subarray(0, WRITE_HEAD_BYTES) : m.head(WRITE_HEAD_BYTES);
   let header: Smb2Header;
   try {
     header = decodeHeader(new Reader(head));

@@ -70,8 +70,16 @@ export class ReceiveBlocks implements ReceiveLedger {
     return this.heldBlocks * this.pool.blockBytes;
   }
 
-  /** A frame to append() to. */
-  begin(): PooledFrame {
+  /**
+   * A frame of `length` bytes to append() to. One that fits in a block but not in what is left
+   * of the current one starts a new block: a message in one piece takes the plain store path.
+   */
+  begin(length: number): PooledFrame {
+    const block = this.current;
+    if (block !== null && this.used + length > block.memory.length && length <= block.memory.length) {
+      this.current = null;
+      this.giveIfUnused(block);
+    }
     return { blocks: [], start: 0, end: 0 };
   }
 

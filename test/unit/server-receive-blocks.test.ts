@@ -48,23 +48,26 @@ function chunks(bytes: Buffer, size: number): Buffer[] {
 test('ReceiveBlocks: frames share blocks; a block comes back when the last message in it is released; held bytes count whole blocks', () => {
   const pool = recordingPool(4096);
   const blocks = new ReceiveBlocks(pool);
-  const frames = [randomBytes(3000), randomBytes(3000), randomBytes(3000)];
+  // 3000 bytes, then 5000 (more than a block: it goes on where the first ended), then 1000
+  // (a block's worth or less, and not enough room left: a block of its own, so it is one piece).
+  const frames = [randomBytes(3000), randomBytes(5000), randomBytes(1000)];
   const delivered = frames.map((bytes) => {
-    const frame = blocks.begin();
-    blocks.append(frame, bytes.subarray(0, 1000));
-    blocks.append(frame, bytes.subarray(1000));
+    const frame = blocks.begin(bytes.length);
+    blocks.append(frame, bytes.subarray(0, 700));
+    blocks.append(frame, bytes.subarray(700));
     return blocks.deliver(frame);
   });
   assert.equal(pool.taken.length, 3, '9000 bytes in 4096-byte blocks: three blocks, not one per frame');
   delivered.forEach(({ views }, k) => assert.ok(Buffer.concat(views).equals(frames[k]), `frame ${k} reads back`));
+  assert.deepEqual(delivered.map(({ views }) => views.length), [1, 2, 1], 'a frame that fits a block is one piece');
   assert.equal(blocks.heldBytes, 3 * 4096);
-  // Block 0 holds frames 0 and 1, block 1 frames 1 and 2, block 2 frame 2.
+  // Block 0 holds frames 0 and 1, block 1 frame 1, block 2 frame 2.
+  delivered[0].release();
+  assert.equal(pool.given.length, 0, 'block 0 still holds frame 1');
   delivered[1].release();
-  assert.equal(pool.given.length, 0, 'every block still holds another message');
-  delivered[0].release();
-  delivered[0].release();
-  assert.deepEqual(pool.given, [pool.taken[0]], 'block 0 back once frames 0 and 1 are released, once');
-  assert.equal(blocks.heldBytes, 2 * 4096);
+  delivered[1].release();
+  assert.deepEqual(pool.given, [pool.taken[0], pool.taken[1]], 'blocks 0 and 1 back once frames 0 and 1 are released, once each');
+  assert.equal(blocks.heldBytes, 4096);
   delivered[2].release();
   assert.equal(pool.given.length, 3);
   assert.equal(blocks.heldBytes, 0);
@@ -73,10 +76,10 @@ test('ReceiveBlocks: frames share blocks; a block comes back when the last messa
 test('ReceiveBlocks: an abandoned frame gives back the blocks no delivered message holds', () => {
   const pool = recordingPool(4096);
   const blocks = new ReceiveBlocks(pool);
-  const first = blocks.begin();
+  const first = blocks.begin(3000);
   blocks.append(first, randomBytes(3000));
   const kept = blocks.deliver(first);
-  const partial = blocks.begin();
+  const partial = blocks.begin(6000);
   blocks.append(partial, randomBytes(6000)); // 1096 bytes in block 0, 4096 in block 1, 808 in block 2
   assert.equal(pool.taken.length, 3);
   assert.equal(blocks.heldBytes, 4096, 'a frame still arriving is not charged; the delivered one is, by its block');
@@ -103,6 +106,7 @@ test('framer with a pool and pooledFrom: every frame of pooledFrom bytes or more
     got.forEach((m, k) => {
       const pooled = frames[k].length >= 2048;
       assert.equal(m instanceof MessagePieces, pooled, `chunk size ${size}, frame ${k}: ${pooled ? 'in pool blocks' : 'a Buffer'}`);
+      if (m instanceof MessagePieces) assert.equal(m.pieces.length, 1, `chunk size ${size}, frame ${k}: one piece`);
       const bytes = m instanceof MessagePieces ? m.join() : m;
       assert.ok(bytes.equals(frames[k]), `chunk size ${size}, frame ${k} reads back`);
     });
