@@ -29,33 +29,28 @@ export class PageBvec implements Bvec {
 
   constructor(
     readonly slab: SlabPages,
-    /** Position of the first page in the slab. */
-    readonly firstPage: number,
+    /** The first page covered. */
+    readonly page: Page,
     public pageCount: number,
     readonly offset: number,
     public length: number,
   ) {}
-
-  get page(): Page {
-    return this.slab.pages[this.firstPage];
-  }
 
   get slabId(): number {
     return this.slab.id;
   }
 
   get slabOffset(): number {
-    return this.firstPage * PAGE_SIZE + this.offset;
+    return (this.page - this.slab.first) * PAGE_SIZE + this.offset;
   }
 
   /** Whether `page` continues this bvec in memory (next page of the same slab). */
   continuedBy(page: Page): boolean {
-    return page.slab === this.slab && page.slabIndex === this.firstPage + this.pageCount;
+    return page === this.page + this.pageCount && page < this.slab.first + this.slab.count;
   }
 
   bytes(): Buffer {
-    if (this.pageCount === 1 && this.offset === 0 && this.length === PAGE_SIZE) return this.page.view;
-    const start = this.firstPage * PAGE_SIZE + this.offset;
+    const start = this.slabOffset;
     return this.slab.memory.subarray(start, start + this.length);
   }
 }

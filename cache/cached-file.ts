@@ -1,9 +1,13 @@
 import { close, closeSync, constants } from 'node:fs';
 import { fstatAsync, openAsync } from './fd-io.js';
-import { PageIndex } from './page-index.js';
+import { PageIndex, type PageIndexEvents } from './page-index.js';
 import type { PageArena } from './page-arena.js';
 import type { Page } from './page.js';
 import { PageFlag } from './page-flags.js';
+
+/** What an empty per-file set reads as. */
+const NONE: ReadonlySet<never> = new Set();
+const SETTLED: Promise<void> = Promise.resolve();
 
 /**
  * What the cache last saw of the file on disk; a mismatch means someone else changed it.
@@ -51,7 +55,7 @@ export interface MappingState extends Mapping {
 }
 
 /** Everything the cache knows about one file, keyed by (dev, ino). */
-export class CachedFile {
+export class CachedFile implements PageIndexEvents {
   readonly index: PageIndex;
   /** The descriptor the cache reads and writes through; the cache owns it. */
   fd: number | null = null;
@@ -61,7 +65,7 @@ export class CachedFile {
   handles = 0;
   /** The analogue of mapping_mapped(): live map() windows. */
   mapped = 0;
-  readonly mappings = new Set<MappingState>();
+  private mappingSet: Set<MappingState> | null = null;
   /** Logical size including unflushed writes. */
   size = 0;
   /** Size of the file on disk as far as we know. */
@@ -75,8 +79,7 @@ export class CachedFile {
   /** Read-ahead reads of this file in flight (readahead-lanes.ts). */
   readaheadRunning = 0;
   pendingTruncates = 0;
-  /** Reads from disk in flight (demand fills and read-ahead); the descriptor stays open until they end. */
-  readonly fills = new Set<Promise<void>>();
+  private fillSet: Set<Promise<void>> | null = null;
   /** A background writeback is queued or running. */
   backgroundWriteback = false;
   /** Client bytes stored in pages but not yet handed to the kernel, in store order. */
@@ -90,7 +93,7 @@ export class CachedFile {
   validatedAt = 0;
   private opening: Promise<number> | null = null;
   /** Serialises writeback and ftruncate of this file. */
-  ioTail: Promise<void> = Promise.resolve();
+  ioTail: Promise<void> = SETTLED;
   /** Jobs queued or running in serialized(). */
   ioJobs = 0;
 
@@ -101,10 +104,43 @@ export class CachedFile {
     arena: PageArena,
     private readonly events?: FileEvents,
   ) {
-    this.index = new PageIndex(arena, {
-      onEmpty: () => this.events?.mayBeIdle(this),
-      onFirstDirty: () => this.events?.becameDirty(this),
-    });
+    this.index = new PageIndex(arena, this);
+  }
+
+  /** PageIndexEvents: the last page left the index. */
+  onEmpty(): void {
+    this.events?.mayBeIdle(this);
+  }
+
+  /** PageIndexEvents: the first page was tagged DIRTY. */
+  onFirstDirty(): void {
+    this.events?.becameDirty(this);
+  }
+
+  /** Live map() windows. Sets of a file are made on first use: most files never have one. */
+  get mappings(): ReadonlySet<MappingState> {
+    return this.mappingSet ?? NONE;
+  }
+
+  addMapping(mapping: MappingState): void {
+    (this.mappingSet ??= new Set()).add(mapping);
+  }
+
+  deleteMapping(mapping: MappingState): void {
+    this.mappingSet?.delete(mapping);
+  }
+
+  /** Reads from disk in flight (demand fills and read-ahead); the descriptor stays open until they end. */
+  get fills(): ReadonlySet<Promise<void>> {
+    return this.fillSet ?? NONE;
+  }
+
+  addFill(fill: Promise<void>): void {
+    (this.fillSet ??= new Set()).add(fill);
+  }
+
+  deleteFill(fill: Promise<void>): void {
+    this.fillSet?.delete(fill);
   }
 
   /** Pages, mappings, queued writes or a size change of ours are not on disk yet. */

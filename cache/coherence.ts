@@ -18,7 +18,7 @@ function sameIdentity(a: DiskIdentity | null, b: DiskIdentity): boolean {
 export function dropCleanPages(file: CachedFile): void {
   const keep = PageFlag.DIRTY | PageFlag.WRITEBACK | PageFlag.TOWRITE;
   if (file.mappings.size === 0) {
-    for (const page of file.index.allPages()) if (!(page.flags & keep) && !page.loading) file.index.remove(page);
+    file.index.removeUntagged(keep);
   }
   file.lastReadEnd = -1;
   file.readaheadEnd = 0;

@@ -10,27 +10,30 @@ export type DirtyBytes = Uint8Array;
 
 /** Tag the page DIRTY and remember that bytes [from, to) of it are ours. */
 export function markDirty(arena: PageArena, page: Page, from = 0, to = PAGE_SIZE): void {
-  const bits = (page.dirtyBytes ??= new Uint8Array(PAGE_SIZE / 8));
+  let bits = arena.dirtyBytes(page);
+  if (bits === null) arena.setDirtyBytes(page, (bits = new Uint8Array(PAGE_SIZE / 8)));
   setBits(bits, from, to);
   arena.setFlag(page, PageFlag.DIRTY);
 }
 
 /** Take the page's dirty bytes for writeback; the page starts a new set (a store during the I/O adds to it). */
-export function takeDirtyBytes(page: Page): DirtyBytes {
-  const bits = page.dirtyBytes ?? new Uint8Array(PAGE_SIZE / 8).fill(0xff);
-  page.dirtyBytes = null;
+export function takeDirtyBytes(arena: PageArena, page: Page): DirtyBytes {
+  const bits = arena.dirtyBytes(page) ?? new Uint8Array(PAGE_SIZE / 8).fill(0xff);
+  arena.setDirtyBytes(page, null);
   return bits;
 }
 
 /** Put taken bytes back after a failed writeback. */
-export function restoreDirtyBytes(page: Page, taken: DirtyBytes): void {
-  const bits = (page.dirtyBytes ??= new Uint8Array(PAGE_SIZE / 8));
+export function restoreDirtyBytes(arena: PageArena, page: Page, taken: DirtyBytes): void {
+  let bits = arena.dirtyBytes(page);
+  if (bits === null) arena.setDirtyBytes(page, (bits = new Uint8Array(PAGE_SIZE / 8)));
   for (let k = 0; k < bits.length; k++) bits[k] |= taken[k];
 }
 
 /** A copy-on-write replacement carries the set. */
-export function copyDirtyBytes(from: Page, to: Page): void {
-  to.dirtyBytes = from.dirtyBytes ? Uint8Array.from(from.dirtyBytes) : null;
+export function copyDirtyBytes(arena: PageArena, from: Page, to: Page): void {
+  const bits = arena.dirtyBytes(from);
+  arena.setDirtyBytes(to, bits ? Uint8Array.from(bits) : null);
 }
 
 /** The dirty byte ranges as [start, end) pairs within the page, in order. Whole bytes of the set are stepped over at once. */

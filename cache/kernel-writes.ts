@@ -40,7 +40,7 @@ export function queueKernelWrites(ctx: CacheContext, file: CachedFile, stored: r
       else reject(failure);
     };
     for (const { page, position, view } of stored) {
-      page.refcount++;
+      ctx.arena.refcount[page]++;
       file.kernelQueue.push({ position, view, page, done });
     }
     file.kernelWritesPending += stored.length;
@@ -117,7 +117,7 @@ async function drain(ctx: CacheContext, file: CachedFile, fd: number): Promise<v
 function finish(ctx: CacheContext, file: CachedFile, batch: QueuedWrite[], failure: unknown): void {
   if (batch.length === 0) return;
   for (const item of batch) {
-    if (failure !== undefined && item.page.owner === file.index) file.index.remove(item.page);
+    if (failure !== undefined && file.index.holds(item.page)) file.index.remove(item.page);
     ctx.arena.unref(item.page);
     item.done(failure);
   }

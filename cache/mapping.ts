@@ -1,6 +1,6 @@
 import type { CacheContext } from './context.js';
 import type { CachedFile, Mapping, MappingState } from './cached-file.js';
-import type { Page } from './page.js';
+import { NO_PAGE, type Page } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { pinRange } from './page-fill.js';
 import { copyOnWrite } from './write-path.js';
@@ -27,7 +27,7 @@ export async function mapRange(ctx: CacheContext, file: CachedFile, offset: numb
     const first = Math.floor(offset / PAGE_SIZE);
     const pages = end > offset ? await pinForMap(ctx, file, first, Math.floor((end - 1) / PAGE_SIZE)) : [];
     const state = buildMapping(ctx, file, pages, first, offset, Math.max(0, end - offset), writable);
-    file.mappings.add(state);
+    file.addMapping(state);
     return state;
   } catch (err) {
     file.mapped--;
@@ -48,13 +48,13 @@ async function pinForMap(ctx: CacheContext, file: CachedFile, first: number, las
 function replaceSpliced(ctx: CacheContext, file: CachedFile, pages: Page[]): boolean {
   for (let k = 0; k < pages.length; k++) {
     const page = pages[k];
-    if (!(page.flags & PageFlag.SPLICED)) continue;
+    if (!(ctx.arena.flags[page] & PageFlag.SPLICED)) continue;
     const fresh = copyOnWrite(ctx, file, page);
-    if (!fresh) {
+    if (fresh === NO_PAGE) {
       for (const held of pages) ctx.arena.unref(held);
       return false;
     }
-    fresh.refcount++;
+    ctx.arena.refcount[fresh]++;
     ctx.arena.unref(page);
     pages[k] = fresh;
   }
@@ -67,7 +67,7 @@ function buildMapping(ctx: CacheContext, file: CachedFile, pages: Page[], first:
   for (let k = 0; k < pages.length; k++) {
     const inPage = position - (first + k) * PAGE_SIZE;
     const take = Math.min(PAGE_SIZE - inPage, offset + length - position);
-    views.push(pages[k].view.subarray(inPage, inPage + take));
+    views.push(ctx.arena.view(pages[k]).subarray(inPage, inPage + take));
     if (writable) markDirty(ctx.arena, pages[k]);
     position += take;
   }
@@ -89,9 +89,9 @@ export function unmapRange(ctx: CacheContext, state: MappingState): void {
   if (!state.active) return;
   state.active = false;
   for (const page of state.pages) {
-    if (state.writable && page.owner === state.file.index) markDirty(ctx.arena, page);
+    if (state.writable && state.file.index.holds(page)) markDirty(ctx.arena, page);
     ctx.arena.unref(page);
   }
-  state.file.mappings.delete(state);
+  state.file.deleteMapping(state);
   state.file.mapped--;
 }

@@ -1,4 +1,4 @@
-import { Page, type SlabPages } from './page.js';
+import { NO_PAGE, type Page, type PageOwner, type SlabPages } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { BufferSlabAllocator, type SlabAllocator } from './slab-allocator.js';
 
@@ -37,19 +37,52 @@ export interface FlagCounts {
   spliced: number;
 }
 
+/** Bits of `state` (arena bookkeeping, not tags). */
+const IN_LRU = 1;
+/** Accessed since the eviction scan last passed (second chance, like PG_referenced). */
+const REFERENCED = 2;
+/** A private copy handed to one reader (not in any index). */
+const BOUNCE = 4;
+
 /**
  * Fixed-size pages carved from large slabs, a free list, and an LRU of indexed pages.
  * Eviction only takes pages that are clean, untagged and held by nothing but their index.
+ *
+ * Page state is a table: one typed array per field, indexed by page number, sized for the
+ * cache's largest page count up front (zeroed memory the kernel maps in as slabs are carved).
+ * refcount: 0 = free; the index holds 1 (its base), each outstanding bvec, mapping pin and
+ * in-flight fill holds one more. A bounce page's base is its single holder.
  */
 export class PageArena {
   private readonly allocator: SlabAllocator;
   private readonly slabList: SlabPages[] = [];
-  private readonly freePages: Page[] = [];
   private readonly subscriptions: Subscription[] = [];
   private readonly waiters: Array<() => void> = [];
   private readonly maxSlabs: number;
-  private lruHead: Page | null = null;
-  private lruTail: Page | null = null;
+  readonly pagesPerSlab: number;
+  /** References held on each page. */
+  readonly refcount: Int32Array;
+  /** Tag bits (PageFlag) of each page. */
+  readonly flags: Uint8Array;
+  private readonly state: Uint8Array;
+  /** Position of each indexed page in its file (page index); meaningless while it has no owner. */
+  private readonly fileIndex: Float64Array;
+  /** Owner id of each page (0: none), into `owners`. */
+  private readonly ownerIds: Int32Array;
+  private readonly owners: (PageOwner | undefined)[] = [undefined];
+  private readonly freeOwnerIds: number[] = [];
+  private readonly lruPrev: Int32Array;
+  private readonly lruNext: Int32Array;
+  private readonly freeStack: Int32Array;
+  private freeTop = 0;
+  /** Fill of each page being read from disk (0: none), into `fills`: pages of one read share it. */
+  private readonly fillIds: Int32Array;
+  private readonly fills: (Promise<void> | undefined)[] = [undefined];
+  private readonly freeFillIds: number[] = [];
+  /** Write-behind: the bytes the client wrote since the last writeback, by page (none recorded: absent). */
+  private readonly dirtyBits = new Map<Page, Uint8Array>();
+  private lruHead: Page = NO_PAGE;
+  private lruTail: Page = NO_PAGE;
   private lruCount = 0;
   readonly flagCounts: FlagCounts = { dirty: 0, writeback: 0, towrite: 0, spliced: 0 };
   /** SPLICED pages already replaced in their index, alive only for their readers. */
@@ -63,14 +96,25 @@ export class PageArena {
     }
     this.allocator = options.allocator ?? new BufferSlabAllocator();
     this.maxSlabs = Math.max(1, Math.floor(options.maxBytes / options.slabBytes));
+    this.pagesPerSlab = options.slabBytes / PAGE_SIZE;
+    const pages = this.maxPages;
+    this.refcount = new Int32Array(pages);
+    this.flags = new Uint8Array(pages);
+    this.state = new Uint8Array(pages);
+    this.fileIndex = new Float64Array(pages);
+    this.ownerIds = new Int32Array(pages);
+    this.lruPrev = new Int32Array(pages);
+    this.lruNext = new Int32Array(pages);
+    this.freeStack = new Int32Array(pages);
+    this.fillIds = new Int32Array(pages);
   }
 
   get maxPages(): number {
-    return (this.maxSlabs * this.options.slabBytes) / PAGE_SIZE;
+    return this.maxSlabs * this.pagesPerSlab;
   }
 
   get freeCount(): number {
-    return this.freePages.length + (this.maxSlabs - this.slabList.length) * (this.options.slabBytes / PAGE_SIZE);
+    return this.freeTop + (this.maxSlabs - this.slabList.length) * this.pagesPerSlab;
   }
 
   get indexedCount(): number {
@@ -79,6 +123,110 @@ export class PageArena {
 
   slabs(): Slab[] {
     return this.slabList.map(({ id, memory }) => ({ id, memory }));
+  }
+
+  /** The slab that holds `page`. */
+  slabOf(page: Page): SlabPages {
+    return this.slabList[Math.floor(page / this.pagesPerSlab)];
+  }
+
+  /** Byte offset of the page inside its slab. */
+  slabOffset(page: Page): number {
+    return (page % this.pagesPerSlab) * PAGE_SIZE;
+  }
+
+  slabId(page: Page): number {
+    return this.slabOf(page).id;
+  }
+
+  /** Whether `next` is the page right after `page` in the same slab. */
+  adjacent(page: Page, next: Page): boolean {
+    return next === page + 1 && next % this.pagesPerSlab !== 0;
+  }
+
+  /** A view of `count` pages from `page` (all in one slab), made on each call: nothing is kept per page. */
+  view(page: Page, count = 1): Buffer {
+    const start = this.slabOffset(page);
+    return this.slabOf(page).memory.subarray(start, start + count * PAGE_SIZE);
+  }
+
+  /** The page's slab memory and the page's byte offset in it, for copies without a view. */
+  memory(page: Page): Buffer {
+    return this.slabOf(page).memory;
+  }
+
+  owner(page: Page): PageOwner | null {
+    return this.owners[this.ownerIds[page]] ?? null;
+  }
+
+  /** Whether the page is indexed by `owner`. */
+  ownedBy(page: Page, owner: PageOwner): boolean {
+    const id = this.ownerIds[page];
+    return id !== 0 && this.owners[id] === owner;
+  }
+
+  /** The page's position in its file (valid while it has an owner). */
+  indexOf(page: Page): number {
+    return this.fileIndex[page];
+  }
+
+  /** An id for a page owner, given back with releaseOwnerId once it indexes no page. */
+  ownerId(owner: PageOwner): number {
+    const id = this.freeOwnerIds.pop() ?? this.owners.length;
+    this.owners[id] = owner;
+    return id;
+  }
+
+  releaseOwnerId(id: number): void {
+    this.owners[id] = undefined;
+    this.freeOwnerIds.push(id);
+  }
+
+  /** Record the page as indexed by owner `id` at `index` (id 0: not indexed). */
+  setOwner(page: Page, id: number, index: number): void {
+    this.ownerIds[page] = id;
+    this.fileIndex[page] = index;
+  }
+
+  /** The read filling the page from disk, or null when it is not being filled. */
+  loading(page: Page): Promise<void> | null {
+    const id = this.fillIds[page];
+    return id === 0 ? null : this.fills[id]!;
+  }
+
+  isLoading(page: Page): boolean {
+    return this.fillIds[page] !== 0;
+  }
+
+  /** `pages` are being filled by `fill` (readers wait on it) until endLoading with the id returned. */
+  startLoading(pages: readonly Page[], fill: Promise<void>): number {
+    const id = this.freeFillIds.pop() ?? this.fills.length;
+    this.fills[id] = fill;
+    for (const page of pages) this.fillIds[page] = id;
+    return id;
+  }
+
+  endLoading(pages: readonly Page[], id: number): void {
+    for (const page of pages) if (this.fillIds[page] === id) this.fillIds[page] = 0;
+    this.fills[id] = undefined;
+    this.freeFillIds.push(id);
+  }
+
+  isBounce(page: Page): boolean {
+    return (this.state[page] & BOUNCE) !== 0;
+  }
+
+  markBounce(page: Page): void {
+    this.state[page] |= BOUNCE;
+  }
+
+  dirtyBytes(page: Page): Uint8Array | null {
+    return this.dirtyBits.get(page) ?? null;
+  }
+
+  setDirtyBytes(page: Page, bits: Uint8Array | null): void {
+    if (bits) this.dirtyBits.set(page, bits);
+    else this.dirtyBits.delete(page);
   }
 
   /** Subscribe to slabs (existing ones at once, new ones as created); returns an unsubscribe that runs the cleanups. */
@@ -95,13 +243,13 @@ export class PageArena {
     };
   }
 
-  /** A page with refcount 1 and no tags, or null when every page is in use and none can be evicted. */
-  allocate(): Page | null {
-    let page = this.freePages.pop();
-    if (!page && this.slabList.length < this.maxSlabs) page = this.growSlab();
-    if (!page && this.evictFromTail()) page = this.freePages.pop();
-    if (!page) return null;
-    page.refcount = 1;
+  /** A page with refcount 1 and no tags, or NO_PAGE when every page is in use and none can be evicted. */
+  allocate(): Page {
+    let page = this.popFree();
+    if (page === NO_PAGE && this.slabList.length < this.maxSlabs) page = this.growSlab();
+    if (page === NO_PAGE && this.evictFromTail()) page = this.popFree();
+    if (page === NO_PAGE) return NO_PAGE;
+    this.refcount[page] = 1;
     return page;
   }
 
@@ -114,10 +262,11 @@ export class PageArena {
     const pages: Page[] = [];
     while (pages.length < count) {
       const page = this.allocate();
-      if (!page) break;
+      if (page === NO_PAGE) break;
       pages.push(page);
     }
-    return pages.sort((a, b) => a.slabId - b.slabId || a.slabOffset - b.slabOffset);
+    // Page numbers follow slab order, and addresses within a slab.
+    return pages.sort((a, b) => a - b);
   }
 
   /** Resolves true when a page is freed, false after `timeoutMs`. */
@@ -138,9 +287,8 @@ export class PageArena {
 
   /** Drop one reference; the page returns to the free list at zero. */
   put(page: Page): void {
-    if (page.refcount <= 0) throw new Error('page reference underflow');
-    page.refcount--;
-    if (page.refcount === 0) this.free(page);
+    if (this.refcount[page] <= 0) throw new Error('page reference underflow');
+    if (--this.refcount[page] === 0) this.free(page);
   }
 
   /**
@@ -149,7 +297,7 @@ export class PageArena {
    */
   unref(page: Page): void {
     this.put(page);
-    if (page.refcount === 1 && page.owner !== null) {
+    if (this.refcount[page] === 1 && this.ownerIds[page] !== 0) {
       this.clearFlag(page, PageFlag.SPLICED);
       this.wakeOne();
     }
@@ -161,25 +309,25 @@ export class PageArena {
   }
 
   setFlag(page: Page, bit: number): void {
-    if (page.flags & bit) return;
-    page.flags |= bit;
+    if (this.flags[page] & bit) return;
+    this.flags[page] |= bit;
     this.count(bit, 1);
-    if (bit !== PageFlag.SPLICED) page.owner?.retag(page.index, bit, true);
+    if (bit !== PageFlag.SPLICED) this.owner(page)?.retag(this.fileIndex[page], bit, true);
   }
 
   clearFlag(page: Page, bit: number): void {
-    if (!(page.flags & bit)) return;
-    page.flags &= ~bit;
+    if (!(this.flags[page] & bit)) return;
+    this.flags[page] &= ~bit;
     this.count(bit, -1);
-    if (bit !== PageFlag.SPLICED) page.owner?.retag(page.index, bit, false);
+    if (bit !== PageFlag.SPLICED) this.owner(page)?.retag(this.fileIndex[page], bit, false);
   }
 
   /** Evict up to `limit` evictable pages (all of them by default); returns how many. */
   evict(limit = Infinity): number {
     let evicted = 0;
     let page = this.lruTail;
-    while (page && evicted < limit) {
-      const prev = page.lruPrev;
+    while (page !== NO_PAGE && evicted < limit) {
+      const prev = this.lruPrev[page];
       if (this.evictable(page)) {
         this.evictPage(page);
         evicted++;
@@ -190,22 +338,22 @@ export class PageArena {
   }
 
   lruAdd(page: Page): void {
-    if (page.inLru) this.lruUnlink(page);
-    page.inLru = true;
-    page.lruPrev = null;
-    page.lruNext = this.lruHead;
-    if (this.lruHead) this.lruHead.lruPrev = page;
+    if (this.state[page] & IN_LRU) this.lruUnlink(page);
+    this.state[page] |= IN_LRU;
+    this.lruPrev[page] = NO_PAGE;
+    this.lruNext[page] = this.lruHead;
+    if (this.lruHead !== NO_PAGE) this.lruPrev[this.lruHead] = page;
     this.lruHead = page;
-    if (!this.lruTail) this.lruTail = page;
+    if (this.lruTail === NO_PAGE) this.lruTail = page;
     this.lruCount++;
   }
 
   touch(page: Page): void {
-    page.referenced = true;
+    this.state[page] |= REFERENCED;
   }
 
   lruRemove(page: Page): void {
-    if (page.inLru) this.lruUnlink(page);
+    if (this.state[page] & IN_LRU) this.lruUnlink(page);
   }
 
   /** Release every slab (shutdown), telling the listeners first. Pages must no longer be used afterwards. */
@@ -219,15 +367,19 @@ export class PageArena {
       this.allocator.release(slab.id);
     }
     this.slabList.length = 0;
-    this.freePages.length = 0;
+    this.freeTop = 0;
+  }
+
+  private popFree(): Page {
+    return this.freeTop > 0 ? this.freeStack[--this.freeTop] : NO_PAGE;
   }
 
   private evictable(page: Page): boolean {
-    return page.refcount === 1 && page.flags === 0 && page.loading === null && page.owner !== null;
+    return this.refcount[page] === 1 && this.flags[page] === 0 && this.fillIds[page] === 0 && this.ownerIds[page] !== 0;
   }
 
   private evictPage(page: Page): void {
-    page.owner!.detach(page);
+    this.owner(page)!.detach(page);
     this.evictions++;
     this.put(page);
   }
@@ -238,29 +390,31 @@ export class PageArena {
    */
   private evictFromTail(): boolean {
     let budget = 2 * this.lruCount;
-    while (this.lruTail && budget-- > 0) {
+    while (this.lruTail !== NO_PAGE && budget-- > 0) {
       const page = this.lruTail;
-      if (this.evictable(page) && !page.referenced) {
+      if (this.evictable(page) && !(this.state[page] & REFERENCED)) {
         this.evictPage(page);
         return true;
       }
-      page.referenced = false;
+      this.state[page] &= ~REFERENCED;
       this.lruAdd(page);
     }
     return false;
   }
 
-  private growSlab(): Page | undefined {
+  private growSlab(): Page {
     const { id, memory } = this.allocator.allocate(this.options.slabBytes);
-    const slab: SlabPages = { id, memory, pages: [] };
-    const count = this.options.slabBytes / PAGE_SIZE;
-    for (let i = 0; i < count; i++) slab.pages.push(new Page(slab, i));
+    const count = this.pagesPerSlab;
+    const first = this.slabList.length * count;
+    const slab: SlabPages = { id, memory, first, count };
+    this.lruPrev.fill(NO_PAGE, first, first + count);
+    this.lruNext.fill(NO_PAGE, first, first + count);
     // Pushed in reverse so pops hand out ascending addresses: sequential fills get contiguous pages.
-    for (let i = count - 1; i >= 0; i--) this.freePages.push(slab.pages[i]);
+    for (let k = count - 1; k >= 0; k--) this.freeStack[this.freeTop++] = first + k;
     this.slabList.push(slab);
     this.totalPages += count;
     for (const subscription of [...this.subscriptions]) this.announce(subscription, slab);
-    return this.freePages.pop();
+    return this.popFree();
   }
 
   private announce(subscription: Subscription, { id, memory }: SlabPages): void {
@@ -269,19 +423,18 @@ export class PageArena {
   }
 
   private free(page: Page): void {
-    if (page.flags & PageFlag.SPLICED && page.owner === null) this.orphanSpliced--;
-    if (page.flags !== 0) {
-      for (let bit = 1; bit <= PageFlag.SPLICED; bit <<= 1) if (page.flags & bit) this.count(bit, -1);
-      page.flags = 0;
+    const flags = this.flags[page];
+    if (flags & PageFlag.SPLICED && this.ownerIds[page] === 0) this.orphanSpliced--;
+    if (flags !== 0) {
+      for (let bit = 1; bit <= PageFlag.SPLICED; bit <<= 1) if (flags & bit) this.count(bit, -1);
+      this.flags[page] = 0;
     }
-    page.bounce = false;
-    page.dirtyBytes = null;
-    page.referenced = false;
-    page.owner = null;
-    page.index = -1;
-    page.loading = null;
     this.lruRemove(page);
-    this.freePages.push(page);
+    this.state[page] = 0;
+    this.fillIds[page] = 0;
+    this.dirtyBits.delete(page);
+    this.ownerIds[page] = 0;
+    this.freeStack[this.freeTop++] = page;
     this.wakeOne();
   }
 
@@ -293,12 +446,14 @@ export class PageArena {
   }
 
   private lruUnlink(page: Page): void {
-    if (page.lruPrev) page.lruPrev.lruNext = page.lruNext;
-    else this.lruHead = page.lruNext;
-    if (page.lruNext) page.lruNext.lruPrev = page.lruPrev;
-    else this.lruTail = page.lruPrev;
-    page.lruPrev = page.lruNext = null;
-    page.inLru = false;
+    const prev = this.lruPrev[page];
+    const next = this.lruNext[page];
+    if (prev !== NO_PAGE) this.lruNext[prev] = next;
+    else this.lruHead = next;
+    if (next !== NO_PAGE) this.lruPrev[next] = prev;
+    else this.lruTail = prev;
+    this.lruPrev[page] = this.lruNext[page] = NO_PAGE;
+    this.state[page] &= ~IN_LRU;
     this.lruCount--;
   }
 }

@@ -15,6 +15,7 @@ import { dropCleanPages, revalidateOnOpen } from './coherence.js';
 import { closeAsync } from './fd-io.js';
 import { fstatSync, type BigIntStats } from 'node:fs';
 import { pageStates } from './page-states.js';
+import { NO_PAGE } from './page.js';
 
 const MiB = 1024 * 1024;
 
@@ -271,12 +272,14 @@ export class PageCache {
 
   /** Tag bits of the page cached at `index` of the handle's file, or -1 when not cached. */
   pageFlags(handle: CacheHandle, index: number): number {
-    return handle.file.index.get(index)?.flags ?? -1;
+    const page = handle.file.index.get(index);
+    return page === NO_PAGE ? -1 : this.arena.flags[page];
   }
 
   /** Reference count of the page cached at `index`, or 0 when not cached. */
   pageRefcount(handle: CacheHandle, index: number): number {
-    return handle.file.index.get(index)?.refcount ?? 0;
+    const page = handle.file.index.get(index);
+    return page === NO_PAGE ? 0 : this.arena.refcount[page];
   }
 
   counters(): CacheCounters {

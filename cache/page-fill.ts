@@ -1,6 +1,7 @@
 import type { CacheContext } from './context.js';
 import type { CachedFile } from './cached-file.js';
-import type { Page } from './page.js';
+import { NO_PAGE, type Page } from './page.js';
+import type { PageArena } from './page-arena.js';
 import { PAGE_SIZE } from './page-flags.js';
 import { readIntoViews } from './fd-io.js';
 import { inReadaheadLane } from './readahead-lanes.js';
@@ -43,7 +44,7 @@ export async function pinRange(ctx: CacheContext, file: CachedFile, first: numbe
 /** Fresh pages, in slab order, for the indexes of [first, last] not cached (fewer when memory is short). */
 function freshPagesFor(ctx: CacheContext, file: CachedFile, first: number, last: number): Page[] {
   let missing = 0;
-  for (let index = first; index <= last; index++) if (!file.index.get(index)) missing++;
+  for (let index = first; index <= last; index++) if (!file.index.has(index)) missing++;
   return ctx.arena.allocateInSlabOrder(missing);
 }
 
@@ -61,23 +62,24 @@ async function tryPin(ctx: CacheContext, file: CachedFile, first: number, last: 
   let runStart = -1;
   const runs: number[] = [];
   for (let index = first; index <= last; index++) {
-    let page: Page | null | undefined = file.index.get(index);
-    if (page) {
+    let page: Page = file.index.get(index);
+    if (page !== NO_PAGE) {
       stats.hits++;
-      page.refcount++;
+      arena.refcount[page]++;
       arena.touch(page);
       // Pages of one fill share its promise: wait on each fill once, not once per page.
-      if (page.loading !== null && page.loading !== waits[waits.length - 1]) waits.push(page.loading);
+      const loading = arena.loading(page);
+      if (loading !== null && loading !== waits[waits.length - 1]) waits.push(loading);
       if (runStart >= 0) runs.push(runStart, index - 1);
       runStart = -1;
     } else {
-      page = fresh[taken++];
-      if (!page) {
+      if (taken === fresh.length) {
         abandon(ctx, file, pages, first, index, runs, runStart);
         return null;
       }
+      page = fresh[taken++];
       stats.misses++;
-      page.refcount++;
+      arena.refcount[page]++;
       file.index.insert(index, page);
       if (runStart < 0) runStart = index;
     }
@@ -116,56 +118,50 @@ function abandon(ctx: CacheContext, file: CachedFile, pages: Page[], first: numb
  */
 export function fillRun(ctx: CacheContext, file: CachedFile, firstIndex: number, pages: Page[], ahead = false): Promise<void> {
   const chunk = ahead ? READAHEAD_CHUNK_PAGES : FILL_CHUNK_PAGES;
-  if (pages.length <= chunk) return fillChunk(file, firstIndex, pages, ahead);
+  if (pages.length <= chunk) return fillChunk(ctx.arena, file, firstIndex, pages, ahead);
   const chunks: Promise<void>[] = [];
-  for (let k = 0; k < pages.length; k += chunk) chunks.push(fillChunk(file, firstIndex + k, pages.slice(k, k + chunk), ahead));
+  for (let k = 0; k < pages.length; k += chunk) chunks.push(fillChunk(ctx.arena, file, firstIndex + k, pages.slice(k, k + chunk), ahead));
   return Promise.all(chunks).then(() => undefined);
 }
 
 /** `ahead`: a read-ahead chunk, which waits for a lane (demand fills never queue). */
-function fillChunk(file: CachedFile, firstIndex: number, pages: Page[], ahead: boolean): Promise<void> {
-  const reading = ahead ? inReadaheadLane(file, () => readChunk(file, firstIndex, pages)) : readChunk(file, firstIndex, pages);
+function fillChunk(arena: PageArena, file: CachedFile, firstIndex: number, pages: Page[], ahead: boolean): Promise<void> {
+  const reading = ahead ? inReadaheadLane(file, () => readChunk(arena, file, firstIndex, pages)) : readChunk(arena, file, firstIndex, pages);
   const fill = reading.then(
-    () => {
-      for (const page of pages) page.loading = null;
-    },
+    () => arena.endLoading(pages, id),
     (err: unknown) => {
-      for (const page of pages) {
-        page.loading = null;
-        if (page.owner === file.index) file.index.remove(page);
-      }
+      arena.endLoading(pages, id);
+      for (const page of pages) if (file.index.holds(page)) file.index.remove(page);
       throw err;
     },
   );
-  for (const page of pages) page.loading = fill;
-  file.fills.add(fill);
-  const forget = (): void => {
-    file.fills.delete(fill);
-  };
+  const id = arena.startLoading(pages, fill);
+  file.addFill(fill);
+  const forget = (): void => file.deleteFill(fill);
   fill.then(forget, forget);
   return fill;
 }
 
-async function readChunk(file: CachedFile, firstIndex: number, pages: Page[]): Promise<void> {
+async function readChunk(arena: PageArena, file: CachedFile, firstIndex: number, pages: Page[]): Promise<void> {
   // A page dropped while its bytes were still queued for the kernel must not come back old.
   if (file.kernelWritesPending > 0) await file.kernelWritesSettled();
   if (file.fd === null) throw new Error(`cache: ${file.path ?? file.key} has no open descriptor`);
   const start = firstIndex * PAGE_SIZE;
-  const got = await readIntoViews(file.fd, slabExtents(pages), start);
+  const got = await readIntoViews(file.fd, slabExtents(arena, pages), start);
   // Past EOF, and past a shrink not yet applied on disk, the file reads as zeros.
   const valid = Math.min(got, Math.max(0, Math.min(file.size, file.diskStaleFrom) - start));
-  for (let k = Math.floor(valid / PAGE_SIZE); k < pages.length; k++) pages[k].view.fill(0, Math.max(0, valid - k * PAGE_SIZE));
+  for (let k = Math.floor(valid / PAGE_SIZE); k < pages.length; k++) arena.view(pages[k]).fill(0, Math.max(0, valid - k * PAGE_SIZE));
 }
 
 /** Views over the pages' memory in file order, one per stretch of pages that follow each other in one slab. */
-export function slabExtents(pages: readonly Page[]): Buffer[] {
+export function slabExtents(arena: PageArena, pages: readonly Page[]): Buffer[] {
   const views: Buffer[] = [];
   let k = 0;
   while (k < pages.length) {
     const head = pages[k];
     let n = 1;
-    while (k + n < pages.length && pages[k + n].slab === head.slab && pages[k + n].slabIndex === head.slabIndex + n) n++;
-    views.push(n === 1 ? head.view : head.slab.memory.subarray(head.slabOffset, head.slabOffset + n * PAGE_SIZE));
+    while (k + n < pages.length && arena.adjacent(pages[k + n - 1], pages[k + n])) n++;
+    views.push(arena.view(head, n));
     k += n;
   }
   return views;
@@ -219,22 +215,22 @@ function nextWindow(ctx: CacheContext, window: number, requested: number): numbe
  */
 function readaheadRange(ctx: CacheContext, file: CachedFile, first: number, last: number): number {
   let missing = 0;
-  for (let index = first; index <= last; index++) if (!file.index.get(index)) missing++;
+  for (let index = first; index <= last; index++) if (!file.index.has(index)) missing++;
   if (missing === 0) return last + 1;
   const fresh = ctx.arena.allocateInSlabOrder(missing);
   let taken = 0;
   let runStart = -1;
   let index = first;
   for (; index <= last; index++) {
-    if (file.index.get(index)) {
+    if (file.index.has(index)) {
       if (runStart >= 0) startReadahead(ctx, file, runStart, fresh.slice(taken - (index - runStart), taken));
       runStart = -1;
       continue;
     }
     if (taken === fresh.length) break;
     const page = fresh[taken++];
-    page.refcount++; // the fill's pin
-    page.referenced = true; // about to be read: a second chance against eviction
+    ctx.arena.refcount[page]++; // the fill's pin
+    ctx.arena.touch(page); // about to be read: a second chance against eviction
     file.index.insert(index, page);
     if (runStart < 0) runStart = index;
   }

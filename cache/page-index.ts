@@ -1,4 +1,4 @@
-import type { Page, PageOwner } from './page.js';
+import { NO_PAGE, type Page, type PageOwner } from './page.js';
 import type { PageArena } from './page-arena.js';
 import { PageFlag } from './page-flags.js';
 
@@ -18,13 +18,18 @@ export interface PageIndexEvents {
   onFirstDirty(): void;
 }
 
-/** Pages per chunk of the index (256 KiB of file): one Map entry per chunk, an array inside. */
+/** Pages per chunk of the index (256 KiB of file): one Map entry per chunk, a typed array inside. */
 const CHUNK_PAGES = 64;
+/** Where a chunk keeps how many of its slots hold a page. */
+const COUNT = CHUNK_PAGES;
 
-/** The pages of one CHUNK_PAGES-aligned stretch of a file, and how many there are. */
-interface Chunk {
-  readonly slots: (Page | undefined)[];
-  count: number;
+/** The pages of one CHUNK_PAGES-aligned stretch of a file (NO_PAGE where none), then their count at COUNT. */
+type Chunk = Int32Array;
+
+function newChunk(): Chunk {
+  const chunk = new Int32Array(CHUNK_PAGES + 1).fill(NO_PAGE);
+  chunk[COUNT] = 0;
+  return chunk;
 }
 
 function chunkKey(index: number): number {
@@ -37,14 +42,20 @@ function chunkKey(index: number): number {
  * its whole length), so sequential access costs one Map lookup per 64 pages (the last chunk
  * looked up is remembered), and one Set per tag so "any DIRTY page in this range?" costs the
  * smaller of the range length and the number of tagged pages. Every walk costs the pages that exist.
+ * The index holds an owner id of the arena while it holds pages.
  */
 export class PageIndex implements PageOwner {
-  private readonly chunks = new Map<number, Chunk>();
+  /** Chunks by key; a file whose pages all fall in one chunk keeps it in `sole` and has no Map. */
+  private chunks: Map<number, Chunk> | null = null;
+  private soleKey = -1;
+  private sole: Chunk | undefined = undefined;
   private pageCount = 0;
+  private ownerId = 0;
   /** The key last looked up and its chunk (undefined when it has none): sequential access skips the Map. */
   private lastKey = -1;
   private lastChunk: Chunk | undefined = undefined;
-  private readonly tagged: Set<number>[] = TAG_BITS.map(() => new Set<number>());
+  /** Indexes carrying each tag; made on first use (most files never have a tagged page). */
+  private readonly tagged: (Set<number> | null)[] = [null, null, null];
 
   constructor(
     private readonly arena: PageArena,
@@ -58,14 +69,52 @@ export class PageIndex implements PageOwner {
   private chunkOf(key: number): Chunk | undefined {
     if (key !== this.lastKey) {
       this.lastKey = key;
-      this.lastChunk = this.chunks.get(key);
+      this.lastChunk = this.chunks ? this.chunks.get(key) : key === this.soleKey ? this.sole : undefined;
     }
     return this.lastChunk;
   }
 
-  get(index: number): Page | undefined {
+  private addChunk(key: number, chunk: Chunk): void {
+    if (this.chunks) this.chunks.set(key, chunk);
+    else if (this.sole === undefined) {
+      this.soleKey = key;
+      this.sole = chunk;
+    } else {
+      this.chunks = new Map([[this.soleKey, this.sole], [key, chunk]]);
+      this.sole = undefined;
+      this.soleKey = -1;
+    }
+    this.lastKey = key;
+    this.lastChunk = chunk;
+  }
+
+  private dropChunk(key: number): void {
+    if (this.chunks) this.chunks.delete(key);
+    else if (key === this.soleKey) {
+      this.sole = undefined;
+      this.soleKey = -1;
+    }
+    this.lastChunk = undefined;
+  }
+
+  private allChunks(): Iterable<Chunk> {
+    return this.chunks ? this.chunks.values() : this.sole ? [this.sole] : [];
+  }
+
+  /** The page at `index`, or NO_PAGE. */
+  get(index: number): Page {
     const key = chunkKey(index);
-    return this.chunkOf(key)?.slots[index - key * CHUNK_PAGES];
+    const chunk = this.chunkOf(key);
+    return chunk === undefined ? NO_PAGE : chunk[index - key * CHUNK_PAGES];
+  }
+
+  has(index: number): boolean {
+    return this.get(index) !== NO_PAGE;
+  }
+
+  /** Whether `page` is in this index. */
+  holds(page: Page): boolean {
+    return this.ownerId !== 0 && this.arena.ownedBy(page, this);
   }
 
   /** Put a page (holding its base reference) at `index`; the slot must be empty. */
@@ -73,18 +122,17 @@ export class PageIndex implements PageOwner {
     const key = chunkKey(index);
     let chunk = this.chunkOf(key);
     if (chunk === undefined) {
-      chunk = { slots: new Array<Page | undefined>(CHUNK_PAGES).fill(undefined), count: 0 };
-      this.chunks.set(key, chunk);
-      this.lastChunk = chunk;
+      chunk = newChunk();
+      this.addChunk(key, chunk);
     }
     const at = index - key * CHUNK_PAGES;
-    if (chunk.slots[at] !== undefined) throw new Error(`page ${index} already indexed`);
-    chunk.slots[at] = page;
-    chunk.count++;
-    this.pageCount++;
-    page.owner = this;
-    page.index = index;
-    if (page.flags & TAG_MASK) for (const bit of TAG_BITS) if (page.flags & bit) this.retag(index, bit, true);
+    if (chunk[at] !== NO_PAGE) throw new Error(`page ${index} already indexed`);
+    chunk[at] = page;
+    chunk[COUNT]++;
+    if (this.pageCount++ === 0) this.ownerId = this.arena.ownerId(this);
+    this.arena.setOwner(page, this.ownerId, index);
+    const flags = this.arena.flags[page];
+    if (flags & TAG_MASK) for (const bit of TAG_BITS) if (flags & bit) this.retag(index, bit, true);
     this.arena.lruAdd(page);
   }
 
@@ -95,40 +143,43 @@ export class PageIndex implements PageOwner {
   }
 
   detach(page: Page): void {
-    if (page.owner !== this) return;
-    const key = chunkKey(page.index);
+    if (!this.holds(page)) return;
+    const index = this.arena.indexOf(page);
+    const key = chunkKey(index);
     const chunk = this.chunkOf(key)!;
-    chunk.slots[page.index - key * CHUNK_PAGES] = undefined;
-    if (--chunk.count === 0) {
-      this.chunks.delete(key);
-      this.lastChunk = undefined;
-    }
-    this.pageCount--;
-    if (page.flags & TAG_MASK) for (const bit of TAG_BITS) if (page.flags & bit) this.tagged[slot(bit)].delete(page.index);
-    if (page.flags & PageFlag.SPLICED) this.arena.orphanSpliced++;
-    page.owner = null;
+    chunk[index - key * CHUNK_PAGES] = NO_PAGE;
+    if (--chunk[COUNT] === 0) this.dropChunk(key);
+    const flags = this.arena.flags[page];
+    if (flags & TAG_MASK) for (const bit of TAG_BITS) if (flags & bit) this.tagged[slot(bit)]?.delete(index);
+    if (flags & PageFlag.SPLICED) this.arena.orphanSpliced++;
+    this.arena.setOwner(page, 0, -1);
     this.arena.lruRemove(page);
-    if (this.pageCount === 0) this.events?.onEmpty();
+    if (--this.pageCount === 0) {
+      this.chunks = null;
+      this.arena.releaseOwnerId(this.ownerId);
+      this.ownerId = 0;
+      this.events?.onEmpty();
+    }
   }
 
   retag(index: number, bit: number, set: boolean): void {
-    const tags = this.tagged[slot(bit)];
     if (!set) {
-      tags.delete(index);
+      this.tagged[slot(bit)]?.delete(index);
       return;
     }
+    const tags = (this.tagged[slot(bit)] ??= new Set<number>());
     tags.add(index);
     if (bit === PageFlag.DIRTY && tags.size === 1) this.events?.onFirstDirty();
   }
 
   count(bit: number): number {
-    return this.tagged[slot(bit)].size;
+    return this.tagged[slot(bit)]?.size ?? 0;
   }
 
   /** True when some page with index in [first, last] carries `bit`. */
   anyTagged(bit: number, first: number, last: number): boolean {
     const tags = this.tagged[slot(bit)];
-    if (tags.size === 0) return false;
+    if (!tags || tags.size === 0) return false;
     if (tags.size <= last - first + 1) {
       for (const index of tags) if (index >= first && index <= last) return true;
       return false;
@@ -139,24 +190,29 @@ export class PageIndex implements PageOwner {
 
   /** Sorted indexes carrying `bit`. */
   taggedIndexes(bit: number): number[] {
-    return [...this.tagged[slot(bit)]].sort((a, b) => a - b);
+    return [...(this.tagged[slot(bit)] ?? [])].sort((a, b) => a - b);
   }
 
   /** Indexes of the tagged pages of every tag, for the status page. */
   forEachTagged(visit: (index: number) => void): void {
-    for (const tags of this.tagged) for (const index of tags) visit(index);
+    for (const tags of this.tagged) if (tags) for (const index of tags) visit(index);
   }
 
   /** Pages with index >= first, in index order (for truncation). */
   pagesFrom(first: number): Page[] {
     const out: Page[] = [];
-    for (const chunk of this.chunks.values()) for (const page of chunk.slots) if (page !== undefined && page.index >= first) out.push(page);
-    return out.sort((a, b) => a.index - b.index);
+    for (const chunk of this.allChunks()) for (let k = 0; k < CHUNK_PAGES; k++) if (chunk[k] !== NO_PAGE && this.arena.indexOf(chunk[k]) >= first) out.push(chunk[k]);
+    return out.sort((a, b) => this.arena.indexOf(a) - this.arena.indexOf(b));
+  }
+
+  /** Remove every page that carries none of the `keep` tags and is not being filled. */
+  removeUntagged(keep: number): void {
+    for (const page of this.allPages()) if (!(this.arena.flags[page] & keep) && !this.arena.isLoading(page)) this.remove(page);
   }
 
   allPages(): Page[] {
     const out: Page[] = [];
-    for (const chunk of this.chunks.values()) for (const page of chunk.slots) if (page !== undefined) out.push(page);
+    for (const chunk of this.allChunks()) for (let k = 0; k < CHUNK_PAGES; k++) if (chunk[k] !== NO_PAGE) out.push(chunk[k]);
     return out;
   }
 }

@@ -16,7 +16,7 @@ export function pageStates(arena: PageArena, stats: CacheStats, files: readonly 
     file.index.forEachTagged((index) => seen.add(index));
     indexedTagged += seen.size;
     for (const index of seen) {
-      if (file.index.get(index)!.flags & PageFlag.WRITEBACK) writeback++;
+      if (arena.flags[file.index.get(index)] & PageFlag.WRITEBACK) writeback++;
       else dirty++;
     }
   }

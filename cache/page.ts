@@ -1,10 +1,19 @@
-import { PAGE_SIZE } from './page-flags.js';
+/**
+ * A page of the arena is its number: slab position * pages per slab + position in the slab.
+ * Its state lives in the arena's typed arrays (page-arena.ts), not in an object per page, so a
+ * cache of N pages costs a few bytes per page and nothing for the garbage collector to trace.
+ */
+export type Page = number;
 
-/** A slab and its pages in address order (page k starts at k * PAGE_SIZE). */
+/** No page (an empty slot, the end of a list). */
+export const NO_PAGE = -1;
+
+/** A slab and where its pages start (page `first + k` is at byte k * PAGE_SIZE of `memory`). */
 export interface SlabPages {
   readonly id: number;
   readonly memory: Buffer;
-  readonly pages: Page[];
+  readonly first: Page;
+  readonly count: number;
 }
 
 /** The part of a file's page index a page needs to reach when its tags change or it is evicted. */
@@ -13,55 +22,4 @@ export interface PageOwner {
   retag(index: number, bit: number, set: boolean): void;
   /** Take the page out of the index (eviction); the index's reference is dropped by the caller. */
   detach(page: Page): void;
-}
-
-/**
- * One 4 KiB page of a slab. `view` is created once per page, on first use, and reused, so the
- * splice path never allocates a Buffer per page.
- *
- * refcount: 0 = free; the index holds 1 (its base), each outstanding bvec, mapping
- * pin and in-flight fill holds one more. A bounce page's base is its single holder.
- */
-export class Page {
-  refcount = 0;
-  flags = 0;
-  owner: PageOwner | null = null;
-  index = -1;
-  /** Set while the page is being filled from disk; readers wait on it. */
-  loading: Promise<void> | null = null;
-  lruPrev: Page | null = null;
-  lruNext: Page | null = null;
-  inLru = false;
-  /** Accessed since the eviction scan last passed (second chance, like PG_referenced). */
-  referenced = false;
-  /** A private copy handed to one reader (not in any index). */
-  bounce = false;
-  /** Write-behind: the bytes the client wrote since the last writeback (null: none recorded). */
-  dirtyBytes: Uint8Array | null = null;
-
-  private viewOnce: Buffer | null = null;
-
-  constructor(
-    readonly slab: SlabPages,
-    /** Position of the page in its slab. */
-    readonly slabIndex: number,
-  ) {}
-
-  /** The page's memory: a view of the slab, PAGE_SIZE bytes, made on first use (a new slab makes none) and kept. */
-  get view(): Buffer {
-    return (this.viewOnce ??= this.slab.memory.subarray(this.slabIndex * PAGE_SIZE, (this.slabIndex + 1) * PAGE_SIZE));
-  }
-
-  get slabId(): number {
-    return this.slab.id;
-  }
-
-  /** Byte offset of the page inside its slab. */
-  get slabOffset(): number {
-    return this.slabIndex * PAGE_SIZE;
-  }
-
-  get size(): number {
-    return PAGE_SIZE;
-  }
 }

@@ -1,6 +1,7 @@
 import type { CacheContext } from './context.js';
 import type { CachedFile } from './cached-file.js';
-import type { Page } from './page.js';
+import { NO_PAGE, type Page } from './page.js';
+import type { PageArena } from './page-arena.js';
 import { COPY_TAGS, PAGE_SIZE, PageFlag, type CopyReason } from './page-flags.js';
 import { HeapBvec, PageBvec, type Bvec, type SpliceResult } from './bvec.js';
 import { maybeReadahead, pinRange } from './page-fill.js';
@@ -34,7 +35,7 @@ export async function spliceToBvecs(
   const first = Math.floor(offset / PAGE_SIZE);
   const last = Math.floor((end - 1) / PAGE_SIZE);
   const copy = forceCopy || ctx.tuning.forceCopy;
-  const cached = pinIfAllCached(file, first, last);
+  const cached = pinIfAllCached(ctx, file, first, last);
   if (cached) {
     ctx.stats.hits += cached.length;
     maybeReadahead(ctx, file, offset, end); // after pinning: read-ahead may evict
@@ -56,18 +57,20 @@ export async function spliceToBvecs(
  * The hit path: when every page is present and filled, pin them all in one pass without
  * yielding to other requests; null (nothing pinned) as soon as one is missing or loading.
  */
-function pinIfAllCached(file: CachedFile, first: number, last: number): Page[] | null {
+function pinIfAllCached(ctx: CacheContext, file: CachedFile, first: number, last: number): Page[] | null {
+  const { arena } = ctx;
+  const refcount = arena.refcount;
   const pages: Page[] = new Array(last - first + 1);
   for (let k = 0; k < pages.length; k++) {
     const page = file.index.get(first + k);
-    if (page === undefined || page.loading !== null) {
-      for (let j = 0; j < k; j++) pages[j].refcount--; // back to what they were: nothing else ran meanwhile
+    if (page === NO_PAGE || arena.isLoading(page)) {
+      for (let j = 0; j < k; j++) refcount[pages[j]]--; // back to what they were: nothing else ran meanwhile
       return null;
     }
-    page.refcount++;
+    refcount[page]++;
     pages[k] = page;
   }
-  for (const page of pages) page.referenced = true;
+  for (const page of pages) arena.touch(page);
   return pages;
 }
 
@@ -82,7 +85,7 @@ function finish(ctx: CacheContext, file: CachedFile, pages: Page[], first: numbe
     const page = pages[k];
     const inPage = position - (first + k) * PAGE_SIZE;
     const take = Math.min(PAGE_SIZE - inPage, stop - position);
-    const reason = copy ? 'forced' : pageCopyReason(page, first + k, mapped);
+    const reason = copy ? 'forced' : pageCopyReason(ctx.arena.flags[page], first + k, mapped);
     if (reason === null) splicePage(ctx, out, page, inPage, take);
     else copyPage(ctx, out, page, inPage, take, reason);
     position += take;
@@ -102,10 +105,10 @@ function mappedRanges(file: CachedFile, first: number, last: number): Array<[num
 }
 
 /** Why this page must be copied (its bytes may still change), or null when it can be handed out as it is. */
-function pageCopyReason(page: Page, index: number, mapped: ReadonlyArray<[number, number]>): CopyReason | null {
-  if (mapped.length === 0 && (page.flags & COPY_MASK) === 0) return null;
+function pageCopyReason(flags: number, index: number, mapped: ReadonlyArray<[number, number]>): CopyReason | null {
+  if (mapped.length === 0 && (flags & COPY_MASK) === 0) return null;
   for (const [from, to] of mapped) if (index >= from && index <= to) return 'mapped';
-  for (const [bit, reason] of COPY_TAGS) if (page.flags & bit) return reason;
+  for (const [bit, reason] of COPY_TAGS) if (flags & bit) return reason;
   return null;
 }
 
@@ -117,13 +120,13 @@ class SpliceOutput {
   firstReason: CopyReason | null = null;
 
   /** Append `take` bytes of `page` (from `inPage`), extending the last bvec when contiguous in the slab. */
-  pushPage(page: Page, inPage: number, take: number): void {
+  pushPage(arena: PageArena, page: Page, inPage: number, take: number): void {
     const tail = this.bvecs.length > 0 ? this.bvecs[this.bvecs.length - 1] : null;
     if (tail instanceof PageBvec && inPage === 0 && tail.continuedBy(page) && (tail.offset + tail.length) % PAGE_SIZE === 0) {
       tail.pageCount++;
       tail.length += take;
     } else {
-      this.bvecs.push(new PageBvec(page.slab, page.slabIndex, 1, inPage, take));
+      this.bvecs.push(new PageBvec(arena.slabOf(page), page, 1, inPage, take));
     }
   }
 
@@ -141,7 +144,7 @@ class SpliceOutput {
 /** Zero-copy: the fill's pin becomes the bvec's reference, and SPLICED makes writers copy-on-write. */
 function splicePage(ctx: CacheContext, out: SpliceOutput, page: Page, inPage: number, take: number): void {
   ctx.arena.setFlag(page, PageFlag.SPLICED);
-  out.pushPage(page, inPage, take);
+  out.pushPage(ctx.arena, page, inPage, take);
   ctx.stats.zeroCopyBytes += take;
 }
 
@@ -150,14 +153,16 @@ function splicePage(ctx: CacheContext, out: SpliceOutput, page: Page, inPage: nu
  * still writes it without another copy), or, when no page is left, into the heap.
  */
 function copyPage(ctx: CacheContext, out: SpliceOutput, page: Page, inPage: number, take: number, reason: CopyReason): void {
-  const bounce = ctx.arena.allocate();
-  if (bounce) {
-    bounce.bounce = true;
+  const { arena } = ctx;
+  const from = arena.slabOffset(page) + inPage;
+  const bounce = arena.allocate();
+  if (bounce !== NO_PAGE) {
+    arena.markBounce(bounce);
     ctx.stats.bounceOut++;
-    page.view.copy(bounce.view, 0, inPage, inPage + take);
-    out.pushPage(bounce, 0, take);
+    arena.memory(page).copy(arena.memory(bounce), arena.slabOffset(bounce), from, from + take);
+    out.pushPage(arena, bounce, 0, take);
   } else {
-    out.bvecs.push(new HeapBvec(Buffer.from(page.view.subarray(inPage, inPage + take))));
+    out.bvecs.push(new HeapBvec(Buffer.from(arena.memory(page).subarray(from, from + take))));
   }
   ctx.arena.unref(page);
   ctx.stats.copiedBytes[reason] += take;
@@ -178,8 +183,9 @@ async function pressureCopy(ctx: CacheContext, file: CachedFile, offset: number,
     const inPage = position - index * PAGE_SIZE;
     const take = Math.min(PAGE_SIZE - inPage, end - position);
     const page = file.index.get(index);
-    if (page && page.loading === null) {
-      page.view.copy(out, position - offset, inPage, inPage + take);
+    if (page !== NO_PAGE && !ctx.arena.isLoading(page)) {
+      const from = ctx.arena.slabOffset(page) + inPage;
+      ctx.arena.memory(page).copy(out, position - offset, from, from + take);
     } else if (file.fd !== null) {
       const limit = Math.min(file.diskStaleFrom, end);
       const want = Math.max(0, Math.min(take, limit - position));
@@ -200,10 +206,8 @@ export function releaseBvecs(ctx: CacheContext, bvecs: readonly Bvec[]): void {
     const bvec = bvecs[b];
     if (!(bvec instanceof PageBvec) || !bvec.held) continue;
     bvec.held = false;
-    const pages = bvec.slab.pages;
-    for (let k = bvec.firstPage + bvec.pageCount - 1; k >= bvec.firstPage; k--) {
-      const page = pages[k];
-      if (page.bounce) ctx.stats.bounceOut--;
+    for (let page = bvec.page + bvec.pageCount - 1; page >= bvec.page; page--) {
+      if (ctx.arena.isBounce(page)) ctx.stats.bounceOut--;
       ctx.arena.unref(page);
     }
   }

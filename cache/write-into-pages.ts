@@ -7,7 +7,7 @@
 import type { FillTarget, FillTargets as Fill, WriteFromResult } from '../server/file-io.js';
 import type { CacheContext } from './context.js';
 import type { CachedFile } from './cached-file.js';
-import type { Page } from './page.js';
+import { NO_PAGE, type Page } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { acknowledgedWrite, publishPages, storeData, zeroTail, type KernelWrites } from './write-path.js';
 
@@ -27,7 +27,7 @@ export async function writeIntoPages(ctx: CacheContext, file: CachedFile, offset
   try {
     direct = await fill(pieces.map(({ bytes, region }) => ({ bytes, region })));
   } catch (err) {
-    for (const piece of pieces) if (piece.page) ctx.arena.put(piece.page);
+    for (const piece of pieces) if (piece.page !== null) ctx.arena.put(piece.page);
     throw err;
   }
   let installedBytes = 0;
@@ -43,7 +43,7 @@ export async function writeIntoPages(ctx: CacheContext, file: CachedFile, offset
     });
   } finally {
     // A store that failed midway leaves later fresh pages unused: they go back.
-    for (const piece of pieces.slice(next)) if (piece.page) ctx.arena.put(piece.page);
+    for (const piece of pieces.slice(next)) if (piece.page !== null) ctx.arena.put(piece.page);
   }
   return { count: length, placedBytes: Math.min(direct, installedBytes) };
 }
@@ -67,9 +67,10 @@ function planPieces(ctx: CacheContext, offset: number, length: number): Piece[] 
     const pageEnd = (Math.floor(position / PAGE_SIZE) + 1) * PAGE_SIZE;
     const whole = position % PAGE_SIZE === 0 && pageEnd <= end;
     const page = whole && taken < fresh.length ? fresh[taken++] : null;
-    if (page) {
+    if (page !== null) {
       flushHeap(position);
-      pieces.push({ bytes: page.view, region: { slabId: page.slabId, offset: page.slabOffset }, position, page });
+      const { arena } = ctx;
+      pieces.push({ bytes: arena.view(page), region: { slabId: arena.slabId(page), offset: arena.slabOffset(page) }, position, page });
     } else if (heapFrom < 0) heapFrom = position;
     position = Math.min(pageEnd, end);
   }
@@ -80,7 +81,7 @@ function planPieces(ctx: CacheContext, offset: number, length: number): Piece[] 
 /** The fresh-page pieces from `at` on that follow one another in the file (none when `at` is a heap piece). */
 function pageRun(pieces: Piece[], at: number): Piece[] {
   let stop = at;
-  while (stop < pieces.length && pieces[stop].page && (stop === at || pieces[stop].position === pieces[stop - 1].position + PAGE_SIZE)) stop++;
+  while (stop < pieces.length && pieces[stop].page !== null && (stop === at || pieces[stop].position === pieces[stop - 1].position + PAGE_SIZE)) stop++;
   return pieces.slice(at, stop);
 }
 
@@ -91,7 +92,7 @@ function pageRun(pieces: Piece[], at: number): Piece[] {
  */
 async function installRun(ctx: CacheContext, file: CachedFile, run: Piece[], kernelWrites: KernelWrites): Promise<number> {
   // The last check and the install run in one synchronous step.
-  for (let loading = loadingIn(file, run); loading; loading = loadingIn(file, run)) await loading.catch(() => undefined);
+  for (let loading = loadingIn(ctx, file, run); loading; loading = loadingIn(ctx, file, run)) await loading.catch(() => undefined);
   if (file.mapped > 0) {
     await copyRun(ctx, file, run, kernelWrites);
     return 0;
@@ -111,9 +112,10 @@ async function copyRun(ctx: CacheContext, file: CachedFile, run: Piece[], kernel
 }
 
 /** A fill in progress at one of the run's indexes (it must not land on a page we replaced), if any. */
-function loadingIn(file: CachedFile, run: Piece[]): Promise<void> | undefined {
+function loadingIn(ctx: CacheContext, file: CachedFile, run: Piece[]): Promise<void> | undefined {
   for (const piece of run) {
-    const loading = file.index.get(piece.position / PAGE_SIZE)?.loading;
+    const page = file.index.get(piece.position / PAGE_SIZE);
+    const loading = page === NO_PAGE ? null : ctx.arena.loading(page);
     if (loading) return loading;
   }
   return undefined;
@@ -126,10 +128,10 @@ function loadingIn(file: CachedFile, run: Piece[]): Promise<void> | undefined {
  */
 function replacePage(ctx: CacheContext, file: CachedFile, index: number, fresh: Page): void {
   const old = file.index.get(index);
-  if (old) {
+  if (old !== NO_PAGE) {
     ctx.arena.clearFlag(old, PageFlag.DIRTY);
     ctx.arena.clearFlag(old, PageFlag.TOWRITE);
-    old.dirtyBytes = null;
+    ctx.arena.setDirtyBytes(old, null);
     file.index.remove(old);
   }
   file.index.insert(index, fresh);

@@ -1,6 +1,6 @@
 import type { CacheContext } from './context.js';
 import type { CachedFile } from './cached-file.js';
-import type { Page } from './page.js';
+import { NO_PAGE, type Page } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { fillRun } from './page-fill.js';
 import { fdatasyncAsync, ftruncateAsync, writeAll } from './fd-io.js';
@@ -16,13 +16,14 @@ export type KernelWrites = Promise<void>[];
  * handed out never change. The old page lives on until its last bvec is released.
  * Null when no page can be had (the caller then takes the page out of the index instead).
  */
-export function copyOnWrite(ctx: CacheContext, file: CachedFile, old: Page): Page | null {
-  const fresh = ctx.arena.allocate();
-  if (!fresh) return null;
-  old.view.copy(fresh.view);
-  copyDirtyBytes(old, fresh);
-  const index = old.index;
-  const carried = old.flags & (PageFlag.DIRTY | PageFlag.TOWRITE);
+export function copyOnWrite(ctx: CacheContext, file: CachedFile, old: Page): Page {
+  const { arena } = ctx;
+  const fresh = arena.allocate();
+  if (fresh === NO_PAGE) return NO_PAGE;
+  arena.memory(old).copy(arena.memory(fresh), arena.slabOffset(fresh), arena.slabOffset(old), arena.slabOffset(old) + PAGE_SIZE);
+  copyDirtyBytes(arena, old, fresh);
+  const index = arena.indexOf(old);
+  const carried = arena.flags[old] & (PageFlag.DIRTY | PageFlag.TOWRITE);
   file.index.detach(old);
   file.index.insert(index, fresh);
   for (const bit of [PageFlag.DIRTY, PageFlag.TOWRITE]) {
@@ -36,13 +37,13 @@ export function copyOnWrite(ctx: CacheContext, file: CachedFile, old: Page): Pag
   return fresh;
 }
 
-/** The indexed page at `index`, made safe to modify in place (COW if spliced); null if it had to be dropped. */
-function modifiablePage(ctx: CacheContext, file: CachedFile, page: Page): Page | null {
-  if (!(page.flags & PageFlag.SPLICED)) return page;
+/** The indexed page at `index`, made safe to modify in place (COW if spliced); NO_PAGE if it had to be dropped. */
+function modifiablePage(ctx: CacheContext, file: CachedFile, page: Page): Page {
+  if (!(ctx.arena.flags[page] & PageFlag.SPLICED)) return page;
   const fresh = copyOnWrite(ctx, file, page);
-  if (fresh) return fresh;
+  if (fresh !== NO_PAGE) return fresh;
   file.index.remove(page);
-  return null;
+  return NO_PAGE;
 }
 
 /** Bytes of the last page past `size` must read as zeros once the file grows again. */
@@ -50,9 +51,9 @@ export function zeroTail(ctx: CacheContext, file: CachedFile, size: number): voi
   const inPage = size % PAGE_SIZE;
   if (inPage === 0) return;
   const page = file.index.get(Math.floor(size / PAGE_SIZE));
-  if (!page || page.loading) return;
+  if (page === NO_PAGE || ctx.arena.isLoading(page)) return;
   const target = modifiablePage(ctx, file, page);
-  target?.view.fill(0, inPage);
+  if (target !== NO_PAGE) ctx.arena.view(target).fill(0, inPage);
 }
 
 /**
@@ -139,19 +140,20 @@ async function writePage(ctx: CacheContext, file: CachedFile, target: PageWrite,
   const { index, inPage } = target;
   for (;;) {
     const cached = file.index.get(index);
-    if (cached?.loading) {
-      await cached.loading.catch(() => undefined);
+    const loading = cached === NO_PAGE ? null : ctx.arena.loading(cached);
+    if (loading) {
+      await loading.catch(() => undefined);
       continue;
     }
-    if (cached) {
+    if (cached !== NO_PAGE) {
       const page = modifiablePage(ctx, file, cached);
-      if (!page) return false;
+      if (page === NO_PAGE) return false;
       store(ctx, file, page, target, kernelWrites);
       return true;
     }
     const page = await allocateForWrite(ctx);
-    if (!page) return false;
-    if (file.index.get(index)) {
+    if (page === NO_PAGE) return false;
+    if (file.index.has(index)) {
       ctx.arena.put(page); // another writer or reader got there first
       continue;
     }
@@ -161,8 +163,10 @@ async function writePage(ctx: CacheContext, file: CachedFile, target: PageWrite,
       // Nothing of the old page survives: build it complete before anyone can see it. Only the
       // bytes the chunk does not cover are zeroed (a whole-page chunk zeroes nothing).
       const chunkEnd = inPage + target.chunk.length;
-      if (inPage > 0) page.view.fill(0, 0, inPage);
-      if (chunkEnd < PAGE_SIZE) page.view.fill(0, chunkEnd);
+      const memory = ctx.arena.memory(page);
+      const start = ctx.arena.slabOffset(page);
+      if (inPage > 0) memory.fill(0, start, start + inPage);
+      if (chunkEnd < PAGE_SIZE) memory.fill(0, start + chunkEnd, start + PAGE_SIZE);
       file.index.insert(index, page);
       store(ctx, file, page, target, kernelWrites);
       return true;
@@ -174,7 +178,7 @@ async function writePage(ctx: CacheContext, file: CachedFile, target: PageWrite,
 /** Copy the chunk into the page and publish it (publishStored). */
 function store(ctx: CacheContext, file: CachedFile, page: Page, target: PageWrite, kernelWrites: KernelWrites): void {
   const { inPage, chunk } = target;
-  chunk.copy(page.view, inPage);
+  chunk.copy(ctx.arena.memory(page), ctx.arena.slabOffset(page) + inPage);
   publishStored(ctx, file, page, inPage, chunk.length, target.position, kernelWrites);
 }
 
@@ -187,14 +191,17 @@ function store(ctx: CacheContext, file: CachedFile, page: Page, target: PageWrit
 export function publishStored(ctx: CacheContext, file: CachedFile, page: Page, inPage: number, length: number, position: number, kernelWrites: KernelWrites): void {
   ctx.arena.touch(page);
   if (ctx.tuning.writeBehind) markDirty(ctx.arena, page, inPage, inPage + length);
-  else awaitKernel(kernelWrites, queueKernelWrite(ctx, file, page, position, page.view.subarray(inPage, inPage + length)));
+  else {
+    const start = ctx.arena.slabOffset(page) + inPage;
+    awaitKernel(kernelWrites, queueKernelWrite(ctx, file, page, position, ctx.arena.memory(page).subarray(start, start + length)));
+  }
 }
 
 /** publishStored for whole pages stored in one synchronous step: one kernel write promise for all of them. */
 export function publishPages(ctx: CacheContext, file: CachedFile, pages: ReadonlyArray<{ page: Page; position: number }>, kernelWrites: KernelWrites): void {
   for (const { page } of pages) ctx.arena.touch(page);
   if (ctx.tuning.writeBehind) for (const { page } of pages) markDirty(ctx.arena, page);
-  else awaitKernel(kernelWrites, queueKernelWrites(ctx, file, pages.map(({ page, position }) => ({ page, position, view: page.view }))));
+  else awaitKernel(kernelWrites, queueKernelWrites(ctx, file, pages.map(({ page, position }) => ({ page, position, view: ctx.arena.view(page) }))));
 }
 
 function awaitKernel(kernelWrites: KernelWrites, written: Promise<void>): void {
@@ -206,7 +213,7 @@ function awaitKernel(kernelWrites: KernelWrites, written: Promise<void>): void {
 
 /** A partial write to an uncached page: read the page first (read-modify-write). */
 async function fillForWrite(ctx: CacheContext, file: CachedFile, index: number, page: Page): Promise<void> {
-  page.refcount++;
+  ctx.arena.refcount[page]++;
   file.index.insert(index, page);
   ctx.stats.misses++;
   try {
@@ -216,9 +223,9 @@ async function fillForWrite(ctx: CacheContext, file: CachedFile, index: number, 
   }
 }
 
-async function allocateForWrite(ctx: CacheContext): Promise<Page | null> {
+async function allocateForWrite(ctx: CacheContext): Promise<Page> {
   const page = ctx.arena.allocate();
-  if (page) return page;
+  if (page !== NO_PAGE) return page;
   ctx.requestWriteback();
   await ctx.arena.waitForFree(ctx.tuning.pressureWaitMs);
   return ctx.arena.allocate();
@@ -246,16 +253,17 @@ async function writeThrough(ctx: CacheContext, file: CachedFile, position: numbe
 async function patchCached(ctx: CacheContext, file: CachedFile, index: number, inPage: number, bytes: Buffer): Promise<void> {
   for (;;) {
     const cached = file.index.get(index);
-    if (!cached) return;
-    if (cached.loading) {
-      await cached.loading.catch(() => undefined);
+    if (cached === NO_PAGE) return;
+    const loading = ctx.arena.loading(cached);
+    if (loading) {
+      await loading.catch(() => undefined);
       continue;
     }
     const target = modifiablePage(ctx, file, cached);
-    if (!target) return;
-    target.view.set(bytes, inPage);
+    if (target === NO_PAGE) return;
+    ctx.arena.memory(target).set(bytes, ctx.arena.slabOffset(target) + inPage);
     // A dirty copy (or one being written back) was filled before our bytes reached disk: write it again.
-    if (target.flags & (PageFlag.DIRTY | PageFlag.WRITEBACK)) markDirty(ctx.arena, target, inPage, inPage + bytes.length);
+    if (ctx.arena.flags[target] & (PageFlag.DIRTY | PageFlag.WRITEBACK)) markDirty(ctx.arena, target, inPage, inPage + bytes.length);
     return;
   }
 }

@@ -1,6 +1,7 @@
 import type { CacheContext } from './context.js';
 import type { CachedFile } from './cached-file.js';
-import type { Page } from './page.js';
+import { NO_PAGE, type Page } from './page.js';
+import type { PageArena } from './page-arena.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { fdatasyncAsync, ftruncateAsync, writeAll } from './fd-io.js';
 import { ownIoNow } from './coherence.js';
@@ -18,7 +19,7 @@ export function writeback(ctx: CacheContext, file: CachedFile, sync: boolean): P
   redirtyMappings(ctx, file);
   if (sync) {
     for (const index of file.index.taggedIndexes(PageFlag.DIRTY)) {
-      ctx.arena.setFlag(file.index.get(index)!, PageFlag.TOWRITE);
+      ctx.arena.setFlag(file.index.get(index), PageFlag.TOWRITE);
     }
   }
   const bit = sync ? PageFlag.TOWRITE : PageFlag.DIRTY;
@@ -49,7 +50,7 @@ async function syncOnly(ctx: CacheContext, file: CachedFile): Promise<void> {
 function redirtyMappings(ctx: CacheContext, file: CachedFile): void {
   for (const mapping of file.mappings) {
     if (!mapping.writable) continue;
-    for (const page of mapping.pages) if (page.owner === file.index) markDirty(ctx.arena, page);
+    for (const page of mapping.pages) if (file.index.holds(page)) markDirty(ctx.arena, page);
   }
 }
 
@@ -62,7 +63,7 @@ async function writeTagged(ctx: CacheContext, file: CachedFile, fd: number, bit:
     const pages: Page[] = [];
     for (let k = at; k < stop; k++) {
       const page = file.index.get(indexes[k]);
-      if (!page || !(page.flags & bit)) break; // truncated or already written meanwhile
+      if (page === NO_PAGE || !(ctx.arena.flags[page] & bit)) break; // truncated or already written meanwhile
       pages.push(page);
     }
     if (pages.length > 0) await writeRun(ctx, file, fd, indexes[at], pages);
@@ -77,9 +78,9 @@ async function writeTagged(ctx: CacheContext, file: CachedFile, fd: number, bit:
  */
 async function writeRun(ctx: CacheContext, file: CachedFile, fd: number, firstIndex: number, pages: Page[]): Promise<void> {
   const { arena } = ctx;
-  const taken = pages.map(takeDirtyBytes);
+  const taken = pages.map((page) => takeDirtyBytes(arena, page));
   for (const page of pages) {
-    page.refcount++;
+    arena.refcount[page]++;
     arena.clearFlag(page, PageFlag.DIRTY);
     arena.clearFlag(page, PageFlag.TOWRITE);
     arena.setFlag(page, PageFlag.WRITEBACK);
@@ -87,7 +88,7 @@ async function writeRun(ctx: CacheContext, file: CachedFile, fd: number, firstIn
   try {
     const ranges = fileRanges(firstIndex, taken, file.size);
     if (ranges.length === 0) return;
-    const snapshots = ranges.map(([start, end]) => snapshot(pages, firstIndex, start, end));
+    const snapshots = ranges.map(([start, end]) => snapshot(arena, pages, firstIndex, start, end));
     await ctx.tuning.beforeWritebackIo?.();
     for (let k = 0; k < ranges.length; k++) {
       await writeAll(fd, snapshots[k], ranges[k][0]);
@@ -96,8 +97,8 @@ async function writeRun(ctx: CacheContext, file: CachedFile, fd: number, firstIn
     file.diskSize = Math.max(file.diskSize, ranges[ranges.length - 1][1]);
   } catch (err) {
     pages.forEach((page, k) => {
-      if (page.owner !== file.index) return;
-      restoreDirtyBytes(page, taken[k]);
+      if (!file.index.holds(page)) return;
+      restoreDirtyBytes(arena, page, taken[k]);
       arena.setFlag(page, PageFlag.DIRTY);
     });
     throw err;
@@ -126,13 +127,15 @@ function fileRanges(firstIndex: number, taken: DirtyBytes[], size: number): Arra
   return out;
 }
 
-function snapshot(pages: Page[], firstIndex: number, start: number, end: number): Buffer {
+function snapshot(arena: PageArena, pages: Page[], firstIndex: number, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(end - start);
   for (let at = start; at < end; ) {
     const index = Math.floor(at / PAGE_SIZE);
     const inPage = at - index * PAGE_SIZE;
     const take = Math.min(PAGE_SIZE - inPage, end - at);
-    pages[index - firstIndex].view.copy(out, at - start, inPage, inPage + take);
+    const page = pages[index - firstIndex];
+    const from = arena.slabOffset(page) + inPage;
+    arena.memory(page).copy(out, at - start, from, from + take);
     at += take;
   }
   return out;

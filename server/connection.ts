@@ -14,6 +14,7 @@ import { PauseGate } from './pause-gate.js';
 import { copiedBytesOf, type ReadPayload } from './file-io.js';
 import { RequestPipeline } from './pipeline.js';
 import { MessagePieces, type ReceivedMessage } from './message-pieces.js';
+import type { ReceiveLedger } from './receive-pool.js';
 import { SendStage } from './send.js';
 import { handlers } from './handlers/index.js';
 import type { CommandTable } from './dispatch.js';
@@ -41,8 +42,10 @@ export class Connection implements ConnectionState {
   readonly reads: ReadBudget;
   private nextVolatileId = 1n;
   private inFlight = 0;
-  /** Bytes of the messages counted in inFlight. */
+  /** Bytes of the messages counted in inFlight: the pooled receive blocks they hold, and the length of the others. */
   requestBytes = 0;
+  private unpooledBytes = 0;
+  private receiveLedger?: ReceiveLedger;
   private idleWaiters: Array<() => void> = [];
   private readonly gate: PauseGate;
   private idleTimer?: NodeJS.Timeout;
@@ -92,7 +95,12 @@ export class Connection implements ConnectionState {
   private receive(message: ReceivedMessage): void {
     this.idleTimer?.refresh();
     if (++this.inFlight === MAX_IN_FLIGHT) this.gate.hold('in-flight');
-    this.countRequestBytes(message.length);
+    // A message in pooled receive blocks is counted by the blocks its connection holds, whole.
+    const ledger = message instanceof MessagePieces ? message.ledger : undefined;
+    if (ledger) this.receiveLedger = ledger;
+    const counted = ledger ? 0 : message.length;
+    this.unpooledBytes += counted;
+    this.countRequestBytes();
     const payloads = this.messagePayloads();
     this.pipeline.message(message, payloads)
       .catch((err) => {
@@ -103,17 +111,18 @@ export class Connection implements ConnectionState {
       .finally(() => {
         payloads.settle();
         if (message instanceof MessagePieces) message.release();
-        this.countRequestBytes(-message.length);
+        this.unpooledBytes -= counted;
+        this.countRequestBytes();
         if (this.inFlight-- === MAX_IN_FLIGHT) this.gate.release('in-flight');
         if (this.inFlight === 0) for (const w of this.idleWaiters.splice(0)) w();
       });
   }
 
   /** Received requests (WRITE data included) are bounded in bytes too: past the limit, stop reading. */
-  private countRequestBytes(delta: number): void {
+  private countRequestBytes(): void {
     const limit = this.core.options.limits.maxRequestBytesPerConnection;
     const over = this.requestBytes >= limit;
-    this.requestBytes += delta;
+    this.requestBytes = this.unpooledBytes + (this.receiveLedger?.heldBytes ?? 0);
     if (!over && this.requestBytes >= limit) {
       this.limitHit('request_bytes_connection');
       this.gate.hold('request-bytes');

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { DecodeError } from '../wire/index.js';
 import { MessagePieces, type ReceivedMessage } from './message-pieces.js';
-import type { ReceivePool } from './receive-pool.js';
+import { ReceiveBlocks, type PooledFrame, type ReceivePool } from './receive-pool.js';
 
 /** Direct-TCP transport header, [MS-SMB2] 2.1: a zero byte and a 24-bit big-endian length. */
 export const DIRECT_TCP_HEADER_SIZE = 4;
@@ -52,17 +52,20 @@ export interface FramerOptions {
   piecesFrom?: number;
   /**
    * The chunks are transient (the socket reads every chunk into one shared buffer): what the
-   * framer keeps it copies, small frames exactly, frames of piecesFrom bytes or more into blocks
-   * of this pool, given back when the message is released (receive-pool.ts).
+   * framer keeps it copies, small frames exactly, frames of `pooledFrom` bytes or more packed
+   * into blocks of this pool and handed over in pieces, the blocks held until the message is
+   * released (receive-pool.ts).
    */
   pool?: ReceivePool;
+  /** With a pool: the least frame size packed into its blocks. Default piecesFrom. */
+  pooledFrom?: number;
 }
 
 /**
  * Reassembles direct-TCP frames from arbitrary stream chunks. Without a pool, frames that arrive
  * whole are views of their chunk and others are gathered from views of the chunks; with one,
  * bytes are copied out of the chunk before push() returns. Memory follows the bytes received
- * (into pool blocks: rounded up to one block), never the length a peer announces.
+ * (into pool blocks: at most one block more), never the length a peer announces.
  */
 export class DirectTcpFramer {
   private header = Buffer.alloc(DIRECT_TCP_HEADER_SIZE);
@@ -70,20 +73,21 @@ export class DirectTcpFramer {
   /** Length of the frame being gathered, or -1 between frames. */
   private want = -1;
   private have = 0;
-  /** What is kept of the frame being gathered, in order. */
+  /** What is kept of the frame being gathered, in order (unless it goes into pool blocks). */
   private pieces: Buffer[] = [];
-  /** Pool blocks holding the frame's bytes (pool mode, large frames); the last one is being filled. */
-  private blocks: Buffer[] = [];
-  private blockUsed = 0;
+  /** The frame being gathered into pool blocks, if it is pooled. */
+  private frame: PooledFrame | null = null;
   private readonly piecesFrom: number;
-  private readonly pool?: ReceivePool;
+  private readonly pooledFrom: number;
+  private readonly blocks?: ReceiveBlocks;
 
   constructor(
     private maxMessageBytes: number,
     options: FramerOptions = {},
   ) {
     this.piecesFrom = options.piecesFrom ?? Infinity;
-    this.pool = options.pool;
+    this.pooledFrom = options.pooledFrom ?? this.piecesFrom;
+    this.blocks = options.pool ? new ReceiveBlocks(options.pool) : undefined;
   }
 
   /** Frames announced larger than this are refused from now on. */
@@ -110,13 +114,13 @@ export class DirectTcpFramer {
         if (this.headerHave === 0 && chunk.length - at >= DIRECT_TCP_HEADER_SIZE) {
           const length = this.checkLength(chunk.readUInt32BE(at));
           at += DIRECT_TCP_HEADER_SIZE;
-          if (chunk.length - at >= length && (!this.pool || length < this.piecesFrom)) {
+          if (chunk.length - at >= length && !this.pooled(length)) {
             const frame = chunk.subarray(at, at + length);
-            out.push(this.pool ? Buffer.from(frame) : frame);
+            out.push(this.blocks ? Buffer.from(frame) : frame);
             at += length;
             continue;
           }
-          this.want = length;
+          this.start(length);
           if (length === 0) out.push(this.takeBody());
           continue;
         }
@@ -126,7 +130,7 @@ export class DirectTcpFramer {
         at += n;
         if (this.headerHave === DIRECT_TCP_HEADER_SIZE) {
           this.headerHave = 0;
-          this.want = this.checkLength(this.header.readUInt32BE(0));
+          this.start(this.checkLength(this.header.readUInt32BE(0)));
           if (this.want === 0) out.push(this.takeBody());
         }
         continue;
@@ -142,8 +146,8 @@ export class DirectTcpFramer {
 
   /** The connection is gone: the blocks of a frame left incomplete go back to the pool. */
   discard(): void {
-    for (const block of this.blocks) this.pool?.give(block);
-    this.blocks = [];
+    if (this.frame) this.blocks?.abandon(this.frame);
+    this.frame = null;
     this.pieces = [];
   }
 
@@ -153,38 +157,32 @@ export class DirectTcpFramer {
     return word;
   }
 
+  private pooled(length: number): boolean {
+    return this.blocks !== undefined && length >= this.pooledFrom;
+  }
+
+  private start(length: number): void {
+    this.want = length;
+    if (this.pooled(length)) this.frame = this.blocks!.begin(length);
+  }
+
   /** Keep part of the frame being gathered: a view (net hands out a fresh buffer per read), or with a pool a copy. */
   private keep(view: Buffer): void {
-    const pool = this.pool;
-    if (!pool) this.pieces.push(view);
-    else if (this.want < this.piecesFrom) this.pieces.push(Buffer.from(view));
-    else {
-      for (let at = 0; at < view.length; ) {
-        let block = this.blocks[this.blocks.length - 1];
-        if (!block || this.blockUsed === block.length) {
-          block = pool.take();
-          this.blocks.push(block);
-          this.blockUsed = 0;
-        }
-        const n = view.copy(block, this.blockUsed, at);
-        this.blockUsed += n;
-        at += n;
-      }
-    }
+    if (this.frame) this.blocks!.append(this.frame, view);
+    else this.pieces.push(this.blocks ? Buffer.from(view) : view);
   }
 
   private takeBody(): ReceivedMessage {
-    const { pieces, blocks, pool } = this;
+    const { pieces, frame, blocks } = this;
     let body: ReceivedMessage;
-    if (blocks.length > 0) {
-      const views = blocks.map((block, k) => (k === blocks.length - 1 ? block.subarray(0, this.blockUsed) : block));
-      body = new MessagePieces(views, () => blocks.forEach((block) => pool?.give(block)));
+    if (frame && blocks) {
+      const { views, release } = blocks.deliver(frame);
+      body = new MessagePieces(views, release, blocks);
     } else if (pieces.length === 1) body = pieces[0];
     else if (this.want >= this.piecesFrom) body = new MessagePieces(pieces);
     else body = Buffer.concat(pieces, this.want);
     this.pieces = [];
-    this.blocks = [];
-    this.blockUsed = 0;
+    this.frame = null;
     this.have = 0;
     this.want = -1;
     return body;

@@ -1,6 +1,7 @@
 import { DecodeError, Reader } from '../wire/index.js';
 import { Command, HEADER_SIZE, HeaderFlag } from '../smb2/constants.js';
 import { decodeHeader, type Smb2Header } from '../smb2/header.js';
+import type { ReceiveLedger } from './receive-pool.js';
 
 /**
  * A received message held in pieces (a large direct-TCP frame: pooled receive blocks, or views of
@@ -11,10 +12,14 @@ export class MessagePieces {
   readonly length: number;
   private released = false;
 
-  /** `onRelease`: runs once, when the message is done with (pooled receive blocks go back). */
+  /**
+   * `onRelease`: runs once, when the message is done with (pooled receive blocks go back);
+   * `ledger`: what the connection's pooled receive blocks hold, counted instead of the length.
+   */
   constructor(
     readonly pieces: readonly Buffer[],
     private readonly onRelease?: () => void,
+    readonly ledger?: ReceiveLedger,
   ) {
     let length = 0;
     for (const piece of pieces) length += piece.length;
@@ -75,7 +80,8 @@ const WRITE_HEAD_BYTES = HEADER_SIZE + 48;
  */
 export function contiguousPart(m: ReceivedMessage): { message: Buffer; pieces?: MessagePieces } {
   if (Buffer.isBuffer(m)) return { message: m };
-  const head = m.head(WRITE_HEAD_BYTES);
+  // A message in one piece (a frame that fit one receive block) is decoded where it lies.
+  const head = m.pieces.length === 1 ? m.pieces[0].subarray(0, WRITE_HEAD_BYTES) : m.head(WRITE_HEAD_BYTES);
   let header: Smb2Header;
   try {
     header = decodeHeader(new Reader(head));

@@ -6,7 +6,13 @@ import { ReceivePool } from './receive-pool.js';
 
 /** Frames from this size on that arrive in several reads reach the pipeline in pieces (a large WRITE's data is never joined). */
 const PIECES_FROM = 64 * 1024;
-/** With shared reads, their bytes go into 64 KiB blocks shared by every connection; up to 32 MiB of free blocks are kept (four 8 MiB WRITEs). */
+/**
+ * With shared reads, frames of POOLED_FROM bytes or more (every WRITE with data worth a page) are
+ * packed into 64 KiB blocks shared by every connection; up to 32 MiB of free blocks are kept
+ * (four 8 MiB WRITEs). Smaller frames (READ, CREATE, ... requests) are each copied into a Buffer
+ * of their own, which Node carves from its own small-buffer pool.
+ */
+const POOLED_FROM = 2048;
 const receivePool = new ReceivePool(64 * 1024, 512);
 
 /** Direct TCP ([MS-SMB2] 2.1) over one accepted socket, with the server's limits. */
@@ -18,7 +24,7 @@ export class TcpTransport extends FramedSocket implements Transport {
 
   /** `chunks`: the socket reads into the shared buffer (sharedReadSocket). */
   constructor(socket: net.Socket, limits: FrameLimits, chunks?: ChunkSource) {
-    super(socket, limits, chunks ? { piecesFrom: PIECES_FROM, pool: receivePool, chunks } : { piecesFrom: PIECES_FROM });
+    super(socket, limits, chunks ? { piecesFrom: PIECES_FROM, pool: receivePool, pooledFrom: POOLED_FROM, chunks } : { piecesFrom: PIECES_FROM });
     this.remoteAddress = socket.remoteAddress;
     this.peer = `tcp ${socket.remoteAddress}:${socket.remotePort}`;
   }
