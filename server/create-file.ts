@@ -132,7 +132,8 @@ export async function openOrCreate(root: ShareRoot, parts: readonly string[], di
  * device) leave an open that does not wait. On a local file system it costs a few microseconds,
  * far less than a thread-pool round trip (a wake-up there and one back), so it runs in place.
  */
-function reopen(fd: number, flags: number): number {
+/** A second descriptor of `fd`'s file, opened now (synchronously) through its /proc/self/fd link. */
+export function reopen(fd: number, flags: number): number {
   return openSync(descriptorPath(fd), flags);
 }
 

@@ -15,6 +15,7 @@ import { actionOf, eventMatches, inotifyMaskFor, renameAlsoModifies } from './in
 import { NotifyAction } from '../../smb2/commands/change-notify.js';
 import { Status } from '../../smb2/status.js';
 import { closeQuietly } from '../share-root.js';
+import { closeInPlace, reopen } from '../create-file.js';
 
 /** Limits of change notification (ServerLimits' notify rows). */
 export interface NotifyLimits {
@@ -173,18 +174,41 @@ export class NotifyHub {
     }
   }
 
-  /** Watch every directory beneath `prefix` (already watched), breadth first, batch by batch. */
+  /**
+   * Watch every directory beneath `prefix` (already watched), breadth first, batch by batch. The
+   * walk reads through a descriptor of its own, taken now while the open is known to be alive:
+   * the open's descriptor may close during the walk and its number then name another file. A
+   * walk that fails ends (the changes beneath are then seen from where it got to); it never
+   * rejects.
+   */
   private async walk(w: DirectoryWatch, prefix: string): Promise<void> {
+    if (!this.watching(w)) return;
+    const c = this.fs().constants;
+    let top: number;
+    try {
+      top = reopen(w.fd, c.O_PATH | c.O_DIRECTORY);
+    } catch {
+      return; // the directory went away
+    }
+    try {
+      await this.walkFrom(w, top, prefix);
+    } catch (err) {
+      this.log().debug({ err: (err as Error).message, prefix }, 'CHANGE_NOTIFY tree walk ended early');
+    } finally {
+      closeInPlace(top);
+    }
+  }
+
+  private async walkFrom(w: DirectoryWatch, top: number, prefix: string): Promise<void> {
     const fs = this.fs();
     const c = fs.constants;
     const queue = [prefix];
     while (queue.length > 0) {
       const dir = queue.shift()!;
-      // The open's descriptor is only used while the open is: after its close the number may name another file.
       if (!this.watching(w)) return;
       let fd: number;
       try {
-        fd = dir === '' ? w.fd : await fs.openat2(w.fd, dir.replaceAll('\\', '/'), c.O_PATH | c.O_DIRECTORY | c.O_NOFOLLOW, 0, c.RESOLVE_BENEATH | c.RESOLVE_NO_SYMLINKS);
+        fd = dir === '' ? top : await fs.openat2(top, dir.replaceAll('\\', '/'), c.O_PATH | c.O_DIRECTORY | c.O_NOFOLLOW, 0, c.RESOLVE_BENEATH | c.RESOLVE_NO_SYMLINKS);
       } catch {
         continue; // gone meanwhile
       }
@@ -199,7 +223,7 @@ export class NotifyHub {
           queue.push(sub);
         }
       } finally {
-        if (fd !== w.fd) void closeQuietly(fd);
+        if (fd !== top) void closeQuietly(fd);
       }
     }
   }

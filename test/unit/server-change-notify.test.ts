@@ -224,3 +224,30 @@ test('a directory that becomes delete-pending ends the other handle\'s waiting r
   assert.equal((await waiting).header.status, Status.DELETE_PENDING);
   x.c.close();
 });
+
+test('closing handles while their WATCH_TREE walks run: each walk ends quietly, nothing reads through a closed descriptor', async () => {
+  const g = await startServer();
+  const rejections: unknown[] = [];
+  const onRejection = (err: unknown) => void rejections.push(err);
+  process.on('unhandledRejection', onRejection);
+  try {
+    const top = path.join(g.dir, 'wide');
+    for (let i = 0; i < 64; i++) await mkdir(path.join(top, `d${i}`, 'e', 'f'), { recursive: true });
+    const r = await recordingClient(g);
+    const tree = await r.c.treeConnect('share');
+    for (let round = 0; round < 20; round++) {
+      const dir = (await tree.create('wide', { createOptions: CreateOption.DIRECTORY_FILE, desiredAccess: Access.FILE_READ_DATA | Access.FILE_READ_ATTRIBUTES })).fileId;
+      const body = changeNotifyBody({ flags: WATCH_TREE, outputBufferLength: 4096, persistent: dir.persistent, volatile: dir.volatile, filter: FILE_NAME | DIR_NAME });
+      const waiting = r.c.request(Command.CHANGE_NOTIFY, body, { treeId: tree.treeId, allowError: true });
+      await tree.close(dir); // while the walk of 192 directories is under way
+      assert.equal((await waiting).header.status, Status.NOTIFY_CLEANUP);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300)); // walks that were still reading end
+    assert.deepEqual(rejections, []);
+    assert.equal(g.server.core.changeNotify.watchCount, 0, 'no watch left behind');
+    r.c.close();
+  } finally {
+    process.off('unhandledRejection', onRejection);
+    await g.close();
+  }
+});
