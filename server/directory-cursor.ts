@@ -40,11 +40,11 @@ export interface DirectoryCursor {
   end: boolean;
   /** Average name length (UTF-16 units) seen so far: sizes the next batch. */
   averageName: number;
-  /** While the listing reads without seeking; undefined before the first read, after the end, and once it fell back to seeking. */
+  /** The listing's descriptor; undefined before the first read and after the end. */
   listing?: ListingDescriptor;
-  /** Read and not sent; only with `listing`. */
+  /** Read and not sent; only with `listing`, never while seeking. */
   unsent?: UnsentEntries;
-  /** The unsent rest of a batch was too large to keep: the listing goes on by seeking to `cookie`. */
+  /** The unsent rest of a batch was too large to keep: the listing goes on from `cookie` (readDirectoryAt on its descriptor). */
   seeking: boolean;
 }
 

@@ -17,8 +17,9 @@ import {
   type FileRecord,
 } from '../smb2/info/index.js';
 import { closeListing, UNSENT_MAX_BYTES, type DirectoryCursor, type ListingDescriptor, type UnsentEntries } from './directory-cursor.js';
-import { DIR_RECORD, FileType, type HostDirBatch, type HostStats } from './host-fs.js';
+import { DIR_RECORD, FileType, type HostStats } from './host-fs.js';
 import { descriptorOf } from './open-files.js';
+import { reopen, statHeld } from './create-file.js';
 import { closeQuietly, hostFailure, type ShareRoot } from './share-root.js';
 import type { Open } from './state.js';
 
@@ -47,7 +48,7 @@ async function statInside(root: ShareRoot, parts: string[], flags: number): Prom
 /** '.' is the open directory itself (its descriptor); '..' its parent inside the share (the root for the root). */
 async function dotRecords(open: Open, pattern: string): Promise<FileRecord[]> {
   const root = open.tree.root!;
-  const self = await root.stat(descriptorOf(open));
+  const self = statHeld(descriptorOf(open)); // now, while the open (and so its descriptor) is known to be alive
   const parent =
     open.relative === '' ? self : await statInside(root, open.relative.split('/').slice(0, -1), root.fs.constants.O_DIRECTORY);
   const dots: Array<[string, HostStats | null]> = [['.', self], ['..', parent]];
@@ -162,20 +163,24 @@ function batchSize(cursor: DirectoryCursor, out: DirectoryEntryWriter): number {
   return Math.min(LISTING_BATCH, Math.max(MIN_BATCH, out.roomFor(cursor.averageName)));
 }
 
-/** Opens the listing's own descriptor beneath the open's. */
-async function openListing(open: Open): Promise<ListingDescriptor> {
-  const fs = open.tree.root!.fs;
-  const c = fs.constants;
-  const fd = await fs.openat2(descriptorOf(open), '.', c.O_RDONLY | c.O_DIRECTORY, 0, c.RESOLVE_BENEATH).catch((err) => {
+/**
+ * The listing's own descriptor, reopened from the open's now, synchronously: the open is alive
+ * at this point (its close ends the cursor first), while a thread-pool job could run after the
+ * handle closed and its descriptor number named another directory.
+ */
+function openListing(open: Open): ListingDescriptor {
+  const c = open.tree.root!.fs.constants;
+  try {
+    return { fd: reopen(descriptorOf(open), c.O_RDONLY | c.O_DIRECTORY), closed: false };
+  } catch (err) {
     throw hostFailure(err);
-  });
-  return { fd, closed: false };
+  }
 }
 
 /**
  * The next host entries: what the last response left unsent, else a batch read through the
- * listing's descriptor (opened at the first read), or, once the cursor fell back to seeking,
- * from its cookie.
+ * listing's descriptor (opened at the first read): from where the last batch ended, or, once
+ * the cursor fell back to seeking, from its cookie.
  */
 async function nextEntries(open: Open, cursor: DirectoryCursor, max: number): Promise<UnsentEntries> {
   if (cursor.unsent) {
@@ -184,9 +189,8 @@ async function nextEntries(open: Open, cursor: DirectoryCursor, max: number): Pr
     return unsent;
   }
   const fs = open.tree.root!.fs;
-  if (cursor.seeking) return { ...(await fs.readDirectoryAt(descriptorOf(open), cursor.cookie, max).catch(rethrowHost)), nameBase: 0 };
-  const listing = cursor.listing ?? (cursor.listing = await openListing(open));
-  const reading = fs.readDirectoryNext(listing.fd, max);
+  const listing = cursor.listing ?? (cursor.listing = openListing(open));
+  const reading = cursor.seeking ? fs.readDirectoryAt(listing.fd, cursor.cookie, max) : fs.readDirectoryNext(listing.fd, max);
   listing.reading = reading.catch(() => undefined);
   try {
     return { ...(await reading.catch(rethrowHost)), nameBase: 0 };
@@ -206,8 +210,7 @@ function keepUnsent(cursor: DirectoryCursor, batch: UnsentEntries, at: number): 
     cursor.unsent = unsent;
     return;
   }
-  closeListing(cursor);
-  cursor.seeking = true;
+  cursor.seeking = true; // the listing descriptor's offset is past what was dropped
 }
 
 /** Writes the cursor's next entries into `out` until it is full or the directory ends. */
