@@ -1,7 +1,8 @@
 import { DecodeError } from '../wire/index.js';
 import { Command, HeaderFlag, commandName } from '../smb2/constants.js';
 import { Status, SmbStatusError, isError, statusFromErrno, statusName } from '../smb2/status.js';
-import type { GoAsync, Handler, HandlerResult, HandlerSpec, RequestContext } from './handler.js';
+import { goesAsync, type GoAsync, type Handler, type HandlerResult, type HandlerSpec, type RequestContext } from './handler.js';
+import { releaseOpens } from './open-files.js';
 import type { Session } from './state.js';
 import { handlers } from './handlers/index.js';
 import { lookupSession, optionalSession, validateConnectionRequest, validateSessionRequest, validateTreeRequest } from './validate.js';
@@ -52,6 +53,15 @@ async function callHandler<C extends RequestContext>(handler: Handler<C>, ctx: C
 
 /** Find the table row, validate what it needs, then run its handler. Never throws. */
 export async function runRequest(ctx: RequestContext, table: CommandTable = handlers): Promise<Dispatched> {
+  const dispatched = await dispatch(ctx, table);
+  // The opens the request found stay in use until it is final (an async one: until its final result).
+  const result = dispatched.result;
+  if (goesAsync(result)) result.final.then(() => releaseOpens(ctx), () => releaseOpens(ctx));
+  else releaseOpens(ctx);
+  return dispatched;
+}
+
+async function dispatch(ctx: RequestContext, table: CommandTable): Promise<Dispatched> {
   inheritFromChain(ctx);
   const spec = table[ctx.header.command as Command];
   if (!spec) return { result: { status: Status.INVALID_PARAMETER } };

@@ -47,6 +47,8 @@ export interface RequestContext {
    */
   mayGoAsync: boolean;
   log: Logger;
+  /** The opens this request found (findOpen), released when it is final (dispatch.ts). */
+  usedOpens?: Open[];
 }
 
 /** RDMA transfers with the client's buffers; each is absent when the transport cannot do it. */

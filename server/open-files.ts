@@ -20,7 +20,33 @@ export function findOpen(ctx: RequestContext, fileId: FileId): Open {
   if (!open || open.fileId.persistent !== id.persistent || open.session !== ctx.session) throw new SmbStatusError(Status.FILE_CLOSED);
   if (ctx.tree && open.tree !== ctx.tree) throw new SmbStatusError(Status.FILE_CLOSED);
   ctx.chain.fileId = open.fileId;
+  open.users = (open.users ?? 0) + 1;
+  (ctx.usedOpens ??= []).push(open);
   return open;
+}
+
+/**
+ * The request is final: the opens it found are no longer used by it, and an open closed
+ * meanwhile closes its descriptor once nobody uses it. Until then the number stays ours, so a
+ * thread-pool job of that request can never act on a file another open got the number for.
+ */
+export function releaseOpens(ctx: RequestContext): void {
+  const used = ctx.usedOpens;
+  if (!used) return;
+  ctx.usedOpens = undefined;
+  for (const open of used) {
+    open.users = (open.users ?? 1) - 1;
+    if (open.users > 0 || !open.afterUse) continue;
+    const close = open.afterUse;
+    open.afterUse = undefined;
+    close();
+  }
+}
+
+/** Close an open's descriptor now, or after the requests still using the open are final. */
+function closeDescriptor(open: Open, close: () => void): void {
+  if ((open.users ?? 0) > 0) open.afterUse = close;
+  else close();
 }
 
 /** The descriptor of a file or directory open (pipes have none). */
@@ -99,7 +125,8 @@ export async function releaseOpen(core: ServerCore, open: Open, postQuery = fals
   if (fd !== undefined && !postQuery && (open.io || open.isDirectory)) {
     // A file's FileIo holds its own descriptor until io.close(); a directory's last close frees
     // no data (a removed directory is empty). Either way the close is only a table update.
-    closeInPlace(fd);
+    const held = fd;
+    closeDescriptor(open, () => closeInPlace(held));
     fd = undefined;
   }
   let deleted = false;
@@ -117,8 +144,8 @@ export async function releaseOpen(core: ServerCore, open: Open, postQuery = fals
   if (fd === undefined) return stats;
   // A regular file's last close may free its pages: on the thread pool, not waited for (the
   // number is ours until the close runs, and nothing uses it after this).
-  if (open.isDirectory) closeInPlace(fd);
-  else void closeQuietly(fd);
+  const held = fd;
+  closeDescriptor(open, () => (open.isDirectory ? closeInPlace(held) : void closeQuietly(held)));
   return stats;
 }
 

@@ -2,7 +2,7 @@ import type { Reader } from '../wire/index.js';
 import type { Smb2Header } from '../smb2/header.js';
 import type { Logger } from './log.js';
 import type { ServerCore } from './server-core.js';
-import type { ConnectionState, Session, TreeConnect } from './state.js';
+import type { ConnectionState, Open, Session, TreeConnect } from './state.js';
 import type { MessagePayloads } from './message-payloads.js';
 import type { MessagePieces } from './message-pieces.js';
 import type { ChainState, RemoteBuffers, RequestContext } from './handler.js';
@@ -15,6 +15,7 @@ import type { ChainState, RemoteBuffers, RequestContext } from './handler.js';
 export class PipelineContext implements RequestContext {
   session?: Session = undefined;
   tree?: TreeConnect = undefined;
+  usedOpens?: Open[] = undefined;
 
   constructor(
     public core: ServerCore,

@@ -98,6 +98,10 @@ export interface Open {
   deleteOnClose: boolean;
   position: number;
   cursor?: DirectoryCursor;
+  /** Requests using the open now (open-files.ts findOpen): its descriptor closes after the last of them. */
+  users?: number;
+  /** The descriptor's close, when the open closed while requests still used it. */
+  afterUse?: () => void;
   /** Drops this open's share-mode entry (on close). */
   releaseShareMode?: () => void;
   /** Its change notification, from its first CHANGE_NOTIFY on (server/notify/). */
