@@ -30,14 +30,17 @@ const ANY_WRITE = 0o222;
 
 /**
  * FileAttributes 0 means "unchanged" ([MS-FSCC] 2.4.7). Only READONLY is stored, in the mode
- * bits (see fileRecordFromStats); directories ignore it, as Windows does.
+ * bits (see fileRecordFromStats); directories ignore it, as Windows does. The mode is written
+ * even when it stays the same: setting attributes is an attribute change, and the chmod is what
+ * tells CHANGE_NOTIFY watchers (inotify IN_ATTRIB; smbtorture smb2.notify.basedir sets HIDDEN,
+ * which the mode bits do not hold).
  */
 async function setReadOnly(open: Open, attributes: number): Promise<void> {
   if (attributes === 0 || open.isDirectory) return;
   const fd = descriptorOf(open);
   const mode = Number((await open.tree.root!.stat(fd)).mode) & 0o7777;
   const wanted = attributes & FileAttribute.READONLY ? mode & ~ANY_WRITE : mode | OWNER_WRITE;
-  if (wanted !== mode) await onDescriptor(fd, (d) => fchmod(d, wanted), (p) => chmod(p, wanted));
+  await onDescriptor(fd, (d) => fchmod(d, wanted), (p) => chmod(p, wanted));
 }
 
 /**

@@ -251,3 +251,21 @@ test('closing handles while their WATCH_TREE walks run: each walk ends quietly, 
     await g.close();
   }
 });
+
+test('setting attributes Linux does not keep (HIDDEN) on a file is still reported as its attribute change', { timeout: 10_000 }, async () => {
+  const x = await client();
+  await writeFile(x.local('tname1'), 'x');
+  const ATTRIBUTES = 0x4;
+  const MODIFIED = 3;
+  const waiting = x.notify({ filter: ATTRIBUTES });
+  await x.pending();
+  const h = (await x.tree.create(`${x.name}\\tname1`, { desiredAccess: Access.FILE_WRITE_ATTRIBUTES })).fileId;
+  // [MS-FSCC] 2.4.7 FileBasicInformation: four times left unchanged (0), FileAttributes HIDDEN (0x2), 4 reserved bytes.
+  const basic = cat(Buffer.alloc(32), Buffer.from([0x02, 0, 0, 0]), Buffer.alloc(4));
+  await x.tree.setInfo(h, 1 /* SMB2_0_INFO_FILE */, 4 /* FileBasicInformation */, basic);
+  await x.tree.close(h);
+  const res = await waiting;
+  assert.equal(res.header.status, Status.SUCCESS);
+  assert.deepEqual(x.output(res), notifyInformation([[MODIFIED, 'tname1']]));
+  x.c.close();
+});

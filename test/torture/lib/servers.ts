@@ -75,7 +75,10 @@ export async function startSpliced(workDir: string, sharePath: string, account: 
   writeFileSync(users, `${account.name}:${ntHash(account.password).toString('hex').toUpperCase()}\n`);
   const conf = join(workDir, 'spliced.conf');
   const runAs = process.getuid?.() === 0 ? [`  user = ${account.name}`] : [];
-  const globals = ['[global]', `  tcp port = ${port}`, '  rdma port = 0', '  metrics address = 127.0.0.1:0', '  log level = warn', `  users file = ${users}`, ...runAs];
+  // Samba 4.17 offers SMB2_GLOBAL_CAP_MULTI_CHANNEL by default on Linux; spliced does once
+  // `interfaces` is set. Set it, so that both servers offer the same capabilities (smb2.lock's
+  // replay tests depend on it).
+  const globals = ['[global]', `  tcp port = ${port}`, '  rdma port = 0', '  interfaces = 127.0.0.1', '  metrics address = 127.0.0.1:0', '  log level = warn', `  users file = ${users}`, ...runAs];
   writeFileSync(conf, [...globals, ...shareSection(sharePath, account)].join('\n'));
   const log = join(workDir, 'spliced.log');
   const fd = openSync(log, 'a');
