@@ -15,7 +15,7 @@ import { fileKeyOf } from '../host-fs.js';
 import { writeEas } from '../extended-attributes.js';
 import { applySecurityDescriptor, checkSetSecurityAccess } from '../security-mode.js';
 import { decodeSecurityDescriptor } from '../../smb2/info/security-decode.js';
-import { closeQuietly, errnoCode, hostFailure, splitSharePath, type ShareRoot } from '../share-root.js';
+import { errnoCode, hostFailure, splitSharePath, type ShareRoot } from '../share-root.js';
 import { onDescriptor } from '../descriptor-fallback.js';
 import { setInfoBreaks } from '../oplocks/hooks.js';
 import { afterBreaks } from '../oplocks/wait.js';
