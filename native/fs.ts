@@ -125,6 +125,12 @@ export interface FsRlimit {
 export interface FsBinding {
   /** openat2(2); `dirfd` -100 is AT_FDCWD. Resolves with the new descriptor. */
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): Promise<number>;
+  /**
+   * openat2(2) with RESOLVE_CACHED added, in place (synchronous, the one exception to the thread
+   * pool): the walk completes from the dentry cache or the call returns -1 (EAGAIN) without
+   * reading a directory from disk. `flags` must include O_PATH. Throws an errno Error otherwise.
+   */
+  openat2Cached?(dirfd: number, path: string, flags: number, resolve: number): number;
   mkdirat(dirfd: number, path: string, mode: number): Promise<void>;
   unlinkat(dirfd: number, path: string, flags: number): Promise<void>;
   renameat2(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags: number): Promise<void>;

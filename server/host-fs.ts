@@ -101,6 +101,8 @@ export interface HostInotifyConstants {
 /** Errors reject with Node-style `code` ('EXDEV', 'ENOENT', ...) and `errno`. */
 export interface HostFs {
   openat2(dirfd: number, path: string, flags: number, mode: number, resolve: number): Promise<number>;
+  /** openat2 with RESOLVE_CACHED, synchronous, O_PATH only: the descriptor, or -1 when the dentry cache cannot complete the walk (native/fs.ts). */
+  openat2Cached?(dirfd: number, path: string, flags: number, resolve: number): number;
   mkdirat(dirfd: number, path: string, mode: number): Promise<void>;
   unlinkat(dirfd: number, path: string, flags: number): Promise<void>;
   renameat2(oldDirfd: number, oldPath: string, newDirfd: number, newPath: string, flags: number): Promise<void>;

@@ -1,3 +1,4 @@
+import { canWrite } from './access.js';
 import { endCursor } from './directory-cursor.js';
 import { RELATED_FILE_ID } from '../smb2/constants.js';
 import { Status, SmbStatusError } from '../smb2/status.js';
@@ -142,10 +143,13 @@ export async function releaseOpen(core: ServerCore, open: Open, postQuery = fals
   core.changeNotify.closed(open, core.openFiles.isDeletePending(open.fileKey));
   const stats = postQuery && !deleted && root && fd !== undefined ? statHeldOrNull(fd) : null;
   if (fd === undefined) return stats;
-  // A regular file's last close may free its pages: on the thread pool, not waited for (the
-  // number is ours until the close runs, and nothing uses it after this).
+  // The last close of a removed regular file frees its pages, and closing a writable descriptor
+  // may flush (NFS writes back on close): on the thread pool, not waited for (the number is ours
+  // until the close runs, and nothing uses it after this). A read-only descriptor of a file that
+  // still has a name (the stats just taken say so) is only a table update: closed in place.
   const held = fd;
-  closeDescriptor(open, () => (open.isDirectory ? closeInPlace(held) : void closeQuietly(held)));
+  const tableUpdate = open.isDirectory || (stats !== null && Number(stats.nlink) > 0 && !canWrite(open.grantedAccess));
+  closeDescriptor(open, () => (tableUpdate ? closeInPlace(held) : void closeQuietly(held)));
   return stats;
 }
 

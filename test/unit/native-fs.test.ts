@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,6 +73,45 @@ test('openat2 beneath a share root: inside opens, every escape is EXDEV or ELOOP
     await symlink('loop-b', join(dir, 'loop-a'));
     await symlink('loop-a', join(dir, 'loop-b'));
     assert.equal(await errnoCode(fs.openat2(root, 'loop-a', c.O_RDONLY, 0, BENEATH)), 'ELOOP', 'symlink loop');
+  });
+});
+
+/** openat2Cached's answer: the descriptor's inode, 'again' (-1), or the errno code it threw. */
+function cachedOpen(root: number, path: string): string | bigint {
+  let fd: number;
+  try {
+    fd = fs.openat2Cached!(root, path, c.O_PATH, BENEATH);
+  } catch (err) {
+    return (err as { code: string }).code;
+  }
+  if (fd === -1) return 'again';
+  try {
+    return fstatSync(fd, { bigint: true }).ino;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+test('openat2Cached opens O_PATH from the dentry cache in place, with the same walk rules; -1 once the entries are dropped', async () => {
+  assert.equal(typeof fs.openat2Cached, 'function');
+  await withTree(async (root, dir, outside) => {
+    const inode = statSync(join(dir, 'sub', 'inside'), { bigint: true }).ino;
+    assert.equal(cachedOpen(root, 'sub/inside'), inode, 'the very file');
+    assert.equal(await errnoCode(fs.openat2(root, 'sub/missing', c.O_PATH, 0, BENEATH)), 'ENOENT');
+    assert.equal(cachedOpen(root, 'sub/missing'), 'ENOENT', 'a name known to be missing (a negative entry now)');
+    assert.throws(() => fs.openat2Cached!(root, 'sub/inside', c.O_RDONLY, BENEATH), /O_PATH/, 'only O_PATH opens run in place');
+    for (const way of ['../outside/secret', join(outside, 'secret')]) {
+      assert.ok(['EXDEV', 'again'].includes(String(cachedOpen(root, way))), `${way} never opens`);
+    }
+    await symlink(outside, join(dir, 'abs-link'));
+    assert.ok(['EXDEV', 'again'].includes(String(cachedOpen(root, 'abs-link/secret'))), 'an absolute symlink never opens');
+    if (process.getuid?.() !== 0) return; // dropping the dentry cache needs root (CI runs as root)
+    writeFileSync('/proc/sys/vm/drop_caches', '2');
+    assert.equal(cachedOpen(root, 'sub/inside'), 'again', 'after the drop the walk would read the disk: -1');
+    const fd = await fs.openat2(root, 'sub/inside', c.O_RDONLY, 0, BENEATH);
+    assert.equal(readAll(fd), 'INSIDE', 'the thread pool opens it');
+    closeSync(fd);
+    assert.equal(cachedOpen(root, 'sub/inside'), inode, 'and the walk is cached again');
   });
 });
 

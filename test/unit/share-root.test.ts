@@ -47,3 +47,49 @@ test('a lone UTF-16 surrogate in a name is OBJECT_NAME_INVALID, not U+FFFD (issu
   }
   assert.deepEqual(splitSharePath('ok\uD83D\uDE00'), ['ok\uD83D\uDE00'], 'a surrogate pair is a valid name');
 });
+
+test('O_PATH opens run in place from the dentry cache; a walk it cannot finish, and every failure but ENOENT, go to the thread pool', async () => {
+  const base = await mkdtemp(path.join(tmpdir(), 'spliced-root-cached-'));
+  await mkdir(path.join(base, 'sub'));
+  await writeFile(path.join(base, 'sub', 'f'), 'x');
+  const real = testHostFs();
+  const calls: string[] = [];
+  let cachedAnswer: 'real' | 'again' | 'EXDEV' | 'ENOENT' = 'real';
+  const fs = {
+    ...real,
+    constants: real.constants,
+    openat2: (dirfd: number, p: string, flags: number, mode: number, resolve: number) => {
+      calls.push(`pool ${p}`);
+      return real.openat2(dirfd, p, flags, mode, resolve);
+    },
+    openat2Cached: (dirfd: number, p: string, flags: number, resolve: number) => {
+      calls.push(`in place ${p}`);
+      if (cachedAnswer === 'again') return -1;
+      if (cachedAnswer !== 'real') throw Object.assign(new Error(cachedAnswer), { code: cachedAnswer, errno: 1 });
+      return real.openat2Cached!(dirfd, p, flags, resolve);
+    },
+  };
+  const share = new ShareRoot(base, fs);
+  const c = real.constants;
+  const opened = async (flags: number): Promise<string[]> => {
+    calls.length = 0;
+    closeSync(await share.open(['sub', 'f'], flags));
+    return calls.filter((call) => !call.startsWith('pool /'));
+  };
+  try {
+    await statusOf(share.open([], c.O_PATH)); // the root's own descriptor
+    assert.deepEqual(await opened(c.O_PATH), ['in place sub/f'], 'a cached walk: no thread pool');
+    assert.deepEqual(await opened(c.O_RDONLY), ['pool sub/f'], 'not O_PATH: a file system open method may wait');
+    cachedAnswer = 'again';
+    assert.deepEqual(await opened(c.O_PATH), ['in place sub/f', 'pool sub/f'], 'EAGAIN: the thread pool walks');
+    cachedAnswer = 'EXDEV';
+    assert.deepEqual(await opened(c.O_PATH), ['in place sub/f', 'pool sub/f'], 'the thread pool gives the authoritative answer');
+    cachedAnswer = 'ENOENT';
+    calls.length = 0;
+    await assert.rejects(share.open(['sub', 'f'], c.O_PATH), { code: 'ENOENT' });
+    assert.deepEqual(calls, ['in place sub/f'], 'a cached negative entry is final');
+  } finally {
+    await share.dispose();
+    await rm(base, { recursive: true, force: true });
+  }
+});
