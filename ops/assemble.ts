@@ -2,6 +2,7 @@
  * Wiring of one spliced server: the page cache as the core's FileIo, SplicedMetrics as its
  * Telemetry (and reading the cache's counters at scrape time), the logger passed through.
  */
+import type { BlockMemory } from '../server/receive-pool.js';
 import { BufferSlabAllocator, CacheFileIoProvider, NativeSlabAllocator, PageCache, type SlabAllocator } from '../cache/index.js';
 import type { Logger } from '../server/log.js';
 import type { ServerOptions } from '../server/options.js';
@@ -36,6 +37,18 @@ export function cacheSlabAllocator(loadRdma: AssembleDeps['loadRdma'] = loadRdma
   return new BufferSlabAllocator();
 }
 
+/**
+ * TCP receive blocks from the RDMA addon's mmap slabs whenever it loads, so the blocks a burst
+ * of large WRITEs needed go back to the system once idle (freeSlab unmaps at once; a freed
+ * Buffer would stay in the malloc heap). Plain Buffers otherwise.
+ */
+export function receiveBlockMemory(loadRdma: AssembleDeps['loadRdma'] = loadRdmaBinding): BlockMemory | undefined {
+  const rdma = loadRdma();
+  if (!('binding' in rdma)) return undefined;
+  const { allocSlab, freeSlab } = rdma.binding;
+  return { allocate: (bytes) => Buffer.from(allocSlab(bytes)), release: (block) => freeSlab(block.buffer as ArrayBuffer) };
+}
+
 /** Write back and close, then give the slabs back, unless a reader still holds pages (their memory must stay). */
 async function releaseCache(cache: PageCache, log?: Logger): Promise<void> {
   await cache.shutdown();
@@ -59,7 +72,7 @@ export function assembleServer(options: ServerOptions, metrics: SplicedMetrics, 
       : undefined;
   if (cache) metrics.setCacheCounters(() => cache.counters());
   const fileIo = cache ? new CacheFileIoProvider(cache) : new DirectFileIoProvider();
-  const smb = new SmbServer(options, { telemetry: metrics, log, fileIo, hostFs: fs.binding });
+  const smb = new SmbServer(options, { telemetry: metrics, log, fileIo, hostFs: fs.binding, receiveBlockMemory: receiveBlockMemory(deps.loadRdma) });
   metrics.setServerAccounting(() => smb.accounting());
   let closing: Promise<void> | undefined;
   return {

@@ -6,23 +6,55 @@
  * and come back only with a full collection. Copied into pooled blocks instead, frames cost no
  * allocation at all: the blocks, allocated once, are not garbage.
  */
+/** Where receive blocks come from: memory the process can give back at once (ops: the addon's mmap slabs), or by default Buffers the garbage collector frees. */
+export interface BlockMemory {
+  allocate(bytes: number): Buffer;
+  /** The block is unused and never read again: its memory may go back to the system now. */
+  release(block: Buffer): void;
+}
+
+const GC_MEMORY: BlockMemory = { allocate: (bytes) => Buffer.allocUnsafeSlow(bytes), release: () => {} };
+/** How often free blocks that sat unused for a whole period are given back. */
+const TRIM_EVERY_MS = 5000;
+
 export class ReceivePool {
   private readonly free: Buffer[] = [];
+  /** The fewest free blocks since the last trim: that many sat unused the whole period. */
+  private leastFree = 0;
+  private trimmer: NodeJS.Timeout | null = null;
 
   /** `keepBlocks`: free blocks kept for reuse; more than that go back to the garbage collector. */
   constructor(
     readonly blockBytes: number,
     private readonly keepBlocks: number,
+    private readonly memory: BlockMemory = GC_MEMORY,
   ) {}
 
   /** A block of blockBytes, reused when one is free (its old bytes are still in it: fill it before use). */
   take(): Buffer {
-    return this.free.pop() ?? Buffer.allocUnsafeSlow(this.blockBytes);
+    const block = this.free.pop() ?? this.memory.allocate(this.blockBytes);
+    this.leastFree = Math.min(this.leastFree, this.free.length);
+    return block;
   }
 
   /** The block is no longer read by anyone. */
   give(block: Buffer): void {
-    if (this.free.length < this.keepBlocks && block.length === this.blockBytes) this.free.push(block);
+    if (this.free.length >= this.keepBlocks || block.length !== this.blockBytes) return;
+    this.free.push(block);
+    this.trimmer ??= setInterval(() => this.trim(), TRIM_EVERY_MS).unref();
+  }
+
+  /**
+   * Give back the blocks that stayed free since the last trim (a burst of large WRITEs does not
+   * keep its memory for good), keeping what the period needed at its busiest.
+   */
+  trim(): void {
+    for (const block of this.free.splice(0, this.leastFree)) this.memory.release(block);
+    this.leastFree = this.free.length;
+    if (this.free.length === 0 && this.trimmer) {
+      clearInterval(this.trimmer);
+      this.trimmer = null;
+    }
   }
 
   /** Free blocks held (for tests and accounting). */

@@ -6,7 +6,8 @@ import type { Transport, TransportListener } from './transport.js';
 import { ServerCore } from './server-core.js';
 import { Connection } from './connection.js';
 import { closeDisconnectedDurableOpens } from './durable/disconnect.js';
-import { TcpListener } from './tcp-transport.js';
+import { TcpListener, receivePool } from './tcp-transport.js';
+import type { BlockMemory } from './receive-pool.js';
 import { DirectFileIoProvider } from './direct-file-io.js';
 import type { HostFs } from './host-fs.js';
 import type { CommandTable } from './dispatch.js';
@@ -20,6 +21,8 @@ export interface SmbServerDeps {
   hostFs?: HostFs;
   /** The command table (default handlers/index.ts); tests substitute rows, e.g. a command that goes async. */
   commands?: CommandTable;
+  /** Memory for TCP receive blocks (ops: the addon's mmap slabs, given back when idle); default Buffers. */
+  receiveBlockMemory?: BlockMemory;
 }
 
 export interface ServerStatus {
@@ -51,10 +54,12 @@ export class SmbServer {
   private readonly listeners: TransportListener[] = [];
   private nextConnectionId = 1;
   private readonly commands: CommandTable;
+  private readonly receiveBlockMemory?: BlockMemory;
 
   constructor(options: ServerOptions, deps: SmbServerDeps = {}) {
     if (!deps.hostFs) throw new Error('SmbServer needs deps.hostFs (the spliced_fs addon, native/fs.ts): it never opens share files by path name');
     this.commands = deps.commands ?? handlers;
+    this.receiveBlockMemory = deps.receiveBlockMemory;
     this.core = new ServerCore<Connection>(options, deps.telemetry ?? noTelemetry, deps.log ?? silentLogger, deps.fileIo ?? new DirectFileIoProvider(), deps.hostFs);
   }
 
@@ -64,7 +69,7 @@ export class SmbServer {
       maxMessageBytes: this.core.options.limits.maxPreauthMessageBytes,
       frameTimeoutMs: this.core.options.limits.frameTimeoutMs,
       limitHit: (limit) => this.core.telemetry.limitHit?.(limit),
-    }));
+    }), receivePool(this.receiveBlockMemory));
     const { port } = await tcp.listen((t) => this.accept(t));
     this.listeners.push(tcp);
     this.core.log.info({ port, shares: o.shares.map((s) => s.name) }, 'listening on direct TCP');

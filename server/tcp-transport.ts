@@ -2,7 +2,7 @@ import net from 'node:net';
 import type { Transport, TransportListener } from './transport.js';
 import { DIRECT_TCP_MAX_MESSAGE } from './direct-tcp-framer.js';
 import { FramedSocket, sharedReadSocket, type ChunkSource, type FrameLimits } from './framed-socket.js';
-import { ReceivePool } from './receive-pool.js';
+import { ReceivePool, type BlockMemory } from './receive-pool.js';
 
 /** Frames from this size on that arrive in several reads reach the pipeline in pieces (a large WRITE's data is never joined). */
 const PIECES_FROM = 64 * 1024;
@@ -13,7 +13,14 @@ const PIECES_FROM = 64 * 1024;
  * of their own, which Node carves from its own small-buffer pool.
  */
 const POOLED_FROM = 2048;
-const receivePool = new ReceivePool(64 * 1024, 512);
+/** Receive blocks: 64 KiB each; up to 32 MiB of free ones kept (four 8 MiB WRITEs), the idle ones given back (ReceivePool.trim). */
+const RECEIVE_BLOCK_BYTES = 64 * 1024;
+const KEEP_FREE_BLOCKS = 512;
+
+/** The receive blocks of every TCP connection of one server. */
+export function receivePool(memory?: BlockMemory): ReceivePool {
+  return new ReceivePool(RECEIVE_BLOCK_BYTES, KEEP_FREE_BLOCKS, memory);
+}
 
 /** Direct TCP ([MS-SMB2] 2.1) over one accepted socket, with the server's limits. */
 export class TcpTransport extends FramedSocket implements Transport {
@@ -22,9 +29,9 @@ export class TcpTransport extends FramedSocket implements Transport {
   readonly remoteAddress?: string;
   readonly maxSendBytes = DIRECT_TCP_MAX_MESSAGE;
 
-  /** `chunks`: the socket reads into the shared buffer (sharedReadSocket). */
-  constructor(socket: net.Socket, limits: FrameLimits, chunks?: ChunkSource) {
-    super(socket, limits, chunks ? { piecesFrom: PIECES_FROM, pool: receivePool, pooledFrom: POOLED_FROM, chunks } : { piecesFrom: PIECES_FROM });
+  /** `chunks`: the socket reads into the shared buffer (sharedReadSocket), and what frames keep goes into `pool`'s blocks. */
+  constructor(socket: net.Socket, limits: FrameLimits, pool: ReceivePool, chunks?: ChunkSource) {
+    super(socket, limits, chunks ? { piecesFrom: PIECES_FROM, pool, pooledFrom: POOLED_FROM, chunks } : { piecesFrom: PIECES_FROM });
     this.remoteAddress = socket.remoteAddress;
     this.peer = `tcp ${socket.remoteAddress}:${socket.remotePort}`;
   }
@@ -39,6 +46,7 @@ export class TcpListener implements TransportListener {
     private readonly addresses: string[],
     private readonly port: number,
     private readonly limits: () => FrameLimits,
+    private readonly pool: ReceivePool = receivePool(),
   ) {}
 
   async listen(onConnection: (t: TcpTransport) => void): Promise<{ port: number }> {
@@ -47,7 +55,7 @@ export class TcpListener implements TransportListener {
       const server = net.createServer({ pauseOnConnect: true }, (accepted) => {
         const shared = sharedReadSocket(accepted);
         if (!shared) accepted.resume();
-        onConnection(new TcpTransport(shared?.socket ?? accepted, this.limits(), shared?.chunks));
+        onConnection(new TcpTransport(shared?.socket ?? accepted, this.limits(), this.pool, shared?.chunks));
       });
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);

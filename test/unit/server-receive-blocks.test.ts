@@ -12,6 +12,8 @@ import { cat } from '../support/bytes.js';
 import { DirectTcpFramer, directTcpHeader } from '../../server/direct-tcp-framer.js';
 import { MessagePieces } from '../../server/message-pieces.js';
 import { ReceiveBlocks, ReceivePool } from '../../server/receive-pool.js';
+import { receiveBlockMemory } from '../../ops/assemble.js';
+import { loadRdmaBinding } from '../../native/index.js';
 import { Access, CreateDisposition } from '../../smb2/constants.js';
 import { startServer } from '../support/server-fixture.js';
 import { treeClient } from '../support/logged-in-client.js';
@@ -131,4 +133,46 @@ test('over the server: 4 KiB WRITEs in flight at once land exactly, and the requ
   } finally {
     await f.close();
   }
+});
+
+test('ReceivePool.trim gives back the blocks that stayed free a whole period, keeping what the period needed at its busiest', () => {
+  const released: Buffer[] = [];
+  let allocated = 0;
+  const memory = { allocate: (bytes: number) => (allocated++, Buffer.alloc(bytes)), release: (block: Buffer) => void released.push(block) };
+  const pool = new ReceivePool(1024, 64, memory);
+  try {
+    const burst = Array.from({ length: 10 }, () => pool.take());
+    for (const block of burst) pool.give(block);
+    assert.equal(pool.freeBlocks, 10);
+    pool.trim(); // the period of the burst: it started with no free block, so none sat unused throughout
+    assert.deepEqual([pool.freeBlocks, released.length], [10, 0]);
+    const busy = [pool.take(), pool.take(), pool.take()]; // the next period needs three at most
+    for (const block of busy) pool.give(block);
+    pool.trim();
+    assert.deepEqual([pool.freeBlocks, released.length], [3, 7], 'seven never left the free list: given back');
+    pool.trim();
+    assert.deepEqual([pool.freeBlocks, released.length], [0, 10], 'an idle period gives back the rest');
+    assert.equal(new Set(released).size, 10, 'each block released once');
+    pool.take();
+    assert.equal(allocated, 11, 'after a trim new blocks are allocated again');
+  } finally {
+    pool.trim();
+    pool.trim();
+  }
+});
+
+test('receive blocks from the RDMA addon are mmap slabs that trim unmaps at once', async (t) => {
+  const memory = receiveBlockMemory();
+  if (!memory) return t.skip('the RDMA addon is not built (npm run build:native with rdma-core installed)');
+  const rdma = loadRdmaBinding();
+  if (!('binding' in rdma)) return;
+  const before = rdma.binding.liveSlabCount();
+  const pool = new ReceivePool(64 * 1024, 64, memory);
+  const blocks = [pool.take(), pool.take()];
+  assert.equal(rdma.binding.liveSlabCount(), before + 2);
+  for (const block of blocks) pool.give(block);
+  pool.trim();
+  pool.trim();
+  assert.equal(rdma.binding.liveSlabCount(), before, 'both unmapped');
+  assert.equal(blocks[0].length, 0, 'and the Buffers detached: nothing can read freed memory');
 });
