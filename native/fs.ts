@@ -120,7 +120,8 @@ export interface FsRlimit {
 
 /**
  * The addon's surface. Every call runs on the libuv thread pool and rejects with an Error
- * carrying `errno`, `code` (e.g. 'EXDEV') and `syscall`. O_CLOEXEC is always added to opens.
+ * carrying `errno`, `code` (e.g. 'EXDEV') and `syscall`, except the synchronous ones that say so
+ * (openat2Cached, getrlimit, setrlimit), which throw it. O_CLOEXEC is always added to opens.
  */
 export interface FsBinding {
   /** openat2(2); `dirfd` -100 is AT_FDCWD. Resolves with the new descriptor. */
