@@ -21,11 +21,14 @@ export interface DiskIdentity {
 }
 
 /** Bytes of one WRITE waiting to be handed to the kernel, straight from the page they were stored in. */
+/** Bytes stored in cache pages and queued for the kernel: one client range, or a run of whole pages. */
 export interface QueuedWrite {
   position: number;
-  view: Buffer;
+  /** The bytes, in file order: one view per stretch of pages that are neighbours in their slab. */
+  views: Buffer[];
+  length: number;
   /** Pinned until the write is done, so eviction cannot drop bytes the disk does not have yet. */
-  page: Page;
+  pages: Page[];
   done(err?: unknown): void;
 }
 

@@ -1,6 +1,7 @@
 import type { CacheContext, WriteRunsStat } from './context.js';
 import type { CachedFile, QueuedWrite } from './cached-file.js';
 import type { Page } from './page.js';
+import { PAGE_SIZE } from './page-flags.js';
 import { ownIo, ownStattedIo } from './coherence.js';
 import { writevAll } from './fd-io.js';
 
@@ -13,39 +14,40 @@ const MAX_IOVECS = 1024;
  * of it. Only the client's own range is written: never whole pages that may be stale.
  */
 export function queueKernelWrite(ctx: CacheContext, file: CachedFile, page: Page, position: number, view: Buffer): Promise<void> {
-  return queueKernelWrites(ctx, file, [{ page, position, view }]);
-}
-
-/** One stored range for queueKernelWrites. */
-export interface StoredView {
-  page: Page;
-  position: number;
-  view: Buffer;
+  return queue(ctx, file, { position, views: [view], length: view.length, pages: [page] });
 }
 
 /**
- * queueKernelWrite for ranges stored in one synchronous step (the pages of one run): queued in
- * order, and one promise for all of them, settled once the last is written (rejected with the
- * first failure), so a large WRITE costs no promise per page.
+ * queueKernelWrite for a run of whole pages stored in one synchronous step, following one another
+ * in the file from `position`: one queued write and one promise for the run, its bytes as one
+ * view per stretch of pages that are neighbours in their slab, so a large WRITE costs no object
+ * per page.
  */
-export function queueKernelWrites(ctx: CacheContext, file: CachedFile, stored: readonly StoredView[]): Promise<void> {
-  if (stored.length === 0) return Promise.resolve();
+export function queueKernelPages(ctx: CacheContext, file: CachedFile, position: number, pages: Page[]): Promise<void> {
+  if (pages.length === 0) return Promise.resolve();
+  return queue(ctx, file, { position, views: slabStretches(ctx, pages), length: pages.length * PAGE_SIZE, pages });
+}
+
+function queue(ctx: CacheContext, file: CachedFile, stored: Omit<QueuedWrite, 'done'>): Promise<void> {
   return new Promise((resolve, reject) => {
-    let left = stored.length;
-    let failure: unknown;
-    const done = (err?: unknown): void => {
-      if (err !== undefined && failure === undefined) failure = err;
-      if (--left > 0) return;
-      if (failure === undefined) resolve();
-      else reject(failure);
-    };
-    for (const { page, position, view } of stored) {
-      ctx.arena.refcount[page]++;
-      file.kernelQueue.push({ position, view, page, done });
-    }
-    file.kernelWritesPending += stored.length;
+    for (const page of stored.pages) ctx.arena.refcount[page]++;
+    file.kernelQueue.push({ ...stored, done: (err) => (err === undefined ? resolve() : reject(err)) });
+    file.kernelWritesPending++;
     scheduleDrain(ctx, file);
   });
+}
+
+/** Views over the pages' memory in order, one per stretch of pages that follow each other in one slab. */
+function slabStretches(ctx: CacheContext, pages: readonly Page[]): Buffer[] {
+  const { arena } = ctx;
+  const views: Buffer[] = [];
+  for (let k = 0; k < pages.length; ) {
+    let n = 1;
+    while (k + n < pages.length && arena.adjacent(pages[k + n - 1], pages[k + n])) n++;
+    views.push(arena.view(pages[k], n));
+    k += n;
+  }
+  return views;
 }
 
 function scheduleDrain(ctx: CacheContext, file: CachedFile): void {
@@ -77,7 +79,7 @@ async function drainInOneJob(ctx: CacheContext, file: CachedFile, fd: number, wr
   const runs = contiguousRuns(batch);
   let failure: unknown;
   try {
-    return await writeRunsStat(fd, runs.map((run) => run[0].position), runs.map((run) => joinAdjacent(run.map((item) => item.view))));
+    return await writeRunsStat(fd, runs.map((run) => run[0].position), runs.map(runViews));
   } catch (err) {
     failure = err;
     throw err;
@@ -90,7 +92,12 @@ async function drainInOneJob(ctx: CacheContext, file: CachedFile, fd: number, wr
 
 function runEnd(run: QueuedWrite[]): number {
   const last = run[run.length - 1];
-  return last.position + last.view.length;
+  return last.position + last.length;
+}
+
+/** A run's bytes as few views as memory allows (neighbouring views joined). */
+function runViews(run: QueuedWrite[]): Buffer[] {
+  return run.length === 1 ? run[0].views : joinAdjacent(run.flatMap((item) => item.views));
 }
 
 async function drain(ctx: CacheContext, file: CachedFile, fd: number): Promise<void> {
@@ -100,7 +107,7 @@ async function drain(ctx: CacheContext, file: CachedFile, fd: number): Promise<v
   try {
     const runs = contiguousRuns(batch);
     const write = async (run: QueuedWrite[]): Promise<void> => {
-      await writevAll(fd, joinAdjacent(run.map((item) => item.view)), run[0].position);
+      await writevAll(fd, runViews(run), run[0].position);
       file.diskSize = Math.max(file.diskSize, runEnd(run));
     };
     if (disjoint(runs)) await settleAll(runs.map(write));
@@ -117,8 +124,10 @@ async function drain(ctx: CacheContext, file: CachedFile, fd: number): Promise<v
 function finish(ctx: CacheContext, file: CachedFile, batch: QueuedWrite[], failure: unknown): void {
   if (batch.length === 0) return;
   for (const item of batch) {
-    if (failure !== undefined && file.index.holds(item.page)) file.index.remove(item.page);
-    ctx.arena.unref(item.page);
+    for (const page of item.pages) {
+      if (failure !== undefined && file.index.holds(page)) file.index.remove(page);
+      ctx.arena.unref(page);
+    }
     item.done(failure);
   }
   file.kernelWritesPending -= batch.length;
@@ -167,14 +176,20 @@ export function joinAdjacent(views: readonly Buffer[]): Buffer[] {
   return out;
 }
 
-/** Queued writes that follow one another on disk, merged into single writev calls. */
+/** Queued writes that follow one another on disk, merged into single writev calls (the addon and fd-io split past IOV_MAX views). */
 function contiguousRuns(batch: QueuedWrite[]): QueuedWrite[][] {
   const runs: QueuedWrite[][] = [];
+  let views = 0;
   for (const item of batch) {
     const run = runs[runs.length - 1];
     const tail = run?.[run.length - 1];
-    if (tail && run.length < MAX_IOVECS && tail.position + tail.view.length === item.position) run.push(item);
-    else runs.push([item]);
+    if (tail && views + item.views.length <= MAX_IOVECS && tail.position + tail.length === item.position) {
+      run.push(item);
+      views += item.views.length;
+    } else {
+      runs.push([item]);
+      views = item.views.length;
+    }
   }
   return runs;
 }

@@ -4,17 +4,22 @@
 // still spliced is only detached (its bvecs keep it, unchanged: stable pages); the partial
 // first and last pages, and any page when none is free, arrive in heap Buffers and take the
 // ordinary store path.
-import type { FillTarget, FillTargets as Fill, WriteFromResult } from '../server/file-io.js';
+import type { ChunkRegion, FillTargets as Fill, WriteFromResult } from '../server/file-io.js';
 import type { CacheContext } from './context.js';
 import type { CachedFile } from './cached-file.js';
 import { NO_PAGE, type Page } from './page.js';
 import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { acknowledgedWrite, publishPages, storeData, zeroTail, type KernelWrites } from './write-path.js';
 
-/** One target and where it goes: `page` is the fresh page behind a region target. */
-interface Piece extends FillTarget {
+/**
+ * One target and where it goes: `pages` are the fresh pages behind a region target, neighbours
+ * in the file and in their slab (one view and one region for all of them); none for a heap piece.
+ */
+interface Piece {
+  bytes: Buffer;
+  region: ChunkRegion | null;
   position: number;
-  page: Page | null;
+  pages: Page[];
 }
 
 /**
@@ -27,7 +32,7 @@ export async function writeIntoPages(ctx: CacheContext, file: CachedFile, offset
   try {
     direct = await fill(pieces.map(({ bytes, region }) => ({ bytes, region })));
   } catch (err) {
-    for (const piece of pieces) if (piece.page !== null) ctx.arena.put(piece.page);
+    for (const piece of pieces) for (const page of piece.pages) ctx.arena.put(page);
     throw err;
   }
   let installedBytes = 0;
@@ -43,45 +48,51 @@ export async function writeIntoPages(ctx: CacheContext, file: CachedFile, offset
     });
   } finally {
     // A store that failed midway leaves later fresh pages unused: they go back.
-    for (const piece of pieces.slice(next)) if (piece.page !== null) ctx.arena.put(piece.page);
+    for (const piece of pieces.slice(next)) for (const page of piece.pages) ctx.arena.put(page);
   }
   return { count: length, placedBytes: Math.min(direct, installedBytes) };
 }
 
 /**
  * Fresh pages for the whole pages of the range, heap Buffers for the rest; neighbouring heap
- * pieces share one Buffer. A page that cannot be had at once (memory pressure) is a heap piece.
+ * pieces share one Buffer, and neighbouring fresh pages of one slab one piece. A page that cannot
+ * be had at once (memory pressure) is a heap piece.
  */
 function planPieces(ctx: CacheContext, offset: number, length: number): Piece[] {
+  const { arena } = ctx;
   const pieces: Piece[] = [];
   const end = offset + length;
   const firstWhole = Math.ceil(offset / PAGE_SIZE) * PAGE_SIZE;
-  const fresh = ctx.arena.allocateInSlabOrder(Math.max(0, Math.floor(end / PAGE_SIZE) - firstWhole / PAGE_SIZE));
+  const fresh = arena.allocateInSlabOrder(Math.max(0, Math.floor(end / PAGE_SIZE) - firstWhole / PAGE_SIZE));
   let heapFrom = -1;
   const flushHeap = (to: number): void => {
-    if (heapFrom >= 0 && to > heapFrom) pieces.push({ bytes: Buffer.allocUnsafe(to - heapFrom), region: null, position: heapFrom, page: null });
+    if (heapFrom >= 0 && to > heapFrom) pieces.push({ bytes: Buffer.allocUnsafe(to - heapFrom), region: null, position: heapFrom, pages: [] });
     heapFrom = -1;
   };
   let taken = 0;
   for (let position = offset; position < end; ) {
     const pageEnd = (Math.floor(position / PAGE_SIZE) + 1) * PAGE_SIZE;
     const whole = position % PAGE_SIZE === 0 && pageEnd <= end;
-    const page = whole && taken < fresh.length ? fresh[taken++] : null;
-    if (page !== null) {
+    const page = whole && taken < fresh.length ? fresh[taken++] : NO_PAGE;
+    if (page !== NO_PAGE) {
       flushHeap(position);
-      const { arena } = ctx;
-      pieces.push({ bytes: arena.view(page), region: { slabId: arena.slabId(page), offset: arena.slabOffset(page) }, position, page });
+      const last = pieces[pieces.length - 1];
+      if (last?.region && last.position + last.pages.length * PAGE_SIZE === position && arena.adjacent(last.pages[last.pages.length - 1], page)) last.pages.push(page);
+      else pieces.push({ bytes: EMPTY, region: { slabId: arena.slabId(page), offset: arena.slabOffset(page) }, position, pages: [page] });
     } else if (heapFrom < 0) heapFrom = position;
     position = Math.min(pageEnd, end);
   }
   flushHeap(end);
+  for (const piece of pieces) if (piece.region) piece.bytes = arena.view(piece.pages[0], piece.pages.length);
   return pieces;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** The fresh-page pieces from `at` on that follow one another in the file (none when `at` is a heap piece). */
 function pageRun(pieces: Piece[], at: number): Piece[] {
   let stop = at;
-  while (stop < pieces.length && pieces[stop].page !== null && (stop === at || pieces[stop].position === pieces[stop - 1].position + PAGE_SIZE)) stop++;
+  while (stop < pieces.length && pieces[stop].region !== null && (stop === at || pieces[stop].position === pieces[stop - 1].position + pieces[stop - 1].bytes.length)) stop++;
   return pieces.slice(at, stop);
 }
 
@@ -97,26 +108,32 @@ async function installRun(ctx: CacheContext, file: CachedFile, run: Piece[], ker
     await copyRun(ctx, file, run, kernelWrites);
     return 0;
   }
-  const runEnd = run[run.length - 1].position + PAGE_SIZE;
+  const last = run[run.length - 1];
+  const runEnd = last.position + last.bytes.length;
   if (runEnd > file.size) zeroTail(ctx, file, file.size);
-  for (const piece of run) replacePage(ctx, file, piece.position / PAGE_SIZE, piece.page!);
+  const pages = run.length === 1 ? run[0].pages : run.flatMap((piece) => piece.pages);
+  const firstIndex = run[0].position / PAGE_SIZE;
+  for (let k = 0; k < pages.length; k++) replacePage(ctx, file, firstIndex + k, pages[k]);
   if (runEnd > file.size) file.size = runEnd;
-  publishPages(ctx, file, run.map((piece) => ({ page: piece.page!, position: piece.position })), kernelWrites);
-  return run.length * PAGE_SIZE;
+  publishPages(ctx, file, run[0].position, pages, kernelWrites);
+  return pages.length * PAGE_SIZE;
 }
 
 /** Store the run's bytes into the indexed pages (a copy), then give the fresh pages back (the caller does if it throws). */
 async function copyRun(ctx: CacheContext, file: CachedFile, run: Piece[], kernelWrites: KernelWrites): Promise<void> {
   for (const piece of run) await storeData(ctx, file, piece.position, piece.bytes, kernelWrites);
-  for (const piece of run) ctx.arena.put(piece.page!);
+  for (const piece of run) for (const page of piece.pages) ctx.arena.put(page);
 }
 
 /** A fill in progress at one of the run's indexes (it must not land on a page we replaced), if any. */
 function loadingIn(ctx: CacheContext, file: CachedFile, run: Piece[]): Promise<void> | undefined {
+  if (file.fills.size === 0) return undefined; // nothing of this file is being read from disk
   for (const piece of run) {
-    const page = file.index.get(piece.position / PAGE_SIZE);
-    const loading = page === NO_PAGE ? null : ctx.arena.loading(page);
-    if (loading) return loading;
+    for (let k = 0; k < piece.pages.length; k++) {
+      const page = file.index.get(piece.position / PAGE_SIZE + k);
+      const loading = page === NO_PAGE ? null : ctx.arena.loading(page);
+      if (loading) return loading;
+    }
   }
   return undefined;
 }

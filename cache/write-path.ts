@@ -5,7 +5,7 @@ import { PAGE_SIZE, PageFlag } from './page-flags.js';
 import { fillRun } from './page-fill.js';
 import { fdatasyncAsync, ftruncateAsync, writeAll } from './fd-io.js';
 import { ownIo } from './coherence.js';
-import { queueKernelWrite, queueKernelWrites } from './kernel-writes.js';
+import { queueKernelPages, queueKernelWrite } from './kernel-writes.js';
 import { copyDirtyBytes, markDirty } from './dirty-bytes.js';
 
 /** Kernel writes of one client WRITE: one per page it stored, or per run of whole pages (write-behind leaves it empty). */
@@ -197,11 +197,14 @@ export function publishStored(ctx: CacheContext, file: CachedFile, page: Page, i
   }
 }
 
-/** publishStored for whole pages stored in one synchronous step: one kernel write promise for all of them. */
-export function publishPages(ctx: CacheContext, file: CachedFile, pages: ReadonlyArray<{ page: Page; position: number }>, kernelWrites: KernelWrites): void {
-  for (const { page } of pages) ctx.arena.touch(page);
-  if (ctx.tuning.writeBehind) for (const { page } of pages) markDirty(ctx.arena, page);
-  else awaitKernel(kernelWrites, queueKernelWrites(ctx, file, pages.map(({ page, position }) => ({ page, position, view: ctx.arena.view(page) }))));
+/**
+ * publishStored for a run of whole pages stored in one synchronous step, following one another
+ * in the file from `position`: one kernel write (and promise) for the run.
+ */
+export function publishPages(ctx: CacheContext, file: CachedFile, position: number, pages: Page[], kernelWrites: KernelWrites): void {
+  for (const page of pages) ctx.arena.touch(page);
+  if (ctx.tuning.writeBehind) for (const page of pages) markDirty(ctx.arena, page);
+  else awaitKernel(kernelWrites, queueKernelPages(ctx, file, position, pages));
 }
 
 function awaitKernel(kernelWrites: KernelWrites, written: Promise<void>): void {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PageFlag, PAGE_SIZE, type PageCache } from '../../cache/index.js';
 import type { FillTarget } from '../../server/file-io.js';
 import { withTempCache } from '../support/temp-cache.js';
+import { loadFsBinding } from '../../native/fs.js';
 import { pattern } from '../support/stable-pages.js';
 
 interface FillLog {
@@ -49,7 +50,7 @@ test('writeFrom: whole pages land in fresh cache pages, the file and a read see 
     const log: FillLog = { targets: [] };
     const result = await cache.writeFrom(h, 2 * PAGE_SIZE, data.length, fakeFill(cache, data, log));
     assert.deepEqual(result, { count: data.length, placedBytes: data.length });
-    assert.deepEqual(log.targets, Array.from({ length: 4 }, () => ({ length: PAGE_SIZE, region: true })));
+    assert.deepEqual(log.targets, [{ length: 4 * PAGE_SIZE, region: true }], 'four neighbouring fresh pages of one slab: one target');
     const expected = pattern(8 * PAGE_SIZE, 1);
     data.copy(expected, 2 * PAGE_SIZE);
     assert.ok((await readFile(path)).equals(expected), 'the bytes reached the disk file before writeFrom resolved');
@@ -71,8 +72,7 @@ test('writeFrom: an unaligned range sends its partial first and last pages throu
     assert.deepEqual(result, { count: data.length, placedBytes: 2 * PAGE_SIZE });
     assert.deepEqual(log.targets, [
       { length: PAGE_SIZE - 100, region: false },
-      { length: PAGE_SIZE, region: true },
-      { length: PAGE_SIZE, region: true },
+      { length: 2 * PAGE_SIZE, region: true },
       { length: 100, region: false },
     ]);
     const expected = Buffer.from(before);
@@ -163,7 +163,7 @@ test('writeFrom: a failing fill changes nothing and gives every page back', asyn
     let offered = 0;
     await assert.rejects(
       cache.writeFrom(h, PAGE_SIZE, 8 * PAGE_SIZE, async (targets) => {
-        offered = targets.filter((t) => t.region).length;
+        offered = targets.reduce((pages, t) => pages + (t.region ? t.bytes.length / PAGE_SIZE : 0), 0);
         for (const target of targets) target.bytes.fill(0xee); // partly arrived, then the connection dropped
         throw new Error('RDMA READ flushed');
       }),
@@ -267,7 +267,8 @@ test('writeFrom: rewriting a range gets its fresh pages in slab order, so neighb
       const regions: Array<{ slabId: number; offset: number }> = [];
       const fill = fakeFill(cache, data);
       await cache.writeFrom(h, 0, data.length, async (targets) => {
-        for (const t of targets) if (t.region) regions.push(t.region);
+        // A target is a stretch of neighbouring pages: one region per page it holds.
+        for (const t of targets) for (let k = 0; t.region && k < t.bytes.length / PAGE_SIZE; k++) regions.push({ slabId: t.region.slabId, offset: t.region.offset + k * PAGE_SIZE });
         return fill(targets);
       });
       assert.equal(regions.length, 16);
@@ -277,6 +278,26 @@ test('writeFrom: rewriting a range gets its fresh pages in slab order, so neighb
       }
     }
     assert.ok((await cache.read(h, 0, data.length)).equals(data));
+    await cache.close(h);
+  });
+});
+
+test('writeFrom: a run of whole pages reaches the kernel as one write of one view', async () => {
+  const fs = loadFsBinding();
+  if ('error' in fs) throw new Error(fs.error);
+  const calls: Array<{ positions: number[]; views: number[][] }> = [];
+  const writeRunsStat = (fd: number, positions: number[], runs: Buffer[][]) => {
+    calls.push({ positions, views: runs.map((run) => run.map((v) => v.length)) });
+    return fs.binding.writeRunsStat(fd, positions, runs);
+  };
+  await withTempCache('spliced-wf-', { ...OPTIONS, writeRunsStat }, async (cache, dir) => {
+    const path = join(dir, 'f.bin');
+    await writeFile(path, Buffer.alloc(0));
+    const h = await cache.open(path, { writable: true });
+    const data = pattern(32 * PAGE_SIZE, 22);
+    await cache.writeFrom(h, 0, data.length, fakeFill(cache, data));
+    assert.deepEqual(calls, [{ positions: [0], views: [[32 * PAGE_SIZE]] }]);
+    assert.ok((await readFile(path)).equals(data));
     await cache.close(h);
   });
 });
