@@ -1,4 +1,3 @@
-import { canWrite } from './access.js';
 import { endCursor } from './directory-cursor.js';
 import { RELATED_FILE_ID } from '../smb2/constants.js';
 import { Status, SmbStatusError } from '../smb2/status.js';
@@ -148,7 +147,7 @@ export async function releaseOpen(core: ServerCore, open: Open, postQuery = fals
   // until the close runs, and nothing uses it after this). A read-only descriptor of a file that
   // still has a name (the stats just taken say so) is only a table update: closed in place.
   const held = fd;
-  const tableUpdate = open.isDirectory || (stats !== null && Number(stats.nlink) > 0 && !canWrite(open.grantedAccess));
+  const tableUpdate = open.isDirectory || (stats !== null && Number(stats.nlink) > 0 && open.readOnlyFd === true);
   closeDescriptor(open, () => (tableUpdate ? closeInPlace(held) : void closeQuietly(held)));
   return stats;
 }

@@ -86,6 +86,8 @@ export interface Open {
   relative: string;
   /** The open file's own descriptor (pipes have none): every operation on the handle goes through it. */
   fd?: number;
+  /** True when that descriptor was opened without write access (O_RDONLY or O_PATH): closing it never flushes. */
+  readOnlyFd?: boolean;
   /** File identity (device:inode): survives renames; keys share modes and byte-range locks. */
   fileKey: string;
   isDirectory: boolean;

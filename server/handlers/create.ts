@@ -76,13 +76,14 @@ async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcom
     void closeQuietly(fd);
     throw err;
   }
-  if (dataFd === undefined) return { fd, io: undefined, stats: outcome.stats, releaseShareMode };
+  const readOnlyFd = !writable || isDirectory;
+  if (dataFd === undefined) return { fd, readOnlyFd, io: undefined, stats: outcome.stats, releaseShareMode };
   let io: FileIo | undefined;
   try {
     io = await ctx.core.fileIo.open(dataFd, { writable }); // the provider owns dataFd from here, even when this fails
-    if (!outcome.truncate) return { fd, io, stats: outcome.stats, releaseShareMode };
+    if (!outcome.truncate) return { fd, readOnlyFd, io, stats: outcome.stats, releaseShareMode };
     await io.setSize(0);
-    return { fd, io, stats: await root.stat(fd), releaseShareMode };
+    return { fd, readOnlyFd, io, stats: await root.stat(fd), releaseShareMode };
   } catch (err) {
     releaseShareMode();
     await io?.close().catch(() => {});
@@ -166,13 +167,14 @@ async function openAndRegister(
   const tree = ctx.tree;
   const isDirectory = outcome.stats.isDirectory();
   const data = await openData(ctx, root, outcome, access, req.shareAccess);
-  const { fd, io, releaseShareMode } = data;
+  const { fd, readOnlyFd, io, releaseShareMode } = data;
   const stats = applyCreateAttributes(fd, outcome.action, req.fileAttributes, data.stats);
   const open = registerOpen(ctx.core, ctx.conn, {
     session: ctx.session,
     tree,
     relative: parts.join('/'),
     fd,
+    readOnlyFd,
     fileKey: fileKeyOf(outcome.stats),
     isDirectory,
     grantedAccess: access,
