@@ -20,7 +20,6 @@ export interface DiskIdentity {
   ino: bigint;
 }
 
-/** Bytes of one WRITE waiting to be handed to the kernel, straight from the page they were stored in. */
 /** Bytes stored in cache pages and queued for the kernel: one client range, or a run of whole pages. */
 export interface QueuedWrite {
   position: number;

@@ -19,13 +19,13 @@ export function queueKernelWrite(ctx: CacheContext, file: CachedFile, page: Page
 
 /**
  * queueKernelWrite for a run of whole pages stored in one synchronous step, following one another
- * in the file from `position`: one queued write and one promise for the run, its bytes as one
- * view per stretch of pages that are neighbours in their slab, so a large WRITE costs no object
- * per page.
+ * in the file from `position`: one queued write and one promise for the run. `views` are the
+ * pages' bytes in file order (one per stretch of pages that neighbour each other in their slab,
+ * as the caller already has them), so a large WRITE costs no object per page.
  */
-export function queueKernelPages(ctx: CacheContext, file: CachedFile, position: number, pages: Page[]): Promise<void> {
+export function queueKernelPages(ctx: CacheContext, file: CachedFile, position: number, pages: Page[], views: Buffer[]): Promise<void> {
   if (pages.length === 0) return Promise.resolve();
-  return queue(ctx, file, { position, views: slabStretches(ctx, pages), length: pages.length * PAGE_SIZE, pages });
+  return queue(ctx, file, { position, views, length: pages.length * PAGE_SIZE, pages });
 }
 
 function queue(ctx: CacheContext, file: CachedFile, stored: Omit<QueuedWrite, 'done'>): Promise<void> {
@@ -35,19 +35,6 @@ function queue(ctx: CacheContext, file: CachedFile, stored: Omit<QueuedWrite, 'd
     file.kernelWritesPending++;
     scheduleDrain(ctx, file);
   });
-}
-
-/** Views over the pages' memory in order, one per stretch of pages that follow each other in one slab. */
-function slabStretches(ctx: CacheContext, pages: readonly Page[]): Buffer[] {
-  const { arena } = ctx;
-  const views: Buffer[] = [];
-  for (let k = 0; k < pages.length; ) {
-    let n = 1;
-    while (k + n < pages.length && arena.adjacent(pages[k + n - 1], pages[k + n])) n++;
-    views.push(arena.view(pages[k], n));
-    k += n;
-  }
-  return views;
 }
 
 function scheduleDrain(ctx: CacheContext, file: CachedFile): void {

@@ -115,7 +115,7 @@ async function installRun(ctx: CacheContext, file: CachedFile, run: Piece[], ker
   const firstIndex = run[0].position / PAGE_SIZE;
   for (let k = 0; k < pages.length; k++) replacePage(ctx, file, firstIndex + k, pages[k]);
   if (runEnd > file.size) file.size = runEnd;
-  publishPages(ctx, file, run[0].position, pages, kernelWrites);
+  publishPages(ctx, file, run[0].position, pages, run.map((piece) => piece.bytes), kernelWrites);
   return pages.length * PAGE_SIZE;
 }
 

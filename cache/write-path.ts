@@ -199,12 +199,13 @@ export function publishStored(ctx: CacheContext, file: CachedFile, page: Page, i
 
 /**
  * publishStored for a run of whole pages stored in one synchronous step, following one another
- * in the file from `position`: one kernel write (and promise) for the run.
+ * in the file from `position`, `views` their bytes in file order: one kernel write (and promise)
+ * for the run.
  */
-export function publishPages(ctx: CacheContext, file: CachedFile, position: number, pages: Page[], kernelWrites: KernelWrites): void {
+export function publishPages(ctx: CacheContext, file: CachedFile, position: number, pages: Page[], views: Buffer[], kernelWrites: KernelWrites): void {
   for (const page of pages) ctx.arena.touch(page);
   if (ctx.tuning.writeBehind) for (const page of pages) markDirty(ctx.arena, page);
-  else awaitKernel(kernelWrites, queueKernelPages(ctx, file, position, pages));
+  else awaitKernel(kernelWrites, queueKernelPages(ctx, file, position, pages, views));
 }
 
 function awaitKernel(kernelWrites: KernelWrites, written: Promise<void>): void {

@@ -1,11 +1,3 @@
-/**
- * Receive blocks reused from one frame to the next. The socket reads into one shared buffer
- * (framed-socket.ts sharedReadSocket), so what the framer keeps it must copy; a fresh Buffer per
- * frame is external memory the garbage collector only frees once enough of it has piled up (tens
- * of MiB at WRITE rates), and a large frame's Buffers, held until its WRITE is done, get promoted
- * and come back only with a full collection. Copied into pooled blocks instead, frames cost no
- * allocation at all: the blocks, allocated once, are not garbage.
- */
 /** Where receive blocks come from: memory the process can give back at once (ops: the addon's mmap slabs), or by default Buffers the garbage collector frees. */
 export interface BlockMemory {
   allocate(bytes: number): Buffer;
@@ -17,6 +9,15 @@ const GC_MEMORY: BlockMemory = { allocate: (bytes) => Buffer.allocUnsafeSlow(byt
 /** How often free blocks that sat unused for a whole period are given back. */
 const TRIM_EVERY_MS = 5000;
 
+/**
+ * Receive blocks reused from one frame to the next. The socket reads into one shared buffer
+ * (framed-socket.ts sharedReadSocket), so what the framer keeps it must copy; a fresh Buffer per
+ * frame is external memory the garbage collector only frees once enough of it has piled up (tens
+ * of MiB at WRITE rates), and a large frame's Buffers, held until its WRITE is done, get promoted
+ * and come back only with a full collection. Copied into pooled blocks instead, frames cost no
+ * allocation at all: the blocks, allocated once, are not garbage. Blocks that stay free a whole
+ * trim period go back (trim()).
+ */
 export class ReceivePool {
   private readonly free: Buffer[] = [];
   /** The fewest free blocks since the last trim: that many sat unused the whole period. */
