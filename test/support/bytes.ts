@@ -51,3 +51,10 @@ export function cat(...parts: Array<Buffer | number[]>): Buffer {
 export function* splits(buf: Buffer): Generator<[Buffer, Buffer]> {
   for (let i = 0; i <= buf.length; i++) yield [buf.subarray(0, i), buf.subarray(i)];
 }
+
+/** `bytes` cut into views of `size` bytes (the last one shorter), as a stream might deliver them. */
+export function chunks(bytes: Buffer, size: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < bytes.length; at += size) out.push(bytes.subarray(at, at + size));
+  return out;
+}

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cat } from '../support/bytes.js';
+import { cat, chunks } from '../support/bytes.js';
 import { DirectTcpFramer, directTcpHeader } from '../../server/direct-tcp-framer.js';
 import { MessagePieces } from '../../server/message-pieces.js';
 import { ReceiveBlocks, ReceivePool } from '../../server/receive-pool.js';
@@ -39,12 +39,6 @@ function recordingPool(blockBytes: number): ReceivePool & { taken: Buffer[]; giv
     give(block);
   };
   return pool;
-}
-
-function chunks(bytes: Buffer, size: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += size) out.push(bytes.subarray(at, at + size));
-  return out;
 }
 
 test('ReceiveBlocks: frames share blocks; a block comes back when the last message in it is released; held bytes count whole blocks', () => {

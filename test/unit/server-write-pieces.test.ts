@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cat, le16, le32, le64 } from '../support/bytes.js';
+import { cat, chunks, le16, le32, le64 } from '../support/bytes.js';
 import { smb2Header } from '../support/server-pdus.js';
 import { DirectTcpFramer, directTcpHeader } from '../../server/direct-tcp-framer.js';
 import { MessagePieces, contiguousPart } from '../../server/message-pieces.js';
@@ -30,13 +30,6 @@ const READ_WRITE = { desiredAccess: (Access.GENERIC_READ | Access.GENERIC_WRITE)
 function writeRequest(data: Buffer, o: { flags?: number; nextCommand?: number } = {}): Buffer {
   const body = cat(le16(49), le16(112), le32(data.length), le64(0n), Buffer.alloc(16, 1), le32(0), le32(0), le16(0), le16(0), le32(0));
   return cat(smb2Header({ command: WRITE, messageId: 5, ...o }), body, data);
-}
-
-/** `bytes` cut into chunks of `size` (the last one shorter). */
-function chunks(bytes: Buffer, size: number): Buffer[] {
-  const out: Buffer[] = [];
-  for (let at = 0; at < bytes.length; at += size) out.push(bytes.subarray(at, at + size));
-  return out;
 }
 
 test('framer with piecesFrom: a large frame in several chunks comes out as views of those chunks, whatever the split', () => {
