@@ -1,4 +1,4 @@
-import type { ChunkRegion, FileIo, FileIoProvider, FillTarget, FillTargets, ReadPayload, WriteFromResult, WriteOptions } from '../server/file-io.js';
+import { targetSpans, type ChunkRegion, type FileIo, type FileIoProvider, type FillTarget, type FillTargets, type ReadPayload, type WriteFromResult, type WriteOptions } from '../server/file-io.js';
 import type { CacheHandle, PageCache } from './page-cache.js';
 import type { Bvec } from './bvec.js';
 
@@ -26,7 +26,7 @@ export function copyPieces(pieces: readonly Buffer[], targets: readonly FillTarg
   let p = 0;
   let pAt = 0;
   let copied = 0;
-  for (const span of adjacentSpans(targets)) {
+  for (const span of targetSpans(targets)) {
     let tAt = 0;
     while (tAt < span.length && p < pieces.length) {
       const n = pieces[p].copy(span, tAt, pAt);
@@ -41,24 +41,6 @@ export function copyPieces(pieces: readonly Buffer[], targets: readonly FillTarg
     if (p === pieces.length) break;
   }
   return copied;
-}
-
-/** The targets' memory as views, neighbours in one ArrayBuffer joined into one view. */
-function adjacentSpans(targets: readonly FillTarget[]): Buffer[] {
-  const spans: Buffer[] = [];
-  let start: Buffer | null = null;
-  let length = 0;
-  for (const { bytes } of targets) {
-    if (start && bytes.buffer === start.buffer && bytes.byteOffset === start.byteOffset + length) {
-      length += bytes.length;
-      continue;
-    }
-    if (start) spans.push(Buffer.from(start.buffer, start.byteOffset, length));
-    start = bytes;
-    length = bytes.length;
-  }
-  if (start) spans.push(Buffer.from(start.buffer, start.byteOffset, length));
-  return spans;
 }
 
 /** The SMB core's view of the page cache: READ payloads are the spliced page views themselves. */

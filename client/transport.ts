@@ -1,5 +1,6 @@
 import net from 'node:net';
 import { FramedSocket } from '../server/framed-socket.js';
+import type { MessagePieces } from '../server/message-pieces.js';
 
 /**
  * What the client needs from a transport: whole SMB2 messages in, gather lists out.
@@ -34,9 +35,12 @@ export class TcpClientTransport extends FramedSocket implements ClientTransport 
     });
   }
 
-  /** Whole messages: this socket is built without FramerOptions.piecesFrom, so a frame in pieces is joined here in any case. */
+  /**
+   * Whole messages: this socket is built without FramerOptions.piecesFrom, so a frame in pieces is
+   * joined here in any case (and, without a pool, no frame is handed over before its end).
+   */
   override onMessage(handler: (message: Buffer) => void): void {
-    super.onMessage((m) => handler(Buffer.isBuffer(m) ? m : m.join()));
+    super.onMessage((m) => handler(Buffer.isBuffer(m) ? m : (m as MessagePieces).join()));
   }
 
   /** Send raw bytes with no framing (tests of the server's framer). */

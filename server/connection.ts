@@ -13,7 +13,7 @@ import { COMPOUND_SLACK } from './compound-size.js';
 import { PauseGate } from './pause-gate.js';
 import { copiedBytesOf, type ReadPayload } from './file-io.js';
 import { RequestPipeline } from './pipeline.js';
-import { MessagePieces, type ReceivedMessage } from './message-pieces.js';
+import type { ReceivedMessage } from './message-pieces.js';
 import type { ReceiveLedger } from './receive-pool.js';
 import { SendStage } from './send.js';
 import { handlers } from './handlers/index.js';
@@ -96,7 +96,8 @@ export class Connection implements ConnectionState {
     this.idleTimer?.refresh();
     if (++this.inFlight === MAX_IN_FLIGHT) this.gate.hold('in-flight');
     // A message in pooled receive blocks is counted by the blocks its connection holds, whole.
-    const ledger = message instanceof MessagePieces ? message.ledger : undefined;
+    const held = Buffer.isBuffer(message) ? undefined : message;
+    const ledger = held?.ledger;
     if (ledger) this.receiveLedger = ledger;
     const counted = ledger ? 0 : message.length;
     this.unpooledBytes += counted;
@@ -110,7 +111,7 @@ export class Connection implements ConnectionState {
       })
       .finally(() => {
         payloads.settle();
-        if (message instanceof MessagePieces) message.release();
+        held?.release();
         this.unpooledBytes -= counted;
         this.countRequestBytes();
         if (this.inFlight-- === MAX_IN_FLIGHT) this.gate.release('in-flight');

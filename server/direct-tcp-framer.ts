@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import { DecodeError } from '../wire/index.js';
 import { MessagePieces, type ReceivedMessage } from './message-pieces.js';
+import { IncomingWrite, isStreamableWrite, WRITE_HEAD_BYTES } from './incoming-write.js';
 import { ReceiveBlocks, type PooledFrame, type ReceivePool } from './receive-pool.js';
 
 /** Direct-TCP transport header, [MS-SMB2] 2.1: a zero byte and a 24-bit big-endian length. */
@@ -59,6 +60,12 @@ export interface FramerOptions {
   pool?: ReceivePool;
   /** With a pool: the least frame size packed into its blocks. Default piecesFrom. */
   pooledFrom?: number;
+  /**
+   * With a pool: a lone unsigned WRITE frame of at least this many bytes is handed over as soon
+   * as its header and fixed part are in, as an IncomingWrite its data is then steered into
+   * (incoming-write.ts). Default: never.
+   */
+  streamFrom?: number;
 }
 
 /**
@@ -77,8 +84,15 @@ export class DirectTcpFramer {
   private pieces: Buffer[] = [];
   /** The frame being gathered into pool blocks, if it is pooled. */
   private frame: PooledFrame | null = null;
+  /** The first bytes of a frame that may be a WRITE to stream, until there are WRITE_HEAD_BYTES of them. */
+  private head: Buffer | null = null;
+  /** The WRITE being received, handed over before its data. */
+  private incoming: IncomingWrite | null = null;
   private readonly piecesFrom: number;
   private readonly pooledFrom: number;
+  private readonly streamFrom: number;
+  /** New frames may be handed over before their data (setStreaming). */
+  private streamNew = true;
   private readonly blocks?: ReceiveBlocks;
 
   constructor(
@@ -87,6 +101,7 @@ export class DirectTcpFramer {
   ) {
     this.piecesFrom = options.piecesFrom ?? Infinity;
     this.pooledFrom = options.pooledFrom ?? this.piecesFrom;
+    this.streamFrom = options.pool ? (options.streamFrom ?? Infinity) : Infinity;
     this.blocks = options.pool ? new ReceiveBlocks(options.pool) : undefined;
   }
 
@@ -103,6 +118,32 @@ export class DirectTcpFramer {
   /** True while a frame has started and not completed. */
   get partial(): boolean {
     return this.headerHave > 0 || this.want >= 0;
+  }
+
+  /** True while the data of a WRITE already handed over is still arriving: whoever handles it waits for the rest. */
+  get streaming(): boolean {
+    return this.incoming !== null;
+  }
+
+  /**
+   * Whether frames that start from now on may be handed over before their data. A reader that
+   * wants to pause turns it off: a WRITE handed over must get all its data before the socket
+   * pauses, so a pause would otherwise wait for every such WRITE that starts in the same read.
+   */
+  setStreaming(allowed: boolean): void {
+    this.streamNew = allowed;
+  }
+
+  /** Memory the next bytes may be read into in place (a streamed WRITE's target), or null: read into a transient buffer and push() it. */
+  readTarget(): Buffer | null {
+    return this.incoming?.readTarget() ?? null;
+  }
+
+  /** `count` bytes were read into the memory readTarget() gave (never past the frame's end). */
+  placed(count: number): void {
+    this.incoming!.placed(count);
+    this.have += count;
+    if (this.have === this.want) this.endFrame();
   }
 
   /** Feed one chunk; returns the whole messages it completes. Throws DecodeError on a bad frame. */
@@ -135,11 +176,21 @@ export class DirectTcpFramer {
         }
         continue;
       }
+      if (this.head) {
+        const n = Math.min(WRITE_HEAD_BYTES - this.have, chunk.length - at);
+        chunk.copy(this.head, this.have, at, at + n);
+        this.have += n;
+        at += n;
+        if (this.have === WRITE_HEAD_BYTES) this.headIn(out);
+        continue;
+      }
       const n = Math.min(this.want - this.have, chunk.length - at);
       this.keep(chunk.subarray(at, at + n));
       this.have += n;
       at += n;
-      if (this.have === this.want) out.push(this.takeBody());
+      if (this.have !== this.want) continue;
+      if (this.incoming) this.endFrame();
+      else out.push(this.takeBody());
     }
     return out;
   }
@@ -147,7 +198,10 @@ export class DirectTcpFramer {
   /** The connection is gone: the blocks of a frame left incomplete go back to the pool. */
   discard(): void {
     if (this.frame) this.blocks?.abandon(this.frame);
+    this.incoming?.abort(new Error('connection closed before the WRITE data arrived'));
+    this.incoming = null;
     this.frame = null;
+    this.head = null;
     this.pieces = [];
   }
 
@@ -163,13 +217,35 @@ export class DirectTcpFramer {
 
   private start(length: number): void {
     this.want = length;
-    if (this.pooled(length)) this.frame = this.blocks!.begin(length);
+    if (length >= this.streamFrom && this.streamNew) this.head = Buffer.allocUnsafe(WRITE_HEAD_BYTES);
+    else if (this.pooled(length)) this.frame = this.blocks!.begin(length);
+  }
+
+  /** The first WRITE_HEAD_BYTES of a large frame are in: a WRITE to stream is handed over now, anything else is pooled as usual. */
+  private headIn(out: ReceivedMessage[]): void {
+    const head = this.head!;
+    this.head = null;
+    if (isStreamableWrite(head, this.want)) {
+      this.incoming = new IncomingWrite(head, this.want - head.length, this.blocks!);
+      out.push(this.incoming);
+      return;
+    }
+    this.frame = this.blocks!.begin(this.want);
+    this.blocks!.append(this.frame, head);
   }
 
   /** Keep part of the frame being gathered: a view (net hands out a fresh buffer per read), or with a pool a copy. */
   private keep(view: Buffer): void {
-    if (this.frame) this.blocks!.append(this.frame, view);
+    if (this.incoming) this.incoming.accept(view);
+    else if (this.frame) this.blocks!.append(this.frame, view);
     else this.pieces.push(this.blocks ? Buffer.from(view) : view);
+  }
+
+  /** A streamed WRITE's last byte is in (its handler was given it long ago). */
+  private endFrame(): void {
+    this.incoming = null;
+    this.have = 0;
+    this.want = -1;
   }
 
   private takeBody(): ReceivedMessage {

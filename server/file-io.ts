@@ -68,6 +68,27 @@ export interface FillTarget {
   readonly region: ChunkRegion | null;
 }
 
+/**
+ * The targets' memory as views, in order, neighbours in one ArrayBuffer joined into one view:
+ * fresh pages handed out in slab order are a few large spans, not one per page.
+ */
+export function targetSpans(targets: readonly FillTarget[]): Buffer[] {
+  const spans: Buffer[] = [];
+  let start: Buffer | null = null;
+  let length = 0;
+  for (const { bytes } of targets) {
+    if (start && bytes.buffer === start.buffer && bytes.byteOffset === start.byteOffset + length) {
+      length += bytes.length;
+      continue;
+    }
+    if (start) spans.push(Buffer.from(start.buffer, start.byteOffset, length));
+    start = bytes;
+    length = bytes.length;
+  }
+  if (start) spans.push(Buffer.from(start.buffer, start.byteOffset, length));
+  return spans;
+}
+
 /** Fills the targets, in order, with a WRITE's bytes; resolves with how many landed in region targets without a copy. */
 export type FillTargets = (targets: FillTarget[]) => Promise<number>;
 

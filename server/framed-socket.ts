@@ -13,17 +13,29 @@ export interface FrameLimits {
   limitHit?(limit: string): void;
 }
 
-/** Where a socket's chunks come from when they are not 'data' events (sharedReadSocket). */
-export type ChunkSource = (deliver: (chunk: Buffer) => void) => void;
+/** Where a socket's reads go (sharedReadSocket). */
+export interface ReadSink {
+  /** Bytes read into the shared buffer: transient, copied out before the next read. */
+  chunk(bytes: Buffer): void;
+  /** Where the next read goes: memory of the sink's own (the bytes are then placed()), or null for the shared buffer. */
+  target(): Buffer | null;
+  /** `count` bytes were read into the memory target() last gave. */
+  placed(count: number): void;
+}
+
+/** Where a socket's reads come from when they are not 'data' events (sharedReadSocket): set the sink they go to. */
+export type ChunkSource = (sink: ReadSink) => void;
 
 /** What a framed socket does with what it receives. */
 export interface ReceiveOptions extends FramerOptions {
-  /** The chunks, transient (FramerOptions.pool copies them out); default: the socket's 'data' events. */
+  /** The reads, into a transient buffer or in place (FramerOptions.pool copies them out); default: the socket's 'data' events. */
   chunks?: ChunkSource;
 }
 
 /** One read buffer for every socket read through sharedReadSocket: reads run one at a time on the event loop thread, and each chunk is copied out before the next. */
 const sharedReadBuffer = Buffer.allocUnsafe(256 * 1024);
+
+const NO_SINK: ReadSink = { chunk: () => {}, target: () => null, placed: () => {} };
 
 /** The handle of an accepted socket, as far as sharedReadSocket needs it. */
 interface AcceptedHandle {
@@ -45,10 +57,17 @@ export function sharedReadSocket(accepted: net.Socket): { socket: net.Socket; ch
   if (!handle || typeof handle.useUserBuffer !== 'function') return null;
   holder._handle = null;
   accepted.destroy();
-  let deliver: (chunk: Buffer) => void = () => {};
-  const onread = { buffer: sharedReadBuffer, callback: (bytes: number, buffer: Uint8Array) => void deliver(Buffer.from(buffer.buffer, buffer.byteOffset, bytes)) };
+  let sink: ReadSink = NO_SINK;
+  // Node asks `buffer` for the memory of the next read after each read, and hands each read's to `callback`.
+  const onread = {
+    buffer: () => sink.target() ?? sharedReadBuffer,
+    callback: (bytes: number, buffer: Uint8Array) => {
+      if (buffer === sharedReadBuffer) sink.chunk(Buffer.from(buffer.buffer, buffer.byteOffset, bytes));
+      else sink.placed(bytes);
+    },
+  };
   const socket = new net.Socket({ handle, onread } as net.SocketConstructorOpts);
-  return { socket, chunks: (d) => (deliver = d) };
+  return { socket, chunks: (s) => (sink = s) };
 }
 
 /**
@@ -66,6 +85,8 @@ export class FramedSocket {
   private frameTimer?: NodeJS.Timeout;
   private stallTimer?: NodeJS.Timeout;
   private readonly out: FrameBatch;
+  /** pause() came while a streamed WRITE's data was arriving: the socket pauses once it is in. */
+  private pauseAfterFrame = false;
 
   /** `receive.piecesFrom`: large frames are handed to onMessage in pieces (MessagePieces), never joined. */
   constructor(
@@ -77,7 +98,7 @@ export class FramedSocket {
     this.out = new FrameBatch(socket, () => this.watchSend());
     socket.setNoDelay(true);
     if (receive.chunks) {
-      receive.chunks((chunk) => this.onData(chunk));
+      receive.chunks({ chunk: (bytes) => this.onData(bytes), target: () => this.framer.readTarget(), placed: (count) => this.onPlaced(count) });
       socket.resume(); // flowing, so that the end of the stream is seen and the socket closes
     } else socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err) => {
@@ -118,11 +139,19 @@ export class FramedSocket {
     return this.out.frame(parts);
   }
 
+  /**
+   * Stop reading. A WRITE already handed over while its data arrives (framer.streaming) is
+   * waited on by its handler, which holds memory for it: the rest of its data is read first.
+   */
   pause(): void {
-    this.socket.pause();
+    this.framer.setStreaming(false);
+    if (this.framer.streaming) this.pauseAfterFrame = true;
+    else this.socket.pause();
   }
 
   resume(): void {
+    this.pauseAfterFrame = false;
+    this.framer.setStreaming(true);
     this.socket.resume();
   }
 
@@ -141,10 +170,29 @@ export class FramedSocket {
       this.disconnect();
       return;
     }
-    this.watchFrame(messages.length > 0);
+    this.afterRead(messages.length > 0);
     for (const m of messages) {
       if (this.closed) return;
       this.messageHandler(m);
+    }
+  }
+
+  private onPlaced(count: number): void {
+    try {
+      this.framer.placed(count);
+    } catch (err) {
+      this.closeReason = err as Error;
+      this.disconnect();
+      return;
+    }
+    this.afterRead(false);
+  }
+
+  private afterRead(completed: boolean): void {
+    this.watchFrame(completed);
+    if (this.pauseAfterFrame && !this.framer.streaming) {
+      this.pauseAfterFrame = false;
+      this.socket.pause();
     }
   }
 

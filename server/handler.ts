@@ -7,6 +7,7 @@ import type { FileId } from '../smb2/commands/create.js';
 import type { ServerCore } from './server-core.js';
 import type { MessagePayloads } from './message-payloads.js';
 import type { MessagePieces } from './message-pieces.js';
+import type { IncomingWrite } from './incoming-write.js';
 import type { BufferDescriptor } from '../smb2/commands/buffer-desc.js';
 
 /** What a related compound chain carries from one request to the next, [MS-SMB2] 3.3.5.2.7.2. */
@@ -31,6 +32,8 @@ export interface RequestContext {
    * a large direct-TCP frame, message-pieces.ts); `message` is then only its first bytes.
    */
   pieces?: MessagePieces;
+  /** A lone WRITE handed over while its data is still arriving (incoming-write.ts); `message` is then its header and fixed part. */
+  incoming?: IncomingWrite;
   session?: Session;
   tree?: TreeConnect;
   chain: ChainState;

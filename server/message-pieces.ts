@@ -1,7 +1,8 @@
 import { DecodeError, Reader } from '../wire/index.js';
-import { Command, HEADER_SIZE, HeaderFlag } from '../smb2/constants.js';
+import { Command, HeaderFlag } from '../smb2/constants.js';
 import { decodeHeader, type Smb2Header } from '../smb2/header.js';
 import type { ReceiveLedger } from './receive-pool.js';
+import { IncomingWrite, WRITE_HEAD_BYTES } from './incoming-write.js';
 
 /**
  * A received message held in pieces (a large direct-TCP frame: pooled receive blocks, or views of
@@ -67,19 +68,29 @@ export class MessagePieces {
   }
 }
 
-/** What a transport delivers: a whole message in one Buffer, or (direct TCP, large frames) its pieces. */
-export type ReceivedMessage = Buffer | MessagePieces;
+/**
+ * What a transport delivers: a whole message in one Buffer, or (direct TCP, large frames) its
+ * pieces, or a large WRITE whose data is still arriving.
+ */
+export type ReceivedMessage = Buffer | MessagePieces | IncomingWrite;
 
-/** The header and fixed part of a WRITE request, [MS-SMB2] 2.2.1.2 and 2.2.21 (StructureSize 49: 48 fixed bytes, then the Buffer). */
-const WRITE_HEAD_BYTES = HEADER_SIZE + 48;
+/** What contiguousPart makes of a message: the part the pipeline decodes, and where a WRITE's data is. */
+export interface ContiguousPart {
+  message: Buffer;
+  /** The whole message as it arrived, when only its head is in `message`. */
+  pieces?: MessagePieces;
+  /** The WRITE whose data is still arriving; `message` is its head. */
+  incoming?: IncomingWrite;
+}
 
 /**
  * What the pipeline decodes in one Buffer, and the pieces a WRITE's data may stay in. Only a lone
  * (NextCommand 0), unsigned SMB2 WRITE keeps its pieces: a signature covers the whole message
  * and a compound is cut at offsets, so anything else is joined here, once.
  */
-export function contiguousPart(m: ReceivedMessage): { message: Buffer; pieces?: MessagePieces } {
+export function contiguousPart(m: ReceivedMessage): ContiguousPart {
   if (Buffer.isBuffer(m)) return { message: m };
+  if (m instanceof IncomingWrite) return { message: m.head, incoming: m };
   // A message in one piece (a frame that fit one receive block) is decoded where it lies.
   const head = m.pieces.length === 1 ? m.pieces[0].subarray(0, WRITE_HEAD_BYTES) : m.head(WRITE_HEAD_BYTES);
   let header: Smb2Header;

@@ -17,7 +17,7 @@ import { PipelineContext } from './request-context.js';
 import type { MessagePayloads } from './message-payloads.js';
 import { SMB1_PROTOCOL_ID, SMB2_PROTOCOL_ID } from '../smb2/header.js';
 import { answerSmb1Negotiate } from './handlers/negotiate.js';
-import { contiguousPart, type MessagePieces, type ReceivedMessage } from './message-pieces.js';
+import { contiguousPart, type ContiguousPart, type ReceivedMessage } from './message-pieces.js';
 
 /** What the pipeline needs from the connection that runs it. */
 export interface PipelineHost {
@@ -37,6 +37,8 @@ export interface PipelineHost {
   authenticated(): void;
 }
 
+type WriteData = Omit<ContiguousPart, 'message'>;
+
 /** What the PDUs of one received message share. */
 interface MessageState {
   chain: ChainState;
@@ -51,8 +53,8 @@ interface MessageState {
   markSent?: () => void;
   /** Set once an element went async: the related elements after it run when this settles, [MS-SMB2] 3.3.5.2.7.2. */
   waitFor?: Promise<unknown>;
-  /** The message as it arrived, when contiguousPart left it in pieces (then it is one PDU). */
-  pieces?: MessagePieces;
+  /** Where a lone WRITE's data is when `message` holds only its head (contiguousPart). */
+  data: WriteData;
 }
 
 /** What a transport without RDMA (direct TCP) offers every request. */
@@ -81,7 +83,7 @@ export class RequestPipeline {
   /** One received message, whole or in pieces (message-pieces.ts); its payloads are settled by the caller once this resolves. */
   async message(received: ReceivedMessage, payloads: MessagePayloads): Promise<void> {
     const h = this.host;
-    const { message, pieces } = contiguousPart(received);
+    const { message, pieces, incoming } = contiguousPart(received);
     const protocol = message.length >= 4 ? message.readUInt32LE(0) : 0;
     if (protocol === SMB1_PROTOCOL_ID && !h.conn.negotiated) return this.smb1Negotiate(message);
     if (protocol !== SMB2_PROTOCOL_ID) return h.drop('framing', `unexpected protocol id 0x${protocol.toString(16)}`);
@@ -91,7 +93,7 @@ export class RequestPipeline {
     } catch (err) {
       return h.drop('decode', (err as Error).message);
     }
-    const m: MessageState = { chain: {}, payloads, size: new CompoundSize(h.maxResponseBytes()), compound: pdus.length > 1, pieces };
+    const m: MessageState = { chain: {}, payloads, size: new CompoundSize(h.maxResponseBytes()), compound: pdus.length > 1, data: { pieces, incoming } };
     try {
       const responses: EncodedResponse[] = [];
       for (const pdu of pdus) {
@@ -130,7 +132,7 @@ export class RequestPipeline {
     const started = process.hrtime.bigint();
     const request = this.requests.begin(header);
     if (m.waitFor && header.flags & HeaderFlag.RELATED_OPERATIONS) return this.deferred(admitted, pdu, request, m, started);
-    const ctx = this.context(admitted, pdu, request, m.chain, m.payloads, m.pieces);
+    const ctx = this.context(admitted, pdu, request, m.chain, m.payloads, m.data);
     const { result: outcome, session } = await runRequest(ctx, h.commands);
     if (!goesAsync(outcome)) {
       this.requests.end(request);
@@ -166,7 +168,7 @@ export class RequestPipeline {
       .catch(() => {})
       .then(async (): Promise<Final> => {
         if (request.abort.signal.aborted) return { result: { status: Status.CANCELLED } };
-        const ctx = this.context(pdu, message, request, m.chain, payloads);
+        const ctx = this.context(pdu, message, request, m.chain, payloads, {});
         const { result, session } = await runRequest(ctx, this.host.commands);
         return { result: goesAsync(result) ? await result.final : result, session };
       });
@@ -180,10 +182,10 @@ export class RequestPipeline {
     return this.encode(request.header, { status: Status.PENDING }, undefined, m, request.asyncId);
   }
 
-  private context(pdu: AdmittedPdu, message: Buffer, request: InProgress, chain: ChainState, payloads: MessagePayloads, pieces?: MessagePieces): RequestContext {
+  private context(pdu: AdmittedPdu, message: Buffer, request: InProgress, chain: ChainState, payloads: MessagePayloads, data: WriteData): RequestContext {
     const h = this.host;
     const { header, reader } = pdu;
-    return new PipelineContext(h.core, h.conn, header, message, reader, chain, payloads, h.log, this.remote(payloads), this.requests.mayGoAsync, request.abort, pieces);
+    return new PipelineContext(h.core, h.conn, header, message, reader, chain, payloads, h.log, this.remote(payloads), this.requests.mayGoAsync, request.abort, data.pieces, data.incoming);
   }
 
   /** CANCEL, [MS-SMB2] 3.3.5.16: aborts the request it names when validate.ts allows it; never answered. */

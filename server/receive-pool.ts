@@ -66,7 +66,7 @@ export class ReceivePool {
 
 /** What a connection counts of the receive blocks it holds. */
 export interface ReceiveLedger {
-  /** Bytes of the blocks that hold a delivered message not yet released (whole blocks). */
+  /** Bytes of the blocks that hold a delivered message not yet released (whole blocks), and of messages still arriving (reserve). */
   readonly heldBytes: number;
 }
 
@@ -96,11 +96,25 @@ export class ReceiveBlocks implements ReceiveLedger {
   private current: StreamBlock | null = null;
   private used = 0;
   private heldBlocks = 0;
+  private reservedBytes = 0;
 
   constructor(private readonly pool: ReceivePool) {}
 
   get heldBytes(): number {
-    return this.heldBlocks * this.pool.blockBytes;
+    return this.heldBlocks * this.pool.blockBytes + this.reservedBytes;
+  }
+
+  /**
+   * Count `bytes` as held before they arrive: a message handed over before its data
+   * (IncomingWrite) will hold that much, here or in the memory its handler names, until it
+   * gives them back with unreserve().
+   */
+  reserve(bytes: number): void {
+    this.reservedBytes += bytes;
+  }
+
+  unreserve(bytes: number): void {
+    this.reservedBytes -= bytes;
   }
 
   /**

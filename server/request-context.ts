@@ -5,6 +5,7 @@ import type { ServerCore } from './server-core.js';
 import type { ConnectionState, Open, Session, TreeConnect } from './state.js';
 import type { MessagePayloads } from './message-payloads.js';
 import type { MessagePieces } from './message-pieces.js';
+import type { IncomingWrite } from './incoming-write.js';
 import type { ChainState, RemoteBuffers, RequestContext } from './handler.js';
 
 /**
@@ -30,6 +31,7 @@ export class PipelineContext implements RequestContext {
     public mayGoAsync: boolean,
     private readonly abort: AbortController,
     public pieces?: MessagePieces,
+    public incoming?: IncomingWrite,
   ) {}
 
   get cancelled(): AbortSignal {

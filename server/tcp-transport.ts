@@ -13,6 +13,12 @@ const PIECES_FROM = 64 * 1024;
  * of their own, which Node carves from its own small-buffer pool.
  */
 const POOLED_FROM = 2048;
+/**
+ * With shared reads, a lone unsigned WRITE frame from this size on reaches the pipeline once its
+ * header and fixed part are in, and the socket reads its data straight into the pages it is
+ * written to (incoming-write.ts).
+ */
+const STREAM_FROM = 64 * 1024;
 /** Receive blocks: 64 KiB each; up to 32 MiB of free ones kept (four 8 MiB WRITEs), the idle ones given back (ReceivePool.trim). */
 const RECEIVE_BLOCK_BYTES = 64 * 1024;
 const KEEP_FREE_BLOCKS = 512;
@@ -31,7 +37,7 @@ export class TcpTransport extends FramedSocket implements Transport {
 
   /** `chunks`: the socket reads into the shared buffer (sharedReadSocket), and what frames keep goes into `pool`'s blocks. */
   constructor(socket: net.Socket, limits: FrameLimits, pool: ReceivePool, chunks?: ChunkSource) {
-    super(socket, limits, chunks ? { piecesFrom: PIECES_FROM, pool, pooledFrom: POOLED_FROM, chunks } : { piecesFrom: PIECES_FROM });
+    super(socket, limits, chunks ? { piecesFrom: PIECES_FROM, pool, pooledFrom: POOLED_FROM, streamFrom: STREAM_FROM, chunks } : { piecesFrom: PIECES_FROM });
     this.remoteAddress = socket.remoteAddress;
     this.peer = `tcp ${socket.remoteAddress}:${socket.remotePort}`;
   }

@@ -1,4 +1,4 @@
-import { Reader, Writer } from '../../wire/index.js';
+import { DecodeError, Reader, Writer } from '../../wire/index.js';
 import { Command, HEADER_SIZE, RequestStructureSize, ResponseStructureSize } from '../constants.js';
 import { readFileId, writeFileId, type FileId } from './create.js';
 import { decodeBufferDescriptors, encodeBufferDescriptors, type BufferDescriptor } from './buffer-desc.js';
@@ -29,11 +29,40 @@ export interface WriteResponse {
   remaining: number;
 }
 
+/** Where a WRITE's Buffer and channel info lie, and how to take them. */
+interface WriteParts {
+  info(offset: number, length: number): Buffer;
+  data(offset: number, length: number): Buffer[];
+}
+
 /**
  * `r` reads the header and fixed part; with `pieces` (the whole message as it arrived) the
  * Buffer and channel info are taken from them instead of from `r`'s buffer.
  */
 export function decodeWriteRequest(r: Reader, pieces?: PiecedMessage): WriteRequest {
+  if (pieces) return decodeWrite(r, { info: (offset, length) => Buffer.concat(pieces.slice(offset, length)), data: (offset, length) => pieces.slice(offset, length) });
+  return decodeWrite(r, { info: (offset, length) => r.slice(offset, length), data: (offset, length) => [r.slice(offset, length)] });
+}
+
+/**
+ * A WRITE whose Buffer is still on its way (server/incoming-write.ts): `r`'s buffer is the header
+ * and fixed part, which the Buffer must follow at once; `data` is empty, `length` says how much
+ * is coming. DecodeError when the Buffer is elsewhere or the channel info is not in `r`'s buffer.
+ */
+export function decodeWriteRequestHead(r: Reader): WriteRequest {
+  return decodeWrite(r, {
+    info: (offset, length) => r.slice(offset, length),
+    data: (offset) => {
+      if (offset !== HEADER_SIZE + WRITE_REQUEST_FIXED_BYTES) throw new DecodeError('WRITE Buffer does not follow its fixed part');
+      return [];
+    },
+  });
+}
+
+/** The fixed part of a WRITE request, [MS-SMB2] 2.2.21: StructureSize 49 counts the first byte of the Buffer. */
+export const WRITE_REQUEST_FIXED_BYTES = 48;
+
+function decodeWrite(r: Reader, parts: WriteParts): WriteRequest {
   r.u16();
   const dataOffset = r.u16();
   const length = r.u32();
@@ -44,9 +73,8 @@ export function decodeWriteRequest(r: Reader, pieces?: PiecedMessage): WriteRequ
   const infoOffset = r.u16();
   const infoLength = r.u16();
   const flags = r.u32();
-  const info = (): Buffer => (pieces ? Buffer.concat(pieces.slice(infoOffset, infoLength)) : r.slice(infoOffset, infoLength));
-  const channelInfo = channel === 0 ? [] : decodeBufferDescriptors(info());
-  const data = pieces ? pieces.slice(dataOffset, length) : [r.slice(dataOffset, length)];
+  const channelInfo = channel === 0 ? [] : decodeBufferDescriptors(parts.info(infoOffset, infoLength));
+  const data = parts.data(dataOffset, length);
   return { offset, fileId, channel, remainingBytes, flags, channelInfo, length, data };
 }
 

@@ -26,3 +26,13 @@ export function smb2Header(o: { command: number; messageId: bigint | number; cre
 export function negotiateBody(dialects = [0x0202, 0x0210, 0x0300, 0x0302]): Buffer {
   return cat(le16(36), le16(dialects.length), le16(1), le16(0), le32(0), zeros(16), zeros(8), ...dialects.map(le16));
 }
+
+/**
+ * A WRITE request, [MS-SMB2] 2.2.21, spelled out: header, 48 fixed bytes, the data at DataOffset
+ * (112 unless told: right after the fixed part; padding fills the gap).
+ */
+export function writeRequestPdu(data: Buffer, o: { flags?: number; nextCommand?: number; channel?: number; dataOffset?: number; messageId?: number } = {}): Buffer {
+  const dataOffset = o.dataOffset ?? 112;
+  const body = cat(le16(49), le16(dataOffset), le32(data.length), le64(0n), Buffer.alloc(16, 1), le32(o.channel ?? 0), le32(0), le16(0), le16(0), le32(0));
+  return cat(smb2Header({ command: 9, messageId: o.messageId ?? 5, flags: o.flags, nextCommand: o.nextCommand }), body, zeros(dataOffset - 112), data);
+}

@@ -9,28 +9,22 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cat, chunks, le16, le32, le64 } from '../support/bytes.js';
-import { smb2Header } from '../support/server-pdus.js';
+import { smb2Header, writeRequestPdu } from '../support/server-pdus.js';
+import { countingPool } from '../support/counting-pool.js';
 import { DirectTcpFramer, directTcpHeader } from '../../server/direct-tcp-framer.js';
 import { MessagePieces, contiguousPart } from '../../server/message-pieces.js';
-import { ReceivePool } from '../../server/receive-pool.js';
 import { DirectFileIoProvider } from '../../server/direct-file-io.js';
 import { CacheFileIoProvider, PageCache } from '../../cache/index.js';
 import type { FileIo, FileIoProvider } from '../../server/file-io.js';
+import { noTelemetry } from '../../server/telemetry.js';
 import { DecodeError } from '../../wire/index.js';
 import { Access, CreateDisposition } from '../../smb2/constants.js';
 import { startServer } from '../support/server-fixture.js';
 import { treeClient } from '../support/logged-in-client.js';
 
 const MiB = 1024 * 1024;
-const WRITE = 9;
 const SIGNED = 0x8;
 const READ_WRITE = { desiredAccess: (Access.GENERIC_READ | Access.GENERIC_WRITE) >>> 0, disposition: CreateDisposition.OPEN_IF };
-
-/** A WRITE request, [MS-SMB2] 2.2.21, spelled out: header, 48 fixed bytes at DataOffset 112, then the data. */
-function writeRequest(data: Buffer, o: { flags?: number; nextCommand?: number } = {}): Buffer {
-  const body = cat(le16(49), le16(112), le32(data.length), le64(0n), Buffer.alloc(16, 1), le32(0), le32(0), le16(0), le16(0), le32(0));
-  return cat(smb2Header({ command: WRITE, messageId: 5, ...o }), body, data);
-}
 
 test('framer with piecesFrom: a large frame in several chunks comes out as views of those chunks, whatever the split', () => {
   const frame = randomBytes(300);
@@ -65,18 +59,6 @@ test('framer with piecesFrom: a peer announcing 16 MiB and sending 10 bytes hold
   assert.equal(f.partial, true);
   assert.throws(() => new DirectTcpFramer(MiB, { piecesFrom: 1 }).push(directTcpHeader(MiB + 1)), DecodeError, 'the limit still applies');
 });
-
-/** A pool that counts the blocks it hands out and gets back. */
-function countingPool(blockBytes: number): ReceivePool & { taken: number; given: number } {
-  const pool = new ReceivePool(blockBytes, 64) as ReceivePool & { taken: number; given: number };
-  pool.taken = 0;
-  pool.given = 0;
-  const take = pool.take.bind(pool);
-  const give = pool.give.bind(pool);
-  pool.take = () => (pool.taken++, take());
-  pool.give = (b) => (pool.given++, give(b));
-  return pool;
-}
 
 test('framer with a pool (transient chunks): the same frames whatever the split, nothing kept refers to a chunk, blocks come back on release', () => {
   const small = randomBytes(40);
@@ -129,13 +111,13 @@ test('MessagePieces: ranges are views across pieces, bounds-checked; head is a c
 test('contiguousPart: only a lone unsigned WRITE keeps its pieces; signed, compound and other messages are joined', () => {
   const data = randomBytes(1000);
   const asPieces = (m: Buffer) => new MessagePieces(chunks(m, 50)); // the header itself is split
-  const lone = contiguousPart(asPieces(writeRequest(data)));
+  const lone = contiguousPart(asPieces(writeRequestPdu(data)));
   assert.ok(lone.pieces, 'a lone unsigned WRITE stays in pieces');
   assert.equal(lone.message.length, 112, 'the pipeline decodes the header and fixed part from one Buffer');
-  assert.ok(lone.message.equals(writeRequest(data).subarray(0, 112)));
+  assert.ok(lone.message.equals(writeRequestPdu(data).subarray(0, 112)));
   for (const [why, m] of [
-    ['signed', writeRequest(data, { flags: SIGNED })],
-    ['compound', writeRequest(data, { nextCommand: 1048 })],
+    ['signed', writeRequestPdu(data, { flags: SIGNED })],
+    ['compound', writeRequestPdu(data, { nextCommand: 1048 })],
     ['not a WRITE', cat(smb2Header({ command: 8, messageId: 5 }), data)],
     ['not SMB2', Buffer.alloc(1200, 0xfd)],
   ] as const) {
@@ -143,12 +125,12 @@ test('contiguousPart: only a lone unsigned WRITE keeps its pieces; signed, compo
     assert.equal(part.pieces, undefined, why);
     assert.ok(part.message.equals(m), `${why}: joined whole`);
   }
-  const buffer = writeRequest(data);
+  const buffer = writeRequestPdu(data);
   assert.equal(contiguousPart(buffer).message, buffer, 'a Buffer is passed on as it is');
 });
 
-/** A provider that records, for every write, how many pieces its data came in. */
-function recording(inner: FileIoProvider, log: number[]): FileIoProvider {
+/** A provider that records, for every write, how many pieces its data came in ('into pages' for a writeFrom). */
+function recording(inner: FileIoProvider, log: Array<number | 'into pages'>): FileIoProvider {
   return {
     flushAll: () => inner.flushAll(),
     async open(fd, options) {
@@ -158,17 +140,24 @@ function recording(inner: FileIoProvider, log: number[]): FileIoProvider {
         log.push(Buffer.isBuffer(data) ? 1 : data.length);
         return io.write(offset, data, o);
       };
-      wrapped.writeFrom = io.writeFrom?.bind(io);
+      if (io.writeFrom) {
+        wrapped.writeFrom = (offset, length, fill, o) => {
+          log.push('into pages');
+          return io.writeFrom!(offset, length, fill, o);
+        };
+      }
       return wrapped;
     },
   };
 }
 
 for (const kind of ['cache', 'direct'] as const) {
-  test(`${kind}: 1 MiB WRITEs at unaligned offsets land exactly, growing the file, from the pieces they arrived in`, async () => {
+  test(`${kind}: 1 MiB WRITEs at unaligned offsets land exactly, growing the file, ${kind === 'cache' ? 'read from the socket into the pages' : 'from the pieces they arrived in'}`, async () => {
     const cache = kind === 'cache' ? new PageCache({ maxBytes: 32 * MiB }) : undefined;
-    const log: number[] = [];
-    const f = await startServer({}, { fileIo: recording(cache ? new CacheFileIoProvider(cache) : new DirectFileIoProvider(), log) });
+    const log: Array<number | 'into pages'> = [];
+    const placed: number[] = [];
+    const telemetry = { ...noTelemetry, writeBytes: (_transport: string, _bytes: number, placedBytes = 0) => void placed.push(placedBytes) };
+    const f = await startServer({}, { fileIo: recording(cache ? new CacheFileIoProvider(cache) : new DirectFileIoProvider(), log), telemetry });
     try {
       const before = randomBytes(5000);
       await writeFile(join(f.dir, 'f.bin'), before);
@@ -180,7 +169,10 @@ for (const kind of ['cache', 'direct'] as const) {
       await tree.close(h.fileId);
       const expected = Buffer.concat([before.subarray(0, 999), data.subarray(0, 1), data]);
       assert.ok((await readFile(join(f.dir, 'f.bin'))).equals(expected), 'the disk file holds exactly the written bytes');
-      assert.ok(log.some((pieces) => pieces > 1), `a large WRITE reached the file I/O in pieces (${log.join(',')})`);
+      if (cache) {
+        assert.equal(log.filter((l) => l === 'into pages').length, 3, `every 1 MiB WRITE filled its pages; the 12345-byte tail and the one byte are small (${log.join(',')})`);
+        assert.ok(placed.reduce((a, b) => a + b, 0) > data.length / 2, `most bytes were read from the socket straight into cache pages (${placed.join(',')})`);
+      } else assert.ok(log.some((pieces) => typeof pieces === 'number' && pieces > 1), `a large WRITE reached the file I/O in pieces (${log.join(',')})`);
       await c.close();
     } finally {
       await f.close();
