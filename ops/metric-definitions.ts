@@ -57,7 +57,7 @@ export function defineCoreMetrics(registry: Registry) {
     }),
     writePlacedBytes: new Counter({
       name: 'spliced_write_placed_bytes_total',
-      help: 'The bytes of spliced_write_bytes_total by where they landed: placed by the transport straight into cache pages (SMB Direct RDMA READ), or copied.',
+      help: 'The bytes of spliced_write_bytes_total by where they landed: placed by the transport straight into cache pages (SMB Direct RDMA READ, or the TCP socket read), or copied.',
       labelNames: ['transport', 'placement'] as const, registers,
     }),
     ioSize: new Histogram({

@@ -31,8 +31,12 @@ export function negotiateBody(dialects = [0x0202, 0x0210, 0x0300, 0x0302]): Buff
  * A WRITE request, [MS-SMB2] 2.2.21, spelled out: header, 48 fixed bytes, the data at DataOffset
  * (112 unless told: right after the fixed part; padding fills the gap).
  */
-export function writeRequestPdu(data: Buffer, o: { flags?: number; nextCommand?: number; channel?: number; dataOffset?: number; messageId?: number } = {}): Buffer {
+export function writeRequestPdu(
+  data: Buffer,
+  o: { flags?: number; nextCommand?: number; channel?: number; dataOffset?: number; messageId?: bigint | number; sessionId?: bigint; treeId?: number; fileId?: Buffer } = {},
+): Buffer {
   const dataOffset = o.dataOffset ?? 112;
-  const body = cat(le16(49), le16(dataOffset), le32(data.length), le64(0n), Buffer.alloc(16, 1), le32(o.channel ?? 0), le32(0), le16(0), le16(0), le32(0));
-  return cat(smb2Header({ command: 9, messageId: o.messageId ?? 5, flags: o.flags, nextCommand: o.nextCommand }), body, zeros(dataOffset - 112), data);
+  const body = cat(le16(49), le16(dataOffset), le32(data.length), le64(0n), o.fileId ?? Buffer.alloc(16, 1), le32(o.channel ?? 0), le32(0), le16(0), le16(0), le32(0));
+  const header = smb2Header({ command: 9, messageId: o.messageId ?? 5, flags: o.flags, nextCommand: o.nextCommand, sessionId: o.sessionId, treeId: o.treeId });
+  return cat(header, body, zeros(dataOffset - 112), data);
 }

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { cat, chunks } from '../support/bytes.js';
+import { cat, le64 } from '../support/bytes.js';
 import { smb2Header, writeRequestPdu } from '../support/server-pdus.js';
 import { countingPool } from '../support/counting-pool.js';
 import { DirectTcpFramer, directTcpHeader } from '../../server/direct-tcp-framer.js';
@@ -17,6 +17,11 @@ import { IncomingWrite } from '../../server/incoming-write.js';
 import type { FillTarget } from '../../server/file-io.js';
 import { sharedReadSocket } from '../../server/framed-socket.js';
 import { TcpTransport, receivePool } from '../../server/tcp-transport.js';
+import { DEFAULT_LIMITS } from '../../server/options.js';
+import { CacheFileIoProvider, PageCache } from '../../cache/index.js';
+import { Access, CreateDisposition } from '../../smb2/constants.js';
+import { startServer } from '../support/server-fixture.js';
+import { treeClient } from '../support/logged-in-client.js';
 
 const KiB = 1024;
 const SIGNED = 0x8;
@@ -243,4 +248,35 @@ test('TCP: a pause while a handed-over WRITE is arriving takes effect after its 
   client.destroy();
   transport.disconnect();
   await new Promise<void>((resolve) => server.close(() => resolve()));
+});
+
+test('server: a WRITE whose data stops coming holds its pages until the frame timeout closes the connection, then gives them back; the file is unchanged', async () => {
+  const cache = new PageCache({ maxBytes: 32 * 1024 * KiB });
+  const f = await startServer({ limits: { ...DEFAULT_LIMITS, frameTimeoutMs: 500 } }, { fileIo: new CacheFileIoProvider(cache) });
+  try {
+    const { c, tree } = await treeClient(f);
+    const h = await tree.create('t.bin', { desiredAccess: (Access.GENERIC_READ | Access.GENERIC_WRITE) >>> 0, disposition: CreateDisposition.OPEN_IF });
+    const before = randomBytes(1024 * KiB);
+    await tree.write(h.fileId, 0, before);
+    const free = () => cache.counters().pages.free;
+    const freeBefore = free();
+    const conn = c.conn as unknown as { nextMessageId: bigint; transport: { sendRaw(b: Buffer): void } };
+    const fileId = cat(le64(h.fileId.persistent), le64(h.fileId.volatile));
+    const write = writeRequestPdu(Buffer.alloc(1024 * KiB, 0x42), { messageId: conn.nextMessageId, sessionId: c.sessionId, treeId: tree.treeId, fileId });
+    write.writeUInt16LE(16, 6); // CreditCharge for 1 MiB, [MS-SMB2] 3.1.5.2
+    conn.transport.sendRaw(cat(directTcpHeader(write.length), write.subarray(0, 300 * KiB)));
+    for (let i = 0; i < 100 && free() === freeBefore; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(free() < freeBefore, 'the handler took fresh pages for the data');
+    const closed = new Promise<void>((resolve) => c.conn.transport.onClose(() => resolve()));
+    assert.notEqual(await Promise.race([closed, new Promise((r) => setTimeout(() => r('timeout'), 5000))]), 'timeout', 'closed by the frame timeout');
+    for (let i = 0; i < 100 && free() !== freeBefore; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(free(), freeBefore, 'every fresh page came back');
+    const other = await treeClient(f);
+    const h2 = await other.tree.create('t.bin', { desiredAccess: Access.GENERIC_READ, disposition: CreateDisposition.OPEN });
+    assert.ok((await other.tree.read(h2.fileId, 0, before.length)).equals(before), 'no byte of the unfinished WRITE landed');
+    await other.c.close();
+  } finally {
+    await f.close();
+    await cache.shutdown();
+  }
 });
