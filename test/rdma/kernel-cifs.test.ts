@@ -87,6 +87,18 @@ function failureContext(run: VmRun, result: CheckResult): string {
   ].join('\n');
 }
 
+/**
+ * Where the guest kernel's own cifs client crashed, when that ended the run (run-in-vm.sh boots
+ * with oops=panic): Debian 6.1's SMB Direct client can post a receive on a queue pair its
+ * teardown already destroyed (smbd_post_send_credits -> smbd_post_recv, NULL qp). That is the
+ * client's bug, not a check that failed, and it is rare (once in some twenty CI runs).
+ */
+function clientCrash(run: VmRun): string | null {
+  if (run.exitCode !== 4) return null;
+  const rip = /RIP: \S+:(\S+) \[cifs\]/.exec(readIfPresent(join(run.outDir, 'console.log')));
+  return rip ? rip[1] : null;
+}
+
 const unavailable = vmUnavailableReason();
 if (unavailable && inCi) {
   test('kernel cifs client interop in the VM', () => {
@@ -101,15 +113,25 @@ if (unavailable && inCi) {
     const kit = smbDirectKit();
     // KERNEL_CIFS_ONLY=rdma: only the SMB Direct checks (for working on them; CI runs everything).
     const onlyRdma = process.env.KERNEL_CIFS_ONLY === 'rdma' ? { KERNEL_CIFS_ONLY: 'rdma' } : {};
-    const started = Date.now();
-    const run = await runInVm({
-      command: ['bash', 'test/rdma/kernel-cifs/guest.sh'],
-      env: { SPLICED_CLI: `${GUEST_BUILD}/cli/main.js`, CIFS_USERS_FILE: USERS_FILE, ...ACCOUNT, ...smbDirectGuestEnv(kit), ...onlyRdma },
-      // TCP checks ~100 s and SMB Direct ~70–150 s on a loaded host; every SMB Direct step that
-      // can hang is bounded at 60 s (smb-direct.sh), which a broken server can hit several times.
-      timeoutMs: 720_000,
-    });
-    console.log(`kernel cifs VM run: ${((Date.now() - started) / 1000).toFixed(0)} s, exit ${run.exitCode}, output in ${run.outDir}`);
+    const runChecks = async (): Promise<VmRun> => {
+      const started = Date.now();
+      const run = await runInVm({
+        command: ['bash', 'test/rdma/kernel-cifs/guest.sh'],
+        env: { SPLICED_CLI: `${GUEST_BUILD}/cli/main.js`, CIFS_USERS_FILE: USERS_FILE, ...ACCOUNT, ...smbDirectGuestEnv(kit), ...onlyRdma },
+        // TCP checks ~100 s and SMB Direct ~70–150 s on a loaded host; every SMB Direct step that
+        // can hang is bounded at 60 s (smb-direct.sh), which a broken server can hit several times.
+        timeoutMs: 720_000,
+      });
+      console.log(`kernel cifs VM run: ${((Date.now() - started) / 1000).toFixed(0)} s, exit ${run.exitCode}, output in ${run.outDir}`);
+      return run;
+    };
+    let run = await runChecks();
+    const crash = clientCrash(run);
+    if (crash) {
+      // Once: a second crash fails below like any unfinished run.
+      console.log(`kernel cifs: the guest's own cifs client crashed in ${crash} (its bug, see clientCrash; console in ${run.outDir}): every check runs once more`);
+      run = await runChecks();
+    }
     const results = readResults(run);
     await t.test('the VM booted and ran the checks', () => {
       assert.ok(results.length > 0, `no results from the guest (exit ${run.exitCode}):\n${lastLines(run.output, 60)}`);

@@ -32,7 +32,7 @@ status=0
 timeout --kill-after=5 "${VM_TIMEOUT:-600}" qemu-system-x86_64 \
   -accel tcg,thread=multi -cpu max -m 4G -smp 2 -nographic -no-reboot -nic none \
   -kernel "$kernel" -initrd "$initrd" \
-  -append "console=ttyS0 quiet panic=-1 stage2=$here/guest-stage2.sh" \
+  -append "console=ttyS0 quiet panic=-1 oops=panic stage2=$here/guest-stage2.sh" \
   -fsdev local,id=hostroot,path=/,security_model=none,readonly=on,multidevs=remap \
   -device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot \
   -fsdev local,id=vmout,path="$out",security_model=none,multidevs=remap \
