@@ -27,6 +27,13 @@ export function isStreamableWrite(head: Buffer, frameLength: number): boolean {
   }
 }
 
+/**
+ * A target span is read into in place only from this size on: a read costs a system call and a
+ * trip through Node's stream code, which a copy of a few pages out of one large read into the
+ * shared buffer beats (fresh pages that an eviction scattered come as single-page spans).
+ */
+const IN_PLACE_FROM = 64 * 1024;
+
 /** Where the data goes: pooled receive blocks until the handler names targets, then the targets; dropped once nobody wants it. */
 type Phase = 'held' | 'filling' | 'dropped';
 
@@ -90,12 +97,16 @@ export class IncomingWrite {
     this.arrived(bytes.length);
   }
 
-  /** Memory the socket may read the next data bytes into, in place: the rest of the current target span, never past the data's end. */
+  /**
+   * Memory the socket may read the next data bytes into, in place: the rest of the current target
+   * span, never past the data's end; null when that is too little to be worth a read of its own
+   * (the bytes then come through accept(), copied).
+   */
   readTarget(): Buffer | null {
     if (this.phase !== 'filling' || this.complete) return null;
     const span = this.spans[this.span];
     const n = Math.min(span.length - this.spanAt, this.dataLength - this.received);
-    return span.subarray(this.spanAt, this.spanAt + n);
+    return n >= IN_PLACE_FROM ? span.subarray(this.spanAt, this.spanAt + n) : null;
   }
 
   /** The socket read `count` data bytes into the memory readTarget() gave. */
