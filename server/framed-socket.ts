@@ -166,9 +166,7 @@ export class FramedSocket {
     try {
       messages = this.framer.push(chunk);
     } catch (err) {
-      this.closeReason = err as Error;
-      this.disconnect();
-      return;
+      return this.badFrame(err);
     }
     this.afterRead(messages.length > 0);
     for (const m of messages) {
@@ -181,11 +179,15 @@ export class FramedSocket {
     try {
       this.framer.placed(count);
     } catch (err) {
-      this.closeReason = err as Error;
-      this.disconnect();
-      return;
+      return this.badFrame(err);
     }
     this.afterRead(false);
+  }
+
+  /** What was received cannot be framed: the connection closes with that as its reason. */
+  private badFrame(err: unknown): void {
+    this.closeReason = err as Error;
+    this.disconnect();
   }
 
   private afterRead(completed: boolean): void {

@@ -7,7 +7,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import { cat, le64 } from '../support/bytes.js';
 import { smb2Header, writeRequestPdu } from '../support/server-pdus.js';
 import { countingPool } from '../support/counting-pool.js';
@@ -22,6 +21,7 @@ import { CacheFileIoProvider, PageCache } from '../../cache/index.js';
 import { Access, CreateDisposition } from '../../smb2/constants.js';
 import { startServer } from '../support/server-fixture.js';
 import { treeClient } from '../support/logged-in-client.js';
+import { acceptedPair } from '../support/accepted-pair.js';
 
 const KiB = 1024;
 const SIGNED = 0x8;
@@ -233,11 +233,8 @@ test('only a lone unsigned inline WRITE whose data fills the frame is handed ove
 });
 
 test('TCP: a pause while a handed-over WRITE is arriving takes effect after its data; the data is read into the targets in place', { timeout: 10_000 }, async () => {
-  const server = net.createServer({ pauseOnConnect: true });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const acceptedP = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  const shared = sharedReadSocket(await acceptedP)!;
+  const { server, accepted, client } = await acceptedPair();
+  const shared = sharedReadSocket(accepted)!;
   const transport = new TcpTransport(shared.socket, { maxMessageBytes: 1 << 24, frameTimeoutMs: 0 }, receivePool(), shared.chunks);
   const data = randomBytes(2 * 1024 * KiB);
   const { targets, memory } = targetsFor(data.length);

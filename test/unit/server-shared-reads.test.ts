@@ -8,17 +8,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { sharedReadSocket, type ReadSink } from '../../server/framed-socket.js';
+import { acceptedPair } from '../support/accepted-pair.js';
 
 /** A sink that reads everything into the shared buffer. */
 const sink = (chunk: (bytes: Buffer) => void): ReadSink => ({ chunk, target: () => null, placed: () => assert.fail('nothing was to be read in place') });
-
-async function acceptedPair(): Promise<{ server: net.Server; accepted: net.Socket; client: net.Socket }> {
-  const server = net.createServer({ pauseOnConnect: true });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const acceptedP = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
-  const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
-  return { server, accepted: await acceptedP, client };
-}
 
 test('sharedReadSocket: every chunk is a view of one shared buffer, the bytes arrive in order, writes work, the end of the stream closes it', async () => {
   const { server, accepted, client } = await acceptedPair();
