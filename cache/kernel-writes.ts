@@ -14,7 +14,7 @@ const MAX_IOVECS = 1024;
  * of it. Only the client's own range is written: never whole pages that may be stale.
  */
 export function queueKernelWrite(ctx: CacheContext, file: CachedFile, page: Page, position: number, view: Buffer): Promise<void> {
-  return queue(ctx, file, { position, views: [view], length: view.length, pages: [page] });
+  return queue(ctx, file, position, [view], view.length, [page]);
 }
 
 /**
@@ -25,13 +25,14 @@ export function queueKernelWrite(ctx: CacheContext, file: CachedFile, page: Page
  */
 export function queueKernelPages(ctx: CacheContext, file: CachedFile, position: number, pages: Page[], views: Buffer[]): Promise<void> {
   if (pages.length === 0) return Promise.resolve();
-  return queue(ctx, file, { position, views, length: pages.length * PAGE_SIZE, pages });
+  return queue(ctx, file, position, views, pages.length * PAGE_SIZE, pages);
 }
 
-function queue(ctx: CacheContext, file: CachedFile, stored: Omit<QueuedWrite, 'done'>): Promise<void> {
+function queue(ctx: CacheContext, file: CachedFile, position: number, views: Buffer[], length: number, pages: Page[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    for (const page of stored.pages) ctx.arena.refcount[page]++;
-    file.kernelQueue.push({ ...stored, done: (err) => (err === undefined ? resolve() : reject(err)) });
+    for (const page of pages) ctx.arena.refcount[page]++;
+    // One object shape for every queued write (a spread into a literal made a new map each time).
+    file.kernelQueue.push({ position, views, length, pages, done: (err) => (err === undefined ? resolve() : reject(err)) });
     file.kernelWritesPending++;
     scheduleDrain(ctx, file);
   });

@@ -2,8 +2,9 @@
  * The core metrics of spliced and their closed label sets. Naming follows the Prometheus
  * guide: `spliced_` prefix, base units (`_bytes`, `_seconds`), `_total` on counters.
  */
-import { Counter, Gauge, Histogram, exponentialBuckets, type Registry } from 'prom-client';
+import { Counter, Gauge, exponentialBuckets, type Registry } from 'prom-client';
 import { COPY_REASONS } from '../cache/page-flags.js';
+import { IndexedCounter, IndexedHistogram } from './indexed-metrics.js';
 
 /** [MS-SMB2] 2.2.1.2 command names; anything else is counted as OTHER. */
 export const SMB2_COMMANDS = [
@@ -34,34 +35,35 @@ export const IO_SIZE_BUCKETS = exponentialBuckets(4096, 2, 15);
 export function defineCoreMetrics(registry: Registry) {
   const registers = [registry];
   return {
-    requestDuration: new Histogram({
+    // Counted on every request or I/O: indexed series (indexed-metrics.ts).
+    requestDuration: new IndexedHistogram({
       name: 'spliced_request_duration_seconds', help: 'SMB2 request handling time by command, request decoded to response queued.',
-      labelNames: ['command'] as const, buckets: REQUEST_DURATION_BUCKETS, registers,
+      labels: [['command', SMB2_COMMANDS]], buckets: REQUEST_DURATION_BUCKETS, registers,
     }),
-    requestFailures: new Counter({
+    requestFailures: new IndexedCounter({
       name: 'spliced_request_failures_total', help: 'SMB2 requests answered with an error NTSTATUS, by command.',
-      labelNames: ['command'] as const, registers,
+      labels: [['command', SMB2_COMMANDS]], registers,
     }),
-    readBytes: new Counter({
+    readBytes: new IndexedCounter({
       name: 'spliced_read_bytes_total', help: 'File data sent to clients in READ responses, by transport and data path.',
-      labelNames: ['transport', 'path'] as const, registers,
+      labels: [['transport', TRANSPORTS], ['path', DATA_PATHS]], registers,
     }),
-    readCopiedBytes: new Counter({
+    readCopiedBytes: new IndexedCounter({
       name: 'spliced_read_copied_bytes_total',
       help: 'The copied part of spliced_read_bytes_total{path="copy"}, by transport and reason, counted when sent.',
-      labelNames: ['transport', 'reason'] as const, registers,
+      labels: [['transport', TRANSPORTS], ['reason', READ_COPY_REASONS]], registers,
     }),
-    writeBytes: new Counter({
+    writeBytes: new IndexedCounter({
       name: 'spliced_write_bytes_total', help: 'File data received from clients in WRITE requests, by transport.',
-      labelNames: ['transport'] as const, registers,
+      labels: [['transport', TRANSPORTS]], registers,
     }),
-    writePlacedBytes: new Counter({
+    writePlacedBytes: new IndexedCounter({
       name: 'spliced_write_placed_bytes_total',
       help: 'The bytes of spliced_write_bytes_total by where they landed: placed by the transport straight into cache pages (SMB Direct RDMA READ, or the TCP socket read), or copied.',
-      labelNames: ['transport', 'placement'] as const, registers,
+      labels: [['transport', TRANSPORTS], ['placement', WRITE_PLACEMENTS]], registers,
     }),
-    ioSize: new Histogram({
-      name: 'spliced_io_size_bytes', help: 'Size of each READ and WRITE.', labelNames: ['op'] as const, buckets: IO_SIZE_BUCKETS, registers,
+    ioSize: new IndexedHistogram({
+      name: 'spliced_io_size_bytes', help: 'Size of each READ and WRITE.', labels: [['op', IO_OPS]], buckets: IO_SIZE_BUCKETS, registers,
     }),
     rdmaBytes: new Counter({
       name: 'spliced_rdma_bytes_total', help: 'Bytes moved by RDMA WRITE (op="write", to the client) and RDMA READ (op="read", from it).',
@@ -96,21 +98,23 @@ export type CoreMetrics = ReturnType<typeof defineCoreMetrics>;
 
 /** Series that exist from the first scrape, so rate() and the dashboard see zeros, not gaps. */
 export function zeroInitialSeries(m: CoreMetrics): void {
+  TRANSPORTS.forEach((_, t) => {
+    DATA_PATHS.forEach((_, path) => m.readBytes.zero(m.readBytes.series(t, path)));
+    READ_COPY_REASONS.forEach((_, reason) => m.readCopiedBytes.zero(m.readCopiedBytes.series(t, reason)));
+    m.writeBytes.zero(t);
+    WRITE_PLACEMENTS.forEach((_, placement) => m.writePlacedBytes.zero(m.writePlacedBytes.series(t, placement)));
+  });
   for (const transport of TRANSPORTS) {
-    for (const path of DATA_PATHS) m.readBytes.inc({ transport, path }, 0);
-    for (const reason of READ_COPY_REASONS) m.readCopiedBytes.inc({ transport, reason }, 0);
-    m.writeBytes.inc({ transport }, 0);
-    for (const placement of WRITE_PLACEMENTS) m.writePlacedBytes.inc({ transport, placement }, 0);
     m.connections.set({ transport }, 0);
     m.connectionsTotal.inc({ transport }, 0);
   }
-  for (const op of IO_OPS) {
+  IO_OPS.forEach((op, index) => {
     m.rdmaBytes.inc({ op }, 0);
     m.rdmaOps.inc({ op }, 0);
-    m.ioSize.zero({ op });
-  }
+    m.ioSize.zero(index);
+  });
   for (const kind of PROTOCOL_ERROR_KINDS) m.protocolErrors.inc({ kind }, 0);
   for (const limit of LIMITS) m.limitHits.inc({ limit }, 0);
-  m.requestDuration.zero({ command: 'READ' });
-  m.requestFailures.inc({ command: 'READ' }, 0);
+  m.requestDuration.zero(SMB2_COMMANDS.indexOf('READ'));
+  m.requestFailures.zero(SMB2_COMMANDS.indexOf('READ'));
 }

@@ -10,7 +10,9 @@ import { COPY_REASONS } from '../cache/page-flags.js';
 import type { DataPath, Telemetry, TransportKind } from '../server/telemetry.js';
 import type { ServerAccounting } from '../server/smb-server.js';
 import { defineCacheMetrics } from './cache-metrics.js';
-import { LIMITS, PROTOCOL_ERROR_KINDS, READ_COPY_REASONS, SMB2_COMMANDS, defineCoreMetrics, zeroInitialSeries, type CoreMetrics } from './metric-definitions.js';
+import {
+  DATA_PATHS, IO_OPS, LIMITS, PROTOCOL_ERROR_KINDS, SMB2_COMMANDS, TRANSPORTS, WRITE_PLACEMENTS, defineCoreMetrics, zeroInitialSeries, type CoreMetrics,
+} from './metric-definitions.js';
 
 export {
   DATA_PATHS, IO_OPS, IO_SIZE_BUCKETS, LIMITS, PAGE_STATES, PROTOCOL_ERROR_KINDS, READ_COPY_REASONS, REQUEST_DURATION_BUCKETS, SMB2_COMMANDS, TRANSPORTS, WRITE_PLACEMENTS,
@@ -24,6 +26,11 @@ const CACHE_SNAPSHOT_MS = 50;
 
 /** NTSTATUS severity is the top two bits; 0b11 is an error ([MS-ERREF] 2.3). */
 const isErrorStatus = (status: number): boolean => status >>> 30 === 3;
+
+const transportIndex = (transport: TransportKind): number => TRANSPORTS.indexOf(transport);
+const [IO_READ, IO_WRITE] = [IO_OPS.indexOf('read'), IO_OPS.indexOf('write')];
+const [PATH_ZEROCOPY, PATH_COPY] = [DATA_PATHS.indexOf('zerocopy'), DATA_PATHS.indexOf('copy')];
+const [PLACED_IN_PAGE, PLACED_BY_COPY] = [WRITE_PLACEMENTS.indexOf('cache_page'), WRITE_PLACEMENTS.indexOf('copied')];
 
 function oneOf<T extends string>(set: readonly T[], value: string, fallback: T): T {
   return (set as readonly string[]).includes(value) ? (value as T) : fallback;
@@ -69,6 +76,8 @@ export class SplicedMetrics implements Telemetry {
   };
   private cacheSnapshot?: { at: number; counters: CacheCounters | undefined };
   private readonly m: CoreMetrics;
+  /** Command name (as the core reports it) to its series in the per-command metrics. */
+  private readonly commandSeries = new Map<string, number>(SMB2_COMMANDS.map((name, index) => [name, index]));
   private readonly cacheReadErrors: Counter;
 
   constructor(options: SplicedMetricsOptions = {}) {
@@ -131,21 +140,23 @@ export class SplicedMetrics implements Telemetry {
   }
 
   request(command: string, seconds: number, status: number): void {
-    const label = oneOf(SMB2_COMMANDS, command.toUpperCase(), 'OTHER');
-    this.m.requestDuration.observe({ command: label }, seconds);
+    const series = this.commandSeries.get(command) ?? this.m.requestDuration.valueIndex(0, command.toUpperCase(), 'OTHER');
+    this.m.requestDuration.observe(series, seconds);
     if (isErrorStatus(status)) {
-      this.m.requestFailures.inc({ command: label });
+      this.m.requestFailures.inc(series);
       this.totals.failedRequests++;
     }
     this.totals.requests++;
   }
 
   readBytes(transport: TransportKind, path: DataPath, bytes: number, copied?: Readonly<Record<string, number>>): void {
-    this.m.ioSize.observe({ op: 'read' }, bytes);
+    this.m.ioSize.observe(IO_READ, bytes);
     if (!copied) return this.countReadPath(transport, path, bytes);
     let copiedBytes = 0;
-    for (const [reason, n] of Object.entries(copied)) {
-      this.m.readCopiedBytes.inc({ transport, reason: oneOf(READ_COPY_REASONS, reason, 'other') }, n);
+    for (const reason in copied) {
+      const n = copied[reason];
+      const { readCopiedBytes } = this.m;
+      readCopiedBytes.inc(readCopiedBytes.series(transportIndex(transport), readCopiedBytes.valueIndex(1, reason, 'other')), n);
       copiedBytes += n;
     }
     this.countReadPath(transport, 'copy', copiedBytes);
@@ -154,8 +165,8 @@ export class SplicedMetrics implements Telemetry {
 
   private countReadPath(transport: TransportKind, path: DataPath, bytes: number): void {
     if (bytes <= 0) return;
-    this.m.readBytes.inc({ transport, path }, bytes);
     const zeroCopy = path === 'zerocopy';
+    this.m.readBytes.inc(this.m.readBytes.series(transportIndex(transport), zeroCopy ? PATH_ZEROCOPY : PATH_COPY), bytes);
     if (zeroCopy) this.totals.readZeroCopyBytes += bytes;
     else this.totals.readCopyBytes += bytes;
     if (transport === 'rdma' && zeroCopy) this.totals.rdmaZeroCopyBytes += bytes;
@@ -163,11 +174,13 @@ export class SplicedMetrics implements Telemetry {
   }
 
   writeBytes(transport: TransportKind, bytes: number, placedBytes = 0): void {
-    this.m.writeBytes.inc({ transport }, bytes);
+    const t = transportIndex(transport);
+    const { writePlacedBytes } = this.m;
+    this.m.writeBytes.inc(t, bytes);
     const placed = Math.min(Math.max(0, placedBytes), bytes);
-    if (placed > 0) this.m.writePlacedBytes.inc({ transport, placement: 'cache_page' }, placed);
-    if (bytes > placed) this.m.writePlacedBytes.inc({ transport, placement: 'copied' }, bytes - placed);
-    this.m.ioSize.observe({ op: 'write' }, bytes);
+    if (placed > 0) writePlacedBytes.inc(writePlacedBytes.series(t, PLACED_IN_PAGE), placed);
+    if (bytes > placed) writePlacedBytes.inc(writePlacedBytes.series(t, PLACED_BY_COPY), bytes - placed);
+    this.m.ioSize.observe(IO_WRITE, bytes);
     this.totals.writeBytes += bytes;
   }
 
