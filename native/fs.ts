@@ -155,10 +155,12 @@ export interface FsBinding {
   readDirectoryNext(listingFd: number, max: number): Promise<FsDirBatch>;
   /**
    * One thread-pool job: fstat `fd`, write each run (`runs[k]`'s Buffers, in order, at
-   * `positions[k]`; pwritev, again after a short write), fstat again. Rejects with the errno
-   * Error of the first failing call (syscall fstat or pwritev); earlier runs were written.
+   * `positions[k]`; pwritev, again after a short write), fstat again. When it resolves,
+   * `identities` (8 values) holds size, mtimeNs, ctimeNs and ino of the first fstat, then of the
+   * second (writeRunsStatted reads them). Rejects with the errno Error of the first failing call
+   * (syscall fstat or pwritev); earlier runs were written.
    */
-  writeRunsStat(fd: number, positions: number[], runs: Buffer[][]): Promise<{ before: FsFdIdentity; after: FsFdIdentity }>;
+  writeRunsStat(fd: number, positions: number[], runs: Buffer[][], identities: BigInt64Array): Promise<void>;
   /**
    * The user.* extended attributes of the file `fd` refers to (O_PATH included), names without
    * the prefix; rejects with E2BIG when names and values come to more than `maxBytes`.
@@ -179,6 +181,22 @@ export interface FsBinding {
 const FS_BUILD_LINE = 'npm run build:native (needs make and g++; no RDMA libraries)';
 
 /** The addon, or one line saying why it is missing and how to build it. */
+/** The values writeRunsStat fills: an identity (size, mtimeNs, ctimeNs, ino) before the writes, then one after. */
+const WRITE_RUNS_IDENTITY_VALUES = 8;
+
+/** FsBinding.writeRunsStat, resolving with the two fstat results as identities. */
+export async function writeRunsStatted(
+  binding: Pick<FsBinding, 'writeRunsStat'>, fd: number, positions: number[], runs: Buffer[][],
+): Promise<{ before: FsFdIdentity; after: FsFdIdentity }> {
+  const identities = new BigInt64Array(WRITE_RUNS_IDENTITY_VALUES);
+  await binding.writeRunsStat(fd, positions, runs, identities);
+  return { before: identityAt(identities, 0), after: identityAt(identities, WRITE_RUNS_IDENTITY_VALUES / 2) };
+}
+
+function identityAt(values: BigInt64Array, at: number): FsFdIdentity {
+  return { size: values[at], mtimeNs: values[at + 1], ctimeNs: values[at + 2], ino: BigInt.asUintN(64, values[at + 3]) };
+}
+
 export function loadFsBinding(): { binding: FsBinding } | { error: string } {
   const path = addonCandidates('spliced_fs.node', 'SPLICED_FS_ADDON', import.meta.url).find((p) => existsSync(p));
   if (!path) return { error: `the file system addon spliced_fs.node is not built; run ${FS_BUILD_LINE}` };

@@ -9,7 +9,7 @@ import type { ServerOptions } from '../server/options.js';
 import { SmbServer } from '../server/smb-server.js';
 import { DirectFileIoProvider } from '../server/direct-file-io.js';
 import type { SplicedMetrics } from './metrics.js';
-import { loadFsBinding } from '../native/fs.js';
+import { loadFsBinding, writeRunsStatted } from '../native/fs.js';
 import { loadRdmaBinding } from '../native/index.js';
 import { ERROR_CODES, SplicedError } from './errors.js';
 
@@ -67,7 +67,7 @@ export function assembleServer(options: ServerOptions, metrics: SplicedMetrics, 
           maxBytes: options.cacheBytes,
           writeBehind: options.writeBehind ?? false,
           allocator: cacheSlabAllocator(deps.loadRdma, log),
-          writeRunsStat: fs.binding.writeRunsStat, // a batch of kernel writes and its coherence fstats in one thread-pool job
+          writeRunsStat: (fd, positions, runs) => writeRunsStatted(fs.binding, fd, positions, runs), // a batch of kernel writes and its coherence fstats in one thread-pool job
         })
       : undefined;
   if (cache) metrics.setCacheCounters(() => cache.counters());

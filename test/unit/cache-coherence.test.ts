@@ -8,7 +8,7 @@ import { startServer, TEST_USER, TEST_PASSWORD } from '../support/server-fixture
 import { Smb2Client } from '../../client/smb2-client.js';
 import { Access } from '../../smb2/constants.js';
 import { withTempCache } from '../support/temp-cache.js';
-import { loadFsBinding } from '../../native/fs.js';
+import { loadFsBinding, writeRunsStatted } from '../../native/fs.js';
 
 /** The issue allows a second; wait a little longer so the test does not race the bound. */
 const SETTLE_MS = 1100;
@@ -77,7 +77,7 @@ if ('error' in fsAddon) throw new Error(fsAddon.error);
 /** The kernel writes and their fstat calls step by step, or in one job of the addon (as the server runs them). */
 const kernelWriteModes: Array<[string, PageCacheOptions]> = [
   ['', {}],
-  [', writes and fstats in one addon job', { writeRunsStat: fsAddon.binding.writeRunsStat }],
+  [', writes and fstats in one addon job', { writeRunsStat: (fd: number, positions: number[], runs: Buffer[][]) => writeRunsStatted(fsAddon.binding, fd, positions, runs) }],
 ];
 
 for (const [mode, writeOptions] of kernelWriteModes) for (const writeBehind of [false, true]) {

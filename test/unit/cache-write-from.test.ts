@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { PageFlag, PAGE_SIZE, type PageCache } from '../../cache/index.js';
 import type { FillTarget } from '../../server/file-io.js';
 import { withTempCache } from '../support/temp-cache.js';
-import { loadFsBinding } from '../../native/fs.js';
+import { loadFsBinding, writeRunsStatted } from '../../native/fs.js';
 import { pattern } from '../support/stable-pages.js';
 
 interface FillLog {
@@ -288,7 +288,7 @@ test('writeFrom: a run of whole pages reaches the kernel as one write of one vie
   const calls: Array<{ positions: number[]; views: number[][] }> = [];
   const writeRunsStat = (fd: number, positions: number[], runs: Buffer[][]) => {
     calls.push({ positions, views: runs.map((run) => run.map((v) => v.length)) });
-    return fs.binding.writeRunsStat(fd, positions, runs);
+    return writeRunsStatted(fs.binding, fd, positions, runs);
   };
   await withTempCache('spliced-wf-', { ...OPTIONS, writeRunsStat }, async (cache, dir) => {
     const path = join(dir, 'f.bin');

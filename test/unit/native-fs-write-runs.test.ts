@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadFsBinding, type FsFdIdentity } from '../../native/fs.js';
+import { loadFsBinding, writeRunsStatted, type FsFdIdentity } from '../../native/fs.js';
 
 const loaded = loadFsBinding();
 if ('error' in loaded) throw new Error(loaded.error);
@@ -34,7 +34,7 @@ test('runs land at their positions in order (a later run wins where they overlap
       const before = identityOf(fd);
       const many = Array.from({ length: 3000 }, (_, k) => Buffer.alloc(3, k & 0xff)); // 9000 bytes in 3000 segments
       const tail = randomBytes(5000);
-      const result = await fs.writeRunsStat(fd, [20_000, 100, 150], [many, [Buffer.alloc(100, 0x22)], [tail.subarray(0, 10), Buffer.alloc(0), tail.subarray(10)]]);
+      const result = await writeRunsStatted(fs, fd, [20_000, 100, 150], [many, [Buffer.alloc(100, 0x22)], [tail.subarray(0, 10), Buffer.alloc(0), tail.subarray(10)]]);
       assert.deepEqual(result.before, before, 'the first fstat precedes the writes');
       assert.deepEqual(result.after, identityOf(fd), 'the second follows them');
       assert.equal(result.after.size, 29_000n);
@@ -55,7 +55,7 @@ test('a batch with no runs only stats the file', async () => {
     writeFileSync(path, 'abc');
     const fd = openSync(path, 'r');
     try {
-      const { before, after } = await fs.writeRunsStat(fd, [], []);
+      const { before, after } = await writeRunsStatted(fs, fd, [], []);
       assert.deepEqual(before, identityOf(fd));
       assert.deepEqual(after, before);
     } finally {
@@ -69,10 +69,10 @@ test('errors reject with errno and the failing call: a closed descriptor at fsta
     writeFileSync(path, 'abc');
     const closed = openSync(path, 'r');
     closeSync(closed);
-    await assert.rejects(fs.writeRunsStat(closed, [0], [[Buffer.from('x')]]), { code: 'EBADF', syscall: 'fstat' });
+    await assert.rejects(writeRunsStatted(fs, closed, [0], [[Buffer.from('x')]]), { code: 'EBADF', syscall: 'fstat' });
     const readOnly = openSync(path, 'r');
     try {
-      await assert.rejects(fs.writeRunsStat(readOnly, [0], [[Buffer.from('x')]]), { code: 'EBADF', syscall: 'pwritev' });
+      await assert.rejects(writeRunsStatted(fs, readOnly, [0], [[Buffer.from('x')]]), { code: 'EBADF', syscall: 'pwritev' });
     } finally {
       closeSync(readOnly);
     }
@@ -82,9 +82,13 @@ test('errors reject with errno and the failing call: a closed descriptor at fsta
 
 test('bad arguments are refused before any job starts', () => {
   const call = (...args: unknown[]) => (fs.writeRunsStat as unknown as (...a: unknown[]) => unknown)(...args);
-  assert.throws(() => call('1', [], []), TypeError);
-  assert.throws(() => call(1, [0], []), RangeError);
-  assert.throws(() => call(1, [-1], [[Buffer.alloc(1)]]), RangeError);
-  assert.throws(() => call(1, [0], [['x']]), TypeError);
-  assert.throws(() => call(1, [0], [Buffer.alloc(1)]), TypeError);
+  const ids = new BigInt64Array(8);
+  assert.throws(() => call('1', [], [], ids), TypeError);
+  assert.throws(() => call(1, [0], [], ids), RangeError);
+  assert.throws(() => call(1, [-1], [[Buffer.alloc(1)]], ids), RangeError);
+  assert.throws(() => call(1, [0], [['x']], ids), TypeError);
+  assert.throws(() => call(1, [0], [Buffer.alloc(1)], ids), TypeError);
+  assert.throws(() => call(1, [], []), TypeError, 'no identities array');
+  assert.throws(() => call(1, [], [], new BigInt64Array(4)), TypeError, 'one too short');
+  assert.throws(() => call(1, [], [], new Float64Array(8)), TypeError, 'not BigInt64');
 });

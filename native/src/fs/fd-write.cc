@@ -1,10 +1,12 @@
-// writeRunsStat(fd, positions, runs): fstat the descriptor, write each run of buffers at its
-// position (pwritev, IOV_MAX segments at a time, again after a short write), fstat again, all in
-// one thread-pool job. The cache writes a batch of client WRITEs this way: it compares the first
-// fstat with what it saw last (a change made beside the server) and keeps the second, and three
-// thread-pool round trips per batch become one. No policy here.
+// writeRunsStat(fd, positions, runs, identities): fstat the descriptor, write each run of buffers
+// at its position (pwritev, IOV_MAX segments at a time, again after a short write), fstat again,
+// all in one thread-pool job. The cache writes a batch of client WRITEs this way: it compares the
+// first fstat with what it saw last (a change made beside the server) and keeps the second, and
+// three thread-pool round trips per batch become one. No policy here.
 //
-// Resolves with { before, after }, each { size, mtimeNs, ctimeNs, ino } as bigints; rejects with
+// The two fstat results go into `identities`, a BigInt64Array of 8 the caller owns: size,
+// mtime ns, ctime ns, inode of the first, then of the second (one small array the job fills,
+// where objects built per call cost more than the write). Resolves with undefined; rejects with
 // the errno Error of the first failing call (runs before it were written).
 #include "fd-write.h"
 #include "fs-job.h"
@@ -18,6 +20,8 @@
 
 namespace spliced {
 namespace {
+
+constexpr size_t kIdentityValues = 8;  // size, mtime, ctime, inode: before, then after
 
 struct Identity {
   int64_t size = 0, mtimeNs = 0, ctimeNs = 0;
@@ -62,21 +66,21 @@ int WriteRun(int fd, Run& run) {
   return 0;
 }
 
-Napi::Object IdentityToJs(Napi::Env env, const Identity& id) {
-  Napi::Object o = Napi::Object::New(env);
-  o.Set("size", Napi::BigInt::New(env, id.size));
-  o.Set("mtimeNs", Napi::BigInt::New(env, id.mtimeNs));
-  o.Set("ctimeNs", Napi::BigInt::New(env, id.ctimeNs));
-  o.Set("ino", Napi::BigInt::New(env, id.ino));
-  return o;
-}
-
 // What the job shares between the thread pool and the loop thread.
 struct WriteJob {
   std::vector<Run> runs;
   Identity before, after;
+  int64_t* identities = nullptr;  // the caller's BigInt64Array, filled on the loop thread
   Napi::ObjectReference buffers;  // keeps the runs' Buffers alive until the job is done
+  Napi::ObjectReference out;      // and the identities array
 };
+
+void StoreIdentity(int64_t* at, const Identity& id) {
+  at[0] = id.size;
+  at[1] = id.mtimeNs;
+  at[2] = id.ctimeNs;
+  at[3] = static_cast<int64_t>(id.ino);
+}
 
 int Execute(int fd, WriteJob& job, const char*& call) {
   int err = 0;
@@ -90,7 +94,7 @@ int Execute(int fd, WriteJob& job, const char*& call) {
 
 }  // namespace
 
-// writeRunsStat(fd, positions: number[], runs: Buffer[][]) -> Promise<{ before, after }>
+// writeRunsStat(fd, positions: number[], runs: Buffer[][], identities: BigInt64Array) -> Promise<undefined>
 Napi::Value WriteRunsStat(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsNumber()) throw Napi::TypeError::New(env, "fd must be a number");
@@ -98,6 +102,11 @@ Napi::Value WriteRunsStat(const Napi::CallbackInfo& info) {
   auto positions = info[1].As<Napi::Array>();
   auto buffers = info[2].As<Napi::Array>();
   if (positions.Length() != buffers.Length()) throw Napi::RangeError::New(env, "one position per run");
+  if (!info[3].IsTypedArray() || info[3].As<Napi::TypedArray>().TypedArrayType() != napi_bigint64_array ||
+      info[3].As<Napi::TypedArray>().ElementLength() != kIdentityValues) {
+    throw Napi::TypeError::New(env, "identities must be a BigInt64Array of 8");
+  }
+  auto identities = info[3].As<Napi::TypedArrayOf<int64_t>>();
   std::vector<Run> runs(buffers.Length());
   for (uint32_t r = 0; r < buffers.Length(); r++) {
     Napi::Value position = positions.Get(r);
@@ -116,13 +125,14 @@ Napi::Value WriteRunsStat(const Napi::CallbackInfo& info) {
   auto job = std::make_shared<WriteJob>();
   job->runs = std::move(runs);
   job->buffers = Napi::Persistent(buffers.As<Napi::Object>());
+  job->identities = identities.Data();
+  job->out = Napi::Persistent(identities.As<Napi::Object>());
   int fd = info[0].As<Napi::Number>().Int32Value();
   return QueueFsJob(env, "writeRunsStat", [fd, job](const char*& call) { return Execute(fd, *job, call); },
                     [job](Napi::Env env) -> Napi::Value {
-                      Napi::Object o = Napi::Object::New(env);
-                      o.Set("before", IdentityToJs(env, job->before));
-                      o.Set("after", IdentityToJs(env, job->after));
-                      return o;
+                      StoreIdentity(job->identities, job->before);
+                      StoreIdentity(job->identities + kIdentityValues / 2, job->after);
+                      return env.Undefined();
                     });
 }
 
