@@ -180,7 +180,6 @@ export interface FsBinding {
 
 const FS_BUILD_LINE = 'npm run build:native (needs make and g++; no RDMA libraries)';
 
-/** The addon, or one line saying why it is missing and how to build it. */
 /** The values writeRunsStat fills: an identity (size, mtimeNs, ctimeNs, ino) before the writes, then one after. */
 const WRITE_RUNS_IDENTITY_VALUES = 8;
 
@@ -197,6 +196,7 @@ function identityAt(values: BigInt64Array, at: number): FsFdIdentity {
   return { size: values[at], mtimeNs: values[at + 1], ctimeNs: values[at + 2], ino: BigInt.asUintN(64, values[at + 3]) };
 }
 
+/** The addon, or one line saying why it is missing and how to build it. */
 export function loadFsBinding(): { binding: FsBinding } | { error: string } {
   const path = addonCandidates('spliced_fs.node', 'SPLICED_FS_ADDON', import.meta.url).find((p) => existsSync(p));
   if (!path) return { error: `the file system addon spliced_fs.node is not built; run ${FS_BUILD_LINE}` };

@@ -98,16 +98,14 @@ export type CoreMetrics = ReturnType<typeof defineCoreMetrics>;
 
 /** Series that exist from the first scrape, so rate() and the dashboard see zeros, not gaps. */
 export function zeroInitialSeries(m: CoreMetrics): void {
-  TRANSPORTS.forEach((_, t) => {
+  TRANSPORTS.forEach((transport, t) => {
     DATA_PATHS.forEach((_, path) => m.readBytes.zero(m.readBytes.series(t, path)));
     READ_COPY_REASONS.forEach((_, reason) => m.readCopiedBytes.zero(m.readCopiedBytes.series(t, reason)));
     m.writeBytes.zero(t);
     WRITE_PLACEMENTS.forEach((_, placement) => m.writePlacedBytes.zero(m.writePlacedBytes.series(t, placement)));
-  });
-  for (const transport of TRANSPORTS) {
     m.connections.set({ transport }, 0);
     m.connectionsTotal.inc({ transport }, 0);
-  }
+  });
   IO_OPS.forEach((op, index) => {
     m.rdmaBytes.inc({ op }, 0);
     m.rdmaOps.inc({ op }, 0);

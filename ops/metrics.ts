@@ -153,10 +153,11 @@ export class SplicedMetrics implements Telemetry {
     this.m.ioSize.observe(IO_READ, bytes);
     if (!copied) return this.countReadPath(transport, path, bytes);
     let copiedBytes = 0;
+    const { readCopiedBytes } = this.m;
+    const t = transportIndex(transport);
     for (const reason in copied) {
       const n = copied[reason];
-      const { readCopiedBytes } = this.m;
-      readCopiedBytes.inc(readCopiedBytes.series(transportIndex(transport), readCopiedBytes.valueIndex(1, reason, 'other')), n);
+      readCopiedBytes.inc(readCopiedBytes.series(t, readCopiedBytes.valueIndex(1, reason, 'other')), n);
       copiedBytes += n;
     }
     this.countReadPath(transport, 'copy', copiedBytes);
