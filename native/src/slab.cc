@@ -10,7 +10,25 @@ namespace {
 // Owned by the ArrayBuffer's finalizer; drops the JS side's share of the memory.
 struct SlabHolder {
   std::shared_ptr<SlabMemory> memory;
+  // Bytes taken out of V8's external-memory count (see UncountSlab) and not yet given back.
+  int64_t uncounted = 0;
 };
+
+// V8 counts an external ArrayBuffer's bytes as memory a garbage collection may free, and starts
+// mark-compacts as that count grows (about one per 16 new 4 MiB slabs while a fresh cache
+// fills). No collection frees a slab: freeSlab does. So a slab's bytes leave the count when it
+// is made, and go back once V8 lets go of the ArrayBuffer (freeSlab's detach, or the finalizer
+// of a slab never freed), which takes them out again itself.
+void UncountSlab(Napi::Env env, SlabHolder* holder, size_t bytes) {
+  holder->uncounted = static_cast<int64_t>(bytes);
+  Napi::MemoryManagement::AdjustExternalMemory(env, -holder->uncounted);
+}
+
+void RecountSlab(Napi::Env env, SlabHolder* holder) {
+  if (holder->uncounted == 0) return;
+  Napi::MemoryManagement::AdjustExternalMemory(env, holder->uncounted);
+  holder->uncounted = 0;
+}
 
 // Slabs that JS can still reach, by base address. Leaked on purpose: finalizers may run
 // during environment teardown, after static destructors would have run.
@@ -23,13 +41,14 @@ Registry& registry() {
   return *r;
 }
 
-void FinalizeSlab(Napi::Env, void* data, SlabHolder* holder) {
+void FinalizeSlab(Napi::Env env, void* data, SlabHolder* holder) {
   {
     Registry& r = registry();
     std::lock_guard<std::mutex> lock(r.mutex);
     auto it = r.live.find(data);
     if (it != r.live.end() && it->second == holder) r.live.erase(it);
   }
+  RecountSlab(env, holder);
   delete holder;
 }
 
@@ -91,7 +110,9 @@ Napi::Value AllocSlab(const Napi::CallbackInfo& info) {
     std::lock_guard<std::mutex> lock(r.mutex);
     r.live[base] = holder;
   }
-  return Napi::ArrayBuffer::New(env, base, bytes, FinalizeSlab, holder);
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, base, bytes, FinalizeSlab, holder);
+  UncountSlab(env, holder, bytes);
+  return buffer;
 }
 
 // freeSlab(buffer): detaches the ArrayBuffer and releases JS's share of the memory now.
@@ -111,6 +132,7 @@ Napi::Value FreeSlab(const Napi::CallbackInfo& info) {
     r.live.erase(it);
   }
   ab.Detach();
+  RecountSlab(env, holder);
   holder->memory.reset();  // the holder itself goes with the finalizer
   return env.Undefined();
 }
