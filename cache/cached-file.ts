@@ -1,4 +1,4 @@
-import { close, closeSync, constants } from 'node:fs';
+import { close, constants } from 'node:fs';
 import { fstatAsync, openAsync } from './fd-io.js';
 import { PageIndex, type PageIndexEvents } from './page-index.js';
 import type { PageArena } from './page-arena.js';
@@ -203,7 +203,7 @@ export class CachedFile implements PageIndexEvents {
       ({ fd, writable }) => {
         this.opening = null;
         if (this.fd !== null) {
-          closeSync(fd);
+          close(fd, () => undefined); // on the thread pool: a release may write back (server/open-files.ts)
           return this.fd;
         }
         this.fd = fd;
@@ -243,7 +243,7 @@ export async function openForCache(path: string, key?: string): Promise<{ fd: nu
   if (key === undefined) return opened;
   const stats = await fstatAsync(opened.fd);
   if (`${stats.dev}:${stats.ino}` !== key) {
-    closeSync(opened.fd);
+    close(opened.fd, () => undefined);
     throw Object.assign(new Error(`cache: ${path} was replaced by another file`), { code: 'ESTALE' });
   }
   return opened;

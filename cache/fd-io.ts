@@ -21,23 +21,6 @@ const readAsync = promisify(fs.read) as unknown as (
 export const openAsync = promisify(fs.open);
 export const closeAsync = promisify(fs.close);
 
-/**
- * Close a read-only descriptor in place when its file still has a name: the close is then only
- * a descriptor-table update (a read-only close flushes nothing, and the last close of a linked
- * file frees no pages), cheaper than a thread-pool round trip. A removed file's descriptor (its
- * last close may free every page) closes on the thread pool.
- */
-export function closeReadOnly(fd: number): Promise<void> {
-  try {
-    if (fs.fstatSync(fd).nlink > 0) {
-      fs.closeSync(fd);
-      return Promise.resolve();
-    }
-  } catch {
-    // fall through: the thread pool's close reports what is wrong with the descriptor
-  }
-  return closeAsync(fd);
-}
 export const fdatasyncAsync = promisify(fs.fdatasync);
 export const ftruncateAsync = promisify(fs.ftruncate);
 export const fstatAsync = (fd: number): Promise<fs.BigIntStats> =>

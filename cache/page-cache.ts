@@ -12,7 +12,7 @@ import type { FillTargets, WriteFromResult } from '../server/file-io.js';
 import { mapRange, unmapRange } from './mapping.js';
 import { writeback } from './writeback.js';
 import { dropCleanPages, revalidateOnOpen } from './coherence.js';
-import { closeAsync, closeReadOnly } from './fd-io.js';
+import { closeAsync } from './fd-io.js';
 import { fstatSync, type BigIntStats } from 'node:fs';
 import { pageStates } from './page-states.js';
 import { NO_PAGE } from './page.js';
@@ -53,9 +53,9 @@ export interface PageCacheOptions {
   writeRunsStat?: WriteRunsStat;
 }
 
-/** Close a file's descriptors (CachedFile.takeFds: the first writable when `firstWritable`, the retired ones read-only). */
-async function closeAll(fds: readonly number[], firstWritable: boolean): Promise<void> {
-  await Promise.all(fds.map((fd, k) => (k === 0 && firstWritable ? closeAsync(fd) : closeReadOnly(fd))));
+/** Close a file's descriptors (CachedFile.takeFds), on the thread pool: a release may write the file back (server/open-files.ts). */
+async function closeAll(fds: readonly number[]): Promise<void> {
+  await Promise.all(fds.map((fd) => closeAsync(fd)));
 }
 
 /**
@@ -332,9 +332,8 @@ export class PageCache {
     await this.flushAll();
     for (const file of this.files.values()) {
       await Promise.allSettled([...file.fills]);
-      const firstWritable = file.writableFd;
       const fds = file.takeFds();
-      if (fds.length > 0) await file.serialized(() => closeAll(fds, firstWritable));
+      if (fds.length > 0) await file.serialized(() => closeAll(fds));
     }
   }
 
@@ -383,9 +382,8 @@ export class PageCache {
   private async closeUnusedFd(file: CachedFile): Promise<void> {
     const unused = (): boolean => file.handles === 0 && file.mapped === 0 && file.fills.size === 0 && !file.hasUnwrittenData();
     if (file.fd !== null && unused()) {
-      const firstWritable = file.writableFd;
       const fds = file.takeFds();
-      await file.serialized(() => closeAll(fds, firstWritable)).catch(() => undefined);
+      await file.serialized(() => closeAll(fds)).catch(() => undefined);
     }
     this.forgetIfIdle(file);
   }

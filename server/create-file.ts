@@ -168,11 +168,20 @@ export function reopenForHandle(root: ShareRoot, outcome: CreateOutcome, writabl
 }
 
 /**
+ * CREATE's checked descriptor, once the handle's own is open: an existing file's is O_PATH and a
+ * directory's releases nothing (in place); a file CREATE made is held by its O_CREAT descriptor,
+ * a regular file's, which closes on the thread pool (closeInPlace).
+ */
+export function closeChecked(outcome: CreateOutcome): void {
+  if (outcome.action === CreateAction.CREATED && !outcome.stats.isDirectory()) void closeQuietly(outcome.fd);
+  else closeInPlace(outcome.fd);
+}
+
+/**
  * Close a descriptor in place instead of on the thread pool, for a close that is only a table
- * update: while another descriptor of ours keeps the same file open (CREATE's checked O_PATH
- * descriptor once the handle's is open; a handle's while its FileIo holds the file), or for a
- * directory. What must not run here is the last close of a removed regular file, which frees
- * its pages.
+ * update: an O_PATH descriptor (CREATE's checked one once the handle's is open; no release runs)
+ * or a directory's. Never a regular file's open descriptor: its release may write the file back
+ * or free its pages (server/open-files.ts, closeHandleDescriptor).
  */
 export function closeInPlace(fd: number): void {
   try {

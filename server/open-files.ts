@@ -123,10 +123,10 @@ export async function releaseOpen(core: ServerCore, open: Open, postQuery = fals
   const root = open.tree.root;
   let fd = open.fd;
   if (fd !== undefined && !postQuery && (open.io || open.isDirectory)) {
-    // A file's FileIo holds its own descriptor until io.close(); a directory's last close frees
-    // no data (a removed directory is empty). Either way the close is only a table update.
+    // Closed now, before the FileIo's close and the delete on close: a file's FileIo holds its
+    // own descriptor until io.close(), and a removed directory is empty.
     const held = fd;
-    closeDescriptor(open, () => closeInPlace(held));
+    closeDescriptor(open, () => closeHandleDescriptor(open, held));
     fd = undefined;
   }
   let deleted = false;
@@ -142,14 +142,22 @@ export async function releaseOpen(core: ServerCore, open: Open, postQuery = fals
   core.changeNotify.closed(open, core.openFiles.isDeletePending(open.fileKey));
   const stats = postQuery && !deleted && root && fd !== undefined ? statHeldOrNull(fd) : null;
   if (fd === undefined) return stats;
-  // The last close of a removed regular file frees its pages, and closing a writable descriptor
-  // may flush (NFS writes back on close): on the thread pool, not waited for (the number is ours
-  // until the close runs, and nothing uses it after this). A read-only descriptor of a file that
-  // still has a name (the stats just taken say so) is only a table update: closed in place.
   const held = fd;
-  const tableUpdate = open.isDirectory || (stats !== null && Number(stats.nlink) > 0 && open.readOnlyFd === true);
-  closeDescriptor(open, () => (tableUpdate ? closeInPlace(held) : void closeQuietly(held)));
+  closeDescriptor(open, () => closeHandleDescriptor(open, held));
   return stats;
+}
+
+/**
+ * A directory's descriptor closes in place: its release frees no data and writes nothing back.
+ * A file's closes on the thread pool, not waited for (the number is ours until the close runs,
+ * and nothing uses it after this): its release may write the file back (ext4 auto_da_alloc after
+ * a truncation to zero or a replacing rename, at the first close of any descriptor, read-only
+ * ones too; XFS after a truncation; NFS on every close), and the last close of a removed file
+ * frees its pages. Measured in place: 0.32 s of event loop after a 1 GiB overwrite on ext4.
+ */
+function closeHandleDescriptor(open: Open, fd: number): void {
+  if (open.isDirectory) closeInPlace(fd);
+  else void closeQuietly(fd);
 }
 
 function statHeldOrNull(fd: number): HostStats | null {

@@ -10,7 +10,7 @@ import { goesAsync, type GoAsync, type HandlerResult, type TreeContext } from '.
 import type { TreeConnect } from '../state.js';
 import type { FileIo } from '../file-io.js';
 import { grantedAccess, canWrite } from '../access.js';
-import { closeInPlace, openForData, openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
+import { closeChecked, openForData, openOrCreate, reopenForHandle, type CreateOutcome } from '../create-file.js';
 import { fileKeyOf, type HostStats } from '../host-fs.js';
 import { closeQuietly, splitSharePath, type ShareRoot } from '../share-root.js';
 import { registerOpen, reserveOpenSlot, type OpenSlot } from '../open-files.js';
@@ -68,7 +68,7 @@ async function openData(ctx: TreeContext, root: ShareRoot, outcome: CreateOutcom
     void closeQuietly(outcome.fd);
     throw err;
   }
-  closeInPlace(outcome.fd); // the handle's descriptor holds the file now
+  closeChecked(outcome); // the handle's descriptor holds the file now
   try {
     if (!isDirectory) dataFd = openForData(root, fd, writable);
   } catch (err) {

@@ -2,8 +2,7 @@
 // (upgrading to a writable one when it comes), and closes all of them once the file is unused.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { constants, fstatSync, mkdirSync, openSync, unlinkSync } from 'node:fs';
-import { closeReadOnly } from '../../cache/fd-io.js';
+import { constants, mkdirSync, openSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PAGE_SIZE } from '../../cache/index.js';
@@ -62,23 +61,5 @@ test('two descriptors of one file share its pages: a write through one is read t
     await cache.close(b);
     assert.equal((await readFile(path)).subarray(100, 106).toString(), 'shared', 'the last close wrote it back through the writable descriptor');
     assert.ok(await eventually(() => descriptorsUnder(dir) === 0));
-  });
-});
-
-test('closeReadOnly: a read-only descriptor of a linked file closes in place; a removed file\'s goes to the thread pool, and closes too', async () => {
-  await withTempCache('spliced-fds-close-', OPTIONS, async (_cache, dir) => {
-    const linked = join(dir, 'linked.bin');
-    const removed = join(dir, 'removed.bin');
-    await writeFile(linked, 'a');
-    await writeFile(removed, 'b');
-    const fdLinked = openSync(linked, constants.O_RDONLY);
-    const closing = closeReadOnly(fdLinked);
-    assert.throws(() => fstatSync(fdLinked), { code: 'EBADF' }, 'closed before closeReadOnly returned');
-    await closing;
-    const fdRemoved = openSync(removed, constants.O_RDONLY);
-    unlinkSync(removed);
-    await closeReadOnly(fdRemoved);
-    assert.throws(() => fstatSync(fdRemoved), { code: 'EBADF' });
-    assert.equal(descriptorsUnder(dir), 0);
   });
 });
