@@ -203,7 +203,7 @@ export class CachedFile implements PageIndexEvents {
       ({ fd, writable }) => {
         this.opening = null;
         if (this.fd !== null) {
-          close(fd, () => undefined); // on the thread pool: a release may write back (server/open-files.ts)
+          close(fd, () => undefined); // on the thread pool: a release may write back (server/create-file.ts, closeHeld)
           return this.fd;
         }
         this.fd = fd;

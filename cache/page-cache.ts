@@ -53,7 +53,7 @@ export interface PageCacheOptions {
   writeRunsStat?: WriteRunsStat;
 }
 
-/** Close a file's descriptors (CachedFile.takeFds), on the thread pool: a release may write the file back (server/open-files.ts). */
+/** Close a file's descriptors (CachedFile.takeFds), on the thread pool: a release may write the file back (server/create-file.ts, closeHeld). */
 async function closeAll(fds: readonly number[]): Promise<void> {
   await Promise.all(fds.map((fd) => closeAsync(fd)));
 }

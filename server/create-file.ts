@@ -168,20 +168,30 @@ export function reopenForHandle(root: ShareRoot, outcome: CreateOutcome, writabl
 }
 
 /**
- * CREATE's checked descriptor, once the handle's own is open: an existing file's is O_PATH and a
- * directory's releases nothing (in place); a file CREATE made is held by its O_CREAT descriptor,
- * a regular file's, which closes on the thread pool (closeInPlace).
+ * Close a descriptor we hold without the event loop waiting for its release: in place when the
+ * release does nothing (`releaseIsFree`: an O_PATH descriptor, a directory's), else on the
+ * thread pool, not waited for (the number is ours until the close runs). A regular file's release
+ * may write the file back (ext4 auto_da_alloc after a truncation to zero or a replacing rename, at
+ * the first close of any descriptor, read-only ones too; XFS after a truncation; NFS on every
+ * close), and the last close of a removed file frees its pages. Measured in place: 0.32 s of
+ * event loop after a 1 GiB overwrite on ext4.
+ */
+export function closeHeld(fd: number, releaseIsFree: boolean): void {
+  if (releaseIsFree) closeInPlace(fd);
+  else void closeQuietly(fd);
+}
+
+/**
+ * CREATE's checked descriptor, once the handle's own is open: an existing file's is O_PATH, a
+ * directory's releases nothing; a file CREATE made is held by its O_CREAT descriptor.
  */
 export function closeChecked(outcome: CreateOutcome): void {
-  if (outcome.action === CreateAction.CREATED && !outcome.stats.isDirectory()) void closeQuietly(outcome.fd);
-  else closeInPlace(outcome.fd);
+  closeHeld(outcome.fd, outcome.action !== CreateAction.CREATED || outcome.stats.isDirectory());
 }
 
 /**
  * Close a descriptor in place instead of on the thread pool, for a close that is only a table
- * update: an O_PATH descriptor (CREATE's checked one once the handle's is open; no release runs)
- * or a directory's. Never a regular file's open descriptor: its release may write the file back
- * or free its pages (server/open-files.ts, closeHandleDescriptor).
+ * update: an O_PATH descriptor or a directory's. Never a regular file's open descriptor (closeHeld).
  */
 export function closeInPlace(fd: number): void {
   try {

@@ -23,7 +23,7 @@ interface InPlaceClose {
 const inPlace: InPlaceClose[] = [];
 const realCloseSync = fs.closeSync;
 
-function describe(fd: number): InPlaceClose | null {
+function descriptorKind(fd: number): InPlaceClose | null {
   try {
     const flags = /^flags:\s+(\d+)/m.exec(fs.readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
     return { regularFile: fs.fstatSync(fd).isFile(), path: flags !== null && (parseInt(flags[1], 8) & O_PATH) !== 0 };
@@ -35,7 +35,7 @@ function describe(fd: number): InPlaceClose | null {
 let f: ServerFixture;
 before(async () => {
   mock.method(fs, 'closeSync', (fd: number) => {
-    const seen = describe(fd);
+    const seen = descriptorKind(fd);
     if (seen) inPlace.push(seen);
     realCloseSync(fd);
   });
